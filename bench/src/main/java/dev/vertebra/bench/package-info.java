@@ -1,0 +1,2 @@
+/** JMH benchmarks of Vertebra's kernels; see bench/NOTES.md for the figures. */
+package dev.vertebra.bench;

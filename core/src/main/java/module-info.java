@@ -1,0 +1,7 @@
+/** Vertebra core: tensors, autograd, backends and tensor file formats. */
+module dev.vertebra.core {
+    requires jdk.incubator.vector;
+
+    exports dev.vertebra.core;
+    exports dev.vertebra.core.io;
+}

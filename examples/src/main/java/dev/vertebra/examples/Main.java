@@ -1,0 +1,19 @@
+package dev.vertebra.examples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./vertebra} command line. */
+@Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
+        description = "Deep learning for medical imaging on the JVM.")
+public final class Main implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+}

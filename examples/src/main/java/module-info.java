@@ -1,0 +1,9 @@
+/** Vertebra examples: the command-line main class and its subcommands. */
+module dev.vertebra.examples {
+    requires dev.vertebra.core;
+    requires dev.vertebra.data;
+    requires info.picocli;
+    requires org.slf4j;
+
+    opens dev.vertebra.examples to info.picocli;
+}
