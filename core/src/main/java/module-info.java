@@ -4,4 +4,7 @@ module dev.vertebra.core {
 
     exports dev.vertebra.core;
     exports dev.vertebra.core.io;
+    exports dev.vertebra.core.reference;
+
+    uses dev.vertebra.core.BackendProvider;
 }

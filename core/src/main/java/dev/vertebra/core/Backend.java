@@ -1,0 +1,98 @@
+package dev.vertebra.core;
+
+import dev.vertebra.core.io.HostArray;
+
+/**
+ * The primitives a device implements. Everything else (SiLU's gradient, softmax, losses, SE blocks, …) is a
+ * composite of these, so it runs — and gets autograd — on every backend.
+ *
+ * <p>Contract for every method: inputs may be any strided view on this backend (broadcast dimensions have stride
+ * 0); outputs are new contiguous tensors made with {@link Tensor#wrap}. Backends never see gradients or the
+ * autograd graph; shapes and dtypes are checked by {@link Tensor}'s ops before a backend is called.
+ *
+ * <p>Image ops use NHWC activations and HWIO weights ({@code [KH, KW, Cin/groups, Cout]}).
+ */
+public interface Backend {
+
+    /** The device this instance serves. */
+    Device device();
+
+    /** Zero-filled storage of {@code size} elements. */
+    Storage allocate(DType dtype, int size);
+
+    /** Copies host data into new storage on this device (CPU backends may wrap without copying). */
+    Storage upload(HostArray data);
+
+    /** A C-ordered host copy of {@code x}. */
+    HostArray download(Tensor x);
+
+    /**
+     * Writes {@code src} into the view {@code dst} (same shape after broadcasting {@code src}), converting
+     * dtypes. The only primitive that writes into existing storage: contiguous copies, casts, concatenation,
+     * padding and optimiser updates are made of it.
+     */
+    void copyInto(Tensor src, Tensor dst);
+
+    /** A new tensor with every element {@code value}. */
+    Tensor full(Shape shape, DType dtype, double value);
+
+    /** {@code op(x)} elementwise. */
+    Tensor unary(UnaryOp op, Tensor x);
+
+    /** {@code op(a, b)} elementwise with broadcasting; {@code a} and {@code b} have the same dtype. */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** {@code op(a, scalar)} elementwise. */
+    Tensor binaryScalar(BinaryOp op, Tensor a, double scalar);
+
+    /** Reduces {@code dims} (normalised, ascending, distinct), keeping them as size 1 when {@code keepDim}. */
+    Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim);
+
+    /**
+     * Batched matrix product. {@code a: [B, M, K]}, {@code b: [B, K, N]} → {@code [B, M, N]}; either batch may
+     * be a broadcast view (stride 0).
+     */
+    Tensor matmul(Tensor a, Tensor b);
+
+    /** Convolution. {@code x: [N, H, W, Cin]}, {@code w: [KH, KW, Cin/groups, Cout]} → {@code [N, OH, OW, Cout]}. */
+    Tensor conv2d(Tensor x, Tensor w, ConvSpec spec);
+
+    /** Gradient of {@link #conv2d} with respect to its input, of shape {@code xShape}. */
+    Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
+
+    /** Gradient of {@link #conv2d} with respect to its weight, of shape {@code wShape}. */
+    Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec);
+
+    /** Max or average pooling. {@code x: [N, H, W, C]} → {@code [N, OH, OW, C]}. */
+    Tensor pool2d(Tensor x, PoolSpec spec);
+
+    /** Gradient of {@link #pool2d} with respect to {@code x}. Max pooling sends each gradient to the first maximum. */
+    Tensor pool2dBackward(Tensor x, Tensor dy, PoolSpec spec);
+
+    /**
+     * Batch-norm forward with batch statistics over all dimensions but the last (channels).
+     * {@code x: [..., C]}, {@code weight, bias: [C]}.
+     */
+    BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps);
+
+    /** Gradients of {@link #batchNorm} given the saved mean and inverse standard deviation. */
+    BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd);
+
+    /** {@code out[i][j] = x[i][index[i][j]]} along {@code dim} (as torch.gather); {@code index} is INT64. */
+    Tensor gather(Tensor x, int dim, Tensor index);
+
+    /** Zeros of {@code shape} with {@code src} added at {@code index} along {@code dim} (gather's adjoint). */
+    Tensor scatterAdd(Shape shape, int dim, Tensor index, Tensor src);
+
+    /** Waits for queued work (accelerators); a no-op on the CPU. */
+    default void synchronize() {
+    }
+
+    /** Batch-norm forward outputs: normalised output, per-channel batch mean, biased variance and 1/sqrt(var+eps). */
+    record BatchNormResult(Tensor output, Tensor mean, Tensor variance, Tensor invStd) {
+    }
+
+    /** Batch-norm gradients with respect to input, weight and bias. */
+    record BatchNormGrads(Tensor input, Tensor weight, Tensor bias) {
+    }
+}

@@ -1,0 +1,96 @@
+package dev.vertebra.core;
+
+import dev.vertebra.core.reference.ReferenceBackend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Finds the backend instance behind a {@link Device}. The CPU and reference backends are built in; others
+ * (cuda) come through {@link BackendProvider} services found on the module or class path.
+ *
+ * <pre>{@code
+ * Backend cpu = Backends.get(Device.CPU);
+ * for (Backends.Info info : Backends.describe()) System.out.println(info);
+ * }</pre>
+ */
+public final class Backends {
+    private static final Map<Device, Backend> OPEN = new ConcurrentHashMap<>();
+    private static volatile Device defaultDevice = Device.CPU;
+
+    private Backends() {
+    }
+
+    /** The backend serving {@code device}, opened on first use. */
+    public static Backend get(Device device) {
+        return OPEN.computeIfAbsent(device, Backends::open);
+    }
+
+    private static Backend open(Device device) {
+        return switch (device.kind()) {
+            case "cpu" -> CpuBackendHolder.INSTANCE;
+            case "cpu-reference" -> new ReferenceBackend(device);
+            default -> {
+                for (BackendProvider p : providers()) {
+                    if (p.kind().equals(device.kind())) {
+                        BackendProvider.Availability a = p.availability();
+                        if (!a.available()) {
+                            throw new IllegalStateException("device " + device + " is unavailable: " + a.reason());
+                        }
+                        yield p.open(device);
+                    }
+                }
+                throw new IllegalArgumentException("no backend for device '" + device
+                        + "': known kinds are cpu, cpu-reference" + extraKinds());
+            }
+        };
+    }
+
+    private static String extraKinds() {
+        StringBuilder sb = new StringBuilder();
+        for (BackendProvider p : providers()) {
+            sb.append(", ").append(p.kind());
+        }
+        return sb.toString();
+    }
+
+    private static List<BackendProvider> providers() {
+        List<BackendProvider> list = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class).forEach(list::add);
+        return list;
+    }
+
+    /** The device tensors are created on when none is named (cpu unless changed). */
+    public static Device defaultDevice() {
+        return defaultDevice;
+    }
+
+    /** Changes the device used by factories that take none. */
+    public static void setDefaultDevice(Device device) {
+        get(device);
+        defaultDevice = device;
+    }
+
+    /** Every backend kind known here, with whether it can run and why not. */
+    public static List<Info> describe() {
+        List<Info> infos = new ArrayList<>();
+        infos.add(new Info("cpu", true, CpuBackendHolder.describe()));
+        infos.add(new Info("cpu-reference", true, "plain loops, double accumulation (the test oracle)"));
+        for (BackendProvider p : providers()) {
+            BackendProvider.Availability a = p.availability();
+            infos.add(new Info(p.kind(), a.available(), a.reason()));
+        }
+        return infos;
+    }
+
+    /** One backend kind's availability. */
+    public record Info(String kind, boolean available, String detail) {
+        @Override
+        public String toString() {
+            return kind + ": " + (available ? "available" : "unavailable") + " (" + detail + ")";
+        }
+    }
+}

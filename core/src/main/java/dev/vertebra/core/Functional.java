@@ -1,0 +1,250 @@
+package dev.vertebra.core;
+
+import java.util.List;
+
+/**
+ * Neural-network operations on tensors, the counterpart of {@code torch.nn.functional}. Image tensors are NHWC;
+ * convolution weights are HWIO ({@code [KH, KW, Cin/groups, Cout]}).
+ *
+ * <pre>{@code
+ * Tensor y = Functional.conv2d(x, w, b, ConvSpec.of(2, 1, 1, 1));   // x: [N, H, W, Cin]
+ * Tensor loss = Functional.crossEntropy(logits, labels, 0.1, Reduction.MEAN);
+ * }</pre>
+ */
+public final class Functional {
+
+    private Functional() {
+    }
+
+    /** 2-D convolution; {@code bias} ({@code [Cout]}) may be null. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec) {
+        checkConv(x, weight, spec);
+        Backend b = x.backend();
+        Tensor y = b.conv2d(x, weight, spec);
+        y = Autograd.record("conv2d", y, g -> new Tensor[]{
+                x.requiresGrad() ? b.conv2dBackwardInput(g, weight, x.shape(), spec) : null,
+                weight.requiresGrad() ? b.conv2dBackwardWeight(x, g, weight.shape(), spec) : null}, x, weight);
+        if (bias != null) {
+            if (bias.rank() != 1 || bias.dim(0) != weight.dim(3)) {
+                throw new IllegalArgumentException("conv2d: bias " + bias.describe() + " does not match "
+                        + weight.dim(3) + " output channels");
+            }
+            y = y.add(bias);
+        }
+        return y;
+    }
+
+    private static void checkConv(Tensor x, Tensor w, ConvSpec spec) {
+        x.requireSameDevice("conv2d", w);
+        MathOps.requireFloating("conv2d", x);
+        if (x.dtype() != w.dtype()) {
+            throw new IllegalArgumentException("conv2d: dtypes differ: " + x.describe() + " and " + w.describe());
+        }
+        if (x.rank() != 4 || w.rank() != 4) {
+            throw new IllegalArgumentException("conv2d needs x [N, H, W, Cin] and weight [KH, KW, Cin/groups, Cout], got "
+                    + x.describe() + " and " + w.describe());
+        }
+        int groups = spec.groups();
+        if (x.dim(3) % groups != 0 || w.dim(3) % groups != 0 || w.dim(2) * groups != x.dim(3)) {
+            throw new IllegalArgumentException("conv2d: input channels " + x.dim(3) + ", weight " + w.shape()
+                    + " and groups " + groups + " do not fit (weight dim 2 must be Cin/groups)");
+        }
+        if (spec.outHeight(x.dim(1), w.dim(0)) < 1 || spec.outWidth(x.dim(2), w.dim(1)) < 1) {
+            throw new IllegalArgumentException("conv2d: kernel " + w.dim(0) + "×" + w.dim(1) + " does not fit input "
+                    + x.shape() + " with " + spec);
+        }
+    }
+
+    /** Fully connected layer with PyTorch's weight layout: {@code x [..., in] · weightᵀ [in, out] + bias}. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Tensor y = x.matmul(weight.transpose(0, 1));
+        return bias == null ? y : y.add(bias);
+    }
+
+    /**
+     * Batch normalisation over the channel (last) dimension. In training, normalises with the batch's biased
+     * variance and updates the running statistics in place with {@code momentum} (PyTorch's convention:
+     * {@code running = (1 - momentum)·running + momentum·batch}, the variance unbiased); in evaluation, uses the
+     * running statistics. Running buffers may be null in training (no update).
+     */
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps) {
+        int c = x.dim(-1);
+        for (Tensor t : new Tensor[]{runningMean, runningVar, weight, bias}) {
+            if (t != null && (t.rank() != 1 || t.dim(0) != c)) {
+                throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
+                        + c + " channels of " + x.describe());
+            }
+        }
+        Backend b = x.backend();
+        Tensor w = weight != null ? weight : b.full(Shape.of(c), x.dtype(), 1);
+        Tensor bb = bias != null ? bias : b.full(Shape.of(c), x.dtype(), 0);
+        if (!training) {
+            if (runningMean == null || runningVar == null) {
+                throw new IllegalArgumentException("batchNorm in evaluation mode needs running statistics");
+            }
+            Tensor scale = w.mul(runningVar.add(eps).pow(-0.5));
+            return x.mul(scale).add(bb.sub(runningMean.mul(scale)));
+        }
+        int count = x.numel() / c;
+        if (count < 2) {
+            throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
+                    + x.describe());
+        }
+        Backend.BatchNormResult r = b.batchNorm(x, w, bb, eps);
+        if (runningMean != null && runningVar != null) {
+            try (NoGrad _ = NoGrad.enter()) {
+                runningMean.assign(runningMean.mul(1 - momentum).add(r.mean().mul(momentum)));
+                runningVar.assign(runningVar.mul(1 - momentum).add(r.variance().mul(momentum * count / (count - 1.0))));
+            }
+        }
+        return Autograd.record("batch_norm", r.output(), g -> {
+            Backend.BatchNormGrads grads = b.batchNormBackward(g, x, w, r.mean(), r.invStd());
+            return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
+        }, x, w, bb);
+    }
+
+    /** Max or average pooling over H and W of an NHWC tensor. */
+    public static Tensor pool2d(Tensor x, PoolSpec spec) {
+        MathOps.requireFloating("pool2d", x);
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("pool2d needs x [N, H, W, C], got " + x.describe());
+        }
+        if (spec.outHeight(x.dim(1)) < 1 || spec.outWidth(x.dim(2)) < 1) {
+            throw new IllegalArgumentException("pool2d: window " + spec + " does not fit " + x.describe());
+        }
+        Tensor y = x.backend().pool2d(x, spec);
+        return Autograd.record(spec.max() ? "max_pool2d" : "avg_pool2d", y,
+                g -> new Tensor[]{x.backend().pool2dBackward(x, g, spec)}, x);
+    }
+
+    /** Mean over H and W: {@code [N, H, W, C] → [N, 1, 1, C]}. */
+    public static Tensor globalAvgPool(Tensor x) {
+        return x.mean(true, 1, 2);
+    }
+
+    /** log(softmax(x)) along {@code dim}, computed stably. */
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        Tensor shifted = x.sub(x.max(true, dim).detach());
+        return shifted.sub(shifted.exp().sum(true, dim).log());
+    }
+
+    /** softmax along {@code dim}. */
+    public static Tensor softmax(Tensor x, int dim) {
+        return logSoftmax(x, dim).exp();
+    }
+
+    /** Zeroes elements with probability {@code p} and scales the rest by 1/(1-p), in training only. */
+    public static Tensor dropout(Tensor x, double p, boolean training, Generator gen) {
+        checkProbability(p);
+        if (!training || p == 0) {
+            return x;
+        }
+        Tensor mask = Init.bernoulli(gen, x.shape(), 1 - p, x.dtype(), x.device());
+        return x.mul(mask.mul(1 / (1 - p)));
+    }
+
+    /**
+     * Stochastic depth: drops whole samples (dimension 0) with probability {@code p} and scales the kept ones by
+     * 1/(1-p), in training only (timm's drop_path, torchvision's StochasticDepth "row" mode).
+     */
+    public static Tensor dropPath(Tensor x, double p, boolean training, Generator gen) {
+        checkProbability(p);
+        if (!training || p == 0) {
+            return x;
+        }
+        int[] maskShape = new int[x.rank()];
+        java.util.Arrays.fill(maskShape, 1);
+        maskShape[0] = x.dim(0);
+        Tensor mask = Init.bernoulli(gen, Shape.of(maskShape), 1 - p, x.dtype(), x.device());
+        return x.mul(mask.mul(1 / (1 - p)));
+    }
+
+    private static void checkProbability(double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("drop probability must be in [0, 1), got " + p);
+        }
+    }
+
+    /**
+     * Binary cross-entropy on logits, stable for large |x|. {@code weight} (per element, broadcast) and
+     * {@code posWeight} (weight of positive targets, broadcast over the last dimension) may be null.
+     */
+    public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Tensor weight, Tensor posWeight,
+                                                      Reduction reduction) {
+        if (!logits.shape().equals(targets.shape())) {
+            throw new IllegalArgumentException("BCE: logits " + logits.describe() + " and targets " + targets.describe()
+                    + " differ in shape");
+        }
+        Tensor loss;
+        if (posWeight == null) {
+            loss = logits.softplus().sub(logits.mul(targets));
+        } else {
+            // -[pw·y·log σ(x) + (1-y)·log(1-σ(x))] = pw·y·softplus(-x) + (1-y)·softplus(x)
+            loss = targets.mul(posWeight).mul(logits.neg().softplus())
+                    .add(targets.neg().add(1).mul(logits.softplus()));
+        }
+        if (weight != null) {
+            loss = loss.mul(weight);
+        }
+        return reduction.apply(loss);
+    }
+
+    /**
+     * Cross-entropy of {@code logits [B, C]} against INT64 class {@code labels [B]}, with label smoothing ε:
+     * per sample (1-ε)·(−log p[label]) + ε·mean over classes of (−log p).
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor labels, double labelSmoothing, Reduction reduction) {
+        if (logits.rank() != 2 || labels.rank() != 1 || labels.dim(0) != logits.dim(0)) {
+            throw new IllegalArgumentException("crossEntropy needs logits [B, C] and labels [B], got "
+                    + logits.describe() + " and " + labels.describe());
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        checkLabels(labels, logits.dim(1));
+        Tensor logp = logSoftmax(logits, 1);
+        Tensor nll = logp.gather(1, labels.reshape(-1, 1)).reshape(-1).neg();
+        Tensor loss = nll.mul(1 - labelSmoothing);
+        if (labelSmoothing > 0) {
+            loss = loss.add(logp.mean(false, 1).neg().mul(labelSmoothing));
+        }
+        return reduction.apply(loss);
+    }
+
+    private static void checkLabels(Tensor labels, int classes) {
+        if (labels.dtype() != DType.INT64) {
+            throw new IllegalArgumentException("labels must be int64, got " + labels.describe());
+        }
+        long[] values = (long[]) labels.contiguous().toHost().data();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= classes) {
+                throw new IllegalArgumentException("label " + values[i] + " at index " + i + " is outside 0.." + (classes - 1));
+            }
+        }
+    }
+
+    /** Mean squared error. */
+    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+        if (!input.shape().equals(target.shape())) {
+            throw new IllegalArgumentException("mseLoss: " + input.describe() + " and " + target.describe() + " differ in shape");
+        }
+        Tensor d = input.sub(target);
+        return reduction.apply(d.mul(d));
+    }
+
+    /** Constant padding: {@code before[d]} / {@code after[d]} elements along each dimension. */
+    public static Tensor pad(Tensor x, int[] before, int[] after, double value) {
+        return Views.pad(x, before, after, value);
+    }
+
+    /** Concatenation along an existing dimension. */
+    public static Tensor concat(List<Tensor> parts, int dim) {
+        return Views.concat(parts, dim);
+    }
+
+    /** Stacking along a new dimension. */
+    public static Tensor stack(List<Tensor> parts, int dim) {
+        return Views.stack(parts, dim);
+    }
+}

@@ -1,0 +1,210 @@
+package dev.vertebra.core;
+
+import java.util.Arrays;
+
+/** Elementwise ops, reductions and matmul with their backward rules. */
+final class MathOps {
+
+    private MathOps() {
+    }
+
+    static void requireFloating(String op, Tensor x) {
+        if (!x.dtype().isFloating()) {
+            throw new IllegalArgumentException(op + " needs a floating-point tensor, got " + x.describe());
+        }
+    }
+
+    static Tensor unary(UnaryOp op, Tensor x) {
+        requireFloating(op.kernel(), x);
+        Tensor y = x.backend().unary(op, x);
+        return Autograd.record(op.kernel(), y, g -> new Tensor[]{unaryGrad(op, x, y, g)}, x);
+    }
+
+    private static Tensor unaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor g) {
+        return switch (op) {
+            case NEG -> g.neg();
+            case EXP -> g.mul(y);
+            case LOG -> g.div(x);
+            case SQRT -> g.div(y).mul(0.5);
+            case ABS -> g.mul(x.backend().unary(UnaryOp.SIGN, x));
+            case SIGN -> g.mul(0);
+            case RELU -> g.mul(x.gt(0));
+            case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
+            case TANH -> g.mul(y.mul(y).neg().add(1));
+            case SILU -> {
+                Tensor s = x.sigmoid();
+                yield g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));
+            }
+            case SOFTPLUS -> g.mul(x.sigmoid());
+        };
+    }
+
+    static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        checkPair(op.kernel(), a, b);
+        requireFloating(op.kernel(), a);
+        Shape.broadcast(a.shape(), b.shape());
+        Tensor y = a.backend().binary(op, a, b);
+        return Autograd.record(op.kernel(), y, g -> {
+            Tensor[] grads = switch (op) {
+                case ADD -> new Tensor[]{g, g};
+                case SUB -> new Tensor[]{g, g.neg()};
+                case MUL -> new Tensor[]{g.mul(b), g.mul(a)};
+                case DIV -> new Tensor[]{g.div(b), g.mul(a).div(b.mul(b)).neg()};
+                case MAX, MIN -> {
+                    BinaryOp wins = op == BinaryOp.MAX ? BinaryOp.GT : BinaryOp.LT;
+                    Tensor tie = compare(BinaryOp.EQ, a, b).mul(0.5);
+                    yield new Tensor[]{g.mul(compare(wins, a, b).add(tie)), g.mul(compare(wins, b, a).add(tie))};
+                }
+                default -> throw new UnsupportedOperationException("no gradient for " + op);
+            };
+            return new Tensor[]{Views.sumTo(grads[0], a.shape()), Views.sumTo(grads[1], b.shape())};
+        }, a, b);
+    }
+
+    static Tensor binaryScalar(BinaryOp op, Tensor a, double s) {
+        requireFloating(op.kernel(), a);
+        Tensor y = a.backend().binaryScalar(op, a, s);
+        return Autograd.record(op.kernel(), y, g -> new Tensor[]{switch (op) {
+            case ADD -> g;
+            case MUL -> g.mul(s);
+            case POW -> g.mul(a.pow(s - 1).mul(s));
+            case MAX -> g.mul(compareScalar(BinaryOp.GE, a, s));
+            case MIN -> g.mul(compareScalar(BinaryOp.LE, a, s));
+            default -> throw new UnsupportedOperationException("no gradient for " + op + " with a scalar");
+        }}, a);
+    }
+
+    static Tensor compare(BinaryOp op, Tensor a, Tensor b) {
+        checkPair(op.kernel(), a, b);
+        Shape.broadcast(a.shape(), b.shape());
+        return a.backend().binary(op, a, b);
+    }
+
+    static Tensor compareScalar(BinaryOp op, Tensor a, double s) {
+        return a.backend().binaryScalar(op, a, s);
+    }
+
+    static Tensor clamp(Tensor x, double min, double max) {
+        if (min > max) {
+            throw new IllegalArgumentException("clamp: min " + min + " > max " + max);
+        }
+        return binaryScalar(BinaryOp.MIN, binaryScalar(BinaryOp.MAX, x, min), max);
+    }
+
+    private static void checkPair(String op, Tensor a, Tensor b) {
+        a.requireSameDevice(op, b);
+        if (a.dtype() != b.dtype()) {
+            throw new IllegalArgumentException(op + ": dtypes differ: " + a.describe() + " and " + b.describe());
+        }
+    }
+
+    static int[] normaliseDims(Tensor x, int[] dims) {
+        int[] out = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            out[i] = x.shape().axis(dims[i]);
+        }
+        Arrays.sort(out);
+        for (int i = 1; i < out.length; i++) {
+            if (out[i] == out[i - 1]) {
+                throw new IllegalArgumentException("dimension " + out[i] + " repeated in " + Arrays.toString(dims));
+            }
+        }
+        return out;
+    }
+
+    static Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        requireFloating(op.kernel(), x);
+        int[] d = normaliseDims(x, dims);
+        Tensor y = x.backend().reduce(op, x, d, keepDim);
+        Shape kept = keptShape(x.shape(), d);
+        return Autograd.record(op.kernel(), y, g -> {
+            Tensor gk = g.reshape(kept.dims());
+            if (op == ReduceOp.SUM) {
+                return new Tensor[]{gk.expand(x.shape())};
+            }
+            Tensor mask = compare(BinaryOp.EQ, x, y.reshape(kept.dims()));
+            Tensor count = mask.sum(true, d);
+            return new Tensor[]{mask.mul(gk.div(count))};
+        }, x);
+    }
+
+    static Shape keptShape(Shape s, int[] dims) {
+        int[] out = s.dims();
+        for (int d : dims) {
+            out[d] = 1;
+        }
+        return Shape.of(out);
+    }
+
+    static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        int[] d = normaliseDims(x, dims);
+        long n = 1;
+        for (int i : d) {
+            n *= x.dim(i);
+        }
+        return reduce(ReduceOp.SUM, x, d, keepDim).mul(1.0 / n);
+    }
+
+    static Tensor var(Tensor x, int[] dims, int correction, boolean keepDim) {
+        int[] d = normaliseDims(x, dims);
+        long n = 1;
+        for (int i : d) {
+            n *= x.dim(i);
+        }
+        Tensor centred = x.sub(mean(x, d, true));
+        return reduce(ReduceOp.SUM, centred.mul(centred), d, keepDim).mul(1.0 / Math.max(n - correction, 0));
+    }
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        checkPair("matmul", a, b);
+        requireFloating("matmul", a);
+        if (a.rank() == 0 || b.rank() == 0) {
+            throw new IllegalArgumentException("matmul needs at least 1-D operands: " + a.describe() + ", " + b.describe());
+        }
+        if (a.rank() == 1) {
+            Tensor y = matmul(a.unsqueeze(0), b);
+            return y.squeeze(-2);
+        }
+        if (b.rank() == 1) {
+            return matmul(a, b.unsqueeze(1)).squeeze(-1);
+        }
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        if (b.dim(-2) != k) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.describe() + " × " + b.describe());
+        }
+        if (b.rank() == 2) {
+            // [..., M, K] × [K, N]: fold the batch into M, one GEMM, no copy of b.
+            int[] batch = Arrays.copyOf(a.shape().dims(), a.rank() - 2);
+            Tensor flat = matmul3(a.reshape(1, -1, k), b.unsqueeze(0));
+            int[] out = Arrays.copyOf(batch, batch.length + 2);
+            out[batch.length] = m;
+            out[batch.length + 1] = n;
+            return flat.reshape(out);
+        }
+        Shape batchA = Shape.of(Arrays.copyOf(a.shape().dims(), a.rank() - 2));
+        Shape batchB = Shape.of(Arrays.copyOf(b.shape().dims(), b.rank() - 2));
+        Shape batch = Shape.broadcast(batchA, batchB);
+        int[] ea = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        ea[batch.rank()] = m;
+        ea[batch.rank() + 1] = k;
+        int[] eb = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        eb[batch.rank()] = k;
+        eb[batch.rank() + 1] = n;
+        Tensor a3 = a.expand(Shape.of(ea)).reshape(-1, m, k);
+        Tensor b3 = b.expand(Shape.of(eb)).reshape(-1, k, n);
+        int[] out = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        out[batch.rank()] = m;
+        out[batch.rank() + 1] = n;
+        return matmul3(a3, b3).reshape(out);
+    }
+
+    /** The backend primitive with its backward: a [B, M, K] × b [B', K, N], B' ∈ {B, 1 when B = 1}. */
+    private static Tensor matmul3(Tensor a, Tensor b) {
+        Tensor y = a.backend().matmul(a, b);
+        return Autograd.record("matmul", y, g -> new Tensor[]{
+                a.requiresGrad() ? matmul3(g, b.transpose(1, 2)) : null,
+                b.requiresGrad() ? matmul3(a.transpose(1, 2), g) : null}, a, b);
+    }
+}
