@@ -3,5 +3,6 @@ module dev.vertebra.core {
     requires jdk.incubator.vector;
 
     exports dev.vertebra.core;
+    exports dev.vertebra.core.cpu;
     exports dev.vertebra.core.io;
 }
