@@ -192,7 +192,11 @@ public final class Sgemm {
             float[] packedA = ws.packedA(Math.min(KC, k) * roundUp(Math.min(MC, i1 - i0), MR));
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
-                float betaHere = p0 == 0 ? beta : 1f;
+                // General beta scales C once up front; the kernel itself only overwrites (beta 0) or adds.
+                if (p0 == 0 && beta != 0f && beta != 1f) {
+                    scaleTile(cBase, i0, i1, j0, j1);
+                }
+                boolean accumulate = p0 > 0 || beta != 0f;
                 SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
@@ -204,10 +208,10 @@ public final class Sgemm {
                             int cAt = cBase + (ic + ip) * ldc + j0 + jp;
                             if (rows == MR && cols == NR) {
                                 SgemmMicroKernel.full(kc, packedA, ip * kc, packedB, jp * kc,
-                                        c, cAt, ldc, betaHere);
+                                        c, cAt, ldc, accumulate);
                             } else {
                                 SgemmMicroKernel.edge(kc, packedA, ip * kc, packedB, jp * kc,
-                                        c, cAt, ldc, betaHere, rows, cols, ws.tile);
+                                        c, cAt, ldc, accumulate, rows, cols, ws.tile);
                             }
                         }
                     }
@@ -215,7 +219,7 @@ public final class Sgemm {
             }
         }
 
-        /** K = 0: the product is empty, so C = beta · C (zero when beta is 0, whatever C held). */
+        /** C = beta · C on a tile (zero when beta is 0, whatever C held): all of the result when K = 0. */
         private void scaleTile(int cBase, int i0, int i1, int j0, int j1) {
             for (int i = i0; i < i1; i++) {
                 int row = cBase + i * ldc;

@@ -26,16 +26,16 @@ final class SgemmMicroKernel {
     }
 
     /**
-     * C tile ← A-panel · B-panel + beta · C tile, on a full {@value #MR} × {@link #NR} tile.
+     * C tile ← A-panel · B-panel (+ C tile when accumulating), on a full {@value #MR} × {@link #NR} tile.
      *
      * @param kc    depth of the panels
      * @param ap    packed A micro-panel: [kc, MR] starting at apOff (row index fastest, alpha already applied)
      * @param bp    packed B micro-panel: [kc, NR] starting at bpOff
      * @param c     C: rows of length ≥ NR at cOff + i·ldc, i &lt; MR
-     * @param beta  0 overwrites C without reading it (so NaN or garbage in C does not leak), 1 adds, else scales
+     * @param accumulate false overwrites C without reading it (so NaN or garbage in C does not leak); true adds
      */
     static void full(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                     float[] c, int cOff, int ldc, float beta) {
+                     float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
         FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
@@ -66,12 +66,40 @@ final class SgemmMicroKernel {
             c50 = ai.fma(b0, c50);
             c51 = ai.fma(b1, c51);
         }
-        store(c00, c01, c, cOff, beta);
-        store(c10, c11, c, cOff + ldc, beta);
-        store(c20, c21, c, cOff + 2 * ldc, beta);
-        store(c30, c31, c, cOff + 3 * ldc, beta);
-        store(c40, c41, c, cOff + 4 * ldc, beta);
-        store(c50, c51, c, cOff + 5 * ldc, beta);
+        // Stores are written out rather than factored into a helper: a call that C2 declines to inline would
+        // box all twelve vectors on every tile.
+        int r0 = cOff;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, c, r0));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, c, r0 + LANES));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, c, r1));
+            c11 = c11.add(FloatVector.fromArray(SPECIES, c, r1 + LANES));
+            c20 = c20.add(FloatVector.fromArray(SPECIES, c, r2));
+            c21 = c21.add(FloatVector.fromArray(SPECIES, c, r2 + LANES));
+            c30 = c30.add(FloatVector.fromArray(SPECIES, c, r3));
+            c31 = c31.add(FloatVector.fromArray(SPECIES, c, r3 + LANES));
+            c40 = c40.add(FloatVector.fromArray(SPECIES, c, r4));
+            c41 = c41.add(FloatVector.fromArray(SPECIES, c, r4 + LANES));
+            c50 = c50.add(FloatVector.fromArray(SPECIES, c, r5));
+            c51 = c51.add(FloatVector.fromArray(SPECIES, c, r5 + LANES));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + LANES);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + LANES);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + LANES);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + LANES);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + LANES);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + LANES);
     }
 
     /**
@@ -81,31 +109,18 @@ final class SgemmMicroKernel {
      * @param tile scratch: [MR, NR]
      */
     static void edge(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                     float[] c, int cOff, int ldc, float beta, int rows, int cols, float[] tile) {
-        full(kc, ap, apOff, bp, bpOff, tile, 0, NR, 0f);
+                     float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols, float[] tile) {
+        full(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
         for (int i = 0; i < rows; i++) {
             int row = cOff + i * ldc;
             int t = i * NR;
-            if (beta == 0f) {
-                System.arraycopy(tile, t, c, row, cols);
-            } else {
+            if (accumulate) {
                 for (int j = 0; j < cols; j++) {
-                    c[row + j] = tile[t + j] + beta * c[row + j];
+                    c[row + j] += tile[t + j];
                 }
+            } else {
+                System.arraycopy(tile, t, c, row, cols);
             }
-        }
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, float beta) {
-        if (beta == 0f) {
-            v0.intoArray(c, off);
-            v1.intoArray(c, off + LANES);
-        } else if (beta == 1f) {
-            v0.add(FloatVector.fromArray(SPECIES, c, off)).intoArray(c, off);
-            v1.add(FloatVector.fromArray(SPECIES, c, off + LANES)).intoArray(c, off + LANES);
-        } else {
-            FloatVector.fromArray(SPECIES, c, off).mul(beta).add(v0).intoArray(c, off);
-            FloatVector.fromArray(SPECIES, c, off + LANES).mul(beta).add(v1).intoArray(c, off + LANES);
         }
     }
 }
