@@ -1,6 +1,7 @@
 package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.BinaryOp;
+import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Layout;
@@ -231,6 +232,51 @@ public final class CpuBackend extends ReferenceBackend {
         }
         Tensor d = dense(t);
         return new GemmOperand(d, false, Math.max(cols, 1), t.dim(0) == 1 ? 0 : rows * cols);
+    }
+
+    private static Conv2dShape convShape(Shape x, Shape w, ConvSpec s) {
+        return new Conv2dShape(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(3), w.dim(0), w.dim(1),
+                s.strideH(), s.strideW(), s.padTop(), s.padBottom(), s.padLeft(), s.padRight(),
+                s.dilationH(), s.dilationW(), s.groups());
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(w)) {
+            return super.conv2d(x, w, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        Tensor xi = dense(x);
+        Tensor wi = dense(w);
+        Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y));
+        return y;
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        if (!isFloat(dy) || !isFloat(w)) {
+            return super.conv2dBackwardInput(dy, w, xShape, spec);
+        }
+        Conv2dShape s = convShape(xShape, w.shape(), spec);
+        Tensor g = dense(dy);
+        Tensor wi = dense(w);
+        Tensor dx = empty(xShape, dy.dtype());
+        ConvKernels.backwardData(s, floats(g), g.layout().offset(), floats(wi), wi.layout().offset(), floats(dx));
+        return dx;
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(dy)) {
+            return super.conv2dBackwardWeight(x, dy, wShape, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), wShape, spec);
+        Tensor xi = dense(x);
+        Tensor g = dense(dy);
+        Tensor dw = empty(wShape, x.dtype());
+        ConvKernels.backwardWeight(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(dw));
+        return dw;
     }
 
     @Override
