@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -190,7 +191,7 @@ public final class SafetensorsReader implements AutoCloseable {
         long expected = (long) count * dtype.byteSize();
         if (end - begin != expected) {
             throw new TensorFormatException(where, offsetsValue.offset(), "tensor '" + name + "' (" + dtype + " "
-                    + java.util.Arrays.toString(dims) + ") needs " + expected + " bytes but data_offsets ["
+                    + Arrays.toString(dims) + ") needs " + expected + " bytes but data_offsets ["
                     + begin + ", " + end + "] span " + (end - begin));
         }
         return new Safetensors.Entry(name, dtype, ElementCodec.toIntShape(dims), begin, end);
