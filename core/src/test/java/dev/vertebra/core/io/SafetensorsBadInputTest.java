@@ -81,6 +81,9 @@ class SafetensorsBadInputTest {
         String problem = problem("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"b\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
         assertTrue(problem.contains("'b' [4, 12) overlaps tensor 'a' [0, 8)"), problem);
+        String oneByte = problem("{\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]},"
+                + "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]}}", 4);
+        assertTrue(oneByte.contains("overlaps"), oneByte);
     }
 
     @Test
