@@ -13,11 +13,13 @@ data/src/test/resources/dev/vertebra/data/dicom/files/ and writes, for each, int
   <name>.stored.npy.gz   pixel_array after BitsStored masking and sign extension (PS3.5 §8.1.1, done here with
                          numpy, since pydicom 2.3 leaves native values unmasked)
   <name>.lut.npy.gz      apply_modality_lut(stored, ds), for native files with a Modality LUT
+  <name>.dcmdump.txt     dcmtk's `dcmdump -Un -M` listing, for the files in DCMDUMP
 """
 import gzip
 import io
 import pathlib
 import shutil
+import subprocess
 import urllib.parse
 
 import hashlib
@@ -37,6 +39,7 @@ ROOT = pathlib.Path("data/src/test/resources/dev/vertebra/data/dicom")
 MAX_SIZE = 40_000
 # a duplicate (JPGExtended = JPEG-lossy) and lossy noise whose golden array would outweigh the rest
 EXCLUDE = {"JPGExtended.dcm", "693_J2KI.dcm"}
+DCMDUMP = ["CT_small.dcm", "rtplan.dcm", "MR_small_bigendian.dcm", "nested_priv_SQ.dcm"]
 NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}
 LOSSY = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81",
          "1.2.840.10008.1.2.4.91"}
@@ -239,6 +242,10 @@ def main():
             continue
         shutil.copyfile(src, files_dir / src.name)
         print(src.name, header.get("pixels", "-"), header["transfer_syntax"], header.get("shape", ""))
+    for name in DCMDUMP:
+        listing = subprocess.run(["dcmdump", "-Un", "-M", str(files_dir / name)], check=True,
+                                 capture_output=True, text=True, encoding="latin-1").stdout
+        (golden_dir / name.replace(".dcm", ".dcmdump.txt")).write_text(listing, encoding="latin-1")
     made, hashes = synthetic(files_dir)
     for name in made:
         header = golden(files_dir / name, golden_dir, hashes.get(name[len("synthetic_rle_"):-4]))

@@ -61,11 +61,12 @@ public final class DicomDump {
                 line(out, depth, e.tag(), vr, "(Sequence with " + (undefined ? "undefined" : "explicit")
                         + " length #=" + items.size() + ")", e.length(), 1, keyword(e.tag()));
                 for (DicomObject item : items) {
-                    line(out, depth + 1, Tags.ITEM, "na", "(Item with explicit length #=" + item.size() + ")",
-                            -2, 1, "Item");
+                    boolean undefinedItem = item.itemLength() == DicomElement.UNDEFINED_LENGTH;
+                    line(out, depth + 1, Tags.ITEM, "na", "(Item with " + (undefinedItem ? "undefined" : "explicit")
+                            + " length #=" + item.size() + ")", item.itemLength(), 1, "Item");
                     elements(item, depth + 2, out);
-                    line(out, depth + 1, Tags.ITEM_DELIMITATION, "na", "(ItemDelimitationItem for re-encoding)",
-                            0, 0, "ItemDelimitationItem");
+                    line(out, depth + 1, Tags.ITEM_DELIMITATION, "na", undefinedItem ? "(ItemDelimitationItem)"
+                            : "(ItemDelimitationItem for re-encoding)", 0, 0, "ItemDelimitationItem");
                 }
                 line(out, depth, Tags.SEQUENCE_DELIMITATION, "na",
                         undefined ? "(SequenceDelimitationItem)" : "(SequenceDelimitationItem for re-encod.)",
@@ -153,14 +154,14 @@ public final class DicomDump {
     }
 
     private static String keyword(int tag) {
-        String keyword = DicomDictionary.keywordOf(tag);
-        if (!keyword.isEmpty()) {
-            return keyword;
+        var entry = DicomDictionary.lookup(tag).filter(e -> !e.keyword().isEmpty());
+        if (entry.isPresent()) {
+            return (entry.get().retired() ? "RETIRED_" : "") + entry.get().keyword();
         }
         return Tags.isPrivate(tag) ? "PrivateTag" : "Unknown Tag & Data";
     }
 
-    /** One line; {@code length} -1 prints "u/l" (undefined), -2 leaves the length to the item's content. */
+    /** One line; {@code length} -1 prints "u/l" (undefined). */
     private static void line(StringBuilder out, int depth, int tag, String vr, String value, long length, int vm,
                              String keyword) {
         String indent = "  ".repeat(depth);
@@ -168,7 +169,7 @@ public final class DicomDump {
         int width = VALUE_COLUMN + indent.length();
         out.append(left);
         out.append(" ".repeat(Math.max(1, width - left.length())));
-        String len = length == DicomElement.UNDEFINED_LENGTH || length == -2 ? "u/l" : Long.toString(length);
+        String len = length == DicomElement.UNDEFINED_LENGTH ? "u/l" : Long.toString(length);
         out.append(String.format("# %3s, %d %s%n", len, vm, keyword));
     }
 }

@@ -32,6 +32,7 @@ public final class DicomObject implements Iterable<DicomElement> {
     private final String transferSyntaxUid;
     private final DicomObject fileMeta;
     private Charset charset;
+    private long itemLength = DicomElement.UNDEFINED_LENGTH;
 
     DicomObject(ByteSource source, boolean bigEndian, String transferSyntaxUid, Charset charset,
                 DicomObject fileMeta) {
@@ -48,6 +49,15 @@ public final class DicomObject implements Iterable<DicomElement> {
 
     void charset(Charset value) {
         charset = value;
+    }
+
+    void itemLength(long value) {
+        itemLength = value;
+    }
+
+    /** For a sequence item, its encoded length, or {@link DicomElement#UNDEFINED_LENGTH}. */
+    public long itemLength() {
+        return itemLength;
     }
 
     Charset charset() {

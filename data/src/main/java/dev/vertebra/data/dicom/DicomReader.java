@@ -348,6 +348,7 @@ public final class DicomReader {
                 if (length == UNDEFINED) {
                     readItemBody(item, end, true, depth + 1);
                 } else {
+                    item.itemLength(length);
                     long itemEnd = cursor.position() + length;
                     if (length > end - cursor.position()) {
                         throw cursor.error(at, "item claims " + length + " bytes but only "
