@@ -152,7 +152,8 @@ public final class DicomReader {
         explicit = looksExplicit();
         boolean big = explicit && bigGroup < littleGroup;
         int group = big ? bigGroup : littleGroup;
-        boolean plausible = group >= 0x0002 && group <= 0x7FE0 && (group & 1) == 0;
+        // a bare data set starts with its lowest groups: file meta, identification, patient
+        boolean plausible = group >= 0x0002 && group <= 0x0010 && (group & 1) == 0;
         if (!plausible && !hadMeta) {
             throw cursor.error(cursor.position(),
                     "not a DICOM file: no preamble, no meta information and no recognisable first element");
