@@ -102,7 +102,10 @@ def golden(src, golden_dir, known_frame_hashes=None):
         lines.append(element_line(elem))
     if "PixelData" in ds:
         try:
-            arr = ds.pixel_array
+            arr = ds.pixel_array.copy()
+            again = pydicom.dcmread(src, force=True).pixel_array
+            if not np.array_equal(arr, again):
+                raise ValueError("the decoder gives different pixels on each run")  # no usable oracle
             stored = mask(arr, ds)
             header["pixels"] = "ok"
             header["shape"] = ",".join(str(d) for d in stored.shape)

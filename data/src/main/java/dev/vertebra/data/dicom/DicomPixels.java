@@ -6,6 +6,7 @@ import dev.vertebra.data.codec.FrameDecoder;
 import dev.vertebra.data.codec.FrameFormat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -49,7 +50,7 @@ public record DicomPixels(int frames, FrameFormat format, String photometricInte
         int[] full = {frames, rows(), columns(), samplesPerPixel()};
         int from = frames > 1 ? 0 : 1;
         int to = samplesPerPixel() > 1 ? 4 : 3;
-        return java.util.Arrays.copyOfRange(full, from, to);
+        return Arrays.copyOfRange(full, from, to);
     }
 
     /** The shape of {@link #stored()} with every axis: [frames, rows, columns, samples]. */
