@@ -162,8 +162,10 @@ final class MathOps {
             throw new IllegalArgumentException("matmul needs at least 1-D operands: " + a.describe() + ", " + b.describe());
         }
         if (a.rank() == 1) {
+            // [K] is treated as [1, K] and the added row dropped again; for 1-D · 1-D the column b became is
+            // already gone, so the row is the last dimension left and the result is 0-d (NumPy's dot product).
             Tensor y = matmul(a.unsqueeze(0), b);
-            return y.squeeze(-2);
+            return b.rank() == 1 ? y.squeeze(-1) : y.squeeze(-2);
         }
         if (b.rank() == 1) {
             return matmul(a, b.unsqueeze(1)).squeeze(-1);
