@@ -3,6 +3,7 @@ module dev.vertebra.core {
     requires jdk.incubator.vector;
 
     exports dev.vertebra.core;
+    exports dev.vertebra.core.cpu;
     exports dev.vertebra.core.io;
     exports dev.vertebra.core.reference;
 

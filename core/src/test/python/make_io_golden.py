@@ -156,6 +156,13 @@ def make_safetensors():
         expect_tensor("all_dtypes.safetensors", n, t)
     write_safetensors("no_metadata.safetensors", [("w", torch.tensor([1.0, 2.0], dtype=torch.float32))])
     expect_tensor("no_metadata.safetensors", "w", torch.tensor([1.0, 2.0], dtype=torch.float32))
+    # Tensors stored in header order with ASCII metadata: what Vertebra writes for these must match byte for byte.
+    ordered = [("stem.weight", torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float32)),
+               ("stem.bias", torch.tensor([7], dtype=torch.int16)),
+               ("head.scale", torch.tensor([1.5, 2.5], dtype=torch.float64))]
+    write_safetensors("ordered.safetensors", ordered, metadata={"format": "pt", "epoch": "3"})
+    for n, t in ordered:
+        expect_tensor("ordered.safetensors", n, t)
     write_safetensors("bool.safetensors", [("ok", torch.tensor([3], dtype=torch.int32)),
                                            ("flags", torch.tensor([True, False]))])
     write_safetensors("int8.safetensors", [("q", torch.tensor([-1, 2], dtype=torch.int8))])

@@ -1,10 +1,10 @@
 package dev.vertebra.core;
 
-import dev.vertebra.core.reference.ReferenceBackend;
+import dev.vertebra.core.cpu.CpuBackend;
 
 /** Lazily creates the one CPU backend instance. */
 final class CpuBackendHolder {
-    static final Backend INSTANCE = new ReferenceBackend(Device.CPU);
+    static final Backend INSTANCE = new CpuBackend(Device.CPU);
 
     private CpuBackendHolder() {
     }

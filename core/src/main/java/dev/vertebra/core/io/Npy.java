@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
 
@@ -262,7 +263,7 @@ public final class Npy {
             out[8 + i] = (byte) (headerLength >>> (8 * i));
         }
         System.arraycopy(text, 0, out, prefix, text.length);
-        java.util.Arrays.fill(out, prefix + text.length, out.length - 1, (byte) ' ');
+        Arrays.fill(out, prefix + text.length, out.length - 1, (byte) ' ');
         out[out.length - 1] = '\n';
         return out;
     }

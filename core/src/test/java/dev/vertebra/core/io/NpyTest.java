@@ -4,13 +4,17 @@ import dev.vertebra.core.DType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,14 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** .npy files written by NumPy (see make_io_golden.py) read back as the values NumPy stored. */
 class NpyTest {
 
-    private static final String[] GOLDEN = {"f4_2x3.npy", "f8_4.npy", "f2_5.npy", "i8_3x2.npy", "i4_2x2x2.npy",
-        "i2_7.npy", "u1_4x4.npy", "scalar_f8.npy", "empty_f4_0x3.npy", "be_f4_2x3.npy", "be_i8_3.npy",
-        "be_i2_4.npy", "be_f8_2.npy", "v2_f4_3.npy", "v3_i4_2.npy"};
+    /** Every .npy file expected.txt lists: each dtype, 0-d, empty, big-endian, versions 2.0 and 3.0. */
+    static Stream<String> goldenNpyFiles() {
+        return Golden.keysStartingWith("").stream().filter(key -> key.endsWith(".npy"));
+    }
 
     @ParameterizedTest
-    @ValueSource(strings = {"f4_2x3.npy", "f8_4.npy", "f2_5.npy", "i8_3x2.npy", "i4_2x2x2.npy", "i2_7.npy",
-        "u1_4x4.npy", "scalar_f8.npy", "empty_f4_0x3.npy", "be_f4_2x3.npy", "be_i8_3.npy", "be_i2_4.npy",
-        "be_f8_2.npy", "v2_f4_3.npy", "v3_i4_2.npy"})
+    @MethodSource("goldenNpyFiles")
     void readsWhatNumpyWrote(String name) throws IOException {
         HostArray expected = Golden.expected(name);
         assertEquals(expected, Npy.read(Golden.file(name)), "from a path");
@@ -36,9 +39,8 @@ class NpyTest {
     }
 
     @Test
-    void goldenListCoversEveryExpectedNpyFile() {
-        assertEquals(Golden.keysStartingWith("").stream().filter(k -> k.endsWith(".npy")).toList(),
-                java.util.List.of(GOLDEN));
+    void goldenFilesCoverWhatTheFormatAllows() {
+        assertEquals(15, goldenNpyFiles().count());
     }
 
     @Test
@@ -69,7 +71,7 @@ class NpyTest {
     void bigEndianFilesAreWrittenBackLittleEndian() throws IOException {
         HostArray array = Npy.read(Golden.file("be_f4_2x3.npy"));
         byte[] written = Npy.toBytes(array);
-        assertTrue(new String(written, 0, 40, java.nio.charset.StandardCharsets.ISO_8859_1).contains("'<f4'"));
+        assertTrue(new String(written, 0, 40, StandardCharsets.ISO_8859_1).contains("'<f4'"));
         assertEquals(array, Npy.read(written));
     }
 
@@ -115,7 +117,7 @@ class NpyTest {
     @Test
     void hugeShapeGetsAVersion2Header() throws IOException {
         int[] shape = new int[25_000]; // "1, " each: over the 65535 bytes a 1.0 header can hold
-        java.util.Arrays.fill(shape, 1);
+        Arrays.fill(shape, 1);
         HostArray array = new HostArray(DType.INT16, shape, new short[] {-9});
         byte[] bytes = Npy.toBytes(array);
         assertEquals(2, bytes[6], "major version");

@@ -1,0 +1,196 @@
+package dev.vertebra.core.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Convolution on channels-last activations lowered to {@link Sgemm}: forward, gradient with respect to the input
+ * (backward-data) and gradient with respect to the weight (backward-weight), for any kernel size, stride,
+ * per-side padding, dilation and groups. Layouts are those of {@link Conv2dShape}: x [N, H, W, Cin],
+ * y [N, OH, OW, Cout], w [KH, KW, Cin/groups, Cout].
+ *
+ * <p>A 1×1, stride-1, unpadded convolution needs no unfolding: with pixels as rows it is directly
+ * y[N·H·W, Cout] = x[N·H·W, Cin] · w[Cin, Cout] (per group, using leading dimensions to pick the group's
+ * columns). Every other shape unfolds blocks of output pixels (im2col) into a per-thread workspace of bounded size
+ * ({@value #WORKSPACE_FLOATS} floats) and multiplies the block.
+ *
+ * <p>Every kernel either overwrites its output ({@code accumulate = false}; the output's old contents are never
+ * read, so it may hold garbage) or adds its result to it ({@code accumulate = true}, e.g. to sum gradients).
+ *
+ * <pre>{@code
+ * Conv2dShape s = Conv2dShape.symmetric(8, 224, 224, 3, 32, 3, 2, 1, 1, 1);
+ * float[] y = new float[(int) s.outputSize()];
+ * Conv2dGemm.forward(s, x, 0, w, 0, bias, 0, y, 0, false);
+ * }</pre>
+ */
+public final class Conv2dGemm {
+
+    /** Bound on one thread's unfolded block: 4 MiB. */
+    static final int WORKSPACE_FLOATS = 1 << 20;
+    // Forward blocks are cut small enough to give every thread a few, large enough for an efficient GEMM.
+    private static final int MIN_BLOCK_ROWS = 96;
+
+    private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Conv2dGemm() {
+    }
+
+    /**
+     * y = conv(x, w) + bias (or y += that when accumulating).
+     *
+     * @param x    input: [N, H, W, Cin] from xOff
+     * @param w    weight: [KH, KW, Cin/groups, Cout] from wOff
+     * @param bias [Cout] from biasOff, or null for none
+     * @param y    output: [N, OH, OW, Cout] from yOff
+     */
+    public static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff,
+                               float[] bias, int biasOff, float[] y, int yOff, boolean accumulate) {
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("y", y, yOff, s.outputSize());
+        if (bias != null) {
+            Conv2dShape.checkArray("bias", bias, biasOff, s.outChannels());
+        }
+        int pixels = s.batch() * s.outHeight() * s.outWidth();
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int cg = s.inPerGroup();
+        int og = s.outPerGroup();
+        float beta = accumulate ? 1f : 0f;
+        if (s.isPointwise()) {
+            for (int g = 0; g < s.groups(); g++) {
+                // y[:, g·og : (g+1)·og] = x[:, g·cg : (g+1)·cg] · w[:, g·og : (g+1)·og]
+                Sgemm.sgemm(false, false, pixels, og, cg, 1f, x, xOff + g * cg, cin,
+                        w, wOff + g * og, cout, beta, y, yOff + g * og, cout);
+            }
+            if (bias != null) {
+                CpuThreads.parallelFor(0, pixels, 256, (from, to) ->
+                        VectorOps.addRowBias(y, yOff + from * cout, to - from, cout, cout, bias, biasOff));
+            }
+            return;
+        }
+        int depth = Im2col.depth(s);
+        int blockRows = blockRows(depth, pixels, 4 * CpuThreads.parallelism());
+        int blocks = (pixels + blockRows - 1) / blockRows;
+        CpuThreads.parallelFor(0, blocks, 1, (from, to) -> {
+            for (int block = from; block < to; block++) {
+                int row0 = block * blockRows;
+                int rows = Math.min(blockRows, pixels - row0);
+                float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+                for (int g = 0; g < s.groups(); g++) {
+                    Im2col.unfold(s, x, xOff, g, row0, rows, col);
+                    Sgemm.sgemm(false, false, rows, og, depth, 1f, col, 0, depth,
+                            w, wOff + g * og, cout, beta, y, yOff + row0 * cout + g * og, cout);
+                }
+                if (bias != null) {
+                    VectorOps.addRowBias(y, yOff + row0 * cout, rows, cout, cout, bias, biasOff);
+                }
+            }
+        });
+    }
+
+    /**
+     * dx = ∂L/∂x given dy = ∂L/∂y: the transposed convolution of dy with w (dx += that when accumulating).
+     *
+     * @param dy output gradient: [N, OH, OW, Cout] from dyOff
+     * @param w  weight: [KH, KW, Cin/groups, Cout] from wOff
+     * @param dx input gradient: [N, H, W, Cin] from dxOff
+     */
+    public static void backwardData(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff,
+                                    float[] dx, int dxOff, boolean accumulate) {
+        Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("dx", dx, dxOff, s.inputSize());
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int cg = s.inPerGroup();
+        int og = s.outPerGroup();
+        if (s.isPointwise()) {
+            int pixels = s.batch() * s.height() * s.width();
+            for (int g = 0; g < s.groups(); g++) {
+                // dx[:, g·cg : (g+1)·cg] = dy[:, g·og : (g+1)·og] · w_g^T, w_g: [cg, og] with row stride Cout
+                Sgemm.sgemm(false, true, pixels, cg, og, 1f, dy, dyOff + g * og, cout,
+                        w, wOff + g * og, cout, accumulate ? 1f : 0f, dx, dxOff + g * cg, cin);
+            }
+            return;
+        }
+        int depth = Im2col.depth(s);
+        int imagePixels = s.outHeight() * s.outWidth();
+        int imageSize = s.height() * s.width() * cin;
+        int blockRows = blockRows(depth, imagePixels, 1);
+        // One image per task: folding writes overlapping windows, which must not race; images are disjoint.
+        CpuThreads.parallelFor(0, s.batch(), 1, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                if (!accumulate) {
+                    Arrays.fill(dx, dxOff + n * imageSize, dxOff + (n + 1) * imageSize, 0f);
+                }
+                for (int row0 = n * imagePixels; row0 < (n + 1) * imagePixels; row0 += blockRows) {
+                    int rows = Math.min(blockRows, (n + 1) * imagePixels - row0);
+                    float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+                    for (int g = 0; g < s.groups(); g++) {
+                        // col = dy_block[:, g·og : (g+1)·og] · w_g^T, w_g: [depth, og] with row stride Cout
+                        Sgemm.sgemm(false, true, rows, depth, og, 1f, dy, dyOff + row0 * cout + g * og, cout,
+                                w, wOff + g * og, cout, 0f, col, 0, depth);
+                        Im2col.fold(s, col, g, row0, rows, dx, dxOff);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dw = ∂L/∂w given x and dy (dw += that when accumulating).
+     *
+     * @param x  input: [N, H, W, Cin] from xOff
+     * @param dy output gradient: [N, OH, OW, Cout] from dyOff
+     * @param dw weight gradient: [KH, KW, Cin/groups, Cout] from dwOff
+     */
+    public static void backwardWeight(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff,
+                                      float[] dw, int dwOff, boolean accumulate) {
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
+        Conv2dShape.checkArray("dw", dw, dwOff, s.weightSize());
+        int pixels = s.batch() * s.outHeight() * s.outWidth();
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int cg = s.inPerGroup();
+        int og = s.outPerGroup();
+        if (s.isPointwise()) {
+            for (int g = 0; g < s.groups(); g++) {
+                // dw_g[cg, og] = x[:, g·cg : (g+1)·cg]^T · dy[:, g·og : (g+1)·og]
+                Sgemm.sgemm(true, false, cg, og, pixels, 1f, x, xOff + g * cg, cin,
+                        dy, dyOff + g * og, cout, accumulate ? 1f : 0f, dw, dwOff + g * og, cout);
+            }
+            return;
+        }
+        int depth = Im2col.depth(s);
+        // Blocks run one after another (their products sum into the same dw); each GEMM and unfold is parallel.
+        int blockRows = blockRows(depth, pixels, 1);
+        for (int row0 = 0; row0 < pixels; row0 += blockRows) {
+            int rows = Math.min(blockRows, pixels - row0);
+            float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+            float beta = accumulate || row0 > 0 ? 1f : 0f;
+            for (int g = 0; g < s.groups(); g++) {
+                Im2col.unfold(s, x, xOff, g, row0, rows, col);
+                // dw_g[depth, og] (+)= col^T · dy_block[:, g·og : (g+1)·og]
+                Sgemm.sgemm(true, false, depth, og, rows, 1f, col, 0, depth,
+                        dy, dyOff + row0 * cout + g * og, cout, beta, dw, dwOff + g * og, cout);
+            }
+        }
+    }
+
+    /** Rows per unfolded block: within the workspace bound, and cut into about {@code wantedBlocks} pieces. */
+    private static int blockRows(int depth, int pixels, int wantedBlocks) {
+        int byWorkspace = Math.max(1, WORKSPACE_FLOATS / depth);
+        int bySplit = Math.max(MIN_BLOCK_ROWS, (pixels + wantedBlocks - 1) / wantedBlocks);
+        return Math.max(1, Math.min(Math.min(byWorkspace, bySplit), pixels));
+    }
+
+    private static float[] columns(int size) {
+        float[] col = COLUMNS.get();
+        if (col.length < size) {
+            col = new float[size];
+            COLUMNS.set(col);
+        }
+        return col;
+    }
+}

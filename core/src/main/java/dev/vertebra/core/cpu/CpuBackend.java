@@ -1,0 +1,327 @@
+package dev.vertebra.core.cpu;
+
+import dev.vertebra.core.BinaryOp;
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.DType;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Layout;
+import dev.vertebra.core.ReduceOp;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.core.UnaryOp;
+import dev.vertebra.core.reference.ReferenceBackend;
+
+import java.util.Arrays;
+
+/**
+ * The fast CPU backend: float32 primitives on Vector API kernels and all cores ({@link CpuThreads}); everything
+ * else (other dtypes, rare ops) falls back to the reference loops it extends, so both always agree on
+ * semantics. Conformance tests compare every primitive against {@link ReferenceBackend}.
+ */
+public final class CpuBackend extends ReferenceBackend {
+    /** Elements per parallel task of an elementwise loop. */
+    private static final int ELEMENTWISE_GRAIN = 1 << 14;
+
+    public CpuBackend(Device device) {
+        super(device);
+    }
+
+    private static boolean isFloat(Tensor t) {
+        return t.dtype() == DType.FLOAT32;
+    }
+
+    private static float[] floats(Tensor t) {
+        return cpu(t).floats();
+    }
+
+    /** The float data of {@code t} as a contiguous array from offset 0 or {@code t.layout().offset()}. */
+    private Tensor dense(Tensor t) {
+        if (t.isContiguous()) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), t.dtype());
+        copyInto(t, out);
+        return out;
+    }
+
+    @Override
+    public void copyInto(Tensor src, Tensor dst) {
+        if (!isFloat(src) || !isFloat(dst)) {
+            super.copyInto(src, dst);
+            return;
+        }
+        Layout s = src.layout().expand(dst.shape());
+        StridedLoops.Plan plan = StridedLoops.plan(dst.shape().dims(), s.strides(), dst.layout().strides());
+        float[] from = floats(src);
+        float[] to = floats(dst);
+        int so = s.offset();
+        int dOff = dst.layout().offset();
+        int inner = plan.inner();
+        int ss = plan.innerStride(0);
+        int ds = plan.innerStride(1);
+        CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int a = so + plan.rowOffset(0, r);
+                int b = dOff + plan.rowOffset(1, r);
+                if (ss == 1 && ds == 1) {
+                    System.arraycopy(from, a, to, b, inner);
+                } else {
+                    for (int i = 0; i < inner; i++) {
+                        to[b + i * ds] = from[a + i * ss];
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public Tensor full(Shape shape, DType dtype, double value) {
+        if (dtype != DType.FLOAT32) {
+            return super.full(shape, dtype, value);
+        }
+        Tensor out = empty(shape, dtype);
+        Arrays.fill(floats(out), (float) value);
+        return out;
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x) {
+        if (!isFloat(x)) {
+            return super.unary(op, x);
+        }
+        Tensor in = dense(x);
+        Tensor out = empty(x.shape(), x.dtype());
+        float[] xs = floats(in);
+        float[] ys = floats(out);
+        int base = in.layout().offset();
+        CpuThreads.parallelFor(0, x.numel(), ELEMENTWISE_GRAIN,
+                (from, to) -> FloatElementwise.unary(op, xs, base + from, 1, ys, from, to - from));
+        return out;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        if (!isFloat(a) || !isFloat(b)) {
+            return super.binary(op, a, b);
+        }
+        Shape shape = Shape.broadcast(a.shape(), b.shape());
+        Layout la = a.layout().expand(shape);
+        Layout lb = b.layout().expand(shape);
+        Tensor out = empty(shape, a.dtype());
+        StridedLoops.Plan plan = StridedLoops.plan(shape.dims(), la.strides(), lb.strides(), shape.contiguousStrides());
+        float[] av = floats(a);
+        float[] bv = floats(b);
+        float[] yv = floats(out);
+        int inner = plan.inner();
+        int as = plan.innerStride(0);
+        int bs = plan.innerStride(1);
+        if (plan.rank() <= 1) {
+            // One flat run: split it across threads directly.
+            CpuThreads.parallelFor(0, inner, ELEMENTWISE_GRAIN, (from, to) -> FloatElementwise.binary(op,
+                    av, la.offset() + from * as, as, bv, lb.offset() + from * bs, bs, yv, from, to - from));
+            return out;
+        }
+        CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                FloatElementwise.binary(op, av, la.offset() + plan.rowOffset(0, r), as,
+                        bv, lb.offset() + plan.rowOffset(1, r), bs, yv, plan.rowOffset(2, r), inner);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
+        if (!isFloat(a)) {
+            return super.binaryScalar(op, a, scalar);
+        }
+        Tensor in = dense(a);
+        Tensor out = empty(a.shape(), a.dtype());
+        float[] xs = floats(in);
+        float[] ys = floats(out);
+        float[] s = {(float) scalar};
+        int base = in.layout().offset();
+        CpuThreads.parallelFor(0, a.numel(), ELEMENTWISE_GRAIN,
+                (from, to) -> FloatElementwise.binary(op, xs, base + from, 1, s, 0, 0, ys, from, to - from));
+        return out;
+    }
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        if (!isFloat(x)) {
+            return super.reduce(op, x, dims, keepDim);
+        }
+        // Fast when the reduced dimensions are consecutive: x viewed as [outer, reduced, inner].
+        for (int i = 1; i < dims.length; i++) {
+            if (dims[i] != dims[i - 1] + 1) {
+                return super.reduce(op, x, dims, keepDim);
+            }
+        }
+        Tensor in = dense(x);
+        int outer = 1;
+        int reduced = 1;
+        int inner = 1;
+        for (int d = 0; d < x.rank(); d++) {
+            if (dims.length > 0 && d < dims[0]) {
+                outer *= x.dim(d);
+            } else if (dims.length > 0 && d <= dims[dims.length - 1]) {
+                reduced *= x.dim(d);
+            } else {
+                inner *= x.dim(d);
+            }
+        }
+        int[] kept = x.shape().dims();
+        for (int d : dims) {
+            kept[d] = 1;
+        }
+        Tensor out = empty(Shape.of(keepDim ? kept : dropped(x.shape(), dims)), x.dtype());
+        if (reduced == 0) {
+            Arrays.fill(floats(out), (float) op.identity());
+            return out;
+        }
+        FloatReduce.reduce(op, floats(in), in.layout().offset(), outer, reduced, inner, floats(out));
+        return out;
+    }
+
+    private static int[] dropped(Shape s, int[] dims) {
+        int[] out = new int[s.rank() - dims.length];
+        int j = 0;
+        for (int i = 0; i < s.rank(); i++) {
+            if (Arrays.binarySearch(dims, i) < 0) {
+                out[j++] = s.dim(i);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        if (!isFloat(a) || !isFloat(b)) {
+            return super.matmul(a, b);
+        }
+        GemmOperand ga = gemmOperand(a);
+        GemmOperand gb = gemmOperand(b);
+        int batch = Math.max(a.dim(0), b.dim(0));
+        int m = a.dim(1);
+        int k = a.dim(2);
+        int n = b.dim(2);
+        Tensor out = empty(Shape.of(batch, m, n), a.dtype());
+        Sgemm.sgemmBatched(batch, ga.transposed(), gb.transposed(), m, n, k, 1f,
+                floats(ga.t()), ga.t().layout().offset(), ga.ld(), ga.batchStride(),
+                floats(gb.t()), gb.t().layout().offset(), gb.ld(), gb.batchStride(),
+                0f, floats(out), 0, n, m * n);
+        return out;
+    }
+
+    /** A [B, R, C] operand as Sgemm takes it: row-major (or transposed) matrices with a leading dimension. */
+    private record GemmOperand(Tensor t, boolean transposed, int ld, int batchStride) {
+    }
+
+    /** Uses {@code t} in place when its matrices have a unit stride in either dimension; else copies it. */
+    private GemmOperand gemmOperand(Tensor t) {
+        int rows = t.dim(1);
+        int cols = t.dim(2);
+        int rs = t.layout().stride(1);
+        int cs = t.layout().stride(2);
+        int bs = t.dim(0) == 1 ? 0 : t.layout().stride(0);
+        if ((cs == 1 || cols == 1) && (rows == 1 || rs >= Math.max(cols, 1))) {
+            return new GemmOperand(t, false, rows == 1 ? Math.max(cols, 1) : rs, bs);
+        }
+        if ((rs == 1 || rows == 1) && (cols == 1 || cs >= Math.max(rows, 1))) {
+            return new GemmOperand(t, true, cols == 1 ? Math.max(rows, 1) : cs, bs);
+        }
+        Tensor d = dense(t);
+        return new GemmOperand(d, false, Math.max(cols, 1), t.dim(0) == 1 ? 0 : rows * cols);
+    }
+
+    private static Conv2dShape convShape(Shape x, Shape w, ConvSpec s) {
+        return new Conv2dShape(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(3), w.dim(0), w.dim(1),
+                s.strideH(), s.strideW(), s.padTop(), s.padBottom(), s.padLeft(), s.padRight(),
+                s.dilationH(), s.dilationW(), s.groups());
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(w)) {
+            return super.conv2d(x, w, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        Tensor xi = dense(x);
+        Tensor wi = dense(w);
+        Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y));
+        return y;
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        if (!isFloat(dy) || !isFloat(w)) {
+            return super.conv2dBackwardInput(dy, w, xShape, spec);
+        }
+        Conv2dShape s = convShape(xShape, w.shape(), spec);
+        Tensor g = dense(dy);
+        Tensor wi = dense(w);
+        Tensor dx = empty(xShape, dy.dtype());
+        ConvKernels.backwardData(s, floats(g), g.layout().offset(), floats(wi), wi.layout().offset(), floats(dx));
+        return dx;
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(dy)) {
+            return super.conv2dBackwardWeight(x, dy, wShape, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), wShape, spec);
+        Tensor xi = dense(x);
+        Tensor g = dense(dy);
+        Tensor dw = empty(wShape, x.dtype());
+        ConvKernels.backwardWeight(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(dw));
+        return dw;
+    }
+
+    @Override
+    public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (!isFloat(x) || !isFloat(weight) || !isFloat(bias)) {
+            return super.batchNorm(x, weight, bias, eps);
+        }
+        Tensor in = dense(x);
+        int c = x.dim(-1);
+        int rows = x.numel() / c;
+        Shape cs = Shape.of(c);
+        Tensor mean = empty(cs, x.dtype());
+        Tensor var = empty(cs, x.dtype());
+        Tensor invStd = empty(cs, x.dtype());
+        Tensor y = empty(x.shape(), x.dtype());
+        FloatBatchNorm.forward(floats(in), in.layout().offset(), rows, c, packed(weight), packed(bias), eps, floats(y), floats(mean), floats(var), floats(invStd));
+        return new BatchNormResult(y, mean, var, invStd);
+    }
+
+    @Override
+    public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        if (!isFloat(dy) || !isFloat(x)) {
+            return super.batchNormBackward(dy, x, weight, mean, invStd);
+        }
+        Tensor xi = dense(x);
+        Tensor g = dense(dy);
+        int c = x.dim(-1);
+        int rows = x.numel() / c;
+        Shape cs = Shape.of(c);
+        Tensor dx = empty(x.shape(), x.dtype());
+        Tensor dw = empty(cs, x.dtype());
+        Tensor db = empty(cs, x.dtype());
+        FloatBatchNorm.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), rows, c,
+                packed(weight), packed(mean), packed(invStd), floats(dx), floats(dw), floats(db));
+        return new BatchNormGrads(dx, dw, db);
+    }
+
+    /** The elements of a float32 tensor in C order from index 0 (its own array when it already is so). */
+    private float[] packed(Tensor t) {
+        float[] data = floats(t);
+        if (t.isContiguous() && t.layout().offset() == 0 && data.length == t.numel()) {
+            return data;
+        }
+        Tensor copy = empty(t.shape(), t.dtype());
+        copyInto(t, copy);
+        return floats(copy);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.vertebra.core.cpu;
+
+import dev.vertebra.core.BinaryOp;
+import dev.vertebra.core.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorised float32 elementwise loops over one inner run of elements. Operands are read at stride 1 or stride 0
+ * (a broadcast value); anything else goes through the scalar fallback.
+ */
+final class FloatElementwise {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private FloatElementwise() {
+    }
+
+    /** y[yo + i] = op(x[xo + i·xs]) for i &lt; n, xs ∈ {0, 1}. */
+    static void unary(UnaryOp op, float[] x, int xo, int xs, float[] y, int yo, int n) {
+        int i = 0;
+        if (xs == 1) {
+            for (int end = S.loopBound(n); i < end; i += S.length()) {
+                apply(op, FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (float) op.apply(x[xo + i * xs]);
+        }
+    }
+
+    private static FloatVector apply(UnaryOp op, FloatVector v) {
+        return switch (op) {
+            case NEG -> v.neg();
+            case EXP -> v.lanewise(VectorOperators.EXP);
+            case LOG -> v.lanewise(VectorOperators.LOG);
+            case SQRT -> v.sqrt();
+            case ABS -> v.abs();
+            case SIGN -> sign(v);
+            case RELU -> v.max(0f);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> v.lanewise(VectorOperators.TANH);
+            case SILU -> v.mul(sigmoid(v));
+            case SOFTPLUS -> v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+        };
+    }
+
+    private static FloatVector sign(FloatVector v) {
+        FloatVector zero = FloatVector.zero(S);
+        VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
+        VectorMask<Float> neg = v.compare(VectorOperators.LT, 0f);
+        return zero.blend(1f, pos).blend(-1f, neg).blend(v, v.test(VectorOperators.IS_NAN));
+    }
+
+    /** σ(v) = 1 / (1 + e^-v); e^-v overflows to +inf for very negative v, which still gives the right 0. */
+    static FloatVector sigmoid(FloatVector v) {
+        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    /** y[yo + i] = op(a[ao + i·as], b[bo + i·bs]) for i &lt; n, strides ∈ {0, 1}. */
+    static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] y, int yo, int n) {
+        int i = 0;
+        if ((as == 1 || as == 0) && (bs == 1 || bs == 0) && vectorised(op)) {
+            FloatVector av = as == 0 ? FloatVector.broadcast(S, a[ao]) : null;
+            FloatVector bv = bs == 0 ? FloatVector.broadcast(S, b[bo]) : null;
+            for (int end = S.loopBound(n); i < end; i += S.length()) {
+                FloatVector va = av != null ? av : FloatVector.fromArray(S, a, ao + i);
+                FloatVector vb = bv != null ? bv : FloatVector.fromArray(S, b, bo + i);
+                apply(op, va, vb).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (float) op.apply(a[ao + i * as], b[bo + i * bs]);
+        }
+    }
+
+    private static boolean vectorised(BinaryOp op) {
+        return op != BinaryOp.POW;
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector zero = FloatVector.zero(S);
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            case GT -> zero.blend(one, a.compare(VectorOperators.GT, b));
+            case GE -> zero.blend(one, a.compare(VectorOperators.GE, b));
+            case LT -> zero.blend(one, a.compare(VectorOperators.LT, b));
+            case LE -> zero.blend(one, a.compare(VectorOperators.LE, b));
+            case EQ -> zero.blend(one, a.compare(VectorOperators.EQ, b));
+            case MAX -> a.max(b);
+            case MIN -> a.min(b);
+            case POW -> throw new IllegalStateException(op + " has no vector form");
+        };
+    }
+}

@@ -1,0 +1,232 @@
+package dev.vertebra.core.cpu;
+
+import static dev.vertebra.core.cpu.SgemmMicroKernel.MR;
+import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
+
+/**
+ * Single-precision matrix multiply on row-major {@code float[]} matrices:
+ * {@code C[M, N] = alpha · op(A) · op(B) + beta · C}, with op(X) = X or Xᵀ.
+ *
+ * <p>Row-major means element (i, j) of a matrix with leading dimension {@code ld} stored from {@code off} is
+ * {@code x[off + i·ld + j]}. With {@code transA}, A is stored as [K, M] (so op(A) = Aᵀ is [M, K]); with
+ * {@code transB}, B is stored as [N, K].
+ *
+ * <p>How it is fast: C is cut into tiles that run as parallel tasks on {@link CpuThreads}; each task walks K in
+ * blocks of {@value #KC}, packs its slice of op(B) and blocks of {@value #MC} rows of op(A) into contiguous
+ * micro-panels (per-thread buffers, reused across calls), and sweeps them with the register-blocked
+ * {@link SgemmMicroKernel} so that a B micro-panel stays in L1 and the A block in L2. Each element of C is
+ * produced by one task with a fixed summation order, so results do not depend on scheduling.
+ *
+ * <pre>{@code
+ * // y[rows, out] = x[rows, in] · w[in, out]
+ * Sgemm.sgemm(false, false, rows, out, in, 1f, x, 0, in, w, 0, out, 0f, y, 0, out);
+ * }</pre>
+ */
+public final class Sgemm {
+
+    /** Depth of a packed block: a B micro-panel of KC × NR floats (32 KiB with AVX-512) fits L1. */
+    static final int KC = 256;
+    /** Rows of a packed A block: MC × KC floats (192 KiB) stays in L2 while B micro-panels stream past. */
+    static final int MC = 192;
+    // Task tiles: large enough that packing is a few percent of the work, small enough to balance two threads.
+    private static final int TASK_M = 384;
+    private static final int TASK_N = 512;
+    private static final int MIN_TASK_M = 48;
+    private static final int MIN_TASK_N = 64;
+    // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
+    private static final long PARALLEL_FLOPS = 1L << 21;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private Sgemm() {
+    }
+
+    /**
+     * {@code C = alpha · op(A) · op(B) + beta · C}. With {@code beta == 0} C is only written, never read.
+     *
+     * @param m   rows of op(A) and C
+     * @param n   columns of op(B) and C
+     * @param k   columns of op(A), rows of op(B)
+     * @param a   A: [M, K] row stride lda, or [K, M] when transA; from aOff
+     * @param b   B: [K, N] row stride ldb, or [N, K] when transB; from bOff
+     * @param c   C: [M, N] row stride ldc, from cOff
+     * @throws IllegalArgumentException on negative sizes, leading dimensions too small, or arrays too short
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        sgemmBatched(1, transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0);
+    }
+
+    /**
+     * A batch of independent products: for each {@code t < batch},
+     * {@code C_t = alpha · op(A_t) · op(B_t) + beta · C_t} where matrix t of X starts at
+     * {@code xOff + t · strideX}. A stride of 0 reuses one matrix for the whole batch (e.g. shared weights).
+     * C strides must keep the outputs disjoint.
+     *
+     * @param a A_t: [M, K] (or [K, M] when transA), row stride lda, from aOff + t·strideA
+     * @param b B_t: [K, N] (or [N, K] when transB), row stride ldb, from bOff + t·strideB
+     * @param c C_t: [M, N], row stride ldc, from cOff + t·strideC
+     */
+    public static void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k,
+                                    float alpha, float[] a, int aOff, int lda, int strideA,
+                                    float[] b, int bOff, int ldb, int strideB,
+                                    float beta, float[] c, int cOff, int ldc, int strideC) {
+        if (batch < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(
+                    "negative size: batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
+        }
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
+        checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
+        checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
+        new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC).run();
+    }
+
+    private static void checkMatrix(String name, float[] x, int off, int ld, int stride, int batch,
+                                    int rows, int cols) {
+        if (ld < Math.max(1, cols) || off < 0 || stride < 0) {
+            throw new IllegalArgumentException(name + ": leading dimension " + ld + " < columns " + cols
+                    + " or negative offset/stride (offset " + off + ", stride " + stride + ")");
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long last = off + (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols - 1;
+        if (last >= x.length) {
+            throw new IllegalArgumentException(name + ": [" + rows + ", " + cols + "] with ld " + ld
+                    + ", offset " + off + ", batch " + batch + " × stride " + stride
+                    + " needs index " + last + " but the array has " + x.length + " elements");
+        }
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    /** Per-thread packing buffers, grown on demand and kept for the next call. */
+    private static final class Workspace {
+        float[] packedA = new float[0]; // [MC / MR, KC, MR]
+        float[] packedB = new float[0]; // [TASK_N / NR, KC, NR]
+        final float[] tile = new float[MR * NR]; // [MR, NR] scratch for edge tiles
+
+        float[] packedA(int size) {
+            if (packedA.length < size) {
+                packedA = new float[size];
+            }
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+    }
+
+    /** One call's arguments and its split of C into tasks of tileM × tileN (per batch item). */
+    private record Plan(int batch, boolean transA, boolean transB, int m, int n, int k,
+                        float alpha, float[] a, int aOff, int lda, int strideA,
+                        float[] b, int bOff, int ldb, int strideB,
+                        float beta, float[] c, int cOff, int ldc, int strideC) {
+
+        void run() {
+            int tilesM = ceilDiv(m, TASK_M);
+            int tilesN = ceilDiv(n, TASK_N);
+            long flops = 2L * batch * m * n * Math.max(k, 1);
+            boolean parallel = flops >= PARALLEL_FLOPS && CpuThreads.parallelism() > 1;
+            // Aim for two tasks per thread so a core slowed by another process does not hold the call back.
+            int wanted = parallel ? 2 * CpuThreads.parallelism() : 1;
+            while ((long) batch * tilesM * tilesN < wanted) {
+                boolean canSplitM = m / (tilesM + 1) >= MIN_TASK_M;
+                boolean canSplitN = n / (tilesN + 1) >= MIN_TASK_N;
+                if (canSplitM && (!canSplitN || ceilDiv(m, tilesM) >= ceilDiv(n, tilesN))) {
+                    tilesM++;
+                } else if (canSplitN) {
+                    tilesN++;
+                } else {
+                    break;
+                }
+            }
+            int tileM = roundUp(ceilDiv(m, tilesM), MR);
+            int tileN = roundUp(ceilDiv(n, tilesN), NR);
+            int perBatch = ceilDiv(m, tileM) * ceilDiv(n, tileN);
+            int tasks = batch * perBatch;
+            int tilesAcross = ceilDiv(n, tileN);
+            CpuThreads.RangeBody body = (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int item = t / perBatch;
+                    int tileRow = (t % perBatch) / tilesAcross;
+                    int tileCol = (t % perBatch) % tilesAcross;
+                    int i0 = tileRow * tileM;
+                    int j0 = tileCol * tileN;
+                    runTile(item, i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN));
+                }
+            };
+            if (parallel) {
+                CpuThreads.parallelFor(0, tasks, 1, body);
+            } else {
+                body.run(0, tasks);
+            }
+        }
+
+        /** C_item[i0:i1, j0:j1] for the whole depth K. */
+        private void runTile(int item, int i0, int i1, int j0, int j1) {
+            int cBase = cOff + item * strideC;
+            if (k == 0) {
+                scaleTile(cBase, i0, i1, j0, j1);
+                return;
+            }
+            Workspace ws = WORKSPACE.get();
+            int nc = j1 - j0;
+            float[] packedB = ws.packedB(Math.min(KC, k) * roundUp(nc, NR));
+            float[] packedA = ws.packedA(Math.min(KC, k) * roundUp(Math.min(MC, i1 - i0), MR));
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                // General beta scales C once up front; the kernel itself only overwrites (beta 0) or adds.
+                if (p0 == 0 && beta != 0f && beta != 1f) {
+                    scaleTile(cBase, i0, i1, j0, j1);
+                }
+                boolean accumulate = p0 > 0 || beta != 0f;
+                SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    SgemmPacking.packA(transA, a, aOff + item * strideA, lda, ic, mc, p0, kc, alpha, packedA);
+                    for (int jp = 0; jp < nc; jp += NR) {
+                        int cols = Math.min(NR, nc - jp);
+                        for (int ip = 0; ip < mc; ip += MR) {
+                            int rows = Math.min(MR, mc - ip);
+                            int cAt = cBase + (ic + ip) * ldc + j0 + jp;
+                            if (rows == MR && cols == NR) {
+                                SgemmMicroKernel.full(kc, packedA, ip * kc, packedB, jp * kc,
+                                        c, cAt, ldc, accumulate);
+                            } else {
+                                SgemmMicroKernel.edge(kc, packedA, ip * kc, packedB, jp * kc,
+                                        c, cAt, ldc, accumulate, rows, cols, ws.tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /** C = beta · C on a tile (zero when beta is 0, whatever C held): all of the result when K = 0. */
+        private void scaleTile(int cBase, int i0, int i1, int j0, int j1) {
+            for (int i = i0; i < i1; i++) {
+                int row = cBase + i * ldc;
+                for (int j = j0; j < j1; j++) {
+                    c[row + j] = beta == 0f ? 0f : beta * c[row + j];
+                }
+            }
+        }
+    }
+}

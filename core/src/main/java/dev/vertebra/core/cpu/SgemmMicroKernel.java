@@ -1,0 +1,126 @@
+package dev.vertebra.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked inner kernel of {@link Sgemm}: a {@value #MR} × {@link #NR} tile of C held in twelve vector
+ * accumulators while the packed panels of A and B stream through.
+ *
+ * <p>Why this shape: each k step loads two vectors of B and broadcasts six scalars of A for twelve FMAs, so loads
+ * stay well below the two FMA issues per cycle, and twelve independent accumulators cover the FMA latency
+ * (4 cycles × 2 pipes = 8 in flight). Twelve accumulators + two B vectors + one broadcast fit the 32 vector
+ * registers of AVX-512 (and the 16 of AVX2) without spills.
+ */
+final class SgemmMicroKernel {
+
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Lanes of one vector (16 with AVX-512). */
+    static final int LANES = SPECIES.length();
+    /** Rows of a C tile (and of a packed A micro-panel). */
+    static final int MR = 6;
+    /** Columns of a C tile (and of a packed B micro-panel): two vectors. */
+    static final int NR = 2 * LANES;
+
+    private SgemmMicroKernel() {
+    }
+
+    /**
+     * C tile ← A-panel · B-panel (+ C tile when accumulating), on a full {@value #MR} × {@link #NR} tile.
+     *
+     * @param kc    depth of the panels
+     * @param ap    packed A micro-panel: [kc, MR] starting at apOff (row index fastest, alpha already applied)
+     * @param bp    packed B micro-panel: [kc, NR] starting at bpOff
+     * @param c     C: rows of length ≥ NR at cOff + i·ldc, i &lt; MR
+     * @param accumulate false overwrites C without reading it (so NaN or garbage in C does not leak); true adds
+     */
+    static void full(int kc, float[] ap, int apOff, float[] bp, int bpOff,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
+        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        int a = apOff;
+        int b = bpOff;
+        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, b);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, b + LANES);
+            FloatVector ai = FloatVector.broadcast(SPECIES, ap[a]);
+            c00 = ai.fma(b0, c00);
+            c01 = ai.fma(b1, c01);
+            ai = FloatVector.broadcast(SPECIES, ap[a + 1]);
+            c10 = ai.fma(b0, c10);
+            c11 = ai.fma(b1, c11);
+            ai = FloatVector.broadcast(SPECIES, ap[a + 2]);
+            c20 = ai.fma(b0, c20);
+            c21 = ai.fma(b1, c21);
+            ai = FloatVector.broadcast(SPECIES, ap[a + 3]);
+            c30 = ai.fma(b0, c30);
+            c31 = ai.fma(b1, c31);
+            ai = FloatVector.broadcast(SPECIES, ap[a + 4]);
+            c40 = ai.fma(b0, c40);
+            c41 = ai.fma(b1, c41);
+            ai = FloatVector.broadcast(SPECIES, ap[a + 5]);
+            c50 = ai.fma(b0, c50);
+            c51 = ai.fma(b1, c51);
+        }
+        // Stores are written out rather than factored into a helper: a call that C2 declines to inline would
+        // box all twelve vectors on every tile.
+        int r0 = cOff;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, c, r0));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, c, r0 + LANES));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, c, r1));
+            c11 = c11.add(FloatVector.fromArray(SPECIES, c, r1 + LANES));
+            c20 = c20.add(FloatVector.fromArray(SPECIES, c, r2));
+            c21 = c21.add(FloatVector.fromArray(SPECIES, c, r2 + LANES));
+            c30 = c30.add(FloatVector.fromArray(SPECIES, c, r3));
+            c31 = c31.add(FloatVector.fromArray(SPECIES, c, r3 + LANES));
+            c40 = c40.add(FloatVector.fromArray(SPECIES, c, r4));
+            c41 = c41.add(FloatVector.fromArray(SPECIES, c, r4 + LANES));
+            c50 = c50.add(FloatVector.fromArray(SPECIES, c, r5));
+            c51 = c51.add(FloatVector.fromArray(SPECIES, c, r5 + LANES));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + LANES);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + LANES);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + LANES);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + LANES);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + LANES);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + LANES);
+    }
+
+    /**
+     * A partial tile (fewer than MR rows or NR columns, at the matrix edge): the panels are zero-padded, so the
+     * full kernel runs into a scratch tile and only the valid {@code rows × cols} corner is merged into C.
+     *
+     * @param tile scratch: [MR, NR]
+     */
+    static void edge(int kc, float[] ap, int apOff, float[] bp, int bpOff,
+                     float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols, float[] tile) {
+        full(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
+        for (int i = 0; i < rows; i++) {
+            int row = cOff + i * ldc;
+            int t = i * NR;
+            if (accumulate) {
+                for (int j = 0; j < cols; j++) {
+                    c[row + j] += tile[t + j];
+                }
+            } else {
+                System.arraycopy(tile, t, c, row, cols);
+            }
+        }
+    }
+}

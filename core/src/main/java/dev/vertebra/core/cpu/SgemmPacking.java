@@ -1,0 +1,94 @@
+package dev.vertebra.core.cpu;
+
+import static dev.vertebra.core.cpu.SgemmMicroKernel.LANES;
+import static dev.vertebra.core.cpu.SgemmMicroKernel.MR;
+import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
+import static dev.vertebra.core.cpu.SgemmMicroKernel.SPECIES;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Copies blocks of op(A) and op(B) into the contiguous, zero-padded micro-panel order the micro-kernel reads, so
+ * its loads are unit-stride whatever the transposes and leading dimensions of the caller's matrices.
+ */
+final class SgemmPacking {
+
+    private SgemmPacking() {
+    }
+
+    /**
+     * Packs alpha · op(A)[i0 : i0+mc, p0 : p0+kc] as ceil(mc / MR) micro-panels.
+     *
+     * @param a   A: [M, K] with row stride lda, or [K, M] when transA
+     * @param dst packed: [ceil(mc / MR), kc, MR]; rows past mc are zero
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
+                      float alpha, float[] dst) {
+        int d = 0;
+        for (int ip = 0; ip < mc; ip += MR) {
+            int rows = Math.min(MR, mc - ip);
+            if (transA) {
+                for (int p = 0; p < kc; p++, d += MR) {
+                    int src = aOff + (p0 + p) * lda + i0 + ip;
+                    for (int i = 0; i < rows; i++) {
+                        dst[d + i] = alpha * a[src + i];
+                    }
+                    for (int i = rows; i < MR; i++) {
+                        dst[d + i] = 0f;
+                    }
+                }
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    int src = aOff + (i0 + ip + i) * lda + p0;
+                    for (int p = 0; p < kc; p++) {
+                        dst[d + p * MR + i] = alpha * a[src + p];
+                    }
+                }
+                for (int i = rows; i < MR; i++) {
+                    for (int p = 0; p < kc; p++) {
+                        dst[d + p * MR + i] = 0f;
+                    }
+                }
+                d += kc * MR;
+            }
+        }
+    }
+
+    /**
+     * Packs op(B)[p0 : p0+kc, j0 : j0+nc] as ceil(nc / NR) micro-panels.
+     *
+     * @param b   B: [K, N] with row stride ldb, or [N, K] when transB
+     * @param dst packed: [ceil(nc / NR), kc, NR]; columns past nc are zero
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+        int d = 0;
+        for (int jp = 0; jp < nc; jp += NR, d += kc * NR) {
+            int cols = Math.min(NR, nc - jp);
+            if (transB) {
+                if (cols < NR) {
+                    Arrays.fill(dst, d, d + kc * NR, 0f);
+                }
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (j0 + jp + j) * ldb + p0;
+                    for (int p = 0; p < kc; p++) {
+                        dst[d + p * NR + j] = b[src + p];
+                    }
+                }
+            } else if (cols == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (p0 + p) * ldb + j0 + jp;
+                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d + p * NR);
+                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(dst, d + p * NR + LANES);
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (p0 + p) * ldb + j0 + jp;
+                    int row = d + p * NR;
+                    System.arraycopy(b, src, dst, row, cols);
+                    Arrays.fill(dst, row + cols, row + NR, 0f);
+                }
+            }
+        }
+    }
+}

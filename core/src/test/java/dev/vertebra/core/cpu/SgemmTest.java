@@ -1,0 +1,145 @@
+package dev.vertebra.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SgemmTest {
+
+    static Stream<Arguments> shapes() {
+        int[][] mnk = {
+            {1, 1, 1}, {1, 17, 5}, {7, 1, 3}, {6, 32, 256}, {5, 31, 7}, {13, 65, 257}, {97, 101, 513},
+            {200, 300, 70}, {391, 517, 31}, {2, 1000, 3}, {1000, 2, 11}, {64, 64, 600},
+        };
+        Stream.Builder<Arguments> cases = Stream.builder();
+        int seed = 0;
+        for (int[] s : mnk) {
+            for (int t = 0; t < 4; t++) {
+                cases.add(Arguments.of(s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, seed++));
+            }
+        }
+        return cases.build();
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")
+    @MethodSource("shapes")
+    void matchesDoubleReference(int m, int n, int k, boolean transA, boolean transB, int seed) {
+        Random random = new Random(seed);
+        float[] alphas = {1f, 0.5f, -1.5f};
+        float[] betas = {0f, 1f, 0.25f};
+        float alpha = alphas[seed % 3];
+        float beta = betas[(seed / 3) % 3];
+        // Leading dimensions wider than the matrices and non-zero offsets, as views of larger buffers give.
+        int lda = (transA ? m : k) + seed % 3;
+        int ldb = (transB ? k : n) + seed % 2;
+        int ldc = n + 1;
+        int aOff = 3;
+        int bOff = 1;
+        int cOff = 2;
+        float[] a = random(random, aOff + (transA ? k : m) * lda);
+        float[] b = random(random, bOff + (transB ? n : k) * ldb);
+        float[] c = random(random, cOff + m * ldc);
+        float[] expectedInput = c.clone();
+
+        Sgemm.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    double bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    sum += av * bv;
+                    magnitude += Math.abs(av * bv);
+                }
+                double old = expectedInput[cOff + i * ldc + j];
+                double expected = alpha * sum + beta * old;
+                double tolerance = 1e-5 * Math.sqrt(k + 1) * (Math.abs(alpha) * magnitude + Math.abs(beta * old)) + 1e-6;
+                assertEquals(expected, c[cOff + i * ldc + j], tolerance, "C[" + i + ", " + j + "]");
+            }
+            // Padding columns between rows (ldc > n) must be left untouched.
+            assertEquals(expectedInput[cOff + i * ldc + n], c[cOff + i * ldc + n], "padding after row " + i);
+        }
+        assertEquals(expectedInput[0], c[0], "element before the offset");
+    }
+
+    @Test
+    void betaZeroOverwritesNaN() {
+        int m = 9;
+        int n = 40;
+        int k = 5;
+        Random random = new Random(42);
+        float[] a = random(random, m * k);
+        float[] b = random(random, k * n);
+        float[] c = new float[m * n];
+        Arrays.fill(c, Float.NaN);
+        Sgemm.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+        for (float v : c) {
+            assertTrue(Float.isFinite(v), "NaN leaked from C with beta = 0");
+        }
+    }
+
+    @Test
+    void emptyDepthScalesC() {
+        float[] c = {1f, 2f, Float.NaN, 4f};
+        Sgemm.sgemm(false, false, 2, 2, 0, 1f, new float[0], 0, 1, new float[0], 0, 2, 0.5f, c, 0, 2);
+        assertEquals(0.5f, c[0]);
+        assertEquals(2f, c[3]);
+        float[] d = {1f, Float.NaN};
+        Sgemm.sgemm(false, false, 1, 2, 0, 1f, new float[0], 0, 1, new float[0], 0, 2, 0f, d, 0, 2);
+        assertEquals(0f, d[0]);
+        assertEquals(0f, d[1]);
+    }
+
+    @Test
+    void batchedWithSharedRightOperand() {
+        int batch = 5;
+        int m = 23;
+        int n = 37;
+        int k = 19;
+        Random random = new Random(7);
+        float[] a = random(random, batch * m * k);
+        float[] b = random(random, k * n);
+        float[] c = new float[batch * m * n];
+        Sgemm.sgemmBatched(batch, false, false, m, n, k, 1f, a, 0, k, m * k, b, 0, n, 0, 0f, c, 0, n, m * n);
+        for (int t = 0; t < batch; t++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) {
+                        sum += (double) a[t * m * k + i * k + p] * b[p * n + j];
+                    }
+                    assertEquals(sum, c[t * m * n + i * n + j], 1e-5 * Math.sqrt(k) * 4, "C_" + t);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsArraysTooShortOrBadLeadingDimension() {
+        float[] small = new float[10];
+        assertThrows(IllegalArgumentException.class,
+                () -> Sgemm.sgemm(false, false, 4, 4, 4, 1f, small, 0, 4, new float[16], 0, 4, 0f, new float[16], 0, 4));
+        assertThrows(IllegalArgumentException.class,
+                () -> Sgemm.sgemm(false, false, 2, 4, 4, 1f, new float[16], 0, 3, new float[16], 0, 4, 0f, new float[16], 0, 4));
+        assertThrows(IllegalArgumentException.class,
+                () -> Sgemm.sgemm(false, false, -1, 4, 4, 1f, small, 0, 4, small, 0, 4, 0f, small, 0, 4));
+    }
+
+    static float[] random(Random random, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return x;
+    }
+}
