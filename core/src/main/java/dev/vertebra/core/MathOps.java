@@ -29,11 +29,13 @@ final class MathOps {
             case ABS -> g.mul(x.backend().unary(UnaryOp.SIGN, x));
             case SIGN -> g.mul(0);
             case RELU -> g.mul(x.gt(0));
-            case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
+            // σ'(x) = σ(x)·σ(-x): no cancellation where σ(x) rounds to 1 (1 - y would).
+            case SIGMOID -> g.mul(y.mul(x.neg().sigmoid()));
             case TANH -> g.mul(y.mul(y).neg().add(1));
             case SILU -> {
+                // silu'(x) = σ(x)·(1 + x·σ(-x)), again avoiding 1 - σ(x).
                 Tensor s = x.sigmoid();
-                yield g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));
+                yield g.mul(s.mul(x.mul(x.neg().sigmoid()).add(1)));
             }
             case SOFTPLUS -> g.mul(x.sigmoid());
         };

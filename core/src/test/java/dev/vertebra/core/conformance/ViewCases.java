@@ -27,6 +27,11 @@ final class ViewCases {
         return new OpCase(name, Tolerance.EXACT, inputs, op);
     }
 
+    /** A view whose backward sums a broadcast gradient: the sum is fp32 on fast backends. */
+    private static OpCase summing(String name, List<Input> inputs, OpCase.Op op) {
+        return new OpCase(name, Tolerance.ACCUMULATING, inputs, op);
+    }
+
     private static void views(List<OpCase> cases) {
         Shapes s = new Shapes("views", 0);
         int a = s.small();
@@ -41,16 +46,16 @@ final class ViewCases {
         cases.add(exact("transpose negative dims", x, in -> in.getFirst().transpose(-1, -2)));
         cases.add(exact("narrow", x, in -> in.getFirst().narrow(1, 1, b - 1)));
         cases.add(exact("narrow of narrow (offset views)", x, in -> in.getFirst().narrow(2, 1, c - 1).narrow(0, 1, a - 1)));
-        cases.add(exact("expand [A,1,C] → [A,4,C]", List.of(Input.normal(a, 1, c)),
+        cases.add(summing("expand [A,1,C] → [A,4,C]", List.of(Input.normal(a, 1, c)),
                 in -> in.getFirst().expand(Shape.of(a, 4, c))));
-        cases.add(exact("expand with a new leading dim", List.of(Input.normal(b, c)),
+        cases.add(summing("expand with a new leading dim", List.of(Input.normal(b, c)),
                 in -> in.getFirst().expand(Shape.of(3, b, c))));
         cases.add(exact("unsqueeze/squeeze", x, in -> in.getFirst().unsqueeze(1).unsqueeze(-1).squeeze(1)));
         cases.add(exact("flatten(1, 2)", x, in -> in.getFirst().flatten(1, 2)));
         cases.add(exact("flatten of a transposed view", x, in -> in.getFirst().transpose(0, 1).flatten(0, 1)));
         cases.add(exact("contiguousCopy of a permuted view", x, in -> in.getFirst().permute(2, 0, 1).contiguousCopy()));
         cases.add(exact("contiguous of a narrowed view", x, in -> in.getFirst().narrow(2, 1, c - 1).contiguous()));
-        cases.add(exact("contiguousCopy of an expanded view", List.of(Input.normal(a, 1, c)),
+        cases.add(summing("contiguousCopy of an expanded view", List.of(Input.normal(a, 1, c)),
                 in -> in.getFirst().expand(Shape.of(a, 3, c)).contiguousCopy()));
         cases.add(exact("view chain then elementwise", x,
                 in -> in.getFirst().transpose(0, 2).narrow(0, 1, c - 1).reshape(-1).mul(in.getFirst().narrow(2, 1, c - 1)
@@ -109,9 +114,10 @@ final class ViewCases {
         }
         cases.add(exact("cast float32 → float64, arithmetic, back", List.of(Input.normal(shape)),
                 in -> in.getFirst().to(DType.FLOAT64).mul(3).to(DType.FLOAT32)).withFiniteDifferences(1e-2, 1e-4));
-        cases.add(exact("cast float → float16 overflow and underflow", List.of(Input.normal(shape)),
+        cases.add(new OpCase("cast float → float16 overflow and underflow", Tolerance.ELEMENTWISE, List.of(Input.normal(shape)),
                 in -> in.getFirst().mul(7e4).to(DType.FLOAT16)).withoutFiniteDifferences());
-        cases.add(exact("cast float → bfloat16 of large values", List.of(Input.normal(shape)),
+        // Not exact: the gradient passes through mul(1e30), one fp32 rounding of a scalar product.
+        cases.add(new OpCase("cast float → bfloat16 of large values", Tolerance.ELEMENTWISE, List.of(Input.normal(shape)),
                 in -> in.getFirst().mul(1e30).to(DType.BFLOAT16)).withoutFiniteDifferences());
         for (DType target : new DType[]{DType.INT64, DType.INT32}) {
             cases.add(exact("cast float → " + target + " (truncates toward zero)", List.of(Input.constantNormal(shape)),
