@@ -42,6 +42,13 @@ final class Autograd {
             throw new IllegalArgumentException("backward() gradient of shape " + gradient.shape()
                     + " does not match the tensor's shape " + root.shape());
         }
+        // Checked up front: rules that pass the gradient through unchanged (add, views) would otherwise leave a
+        // leaf with a gradient of the wrong dtype or on the wrong device.
+        root.requireSameDevice("backward() gradient", gradient);
+        if (gradient.dtype() != root.dtype()) {
+            throw new IllegalArgumentException("backward() gradient " + gradient.describe()
+                    + " does not match the tensor's dtype: " + root.describe());
+        }
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         pending.put(root, gradient);

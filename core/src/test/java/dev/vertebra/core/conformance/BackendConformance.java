@@ -64,6 +64,11 @@ public abstract class BackendConformance {
         return group("views, assembly, gather, casts");
     }
 
+    @TestFactory
+    Stream<DynamicTest> largeShapes() {
+        return group("large shapes");
+    }
+
     @Test
     void caseNamesAreUnique() {
         Set<String> seen = new HashSet<>();

@@ -10,14 +10,15 @@ public final class OpCatalog {
     private OpCatalog() {
     }
 
-    /** The groups in a stable order: group name → its cases. */
+    /** The groups: group name → its cases. */
     public static Map<String, Supplier<List<OpCase>>> groups() {
         return Map.of(
                 "elementwise", ElementwiseCases::all,
                 "reductions and matmul", ReductionCases::all,
                 "image ops", ImageCases::all,
                 "nn ops and losses", NnCases::all,
-                "views, assembly, gather, casts", ViewCases::all);
+                "views, assembly, gather, casts", ViewCases::all,
+                "large shapes", LargeCases::all);
     }
 
     /** All cases of every group. */
