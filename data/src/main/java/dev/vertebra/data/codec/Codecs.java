@@ -5,15 +5,27 @@ import java.util.Optional;
 /** Finds the decoder for a transfer syntax of encapsulated pixel data. */
 public final class Codecs {
 
+    /** JPEG Lossless, Non-Hierarchical (Process 14). */
+    public static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
+    /** JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, selection value 1). */
+    public static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+
+    private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
+
     private Codecs() {
     }
 
     /**
      * The decoder for a transfer syntax UID, or empty when Vertebra cannot decode it (the caller reports which
      * syntax is unsupported). Native (uncompressed) syntaxes are not codecs and are never returned here.
+     *
+     * <pre>{@code
+     * FrameDecoder decoder = Codecs.decoderFor(tsUid).orElseThrow(() -> new IOException("unsupported " + tsUid));
+     * }</pre>
      */
     public static Optional<FrameDecoder> decoderFor(String transferSyntaxUid) {
         return switch (transferSyntaxUid) {
+            case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> Optional.of(JPEG_LOSSLESS_DECODER);
             default -> Optional.empty();
         };
     }
