@@ -10,7 +10,11 @@ public final class Codecs {
     /** JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, selection value 1). */
     public static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
 
+    /** RLE Lossless. */
+    public static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
+
     private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
+    private static final FrameDecoder RLE_DECODER = new RleDecoder();
 
     private Codecs() {
     }
@@ -26,6 +30,7 @@ public final class Codecs {
     public static Optional<FrameDecoder> decoderFor(String transferSyntaxUid) {
         return switch (transferSyntaxUid) {
             case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> Optional.of(JPEG_LOSSLESS_DECODER);
+            case RLE_LOSSLESS -> Optional.of(RLE_DECODER);
             default -> Optional.empty();
         };
     }
