@@ -1,5 +1,9 @@
 package dev.vertebra.data.codec;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Entropy decoding and prediction of one lossless-JPEG scan (ITU T.81 Annex H, Huffman coded).
  *
@@ -8,6 +12,8 @@ package dev.vertebra.data.codec;
  * by the caller after every scan is decoded.
  */
 final class LosslessScan {
+
+    private static final VarHandle BIG_ENDIAN_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
     private static final String CODEC = "JPEG lossless";
 
@@ -65,26 +71,66 @@ final class LosslessScan {
         }
     }
 
-    /** One row of a single-component scan: the hot loop for CT. */
+    /**
+     * One row of a single-component scan: the hot loop for CT. The bit buffer lives in locals here (written back
+     * before any slow path) and is refilled four bytes at a time whenever none of them is 0xFF.
+     */
     private void decodeRow(int[] out, int start, int stride, int rowStride, int cols, HuffmanTable table,
                            int predictor, int initial, boolean firstRow) throws CodecException {
         int[] lookahead = table.lookahead;
-        int i = start;
-        out[i] = ((firstRow ? initial : out[i - rowStride]) + nextDifference(table, lookahead)) & 0xFFFF;
-        i += stride;
+        byte[] data = this.data;
+        long bits = this.bits;
+        int count = this.count;
+        int pos = this.pos;
+        int safeEnd = end - 4;
         int stop = start + cols * stride;
-        if (firstRow) {
-            for (; i < stop; i += stride) {
-                out[i] = (out[i - stride] + nextDifference(table, lookahead)) & 0xFFFF;
+        for (int i = start; i < stop; i += stride) {
+            int prediction;
+            if (i == start) {
+                prediction = firstRow ? initial : out[i - rowStride];
+            } else if (firstRow || predictor == 1) {
+                prediction = out[i - stride];
+            } else {
+                prediction = predict(predictor, out[i - stride], out[i - rowStride], out[i - rowStride - stride]);
             }
-            return;
+            if (count < 32) {
+                int word;
+                if (pos <= safeEnd && !hasFFByte(word = (int) BIG_ENDIAN_INT.get(data, pos))) {
+                    bits = (bits << 32) | (word & 0xFFFFFFFFL);
+                    count += 32;
+                    pos += 4;
+                } else {
+                    this.bits = bits;
+                    this.count = count;
+                    this.pos = pos;
+                    fill();
+                    bits = this.bits;
+                    count = this.count;
+                    pos = this.pos;
+                }
+            }
+            int entry = lookahead[(int) (bits >>> (count - HuffmanTable.LOOKAHEAD_BITS)) & ((1 << HuffmanTable.LOOKAHEAD_BITS) - 1)];
+            int difference;
+            if ((entry & HuffmanTable.FULLY_DECODED) != 0) {
+                count -= entry & 31;
+                difference = entry >> 8;
+            } else {
+                this.bits = bits;
+                this.count = count;
+                difference = slowDifference(table, entry);
+                count = this.count;
+            }
+            out[i] = (prediction + difference) & 0xFFFF;
         }
-        for (; i < stop; i += stride) {
-            int ra = out[i - stride];
-            int rb = out[i - rowStride];
-            int rc = out[i - rowStride - stride];
-            out[i] = (predict(predictor, ra, rb, rc) + nextDifference(table, lookahead)) & 0xFFFF;
-        }
+        this.bits = bits;
+        this.count = count;
+        this.pos = pos;
+    }
+
+    /** True when any byte of {@code word} is 0xFF (a stuffed byte or a marker needs the careful path). */
+    private static boolean hasFFByte(int word) {
+        int inverted = ~word;
+        return ((inverted - 0x01010101) & ~inverted & 0x80808080) != 0;
     }
 
     /** One row of an interleaved scan: every component with sampling factors 1×1, one sample each per MCU. */
