@@ -13,6 +13,12 @@ public final class Codecs {
     /** RLE Lossless. */
     public static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
 
+    /** JPEG-LS Lossless Image Compression. */
+    public static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+    /** JPEG-LS Lossy (Near-Lossless) Image Compression. */
+    public static final String JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
+
+    private static final FrameDecoder JPEG_LS_DECODER = new JpegLsDecoder();
     private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
     private static final FrameDecoder RLE_DECODER = new RleDecoder();
 
@@ -30,6 +36,7 @@ public final class Codecs {
     public static Optional<FrameDecoder> decoderFor(String transferSyntaxUid) {
         return switch (transferSyntaxUid) {
             case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> Optional.of(JPEG_LOSSLESS_DECODER);
+            case JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> Optional.of(JPEG_LS_DECODER);
             case RLE_LOSSLESS -> Optional.of(RLE_DECODER);
             default -> Optional.empty();
         };
