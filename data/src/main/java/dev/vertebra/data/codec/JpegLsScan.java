@@ -20,6 +20,7 @@ final class JpegLsScan {
     private static final int[] J = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     private static final int RUN_CONTEXT_ONE = 366;
     private static final int RUN_CONTEXT_ZERO = 365;
+    private static final int CONTEXT_STRIDE = 4;
 
     private final byte[] data;
     private final int end;
@@ -40,15 +41,17 @@ final class JpegLsScan {
     private final int qbpp;
     private final int limit;
     private final int errorStep;
-    /** Context statistics: 365 regular contexts, then the two run-interruption contexts. */
-    private final int[] a = new int[367];
-    private final int[] b = new int[367];
-    private final int[] c = new int[367];
-    private final int[] n = new int[367];
+    /**
+     * Context statistics A, B, C, N of T.87 A.2, four ints per context (one cache line holds a context, one bounds
+     * check covers it): 365 regular contexts, then the two run-interruption contexts. Nn of the latter is apart.
+     */
+    private final int[] ctx = new int[367 * CONTEXT_STRIDE];
     private final int[] nn = new int[367];
     /** RUNindex after the last {@link #decodeRunLength}. */
     private int runIndexAfterRun;
     private final int[] tripletContexts = new int[3];
+    /** quantizer[d + MAXVAL]: the quantised gradient −4..4 of difference d. */
+    private final byte[] quantizer;
 
     JpegLsScan(byte[] data, int start, JpegLsParameters p) {
         this.data = data;
@@ -64,8 +67,11 @@ final class JpegLsScan {
         this.qbpp = p.qbpp();
         this.limit = p.limit();
         this.errorStep = 2 * near + 1;
-        java.util.Arrays.fill(a, Math.max(2, (range + 32) / 64));
-        java.util.Arrays.fill(n, 1);
+        this.quantizer = cachedQuantizer(p);
+        for (int q = 0; q < 367; q++) {
+            ctx[q * CONTEXT_STRIDE] = Math.max(2, (range + 32) / 64);
+            ctx[q * CONTEXT_STRIDE + 3] = 1;
+        }
     }
 
     /**
@@ -193,85 +199,106 @@ final class JpegLsScan {
     }
 
     private int quantize(int d) {
-        if (d <= -t3) {
-            return -4;
-        } else if (d <= -t2) {
-            return -3;
-        } else if (d <= -t1) {
-            return -2;
-        } else if (d < -near) {
-            return -1;
-        } else if (d <= near) {
-            return 0;
-        } else if (d < t1) {
-            return 1;
-        } else if (d < t2) {
-            return 2;
-        } else if (d < t3) {
-            return 3;
+        return quantizer[d + maxValue];
+    }
+
+    /** Gradient quantisation of T.87 A.3.3 for every difference −MAXVAL..MAXVAL: a table replaces eight unpredictable branches. */
+    private static byte[] quantizer(JpegLsParameters p) {
+        byte[] table = new byte[2 * p.maxValue() + 1];
+        for (int d = -p.maxValue(); d <= p.maxValue(); d++) {
+            int q;
+            if (d <= -p.t3()) {
+                q = -4;
+            } else if (d <= -p.t2()) {
+                q = -3;
+            } else if (d <= -p.t1()) {
+                q = -2;
+            } else if (d < -p.near()) {
+                q = -1;
+            } else if (d <= p.near()) {
+                q = 0;
+            } else if (d < p.t1()) {
+                q = 1;
+            } else if (d < p.t2()) {
+                q = 2;
+            } else if (d < p.t3()) {
+                q = 3;
+            } else {
+                q = 4;
+            }
+            table[d + p.maxValue()] = (byte) q;
         }
-        return 4;
+        return table;
+    }
+
+    /** The last table built; frames of one series share their parameters, so one entry serves nearly every call. */
+    private static volatile Quantizer lastQuantizer;
+
+    private record Quantizer(JpegLsParameters parameters, byte[] table) {
+    }
+
+    private static byte[] cachedQuantizer(JpegLsParameters p) {
+        Quantizer last = lastQuantizer;
+        if (last == null || !last.parameters().equals(p)) {
+            last = new Quantizer(p, quantizer(p));
+            lastQuantizer = last;
+        }
+        return last.table();
     }
 
     /** Regular mode (T.87 A.4–A.6) for a sample whose signed context is {@code signedContext} ≠ 0. */
     private int decodeRegular(int signedContext, int ra, int rb, int rc) throws CodecException {
+        int[] ctx = this.ctx;
         int sign = signedContext >> 31 | 1;
-        int q = signedContext * sign;
-        int prediction;
-        if (rc >= Math.max(ra, rb)) {
-            prediction = Math.min(ra, rb);
-        } else if (rc <= Math.min(ra, rb)) {
-            prediction = Math.max(ra, rb);
-        } else {
-            prediction = ra + rb - rc;
-        }
-        prediction = Math.clamp(prediction + sign * c[q], 0, maxValue);
-        int nq = n[q];
-        int k = 0;
-        while ((nq << k) < a[q]) {
-            k++;
-        }
+        int at = signedContext * sign * CONTEXT_STRIDE;
+        int aq = ctx[at];
+        int bq = ctx[at + 1];
+        int cq = ctx[at + 2];
+        int nq = ctx[at + 3];
+        // MED predictor: the median of Ra, Rb and Ra + Rb − Rc, written with min/max so it compiles to cmov.
+        int prediction = Math.max(Math.min(ra, rb), Math.min(Math.max(ra, rb), ra + rb - rc));
+        prediction = Math.min(Math.max(prediction + sign * cq, 0), maxValue);
+        int k = golombParameter(nq, aq);
         int mapped = decodeGolomb(k, limit);
         int error = (mapped & 1) != 0 ? -((mapped + 1) >> 1) : mapped >> 1;
-        if (near == 0 && k == 0 && 2 * b[q] <= -nq) {
+        if (near == 0 && k == 0 && 2 * bq <= -nq) {
             error = ~error;
         }
-        updateRegular(q, error);
+        updateContext(at, aq, bq, cq, nq, error);
         return reconstruct(prediction, sign * error);
     }
 
-    private void updateRegular(int q, int error) {
-        int bq = b[q] + error * errorStep;
-        int aq = a[q] + Math.abs(error);
-        int nq = n[q];
+    /** Context update and bias correction (T.87 A.6); a method of its own so the hot callers stay inlinable. */
+    private void updateContext(int at, int aq, int bq, int cq, int nq, int error) {
+        int[] ctx = this.ctx;
+        bq += error * errorStep;
+        aq += Math.abs(error);
         if (nq == reset) {
             aq >>= 1;
-            bq = bq >= 0 ? bq >> 1 : -((1 - bq) >> 1);
+            bq >>= 1;
             nq >>= 1;
         }
         nq++;
         if (bq <= -nq) {
-            bq += nq;
-            if (c[q] > -128) {
-                c[q]--;
-            }
-            if (bq <= -nq) {
-                bq = -nq + 1;
-            }
+            bq = Math.max(bq + nq, -nq + 1);
+            cq = Math.max(cq - 1, -128);
         } else if (bq > 0) {
-            bq -= nq;
-            if (c[q] < 127) {
-                c[q]++;
-            }
-            if (bq > 0) {
-                bq = 0;
-            }
+            bq = Math.min(bq - nq, 0);
+            cq = Math.min(cq + 1, 127);
         }
-        a[q] = aq;
-        b[q] = bq;
-        n[q] = nq;
+        ctx[at] = aq;
+        ctx[at + 1] = bq;
+        ctx[at + 2] = cq;
+        ctx[at + 3] = nq;
     }
 
+    /** Smallest k with N·2^k ≥ A (T.87 A.5.1), without a data-dependent loop. */
+    private static int golombParameter(int n, int a) {
+        int k = Math.max(0, Integer.numberOfLeadingZeros(n) - Integer.numberOfLeadingZeros(a));
+        return (n << k) < a ? k + 1 : k;
+    }
+
+    /** Dequantises, undoes the modulo-RANGE reduction and clamps (T.87 A.4.4). */
     private int reconstruct(int prediction, int error) {
         int value = prediction + error * errorStep;
         if (value < -near) {
@@ -279,7 +306,7 @@ final class JpegLsScan {
         } else if (value > maxValue + near) {
             value -= range * errorStep;
         }
-        return Math.clamp(value, 0, maxValue);
+        return Math.min(Math.max(value, 0), maxValue);
     }
 
     /** Run mode (T.87 A.7.1): the number of samples, at most {@code remaining}, that repeat Ra. */
@@ -308,26 +335,24 @@ final class JpegLsScan {
     private int decodeInterruption(int ra, int rb, boolean sameAsLeft, int runIndex) throws CodecException {
         int q = sameAsLeft ? RUN_CONTEXT_ONE : RUN_CONTEXT_ZERO;
         int type = sameAsLeft ? 1 : 0;
-        int temp = sameAsLeft ? a[q] + (n[q] >> 1) : a[q];
-        int k = 0;
-        while ((n[q] << k) < temp) {
-            k++;
-        }
+        int at = q * CONTEXT_STRIDE;
+        int temp = sameAsLeft ? ctx[at] + (ctx[at + 3] >> 1) : ctx[at];
+        int k = golombParameter(ctx[at + 3], temp);
         int mapped = decodeGolomb(k, limit - J[runIndex] - 1);
         int t = mapped + type;
         boolean map = (t & 1) != 0;
         int magnitude = (t + 1) >> 1;
-        int error = (k != 0 || 2 * nn[q] >= n[q]) == map ? -magnitude : magnitude;
+        int error = (k != 0 || 2 * nn[q] >= ctx[at + 3]) == map ? -magnitude : magnitude;
         if (error < 0) {
             nn[q]++;
         }
-        a[q] += (mapped + 1 - type) >> 1;
-        if (n[q] == reset) {
-            a[q] >>= 1;
-            n[q] >>= 1;
+        ctx[at] += (mapped + 1 - type) >> 1;
+        if (ctx[at + 3] == reset) {
+            ctx[at] >>= 1;
+            ctx[at + 3] >>= 1;
             nn[q] >>= 1;
         }
-        n[q]++;
+        ctx[at + 3]++;
         if (sameAsLeft) {
             return reconstruct(ra, error);
         }
@@ -336,16 +361,30 @@ final class JpegLsScan {
 
     /** Limited-length Golomb code (T.87 A.5.3): unary high bits then k low bits, or an escape with qbpp bits. */
     private int decodeGolomb(int k, int codeLimit) throws CodecException {
+        if (count < 48) {
+            fill();
+        }
+        int leading = Long.numberOfLeadingZeros(bits << (64 - count));
+        int length = leading + 1 + k;
+        if (length <= count && leading < codeLimit - qbpp - 1) {
+            // Common case: the whole code is in the buffer and is not an escape; one extraction, no refill.
+            count -= length;
+            return (leading << k) | (int) (bits >>> count) & ((1 << k) - 1);
+        }
+        return decodeGolombSlowly(k, codeLimit);
+    }
+
+    /** Long codes and escapes: the unary part may span several buffer refills. */
+    private int decodeGolombSlowly(int k, int codeLimit) throws CodecException {
         int zeros = 0;
         while (true) {
             if (count < 32) {
                 fill();
             }
-            long window = bits << (64 - count);
-            int leading = Long.numberOfLeadingZeros(window);
-            if (leading < 32) {
-                zeros += leading;
-                count -= leading + 1;
+            int run = Long.numberOfLeadingZeros(bits << (64 - count));
+            if (run < 32) {
+                zeros += run;
+                count -= run + 1;
                 break;
             }
             zeros += 32;
@@ -389,8 +428,13 @@ final class JpegLsScan {
                 bits = (bits << 32) | (word & 0xFFFFFFFFL);
                 count += 32;
                 pos += 4;
+                return;
             }
         }
+        fillBytewise();
+    }
+
+    private void fillBytewise() throws CodecException {
         while (count <= 56) {
             if (zeroBitsFed == 0 && pos < end) {
                 int value = data[pos] & 0xFF;
