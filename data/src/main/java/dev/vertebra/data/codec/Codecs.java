@@ -18,6 +18,11 @@ public final class Codecs {
     /** JPEG-LS Lossy (Near-Lossless) Image Compression. */
     public static final String JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
 
+    /** JPEG 2000 Image Compression (Lossless Only). */
+    public static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
+    /** JPEG 2000 Image Compression (lossless or lossy). */
+    public static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
+
     private static final FrameDecoder JPEG_LS_DECODER = new JpegLsDecoder();
     private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
     private static final FrameDecoder RLE_DECODER = new RleDecoder();
@@ -37,6 +42,8 @@ public final class Codecs {
         return switch (transferSyntaxUid) {
             case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> Optional.of(JPEG_LOSSLESS_DECODER);
             case JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> Optional.of(JPEG_LS_DECODER);
+            case JPEG_2000_LOSSLESS, JPEG_2000 ->
+                    Jpeg2000Decoder.available() ? Optional.of(new Jpeg2000Decoder()) : Optional.empty();
             case RLE_LOSSLESS -> Optional.of(RLE_DECODER);
             default -> Optional.empty();
         };
