@@ -5,15 +5,46 @@ import java.util.Optional;
 /** Finds the decoder for a transfer syntax of encapsulated pixel data. */
 public final class Codecs {
 
+    /** JPEG Lossless, Non-Hierarchical (Process 14). */
+    public static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
+    /** JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, selection value 1). */
+    public static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+
+    /** RLE Lossless. */
+    public static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
+
+    /** JPEG-LS Lossless Image Compression. */
+    public static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+    /** JPEG-LS Lossy (Near-Lossless) Image Compression. */
+    public static final String JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
+
+    /** JPEG 2000 Image Compression (Lossless Only). */
+    public static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
+    /** JPEG 2000 Image Compression (lossless or lossy). */
+    public static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
+
+    private static final FrameDecoder JPEG_LS_DECODER = new JpegLsDecoder();
+    private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
+    private static final FrameDecoder RLE_DECODER = new RleDecoder();
+
     private Codecs() {
     }
 
     /**
      * The decoder for a transfer syntax UID, or empty when Vertebra cannot decode it (the caller reports which
      * syntax is unsupported). Native (uncompressed) syntaxes are not codecs and are never returned here.
+     *
+     * <pre>{@code
+     * FrameDecoder decoder = Codecs.decoderFor(tsUid).orElseThrow(() -> new IOException("unsupported " + tsUid));
+     * }</pre>
      */
     public static Optional<FrameDecoder> decoderFor(String transferSyntaxUid) {
         return switch (transferSyntaxUid) {
+            case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> Optional.of(JPEG_LOSSLESS_DECODER);
+            case JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> Optional.of(JPEG_LS_DECODER);
+            case JPEG_2000_LOSSLESS, JPEG_2000 ->
+                    Jpeg2000Decoder.available() ? Optional.of(new Jpeg2000Decoder()) : Optional.empty();
+            case RLE_LOSSLESS -> Optional.of(RLE_DECODER);
             default -> Optional.empty();
         };
     }
