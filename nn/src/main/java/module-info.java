@@ -3,4 +3,5 @@ module dev.vertebra.nn {
     requires transitive dev.vertebra.core;
 
     exports dev.vertebra.nn;
+    exports dev.vertebra.nn.optim;
 }
