@@ -30,7 +30,7 @@ def write_safetensors(name, tensors, metadata=None):
     chunks = []
     offset = 0
     for key, array in tensors.items():
-        array = np.ascontiguousarray(array)
+        array = np.array(array, order="C")  # ascontiguousarray would turn 0-d arrays into 1-d
         data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
         header[key] = {"dtype": DTYPES[array.dtype], "shape": list(array.shape),
                        "data_offsets": [offset, offset + len(data)]}
@@ -84,7 +84,7 @@ def make_modules():
     x = torch.randn(2, 3, 9, 9)
     tensors = {}
     for key, value in net.state_dict().items():
-        tensors["state." + key] = value.numpy() if value.dtype == torch.int64 else np32(value)
+        tensors["state." + key] = value.numpy().copy() if value.dtype == torch.int64 else np32(value)
     tensors["x_nhwc"] = nchw_to_nhwc(x)
     net.eval()
     with torch.no_grad():
@@ -94,7 +94,7 @@ def make_modules():
     tensors["train_out"] = np32(out)
     for key, value in net.state_dict().items():
         if "running" in key or "num_batches" in key:
-            tensors["after_train." + key] = value.numpy() if value.dtype == torch.int64 else np32(value)
+            tensors["after_train." + key] = value.numpy().copy() if value.dtype == torch.int64 else np32(value)
     write_safetensors("small_net.safetensors", tensors, {"producer": "torch " + torch.__version__})
 
 
@@ -182,7 +182,7 @@ def warmup_cosine_factor(warmup, total, min_factor):
     def factor(step):
         if step < warmup:
             return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
         return min_factor + (1 - min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
     return factor
 
@@ -202,12 +202,34 @@ def make_schedules():
                        "warmup_cosine": "base=0.1 warmup=3 total=12 min_factor=0.01"})
 
 
+def make_losses():
+    torch.manual_seed(5)
+    logits = torch.randn(6, 8) * 3
+    targets = (torch.rand(6, 8) > 0.6).float()
+    pos = torch.tensor([2.0] * 7 + [4.0])
+    neg = torch.tensor([1.0] * 7 + [2.0])
+    # Per-column positive/negative weights are a per-element weight chosen by the target.
+    element_weight = targets * pos + (1 - targets) * neg
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, weight=element_weight,
+                                                               reduction="none")
+    ce_logits = torch.randn(5, 4)
+    labels = torch.tensor([0, 3, 1, 1, 2])
+    tensors = {
+        "logits": np32(logits), "targets": np32(targets), "pos_weight": np32(pos), "neg_weight": np32(neg),
+        "bce_none": np32(bce), "bce_mean": np32(bce.mean()), "bce_sum": np32(bce.sum()),
+        "ce_logits": np32(ce_logits), "ce_labels": labels.numpy(),
+        "ce_ls0.1_mean": np32(torch.nn.functional.cross_entropy(ce_logits, labels, label_smoothing=0.1)),
+    }
+    write_safetensors("losses.safetensors", tensors)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_default_dtype(torch.float32)
     make_modules()
     make_optimizers()
     make_schedules()
+    make_losses()
 
 
 if __name__ == "__main__":

@@ -151,6 +151,28 @@ public abstract class Optimizer {
      * @throws IllegalArgumentException naming the offending key
      */
     public final void loadStateDict(Map<String, Tensor> state) {
+        Map<Integer, ParamState> parsed = parse(state);
+        List<Parameter> all = allParameters();
+        states.clear();
+        parsed.forEach((i, s) -> states.put(all.get(i), s));
+        for (int g = 0; g < groups.size(); g++) {
+            Tensor lr = state.get("group." + g + ".lr");
+            if (lr != null) {
+                groups.get(g).lr(lr.item());
+            }
+        }
+    }
+
+    /**
+     * Validates a state from {@link #stateDict()} against this optimiser's parameters without loading it.
+     *
+     * @throws IllegalArgumentException naming the offending key
+     */
+    public final void checkStateDict(Map<String, Tensor> state) {
+        parse(state);
+    }
+
+    private Map<Integer, ParamState> parse(Map<String, Tensor> state) {
         List<Parameter> all = allParameters();
         Map<Integer, ParamState> parsed = new LinkedHashMap<>();
         Set<Integer> withStep = new HashSet<>();
@@ -192,14 +214,7 @@ public abstract class Optimizer {
                 throw new IllegalArgumentException("optimiser state for parameter " + i + " lacks 'state." + i + ".step'");
             }
         }
-        states.clear();
-        parsed.forEach((i, s) -> states.put(all.get(i), s));
-        for (int g = 0; g < groups.size(); g++) {
-            Tensor lr = state.get("group." + g + ".lr");
-            if (lr != null) {
-                groups.get(g).lr(lr.item());
-            }
-        }
+        return parsed;
     }
 
     private static int index(String key, String text, int size) {
