@@ -1,0 +1,132 @@
+package dev.vertebra.nn;
+
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.DType;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Functional;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+
+/**
+ * Batch normalisation over the channel (last) dimension of NHWC input. Parameters {@code weight}/{@code bias}
+ * ({@code [C]}, ones/zeros) when affine; buffers {@code running_mean}, {@code running_var} ({@code [C]},
+ * zeros/ones) and {@code num_batches_tracked} (0-d INT64) when tracking running statistics, as in PyTorch.
+ *
+ * <p>In training, normalises with the batch's biased variance and updates the running statistics with PyTorch's
+ * momentum convention ({@code running = (1 − momentum)·running + momentum·batch}, unbiased variance), and counts
+ * the batch in {@code num_batches_tracked}. In evaluation, uses the running statistics; without them, the batch
+ * statistics. (TensorFlow's momentum m corresponds to PyTorch's 1 − m: torchvision's EfficientNet uses 0.01.)
+ *
+ * <pre>{@code
+ * BatchNorm2d bn = new BatchNorm2d(32, 1e-3, 0.01);
+ * Tensor y = bn.forward(x);            // x: [N, H, W, 32]
+ * }</pre>
+ */
+public final class BatchNorm2d extends Module {
+    private final int numFeatures;
+    private final double eps;
+    private final double momentum;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Buffer runningMean;
+    private final Buffer runningVar;
+    private final Buffer numBatchesTracked;
+
+    /** PyTorch's defaults: eps 1e-5, momentum 0.1, affine, tracking running statistics. */
+    public BatchNorm2d(int numFeatures) {
+        this(numFeatures, 1e-5, 0.1);
+    }
+
+    /** Affine, tracking running statistics. */
+    public BatchNorm2d(int numFeatures, double eps, double momentum) {
+        this(numFeatures, eps, momentum, true, true);
+    }
+
+    public BatchNorm2d(int numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats) {
+        if (numFeatures < 1 || !(eps > 0) || !(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException("BatchNorm2d needs numFeatures ≥ 1, eps > 0 and momentum in [0, 1], got "
+                    + numFeatures + ", " + eps + ", " + momentum);
+        }
+        this.numFeatures = numFeatures;
+        this.eps = eps;
+        this.momentum = momentum;
+        Device device = Backends.defaultDevice();
+        Shape c = Shape.of(numFeatures);
+        weight = affine ? registerParameter("weight", new Parameter(Tensor.full(c, DType.FLOAT32, device, 1))) : null;
+        bias = affine ? registerParameter("bias", new Parameter(Tensor.full(c, DType.FLOAT32, device, 0))) : null;
+        if (trackRunningStats) {
+            runningMean = registerBuffer("running_mean", Tensor.full(c, DType.FLOAT32, device, 0));
+            runningVar = registerBuffer("running_var", Tensor.full(c, DType.FLOAT32, device, 1));
+            numBatchesTracked = registerBuffer("num_batches_tracked",
+                    Tensor.full(Shape.scalar(), DType.INT64, device, 0));
+        } else {
+            runningMean = null;
+            runningVar = null;
+            numBatchesTracked = null;
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.rank() < 2 || x.dim(-1) != numFeatures) {
+            throw new IllegalArgumentException("BatchNorm2d(" + numFeatures + ") needs channels-last input with "
+                    + numFeatures + " channels, got " + x.describe());
+        }
+        boolean tracking = runningMean != null;
+        boolean useBatchStats = isTraining() || !tracking;
+        boolean update = isTraining() && tracking;
+        // Running statistics are passed when they are updated (training) or used (evaluation).
+        Tensor mean = tracking ? runningMean.data() : null;
+        Tensor var = tracking ? runningVar.data() : null;
+        Tensor out = Functional.batchNorm(x, mean, var,
+                weight == null ? null : weight.data(), bias == null ? null : bias.data(), useBatchStats, momentum, eps);
+        if (update) {
+            long batches = Math.round(numBatchesTracked.data().item());
+            numBatchesTracked.copyFrom(Tensor.full(Shape.scalar(), DType.INT64, numBatchesTracked.data().device(),
+                    batches + 1));
+        }
+        return out;
+    }
+
+    /** The scale {@code [C]}, or null when not affine. */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The shift {@code [C]}, or null when not affine. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    /** Running mean {@code [C]}, or null when not tracking. */
+    public Buffer runningMean() {
+        return runningMean;
+    }
+
+    /** Running (unbiased) variance {@code [C]}, or null when not tracking. */
+    public Buffer runningVar() {
+        return runningVar;
+    }
+
+    /** Number of training batches seen (0-d INT64), or null when not tracking. */
+    public Buffer numBatchesTracked() {
+        return numBatchesTracked;
+    }
+
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    @Override
+    public String toString() {
+        return "BatchNorm2d(" + numFeatures + ", eps=" + eps + ", momentum=" + momentum + ")";
+    }
+}

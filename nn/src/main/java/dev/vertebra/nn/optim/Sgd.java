@@ -1,0 +1,48 @@
+package dev.vertebra.nn.optim;
+
+import dev.vertebra.core.Tensor;
+import dev.vertebra.nn.Parameter;
+
+import java.util.List;
+
+/**
+ * Stochastic gradient descent with PyTorch's semantics: weight decay added to the gradient
+ * ({@code d = g + wd·p}); momentum buffer {@code b = μ·b + (1 − dampening)·d}, started as {@code d} on the first
+ * step; Nesterov uses {@code d + μ·b}, otherwise {@code b}; then {@code p −= lr·d}.
+ *
+ * <pre>{@code
+ * Optimizer sgd = new Sgd(List.of(ParamGroup.of(model.parameters(), 0.1, 1e-4)), 0.9, 0, true);
+ * }</pre>
+ */
+public final class Sgd extends Optimizer {
+    private final double momentum;
+    private final double dampening;
+    private final boolean nesterov;
+
+    public Sgd(List<ParamGroup> groups, double momentum, double dampening, boolean nesterov) {
+        super(groups);
+        if (!(momentum >= 0) || !(dampening >= 0 && dampening <= 1)) {
+            throw new IllegalArgumentException("SGD needs momentum ≥ 0 and dampening in [0, 1], got " + momentum
+                    + ", " + dampening);
+        }
+        if (nesterov && (momentum == 0 || dampening != 0)) {
+            throw new IllegalArgumentException("Nesterov momentum needs momentum > 0 and zero dampening");
+        }
+        this.momentum = momentum;
+        this.dampening = dampening;
+        this.nesterov = nesterov;
+    }
+
+    @Override
+    protected void update(Parameter p, Tensor grad, ParamGroup group, ParamState state) {
+        Tensor w = p.data();
+        Tensor d = group.weightDecay() != 0 ? grad.add(w.mul(group.weightDecay())) : grad;
+        if (momentum != 0) {
+            boolean first = !state.has("momentum_buffer");
+            Tensor buf = state.tensor("momentum_buffer", w);
+            buf.assign(first ? d : buf.mul(momentum).add(d.mul(1 - dampening)));
+            d = nesterov ? d.add(buf.mul(momentum)) : buf;
+        }
+        set(p, w.sub(d.mul(group.lr())));
+    }
+}

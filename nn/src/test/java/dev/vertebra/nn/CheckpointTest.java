@@ -1,0 +1,136 @@
+package dev.vertebra.nn;
+
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Reduction;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.core.io.TensorFormatException;
+import dev.vertebra.nn.optim.Adam;
+import dev.vertebra.nn.optim.Optimizer;
+import dev.vertebra.nn.optim.ParamGroup;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CheckpointTest {
+
+    @TempDir
+    Path dir;
+
+    private static Sequential mlp(Generator gen) {
+        return new Sequential(new Linear(4, 6, true, gen), new ReLU(), new Linear(6, 2, true, gen));
+    }
+
+    private static void trainStep(Module model, Optimizer opt) {
+        Tensor x = Tensor.of(new float[]{1, 2, 3, 4, -1, 0.5f, 2, -2}, 2, 4);
+        Tensor y = Tensor.of(new float[]{1, 0, 0, 1}, 2, 2);
+        opt.zeroGrad();
+        Losses.weightedBceWithLogits(model.forward(x), y, null, null, Reduction.MEAN).backward();
+        opt.step();
+    }
+
+    @Test
+    void resumingReproducesUninterruptedTraining() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Optimizer optA = new Adam(List.of(ParamGroup.of(a.parameters(), 0.01, 0)), 0.9, 0.999, 1e-8);
+        Generator genA = new Generator(5);
+        trainStep(a, optA);
+        trainStep(a, optA);
+        Path file = dir.resolve("ckpt.safetensors");
+        Checkpoint.save(file, a, optA, new Checkpoint.Info(3, 2, "{\"model\":\"mlp\"}"), Map.of("data", genA));
+        long expectedDraw = genA.nextLong();
+        trainStep(a, optA);
+
+        Sequential b = mlp(new Generator(99));
+        Optimizer optB = new Adam(List.of(ParamGroup.of(b.parameters(), 0.5, 0)), 0.9, 0.999, 1e-8);
+        Generator genB = new Generator(0);
+        Checkpoint.Info info = Checkpoint.load(file, b, optB, Map.of("data", genB));
+        assertEquals(new Checkpoint.Info(3, 2, "{\"model\":\"mlp\"}"), info);
+        assertEquals(0.01, optB.groups().getFirst().lr(), 1e-12);
+        assertEquals(expectedDraw, genB.nextLong());
+        trainStep(b, optB);
+        SequencedMap<String, Tensor> sa = a.stateDict();
+        b.stateDict().forEach((k, v) -> assertArrayEquals(sa.get(k).toFloatArray(), v.toFloatArray(), 0f, k));
+    }
+
+    @Test
+    void anotherArchitectureIsRefusedWithItsKeysAndNothingChanges() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Path file = dir.resolve("ckpt.safetensors");
+        Checkpoint.save(file, a, null, new Checkpoint.Info(0, 0, "{}"), Map.of());
+        Sequential other = new Sequential(new Linear(4, 6, true, new Generator(2)), new ReLU(),
+                new Linear(6, 3, true, new Generator(2)), new Linear(3, 1, false, new Generator(2)));
+        SequencedMap<String, Tensor> before = other.stateDict();
+        StateDictException e = assertThrows(StateDictException.class,
+                () -> Checkpoint.load(file, other, null, Map.of()));
+        assertEquals(List.of("3.weight"), e.report().missing());
+        assertEquals(2, e.report().mismatched().size());
+        assertTrue(e.getMessage().contains("2.weight"), e.getMessage());
+        ModuleTest.assertUnchanged(before, other);
+    }
+
+    @Test
+    void truncatedFileIsATypedErrorAndNothingChanges() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Path file = dir.resolve("ckpt.safetensors");
+        Checkpoint.save(file, a, null, new Checkpoint.Info(0, 0, "{}"), Map.of());
+        byte[] bytes = Files.readAllBytes(file);
+        Path cut = dir.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(bytes, bytes.length - 10));
+        Sequential b = mlp(new Generator(2));
+        SequencedMap<String, Tensor> before = b.stateDict();
+        assertThrows(TensorFormatException.class, () -> Checkpoint.load(cut, b, null, Map.of()));
+        assertThrows(TensorFormatException.class, () -> Checkpoint.loadWeights(cut, b, true));
+        ModuleTest.assertUnchanged(before, b);
+    }
+
+    @Test
+    void badOptimizerStateOrMissingGeneratorLeavesModelUntouched() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Optimizer optA = new Adam(List.of(ParamGroup.of(a.parameters(), 0.01, 0)), 0.9, 0.999, 1e-8);
+        trainStep(a, optA);
+        Path file = dir.resolve("ckpt.safetensors");
+        Checkpoint.save(file, a, optA, new Checkpoint.Info(1, 1, "{}"), Map.of());
+
+        Sequential b = mlp(new Generator(2));
+        SequencedMap<String, Tensor> before = b.stateDict();
+        Optimizer wrongParams = new Adam(List.of(ParamGroup.of(b.parameters().subList(0, 2), 0.01, 0)), 0.9,
+                0.999, 1e-8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Checkpoint.load(file, b, wrongParams, Map.of()));
+        assertTrue(e.getMessage().contains("state.2"), e.getMessage());
+        ModuleTest.assertUnchanged(before, b);
+
+        Generator gen = new Generator(3);
+        long[] genBefore = gen.state();
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, b, null, Map.of("aug", gen)));
+        assertTrue(e.getMessage().contains("'aug'"), e.getMessage());
+        ModuleTest.assertUnchanged(before, b);
+        assertArrayEquals(genBefore, gen.state());
+    }
+
+    @Test
+    void plainWeightFileIsNotACheckpoint() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Path file = dir.resolve("weights.safetensors");
+        Checkpoint.saveWeights(file, a);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Checkpoint.load(file, a, null, Map.of()));
+        assertTrue(e.getMessage().contains("not a Vertebra checkpoint"));
+        assertTrue(Checkpoint.loadWeights(file, mlp(new Generator(4)), true).isClean());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList(), "no temporary files left behind");
+        }
+    }
+}
