@@ -55,10 +55,10 @@ extern "C" __global__ void pool_backward_f32(float* dx, const float* x, const fl
         // Outputs whose window covers (iy, ix): oy*sh - pt <= iy <= oy*sh - pt + kh - 1.
         int oy0 = iy + g.pt - g.kh + 1;
         oy0 = oy0 <= 0 ? 0 : (oy0 + g.sh - 1) / g.sh;
-        int oy1 = min((iy + g.pt) / g.sh, g.oh - 1);
+        int oy1 = vx_min_int((iy + g.pt) / g.sh, g.oh - 1);
         int ox0 = ix + g.pl - g.kw + 1;
         ox0 = ox0 <= 0 ? 0 : (ox0 + g.sw - 1) / g.sw;
-        int ox1 = min((ix + g.pl) / g.sw, g.ow - 1);
+        int ox1 = vx_min_int((ix + g.pl) / g.sw, g.ow - 1);
         float grad = 0.0f;
         for (int oy = oy0; oy <= oy1; ++oy) {
             for (int ox = ox0; ox <= ox1; ++ox) {

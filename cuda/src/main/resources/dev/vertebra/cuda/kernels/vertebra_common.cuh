@@ -50,6 +50,8 @@ __device__ __forceinline__ double vx_inf(double) { return __longlong_as_double(0
 __device__ __forceinline__ bool vx_signbit(float x) { return __float_as_int(x) < 0; }
 __device__ __forceinline__ bool vx_signbit(double x) { return __double_as_longlong(x) < 0; }
 
+__device__ __forceinline__ int vx_min_int(int a, int b) { return a < b ? a : b; }
+
 // Java's Math.max/min after a NaN check (what ReduceOp.combine and BinaryOp.MAX/MIN do): NaN wins, +0 > -0.
 template <typename T> __device__ __forceinline__ T vx_maximum(T a, T b) {
     if (a != a) return a;
