@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the cuda module's tests on a GPU machine that has no JDK and no Maven.
+#
+# Prepare on a build machine, from the repository root (the folder .gpu/ is git-ignored):
+#   mvn -B -o -pl cuda -am install -DskipTests && mvn -B -o -pl cuda test-compile
+#   ../shared/gpu/make-runtime.sh .gpu java.xml            # .gpu/jre, a jlinked Java 25 (~45 MB)
+#   mkdir -p .gpu/lib .gpu/test-classes
+#   cp core/target/vertebra-core-*.jar cuda/target/vertebra-cuda-*.jar .gpu/lib/        # main jars + core's test-jar
+#   cp -r cuda/target/test-classes/. .gpu/test-classes/
+#   cp ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar .gpu/lib/
+# (or the launcher's `./vertebra dist .gpu/lib`, which copies the module jars, their dependencies and the JUnit
+# console launcher, plus the test-classes copy above). Then, on the GPU machine, from the repository root:
+#   bash cuda/gpu-check.sh
+# Exit status: the JUnit launcher's (0 when every test passed). Everything is logged to stdout.
+set -uo pipefail
+
+gpu=${VERTEBRA_GPU_DIR:-.gpu}
+java=$gpu/jre/bin/java
+echo "== GPU"
+nvidia-smi -L || echo "nvidia-smi failed (no driver?)"
+echo "== CUDA libraries"
+ldconfig -p | grep -E 'libcuda\.so|cublas|nvrtc|cudnn' || echo "(none in the ld.so cache)"
+find / \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' \) -not -path '/proc/*' 2>/dev/null | head -20
+echo "VERTEBRA_CUDA_LIB_PATH=${VERTEBRA_CUDA_LIB_PATH:-}"
+
+[[ -x $java ]] || { echo "missing $java: see the header of this script"; exit 2; }
+launcher=$(ls "$gpu"/lib/junit-platform-console-standalone-*.jar 2>/dev/null | head -1)
+[[ -n $launcher ]] || { echo "missing $gpu/lib/junit-platform-console-standalone-*.jar"; exit 2; }
+[[ -d $gpu/test-classes/dev/vertebra/cuda ]] || { echo "missing $gpu/test-classes (cuda/target/test-classes)"; exit 2; }
+"$java" -version 2>&1 | head -1
+
+cp_entries=$gpu/test-classes
+for jar in "$gpu"/lib/*.jar; do
+  [[ $jar == "$launcher" ]] || cp_entries=$cp_entries:$jar
+done
+
+echo "== cuda tests"
+start=$(date +%s)
+timeout 540 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
+  -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
+  -cp "$cp_entries" --select-package dev.vertebra.cuda
+status=$?
+echo "== done in $(( $(date +%s) - start )) s, status $status"
+exit $status

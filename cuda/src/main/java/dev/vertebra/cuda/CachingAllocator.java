@@ -1,0 +1,142 @@
+package dev.vertebra.cuda;
+
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Device memory with a cache of freed blocks, so a training step's many same-sized temporaries do not each pay
+ * for {@code cuMemAlloc}/{@code cuMemFree} (which also synchronise the device).
+ *
+ * <p>Requests are rounded up to a bucket (512-byte multiples below 1 MiB, 1 MiB multiples above) and served from
+ * the free list of the smallest cached bucket that is at most a quarter larger. Blocks come back through
+ * {@link CudaBuffer#close()} or, for tensors nobody closes, through the buffer's {@link java.lang.ref.Cleaner}
+ * once the JVM finds it unreachable. Reuse is safe without events because all work of a backend runs on its
+ * one stream, in order: a block freed while a queued kernel still reads it is only rewritten by later work.
+ *
+ * <p>When the device is out of memory the allocator returns its cache to the driver and retries; if that is not
+ * enough it asks the JVM to collect unreachable tensors (whose cleaners refill the cache), empties the cache
+ * again and retries once more, and only then throws {@link CudaOutOfMemoryException}.
+ */
+final class CachingAllocator {
+    private static final long SMALL = 1L << 20;
+    private static final long SMALL_QUANTUM = 512;
+    private static final long LARGE_QUANTUM = 1L << 20;
+
+    private final Driver driver;
+    private final CudaContext context;
+    private final TreeMap<Long, ArrayDeque<Long>> free = new TreeMap<>();
+    private long inUseBytes;
+    private long cachedBytes;
+    private long peakBytes;
+    private long hits;
+    private long misses;
+    private long released;
+
+    CachingAllocator(Driver driver, CudaContext context) {
+        this.driver = driver;
+        this.context = context;
+    }
+
+    static long bucket(long bytes) {
+        long q = bytes < SMALL ? SMALL_QUANTUM : LARGE_QUANTUM;
+        return Math.max(q, (bytes + q - 1) / q * q);
+    }
+
+    /** A device block of at least {@code bytes}; returns {address, block size}. */
+    synchronized long[] allocate(long bytes) {
+        long want = bucket(bytes);
+        Map.Entry<Long, ArrayDeque<Long>> e = free.ceilingEntry(want);
+        if (e != null && e.getKey() <= want + want / 4) {
+            long size = e.getKey();
+            long address = e.getValue().pop();
+            if (e.getValue().isEmpty()) {
+                free.remove(size);
+            }
+            cachedBytes -= size;
+            inUseBytes += size;
+            hits++;
+            return new long[]{address, size};
+        }
+        misses++;
+        long address = allocateFromDriver(want);
+        inUseBytes += want;
+        peakBytes = Math.max(peakBytes, inUseBytes + cachedBytes);
+        return new long[]{address, want};
+    }
+
+    private long allocateFromDriver(long bytes) {
+        context.makeCurrent();
+        int[] status = new int[1];
+        long address = driver.memAlloc(bytes, status);
+        if (status[0] == 0) {
+            return address;
+        }
+        if (status[0] != Driver.ERROR_OUT_OF_MEMORY) {
+            throw driver.failure(status[0], "cuMemAlloc_v2(" + bytes + " bytes)");
+        }
+        emptyCache();
+        address = driver.memAlloc(bytes, status);
+        if (status[0] == 0) {
+            return address;
+        }
+        collectUnreachable();
+        emptyCache();
+        address = driver.memAlloc(bytes, status);
+        if (status[0] == 0) {
+            return address;
+        }
+        throw new CudaOutOfMemoryException(bytes, status[0], driver.errorName(status[0]), stats() + describeDevice());
+    }
+
+    private String describeDevice() {
+        long[] info = driver.memInfo();
+        return ", device free " + info[0] + " of " + info[1] + " bytes";
+    }
+
+    /**
+     * Lets the JVM find unreachable tensors: their cleaners call {@link #release} (on the cleaner thread, hence
+     * the wait on this monitor, which the cleaners need too).
+     */
+    private void collectUnreachable() {
+        long before = released;
+        System.gc();
+        for (int i = 0; i < 20 && released == before; i++) {
+            try {
+                wait(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Returns a block to the cache (called by {@link CudaBuffer}'s close or cleaner, at most once per block). */
+    synchronized void release(long address, long size) {
+        free.computeIfAbsent(size, s -> new ArrayDeque<>()).push(address);
+        inUseBytes -= size;
+        cachedBytes += size;
+        released++;
+        notifyAll();
+    }
+
+    /** Gives every cached block back to the driver (after the stream drains: queued work may still use them). */
+    synchronized void emptyCache() {
+        if (free.isEmpty()) {
+            return;
+        }
+        context.makeCurrent();
+        context.synchronize();
+        for (Map.Entry<Long, ArrayDeque<Long>> e : free.entrySet()) {
+            for (long address : e.getValue()) {
+                driver.memFree(address);
+            }
+        }
+        free.clear();
+        cachedBytes = 0;
+    }
+
+    synchronized AllocatorStats stats() {
+        return new AllocatorStats(inUseBytes, cachedBytes, peakBytes, hits, misses);
+    }
+}

@@ -1,0 +1,147 @@
+package dev.vertebra.cuda;
+
+import dev.vertebra.core.Backend.BatchNormGrads;
+import dev.vertebra.core.Backend.BatchNormResult;
+import dev.vertebra.core.DType;
+import dev.vertebra.core.PoolSpec;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+
+/**
+ * Per-channel ops over NHWC activations on the GPU, float32: pooling (forward and backward) and batch norm with
+ * batch statistics (forward and backward). Batch-norm sums accumulate in double, as the reference does.
+ */
+final class ChannelOps {
+    private final CudaBackend backend;
+
+    ChannelOps(CudaBackend backend) {
+        this.backend = backend;
+    }
+
+    private static int[] poolFields(Shape x, PoolSpec s) {
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("pooling wants x [N, H, W, C], got " + x);
+        }
+        return new int[]{x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.outHeight(x.dim(1)), s.outWidth(x.dim(2)),
+                s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
+                s.countIncludePad() ? 1 : 0, s.max() ? 1 : 0};
+    }
+
+    Tensor pool(Tensor x, PoolSpec spec) {
+        CudaBackend.suffix("pool2d", x.dtype(), false);
+        int[] f = poolFields(x.shape(), spec);
+        Shape yShape = Shape.of(f[0], f[4], f[5], f[3]);
+        Tensor y = backend.empty(yShape, DType.FLOAT32);
+        Tensor xd = backend.dense(x);
+        long py = backend.address(y);
+        long px = yShape.numel() == 0 ? 0 : backend.address(xd);
+        backend.kernels().launch1d("pool", "pool_forward_f32", yShape.numel(), a -> a.pointer(py).pointer(px).ints(f));
+        return y;
+    }
+
+    Tensor poolBackward(Tensor x, Tensor dy, PoolSpec spec) {
+        CudaBackend.suffix("pool2dBackward", x.dtype(), false);
+        CudaBackend.suffix("pool2dBackward", dy.dtype(), false);
+        int[] f = poolFields(x.shape(), spec);
+        Tensor dx = backend.empty(x.shape(), DType.FLOAT32);
+        if (x.numel() == 0) {
+            return dx;
+        }
+        Tensor xd = backend.dense(x);
+        Tensor dyd = backend.dense(dy);
+        long pdx = backend.address(dx);
+        long px = backend.address(xd);
+        long pdy = dy.numel() == 0 ? px : backend.address(dyd);
+        backend.kernels().launch1d("pool", "pool_backward_f32", x.numel(),
+                a -> a.pointer(pdx).pointer(px).pointer(pdy).ints(f));
+        return dx;
+    }
+
+    /** Blocks of 32 channels × as many row slices as keep the GPU busy (partial sums meet in atomics). */
+    private static int rowSplits(int rows) {
+        return Math.max(1, Math.min(1024, (rows + 255) / 256));
+    }
+
+    BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        for (Tensor t : new Tensor[]{x, weight, bias}) {
+            CudaBackend.suffix("batchNorm", t.dtype(), false);
+        }
+        int c = x.dim(-1);
+        int rows = c == 0 ? 0 : x.numel() / c;
+        Shape cs = Shape.of(c);
+        Tensor xd = backend.dense(x);
+        Tensor wd = backend.dense(weight);
+        Tensor bd = backend.dense(bias);
+        Tensor meanD = backend.zeros(cs, DType.FLOAT64);
+        Tensor squares = backend.zeros(cs, DType.FLOAT64);
+        Tensor invStdD = backend.empty(cs, DType.FLOAT64);
+        Tensor mean = backend.empty(cs, DType.FLOAT32);
+        Tensor var = backend.empty(cs, DType.FLOAT32);
+        Tensor invStd = backend.empty(cs, DType.FLOAT32);
+        Tensor y = backend.empty(x.shape(), DType.FLOAT32);
+        if (c == 0) {
+            return new BatchNormResult(y, mean, var, invStd);
+        }
+        long px = rows == 0 ? 0 : backend.address(xd);
+        long pMean = backend.address(meanD);
+        long pSq = backend.address(squares);
+        int gx = (c + 31) / 32;
+        int gy = rowSplits(rows);
+        KernelLibrary k = backend.kernels();
+        if (rows > 0) {
+            k.launch("norm", "channel_sums_f32", gx, gy, 1, 32, 8, 0,
+                    a -> a.pointer(pMean).pointer(px).pointer(0).i32(rows).i32(c).i32(0));
+        }
+        k.launch1d("norm", "divide_f64", c, a -> a.pointer(pMean).i32(c).f64(rows));
+        if (rows > 0) {
+            k.launch("norm", "channel_sums_f32", gx, gy, 1, 32, 8, 0,
+                    a -> a.pointer(pSq).pointer(px).pointer(pMean).i32(rows).i32(c).i32(1));
+        }
+        long pInvD = backend.address(invStdD);
+        k.launch1d("norm", "batch_norm_stats_f32", c, a -> a.pointer(backend.address(mean)).pointer(backend.address(var))
+                .pointer(backend.address(invStd)).pointer(pInvD).pointer(pMean).pointer(pSq).i32(rows).i32(c).f64(eps));
+        if (rows > 0) {
+            long total = x.numel();
+            k.launch1d("norm", "batch_norm_apply_f32", total, a -> a.pointer(backend.address(y)).pointer(px)
+                    .pointer(pMean).pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd))
+                    .i64(total).i32(c));
+        }
+        return new BatchNormResult(y, mean, var, invStd);
+    }
+
+    BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        for (Tensor t : new Tensor[]{dy, x, weight, mean, invStd}) {
+            CudaBackend.suffix("batchNormBackward", t.dtype(), false);
+        }
+        int c = x.dim(-1);
+        int rows = c == 0 ? 0 : x.numel() / c;
+        Shape cs = Shape.of(c);
+        Tensor sumDy = backend.zeros(cs, DType.FLOAT64);
+        Tensor sumDyXhat = backend.zeros(cs, DType.FLOAT64);
+        Tensor dx = backend.empty(x.shape(), DType.FLOAT32);
+        if (rows > 0) {
+            Tensor dyd = backend.dense(dy);
+            Tensor xd = backend.dense(x);
+            long pdy = backend.address(dyd);
+            long px = backend.address(xd);
+            long pMean = backend.address(backend.dense(mean));
+            long pInv = backend.address(backend.dense(invStd));
+            long pS1 = backend.address(sumDy);
+            long pS2 = backend.address(sumDyXhat);
+            KernelLibrary k = backend.kernels();
+            k.launch("norm", "batch_norm_backward_sums_f32", (c + 31) / 32, rowSplits(rows), 1, 32, 8, 0,
+                    a -> a.pointer(pS1).pointer(pS2).pointer(pdy).pointer(px).pointer(pMean).pointer(pInv)
+                            .i32(rows).i32(c));
+            long total = x.numel();
+            long pw = backend.address(backend.dense(weight));
+            k.launch1d("norm", "batch_norm_backward_apply_f32", total, a -> a.pointer(backend.address(dx)).pointer(pdy)
+                    .pointer(px).pointer(pw).pointer(pMean).pointer(pInv).pointer(pS1).pointer(pS2).i64(total)
+                    .i32(c).i32(rows));
+        }
+        Tensor dWeight = backend.empty(cs, DType.FLOAT32);
+        Tensor dBias = backend.empty(cs, DType.FLOAT32);
+        backend.copyInto(sumDyXhat, dWeight);
+        backend.copyInto(sumDy, dBias);
+        return new BatchNormGrads(dx, dWeight, dBias);
+    }
+}

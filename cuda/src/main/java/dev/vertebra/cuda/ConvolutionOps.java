@@ -1,0 +1,231 @@
+package dev.vertebra.cuda;
+
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.DType;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+
+/**
+ * NHWC convolutions with HWIO weights ({@code [KH, KW, Cin/groups, Cout]}) on the GPU, float32:
+ * <ul>
+ *   <li>1×1, stride 1, no padding, one group: a single GEMM {@code [N·H·W, Cin] × [Cin, Cout]} (no copy);</li>
+ *   <li>depthwise (groups = Cin): direct kernels, where a GEMM's inner dimension would be only KH·KW;</li>
+ *   <li>anything else: im2col into a {@code [rows, KH·KW·Cin/groups]} buffer, then cuBLAS per group, in batch
+ *       chunks that bound the buffer to {@value #COLUMN_LIMIT} floats.</li>
+ * </ul>
+ * Backward input multiplies by the weight's transpose and folds the columns back (col2im, a gather: no
+ * atomics); backward weight accumulates {@code colsᵀ · dy} over chunks with beta = 1.
+ */
+final class ConvolutionOps {
+    private static final long COLUMN_LIMIT = 32L << 20;
+
+    private final CudaBackend backend;
+
+    ConvolutionOps(CudaBackend backend) {
+        this.backend = backend;
+    }
+
+    /** Sizes of one convolution; {@link #fields()} is the kernels' {@code VxConv} struct. */
+    private record Geometry(int n, int h, int w, int cin, int kh, int kw, int cpg, int cout, int oh, int ow,
+                            ConvSpec spec) {
+        static Geometry of(Shape x, Shape weight, ConvSpec spec) {
+            if (x.rank() != 4 || weight.rank() != 4) {
+                throw new IllegalArgumentException("conv2d wants x [N, H, W, Cin] and w [KH, KW, Cin/groups, Cout], got "
+                        + x + " and " + weight);
+            }
+            return new Geometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0), weight.dim(1), weight.dim(2),
+                    weight.dim(3), spec.outHeight(x.dim(1), weight.dim(0)), spec.outWidth(x.dim(2), weight.dim(1)), spec);
+        }
+
+        int[] fields() {
+            return new int[]{n, h, w, cin, kh, kw, cpg, cout, oh, ow, spec.strideH(), spec.strideW(), spec.padTop(),
+                    spec.padLeft(), spec.dilationH(), spec.dilationW()};
+        }
+
+        int groups() {
+            return spec.groups();
+        }
+
+        int coutPerGroup() {
+            return cout / spec.groups();
+        }
+
+        /** Columns of the im2col matrix: one per (ky, kx, input channel of the group). */
+        int columns() {
+            return kh * kw * cpg;
+        }
+
+        boolean pointwise() {
+            return kh == 1 && kw == 1 && spec.strideH() == 1 && spec.strideW() == 1 && spec.padTop() == 0
+                    && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0 && spec.groups() == 1;
+        }
+
+        boolean depthwise() {
+            return spec.groups() > 1 && spec.groups() == cin && cpg == 1 && cout % cin == 0;
+        }
+
+        /** Images per im2col chunk. */
+        int chunk() {
+            long perImage = Math.max(1L, (long) oh * ow * columns());
+            return (int) Math.max(1, Math.min(n, COLUMN_LIMIT / perImage));
+        }
+    }
+
+    private static void requireFloat(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            CudaBackend.suffix(op, t.dtype(), false);
+        }
+    }
+
+    private void gemm(int m, int n, int k, Cublas.Operand a, Cublas.Operand b, double beta, long c, int ldc) {
+        backend.context().makeCurrent();
+        backend.cublas().gemm(backend.blasHandle(), false, 1, m, n, k, 1, a, b, beta, c, ldc, 0);
+    }
+
+    Tensor forward(Tensor x, Tensor w, ConvSpec spec) {
+        requireFloat("conv2d", x, w);
+        Geometry g = Geometry.of(x.shape(), w.shape(), spec);
+        Tensor xd = backend.dense(x);
+        Tensor wd = backend.dense(w);
+        Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.cout());
+        if (yShape.numel() == 0) {
+            return backend.zeros(yShape, DType.FLOAT32);
+        }
+        long px = backend.address(xd);
+        long pw = backend.address(wd);
+        if (g.depthwise()) {
+            Tensor y = backend.empty(yShape, DType.FLOAT32);
+            long py = backend.address(y);
+            backend.kernels().launch1d("conv", "depthwise_forward_f32", yShape.numel(),
+                    a -> a.pointer(py).pointer(px).pointer(pw).ints(g.fields()));
+            return y;
+        }
+        Tensor y = backend.zeros(yShape, DType.FLOAT32);
+        long py = backend.address(y);
+        int k = g.columns();
+        if (k == 0) {
+            return y;
+        }
+        if (g.pointwise()) {
+            gemm(g.n() * g.h() * g.w(), g.cout(), g.cin(), new Cublas.Operand(px, false, g.cin(), 0),
+                    new Cublas.Operand(pw, false, g.cout(), 0), 0, py, g.cout());
+            return y;
+        }
+        int chunk = g.chunk();
+        Tensor cols = backend.empty(Shape.of(chunk * g.oh() * g.ow(), k), DType.FLOAT32);
+        long pc = backend.address(cols);
+        int cpgOut = g.coutPerGroup();
+        for (int group = 0; group < g.groups(); group++) {
+            int grp = group;
+            for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+                int first = n0;
+                int nb = Math.min(chunk, g.n() - n0);
+                backend.kernels().launch1d("conv", "im2col_f32", (long) nb * g.oh() * g.ow() * k,
+                        a -> a.pointer(pc).pointer(px).ints(g.fields()).i32(first).i32(nb).i32(grp));
+                int rows = nb * g.oh() * g.ow();
+                gemm(rows, cpgOut, k, new Cublas.Operand(pc, false, k, 0),
+                        new Cublas.Operand(pw + 4L * group * cpgOut, false, g.cout(), 0), 0,
+                        py + 4L * ((long) n0 * g.oh() * g.ow() * g.cout() + (long) group * cpgOut), g.cout());
+            }
+        }
+        return y;
+    }
+
+    Tensor backwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        requireFloat("conv2dBackwardInput", dy, w);
+        Geometry g = Geometry.of(xShape, w.shape(), spec);
+        Tensor dyd = backend.dense(dy);
+        Tensor wd = backend.dense(w);
+        if (xShape.numel() == 0) {
+            return backend.zeros(xShape, DType.FLOAT32);
+        }
+        long pdy = backend.address(dyd);
+        long pw = backend.address(wd);
+        if (g.depthwise()) {
+            Tensor dx = backend.empty(xShape, DType.FLOAT32);
+            long pdx = backend.address(dx);
+            backend.kernels().launch1d("conv", "depthwise_backward_input_f32", xShape.numel(),
+                    a -> a.pointer(pdx).pointer(pdy).pointer(pw).ints(g.fields()));
+            return dx;
+        }
+        Tensor dx = backend.zeros(xShape, DType.FLOAT32);
+        long pdx = backend.address(dx);
+        int k = g.columns();
+        if (k == 0 || g.oh() <= 0 || g.ow() <= 0 || g.cout() == 0) {
+            return dx;
+        }
+        if (g.pointwise()) {
+            gemm(g.n() * g.h() * g.w(), g.cin(), g.cout(), new Cublas.Operand(pdy, false, g.cout(), 0),
+                    new Cublas.Operand(pw, true, g.cout(), 0), 0, pdx, g.cin());
+            return dx;
+        }
+        int chunk = g.chunk();
+        Tensor dcols = backend.empty(Shape.of(chunk * g.oh() * g.ow(), k), DType.FLOAT32);
+        long pc = backend.address(dcols);
+        int cpgOut = g.coutPerGroup();
+        for (int group = 0; group < g.groups(); group++) {
+            int grp = group;
+            for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+                int first = n0;
+                int nb = Math.min(chunk, g.n() - n0);
+                int rows = nb * g.oh() * g.ow();
+                // dcols [rows, K] = dy_g [rows, Cout/g] × W_gᵀ, W_g = w[K, group's Cout/g columns].
+                gemm(rows, k, cpgOut,
+                        new Cublas.Operand(pdy + 4L * ((long) n0 * g.oh() * g.ow() * g.cout() + (long) group * cpgOut),
+                                false, g.cout(), 0),
+                        new Cublas.Operand(pw + 4L * group * cpgOut, true, g.cout(), 0), 0, pc, k);
+                backend.kernels().launch1d("conv", "col2im_f32", (long) nb * g.h() * g.w() * g.cpg(),
+                        a -> a.pointer(pdx).pointer(pc).ints(g.fields()).i32(first).i32(nb).i32(grp));
+            }
+        }
+        return dx;
+    }
+
+    Tensor backwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        requireFloat("conv2dBackwardWeight", x, dy);
+        Geometry g = Geometry.of(x.shape(), wShape, spec);
+        Tensor xd = backend.dense(x);
+        Tensor dyd = backend.dense(dy);
+        Tensor dw = backend.zeros(wShape, DType.FLOAT32);
+        long positions = (long) g.n() * g.oh() * g.ow();
+        if (wShape.numel() == 0 || positions <= 0) {
+            return dw;
+        }
+        long px = backend.address(xd);
+        long pdy = backend.address(dyd);
+        long pdw = backend.address(dw);
+        if (g.depthwise()) {
+            int split = (int) Math.max(1, Math.min(64, (positions + 4095) / 4096));
+            backend.kernels().launch("conv", "depthwise_backward_weight_f32", (g.cout() + 31) / 32, g.kh() * g.kw(),
+                    split, 32, 8, 0, a -> a.pointer(pdw).pointer(px).pointer(pdy).ints(g.fields()));
+            return dw;
+        }
+        int k = g.columns();
+        if (g.pointwise()) {
+            // dw [Cin, Cout] = xᵀ [Cin, N·H·W] × dy [N·H·W, Cout].
+            gemm(g.cin(), g.cout(), g.n() * g.h() * g.w(), new Cublas.Operand(px, true, g.cin(), 0),
+                    new Cublas.Operand(pdy, false, g.cout(), 0), 0, pdw, g.cout());
+            return dw;
+        }
+        int chunk = g.chunk();
+        Tensor cols = backend.empty(Shape.of(chunk * g.oh() * g.ow(), k), DType.FLOAT32);
+        long pc = backend.address(cols);
+        int cpgOut = g.coutPerGroup();
+        for (int group = 0; group < g.groups(); group++) {
+            int grp = group;
+            for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+                int first = n0;
+                int nb = Math.min(chunk, g.n() - n0);
+                int rows = nb * g.oh() * g.ow();
+                backend.kernels().launch1d("conv", "im2col_f32", (long) rows * k,
+                        a -> a.pointer(pc).pointer(px).ints(g.fields()).i32(first).i32(nb).i32(grp));
+                // dw_g [K, Cout/g] += colsᵀ [K, rows] × dy_g [rows, Cout/g].
+                gemm(k, cpgOut, rows, new Cublas.Operand(pc, true, k, 0),
+                        new Cublas.Operand(pdy + 4L * ((long) n0 * g.oh() * g.ow() * g.cout() + (long) group * cpgOut),
+                                false, g.cout(), 0),
+                        1, pdw + 4L * group * cpgOut, g.cout());
+            }
+        }
+        return dw;
+    }
+}

@@ -1,0 +1,449 @@
+package dev.vertebra.cuda;
+
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.BinaryOp;
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.DType;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Layout;
+import dev.vertebra.core.PoolSpec;
+import dev.vertebra.core.ReduceOp;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Storage;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.core.UnaryOp;
+import dev.vertebra.core.io.HostArray;
+
+import java.lang.foreign.MemorySegment;
+
+
+/**
+ * The CUDA backend of one device ({@code cuda:N}): its primary context, one stream, a caching allocator,
+ * NVRTC-compiled kernels and a cuBLAS handle. Work is queued on the stream and runs asynchronously;
+ * {@link #download} and {@link #synchronize()} wait for it.
+ *
+ * <pre>{@code
+ * Tensor x = Tensor.of(new float[]{1, 2, 3}, 3).to(Device.parse("cuda:0"));
+ * Tensor y = x.exp().sum();
+ * System.out.println(y.toFloatArray()[0]);
+ * }</pre>
+ *
+ * <p>Compute primitives take float32 (elementwise ops, reductions and matmul also float64); copies and casts take
+ * every {@link DType}. Other dtypes get an {@link UnsupportedOperationException} naming the op.
+ */
+public final class CudaBackend implements Backend {
+    private final Device device;
+    private final CudaRuntime runtime;
+    private final CudaContext context;
+    private final CachingAllocator allocator;
+    private final HostTransfers transfers;
+    private final KernelLibrary kernels;
+    private final MemorySegment blas;
+    private final String description;
+    private final ConvolutionOps convolutions;
+    private final ChannelOps channelOps;
+
+    CudaBackend(Device device, CudaRuntime runtime) {
+        this.device = device;
+        this.runtime = runtime;
+        Driver driver = runtime.driver;
+        this.context = new CudaContext(driver, device.index());
+        int handle = driver.device(device.index());
+        int sm = driver.attribute(handle, Driver.ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
+                + driver.attribute(handle, Driver.ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        this.allocator = new CachingAllocator(driver, context);
+        this.transfers = new HostTransfers(driver, context);
+        this.kernels = new KernelLibrary(driver, runtime.nvrtc, context, sm);
+        this.blas = runtime.cublas.create(context.stream(), Boolean.getBoolean("vertebra.cuda.tf32"));
+        this.description = device + " " + driver.deviceName(handle) + " (sm_" + sm + ", kernels " + kernels.target()
+                + ")";
+        this.convolutions = new ConvolutionOps(this);
+        this.channelOps = new ChannelOps(this);
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    /** Device name, architecture and kernel target, e.g. "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, kernels sm_90 cubin)". */
+    public String description() {
+        return description;
+    }
+
+    /** The caching allocator's counters. */
+    public AllocatorStats allocatorStats() {
+        return allocator.stats();
+    }
+
+    /** Returns every cached (free) block to the driver. */
+    public void emptyCache() {
+        allocator.emptyCache();
+    }
+
+    /** {free, total} bytes of device memory as the driver sees them. */
+    public long[] memoryInfo() {
+        context.makeCurrent();
+        return runtime.driver.memInfo();
+    }
+
+    /** Milliseconds {@code work} takes on the GPU, measured with events around it on the stream. */
+    public double timeMillis(Runnable work) {
+        context.makeCurrent();
+        Driver d = runtime.driver;
+        MemorySegment start = d.createEvent();
+        MemorySegment end = d.createEvent();
+        d.record(start, context.stream());
+        work.run();
+        d.record(end, context.stream());
+        d.synchronizeEvent(end);
+        return d.elapsedMillis(start, end);
+    }
+
+    @Override
+    public void synchronize() {
+        context.synchronize();
+    }
+
+    // ---- helpers for the op classes -----------------------------------------------------------------------
+
+    KernelLibrary kernels() {
+        return kernels;
+    }
+
+    Cublas cublas() {
+        return runtime.cublas;
+    }
+
+    MemorySegment blasHandle() {
+        return blas;
+    }
+
+    CudaContext context() {
+        return context;
+    }
+
+    /** The buffer behind a tensor of this backend. */
+    CudaBuffer buffer(Tensor t) {
+        if (t.storage() instanceof CudaBuffer b && b.device().equals(device)) {
+            return b;
+        }
+        throw new IllegalArgumentException("the " + device + " backend got a tensor of another device: " + t.describe());
+    }
+
+    /** Device address of the tensor's first element (its layout offset). */
+    long address(Tensor t) {
+        return buffer(t).address(t.layout().offset());
+    }
+
+    /** A new uninitialised contiguous tensor. */
+    Tensor empty(Shape shape, DType dtype) {
+        return Tensor.wrap(new CudaBuffer(device, dtype, shape.numel(), allocator), shape, this);
+    }
+
+    /** A new zero-filled contiguous tensor. */
+    Tensor zeros(Shape shape, DType dtype) {
+        return Tensor.wrap(allocate(dtype, shape.numel()), shape, this);
+    }
+
+    /** {@code t} itself when its elements are contiguous in C order (any offset), else a contiguous copy. */
+    Tensor dense(Tensor t) {
+        if (t.isContiguous()) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), t.dtype());
+        copyInto(t, out);
+        return out;
+    }
+
+    /** Kernel-name suffix of a compute dtype. */
+    static String suffix(String op, DType dtype, boolean doubleSupported) {
+        return switch (dtype) {
+            case FLOAT32 -> "f32";
+            case FLOAT64 -> {
+                if (doubleSupported) {
+                    yield "f64";
+                }
+                throw new UnsupportedOperationException(op + " on CUDA supports float32 only, not float64");
+            }
+            default -> throw new UnsupportedOperationException(op + " on CUDA supports float32"
+                    + (doubleSupported ? " and float64" : "") + ", not " + dtype);
+        };
+    }
+
+    // ---- storage and copies ---------------------------------------------------------------------------------
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        CudaBuffer b = new CudaBuffer(device, dtype, size, allocator);
+        if (size > 0) {
+            context.makeCurrent();
+            runtime.driver.memsetBytes(b.address(), (byte) 0, b.byteSize(), context.stream());
+        }
+        return b;
+    }
+
+    @Override
+    public Storage upload(HostArray data) {
+        CudaBuffer b = new CudaBuffer(device, data.dtype(), data.size(), allocator);
+        if (data.size() > 0) {
+            transfers.upload(heapSegment(data.data()), b.address(), b.byteSize());
+        }
+        return b;
+    }
+
+    @Override
+    public HostArray download(Tensor x) {
+        Tensor d = dense(x);
+        Object array = java.lang.reflect.Array.newInstance(HostArray.javaArrayType(x.dtype()).componentType(),
+                x.numel());
+        if (x.numel() > 0) {
+            transfers.download(address(d), heapSegment(array), (long) x.numel() * x.dtype().byteSize());
+        }
+        return new HostArray(x.dtype(), x.shape().dims(), array);
+    }
+
+    private static MemorySegment heapSegment(Object array) {
+        return switch (array) {
+            case float[] a -> MemorySegment.ofArray(a);
+            case double[] a -> MemorySegment.ofArray(a);
+            case long[] a -> MemorySegment.ofArray(a);
+            case int[] a -> MemorySegment.ofArray(a);
+            case short[] a -> MemorySegment.ofArray(a);
+            case byte[] a -> MemorySegment.ofArray(a);
+            default -> throw new IllegalArgumentException("not a host array type: " + array.getClass());
+        };
+    }
+
+    @Override
+    public void copyInto(Tensor src, Tensor dst) {
+        if (dst.numel() == 0) {
+            return;
+        }
+        Layout from = src.layout().expand(dst.shape());
+        if (src.storage() == dst.storage()) {
+            // Overlapping views of one buffer: read everything before writing anything.
+            Tensor staged = empty(src.shape(), src.dtype());
+            copyInto(src, staged);
+            src = staged;
+            from = staged.layout().expand(dst.shape());
+        }
+        CudaBuffer s = buffer(src);
+        CudaBuffer d = buffer(dst);
+        DType srcType = src.dtype();
+        if (srcType == dst.dtype() && dst.isContiguous() && from.isContiguous()) {
+            context.makeCurrent();
+            runtime.driver.copyDeviceToDevice(d.address(dst.layout().offset()), s.address(from.offset()),
+                    (long) dst.numel() * dst.dtype().byteSize(), context.stream());
+            return;
+        }
+        StridedView[] v = StridedView.merged(dst.layout(), from);
+        int n = dst.numel();
+        kernels.launch1d("copy", "copy_cast", n, a -> a.pointer(d.address()).view(v[0]).i32(dst.dtype().ordinal())
+                .pointer(s.address()).view(v[1]).i32(srcType.ordinal()).i32(n));
+    }
+
+    @Override
+    public Tensor full(Shape shape, DType dtype, double value) {
+        if (value == 0 && Double.doubleToRawLongBits(value) == 0) {
+            return zeros(shape, dtype);
+        }
+        Tensor out = empty(shape, dtype);
+        long address = address(out);
+        int n = shape.numel();
+        kernels.launch1d("copy", "fill", n, a -> a.pointer(address).i32(dtype.ordinal()).f64(value).i32(n));
+        return out;
+    }
+
+    // ---- elementwise ------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x) {
+        String name = "unary_" + op.kernel() + "_" + suffix(op.kernel(), x.dtype(), true);
+        Tensor out = empty(x.shape(), x.dtype());
+        StridedView v = StridedView.merged(x.layout())[0];
+        long in = buffer(x).address();
+        long o = address(out);
+        int n = x.numel();
+        kernels.launch1d("elementwise", name, n, a -> a.pointer(o).pointer(in).view(v).i32(n));
+        return out;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        String name = "binary_" + op.kernel() + "_" + suffix(op.kernel(), a.dtype(), true);
+        Shape shape = Shape.broadcast(a.shape(), b.shape());
+        Tensor out = empty(shape, a.dtype());
+        StridedView[] v = StridedView.merged(a.layout().expand(shape), b.layout().expand(shape));
+        long pa = buffer(a).address();
+        long pb = buffer(b).address();
+        long o = address(out);
+        int n = shape.numel();
+        kernels.launch1d("elementwise", name, n, k -> k.pointer(o).pointer(pa).view(v[0]).pointer(pb).view(v[1]).i32(n));
+        return out;
+    }
+
+    @Override
+    public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
+        String name = "scalar_" + op.kernel() + "_" + suffix(op.kernel(), a.dtype(), true);
+        Tensor out = empty(a.shape(), a.dtype());
+        StridedView v = StridedView.merged(a.layout())[0];
+        long pa = buffer(a).address();
+        long o = address(out);
+        int n = a.numel();
+        kernels.launch1d("elementwise", name, n, k -> k.pointer(o).pointer(pa).view(v).f64(scalar).i32(n));
+        return out;
+    }
+
+    // ---- reductions ---------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        String name = "reduce_" + op.kernel() + "_" + suffix(op.kernel(), x.dtype(), true);
+        int rank = x.rank();
+        boolean[] reduced = new boolean[rank];
+        for (int d : dims) {
+            reduced[d] = true;
+        }
+        // Kept dimensions first, reduced ones last: each output is one row of the permuted view.
+        int[] order = new int[rank];
+        int[] keptShape = x.shape().dims();
+        int[] dropped = new int[rank - dims.length];
+        int k = 0;
+        int j = 0;
+        long rows = 1;
+        for (int d = 0; d < rank; d++) {
+            if (!reduced[d]) {
+                order[k++] = d;
+                dropped[j++] = x.dim(d);
+                rows *= x.dim(d);
+            } else {
+                keptShape[d] = 1;
+            }
+        }
+        for (int d : dims) {
+            order[k++] = d;
+        }
+        Shape outShape = keepDim ? Shape.of(keptShape) : Shape.of(dropped);
+        Tensor out = empty(outShape, x.dtype());
+        if (rows == 0) {
+            return out;
+        }
+        int cols = (int) (x.numel() == 0 ? 0 : x.numel() / rows);
+        for (int d : dims) {
+            if (x.dim(d) == 0) {
+                cols = 0;
+            }
+        }
+        StridedView v = x.numel() == 0 ? new StridedView(0, new int[0], new int[0])
+                : StridedView.merged(x.layout().permute(order))[0];
+        int block = 32;
+        while (block < cols && block < KernelLibrary.BLOCK) {
+            block *= 2;
+        }
+        int r = (int) rows;
+        int c = cols;
+        long in = buffer(x).address();
+        long o = address(out);
+        kernels.launch("reduce", name, Math.min(r, 1 << 20), 1, 1, block, 1, block * 8,
+                a -> a.pointer(o).pointer(in).view(v).i32(r).i32(c));
+        return out;
+    }
+
+    // ---- matmul -------------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        boolean f64 = suffix("matmul", a.dtype(), true).equals("f64");
+        int batch = Math.max(a.dim(0), b.dim(0));
+        int m = a.dim(1);
+        int k = a.dim(2);
+        int n = b.dim(2);
+        Tensor out = zeros(Shape.of(batch, m, n), a.dtype());
+        if (batch == 0 || m == 0 || n == 0 || k == 0) {
+            return out;
+        }
+        Cublas.Operand ga = gemmOperand(a);
+        Cublas.Operand gb = gemmOperand(b);
+        context.makeCurrent();
+        runtime.cublas.gemm(blas, f64, batch, m, n, k, 1, ga, gb, 0, address(out), n, (long) m * n);
+        return out;
+    }
+
+    /** Uses {@code t} in place when its matrices have a unit stride in either dimension; else copies it. */
+    private Cublas.Operand gemmOperand(Tensor t) {
+        int rows = t.dim(1);
+        int cols = t.dim(2);
+        int rs = t.layout().stride(1);
+        int cs = t.layout().stride(2);
+        long bs = t.dim(0) == 1 ? 0 : t.layout().stride(0);
+        if ((cs == 1 || cols == 1) && (rows == 1 || rs >= Math.max(cols, 1))) {
+            return new Cublas.Operand(address(t), false, rows == 1 ? Math.max(cols, 1) : rs, bs);
+        }
+        if ((rs == 1 || rows == 1) && (cols == 1 || cs >= Math.max(rows, 1))) {
+            return new Cublas.Operand(address(t), true, cols == 1 ? Math.max(rows, 1) : cs, bs);
+        }
+        Tensor d = dense(t);
+        return new Cublas.Operand(address(d), false, Math.max(cols, 1), t.dim(0) == 1 ? 0 : (long) rows * cols);
+    }
+
+    // ---- image ops, batch norm, indexing ------------------------------------------------------------------------
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        return convolutions.forward(x, w, spec);
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        return convolutions.backwardInput(dy, w, xShape, spec);
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        return convolutions.backwardWeight(x, dy, wShape, spec);
+    }
+
+    @Override
+    public Tensor pool2d(Tensor x, PoolSpec spec) {
+        return channelOps.pool(x, spec);
+    }
+
+    @Override
+    public Tensor pool2dBackward(Tensor x, Tensor dy, PoolSpec spec) {
+        return channelOps.poolBackward(x, dy, spec);
+    }
+
+    @Override
+    public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        return channelOps.batchNorm(x, weight, bias, eps);
+    }
+
+    @Override
+    public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        return channelOps.batchNormBackward(dy, x, weight, mean, invStd);
+    }
+
+    @Override
+    public Tensor gather(Tensor x, int dim, Tensor index) {
+        return IndexOps.gather(this, x, dim, index);
+    }
+
+    @Override
+    public Tensor scatterAdd(Shape shape, int dim, Tensor index, Tensor src) {
+        return IndexOps.scatterAdd(this, shape, dim, index, src);
+    }
+
+    /** Copies {@code bytes} from device to host (used to read back error flags). */
+    long[] readLongs(Tensor t) {
+        long[] out = new long[t.numel()];
+        transfers.download(address(t), MemorySegment.ofArray(out), 8L * out.length);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "CudaBackend[" + description + "]";
+    }
+
+}

@@ -1,0 +1,93 @@
+// Elementwise ops. Kernel names are <unary|binary|scalar>_<op kernel()>_<f32|f64>, where the op names are the
+// kernel() strings of dev.vertebra.core.UnaryOp and BinaryOp. Formulas follow those enums' reference formulas,
+// including NaN handling (maximum/minimum propagate NaN, relu(NaN) = 0, sign keeps NaN and signed zeros).
+#include "vertebra_common.cuh"
+
+__device__ __forceinline__ float vx_exp(float x) { return expf(x); }
+__device__ __forceinline__ double vx_exp(double x) { return exp(x); }
+__device__ __forceinline__ float vx_log(float x) { return logf(x); }
+__device__ __forceinline__ double vx_log(double x) { return log(x); }
+__device__ __forceinline__ float vx_log1p(float x) { return log1pf(x); }
+__device__ __forceinline__ double vx_log1p(double x) { return log1p(x); }
+__device__ __forceinline__ float vx_sqrt(float x) { return sqrtf(x); }
+__device__ __forceinline__ double vx_sqrt(double x) { return sqrt(x); }
+__device__ __forceinline__ float vx_abs(float x) { return fabsf(x); }
+__device__ __forceinline__ double vx_abs(double x) { return fabs(x); }
+__device__ __forceinline__ float vx_tanh(float x) { return tanhf(x); }
+__device__ __forceinline__ double vx_tanh(double x) { return tanh(x); }
+__device__ __forceinline__ float vx_pow(float a, float b) { return powf(a, b); }
+__device__ __forceinline__ double vx_pow(double a, double b) { return pow(a, b); }
+
+// Two branches keep exp() from overflowing for large |x| (as UnaryOp.SIGMOID).
+template <typename T> __device__ __forceinline__ T vx_sigmoid(T x) {
+    if (x >= T(0)) {
+        return T(1) / (T(1) + vx_exp(-x));
+    }
+    T e = vx_exp(x);
+    return e / (T(1) + e);
+}
+
+// Java's Math.max(x, 0): NaN stays NaN.
+template <typename T> __device__ __forceinline__ T vx_max0(T x) {
+    return x != x ? x : (x > T(0) ? x : T(0));
+}
+
+#define VX_UNARY(name, expr)                                                                                   \
+    template <typename T> __device__ __forceinline__ T vx_unary_##name(T x) { return (expr); }               \
+    /* out: [n] contiguous; in: view v of n elements */                                                       \
+    extern "C" __global__ void unary_##name##_f32(float* out, const float* in, VxView v, int n) {             \
+        VX_FOR_EACH(i, n) { out[i] = vx_unary_##name<float>(in[vx_offset(v, (int) i)]); }                     \
+    }                                                                                                         \
+    extern "C" __global__ void unary_##name##_f64(double* out, const double* in, VxView v, int n) {           \
+        VX_FOR_EACH(i, n) { out[i] = vx_unary_##name<double>(in[vx_offset(v, (int) i)]); }                    \
+    }
+
+VX_UNARY(neg, -x)
+VX_UNARY(exp, vx_exp(x))
+VX_UNARY(log, vx_log(x))
+VX_UNARY(sqrt, vx_sqrt(x))
+VX_UNARY(abs, vx_abs(x))
+VX_UNARY(sign, x > T(0) ? T(1) : (x < T(0) ? T(-1) : x))
+VX_UNARY(relu, x > T(0) ? x : T(0))
+VX_UNARY(sigmoid, vx_sigmoid(x))
+VX_UNARY(tanh, vx_tanh(x))
+VX_UNARY(silu, x * vx_sigmoid(x))
+VX_UNARY(softplus, vx_max0(x) + vx_log1p(vx_exp(-vx_abs(x))))
+
+// Tensor-tensor ops compute in the element type: for + - * / a float result rounded once equals the reference's
+// double result rounded to float. Tensor-scalar ops compute in double, as the reference does, then round.
+#define VX_BINARY(name, expr)                                                                                  \
+    template <typename T> __device__ __forceinline__ T vx_binary_##name(T a, T b) { return (expr); }         \
+    /* out: [n] contiguous; a, b: views va, vb of the broadcast output shape */                              \
+    extern "C" __global__ void binary_##name##_f32(float* out, const float* a, VxView va, const float* b,     \
+                                                   VxView vb, int n) {                                        \
+        VX_FOR_EACH(i, n) {                                                                                   \
+            out[i] = vx_binary_##name<float>(a[vx_offset(va, (int) i)], b[vx_offset(vb, (int) i)]);           \
+        }                                                                                                     \
+    }                                                                                                         \
+    extern "C" __global__ void binary_##name##_f64(double* out, const double* a, VxView va, const double* b,  \
+                                                   VxView vb, int n) {                                        \
+        VX_FOR_EACH(i, n) {                                                                                   \
+            out[i] = vx_binary_##name<double>(a[vx_offset(va, (int) i)], b[vx_offset(vb, (int) i)]);          \
+        }                                                                                                     \
+    }                                                                                                         \
+    /* out: [n] contiguous; a: view va of n elements; s: the scalar */                                        \
+    extern "C" __global__ void scalar_##name##_f32(float* out, const float* a, VxView va, double s, int n) {  \
+        VX_FOR_EACH(i, n) { out[i] = (float) vx_binary_##name<double>(a[vx_offset(va, (int) i)], s); }        \
+    }                                                                                                         \
+    extern "C" __global__ void scalar_##name##_f64(double* out, const double* a, VxView va, double s, int n) { \
+        VX_FOR_EACH(i, n) { out[i] = vx_binary_##name<double>(a[vx_offset(va, (int) i)], s); }                \
+    }
+
+VX_BINARY(add, a + b)
+VX_BINARY(sub, a - b)
+VX_BINARY(mul, a * b)
+VX_BINARY(div, a / b)
+VX_BINARY(pow, vx_pow(a, b))
+VX_BINARY(maximum, vx_maximum(a, b))
+VX_BINARY(minimum, vx_minimum(a, b))
+VX_BINARY(gt, a > b ? T(1) : T(0))
+VX_BINARY(ge, a >= b ? T(1) : T(0))
+VX_BINARY(lt, a < b ? T(1) : T(0))
+VX_BINARY(le, a <= b ? T(1) : T(0))
+VX_BINARY(eq, a == b ? T(1) : T(0))

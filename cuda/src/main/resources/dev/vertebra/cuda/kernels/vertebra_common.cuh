@@ -1,0 +1,68 @@
+// Shared device helpers for Vertebra's kernels. Device code only: NVRTC has no C++ standard library, so the few
+// helpers needed are defined here with a vx_ prefix (no clash with names nvcc's implicit headers bring in).
+#pragma once
+
+#define VX_MAX_DIMS 8
+
+// A strided view: element i (C order over shape) lives at offset + sum(index[d] * stride[d]).
+// Byte layout (72 bytes, 4-byte aligned) matches dev.vertebra.cuda.StridedView.
+struct VxView {
+    int rank;
+    int offset;
+    int shape[VX_MAX_DIMS];
+    int stride[VX_MAX_DIMS];
+};
+
+// Storage offset of the i-th element (C order) of a view.
+__device__ __forceinline__ int vx_offset(const VxView& v, int i) {
+    int off = v.offset;
+#pragma unroll
+    for (int d = VX_MAX_DIMS - 1; d >= 0; --d) {
+        if (d < v.rank) {
+            int s = v.shape[d];
+            int q = i / s;
+            off += (i - q * s) * v.stride[d];
+            i = q;
+        }
+    }
+    return off;
+}
+
+// Grid-stride loop over [0, n); 64-bit counter so i + stride cannot overflow near 2^31.
+#define VX_FOR_EACH(i, n) \
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (long long) (n); \
+         i += (long long) blockDim.x * gridDim.x)
+
+// Element type codes: the ordinals of dev.vertebra.core.DType.
+#define VX_FLOAT32 0
+#define VX_FLOAT64 1
+#define VX_FLOAT16 2
+#define VX_BFLOAT16 3
+#define VX_INT64 4
+#define VX_INT32 5
+#define VX_INT16 6
+#define VX_UINT8 7
+
+__device__ __forceinline__ float vx_nan(float) { return __int_as_float(0x7fc00000); }
+__device__ __forceinline__ double vx_nan(double) { return __longlong_as_double(0x7ff8000000000000LL); }
+__device__ __forceinline__ float vx_inf(float) { return __int_as_float(0x7f800000); }
+__device__ __forceinline__ double vx_inf(double) { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ __forceinline__ bool vx_signbit(float x) { return __float_as_int(x) < 0; }
+__device__ __forceinline__ bool vx_signbit(double x) { return __double_as_longlong(x) < 0; }
+
+__device__ __forceinline__ int vx_min_int(int a, int b) { return a < b ? a : b; }
+
+// Java's Math.max/min after a NaN check (what ReduceOp.combine and BinaryOp.MAX/MIN do): NaN wins, +0 > -0.
+template <typename T> __device__ __forceinline__ T vx_maximum(T a, T b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == T(0) && b == T(0)) return vx_signbit(a) ? b : a;
+    return a >= b ? a : b;
+}
+
+template <typename T> __device__ __forceinline__ T vx_minimum(T a, T b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == T(0) && b == T(0)) return vx_signbit(a) ? a : b;
+    return a <= b ? a : b;
+}
