@@ -3,6 +3,7 @@ module dev.vertebra.examples {
     requires dev.vertebra.core;
     requires dev.vertebra.data;
     requires info.picocli;
+    requires jdk.incubator.vector;
     requires org.slf4j;
 
     opens dev.vertebra.examples to info.picocli;

@@ -69,9 +69,19 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
+        MathOps.requireFloating("batchNorm", x);
         int c = x.dim(-1);
         for (Tensor t : new Tensor[]{runningMean, runningVar, weight, bias}) {
-            if (t != null && (t.rank() != 1 || t.dim(0) != c)) {
+            if (t == null) {
+                continue;
+            }
+            // Backends read every parameter as x's dtype on x's device; anything else must not reach them.
+            x.requireSameDevice("batchNorm", t);
+            if (t.dtype() != x.dtype()) {
+                throw new IllegalArgumentException("batchNorm: dtypes differ: " + x.describe() + " and parameter "
+                        + t.describe());
+            }
+            if (t.rank() != 1 || t.dim(0) != c) {
                 throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
                         + c + " channels of " + x.describe());
             }

@@ -29,11 +29,13 @@ final class MathOps {
             case ABS -> g.mul(x.backend().unary(UnaryOp.SIGN, x));
             case SIGN -> g.mul(0);
             case RELU -> g.mul(x.gt(0));
-            case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
+            // σ'(x) = σ(x)·σ(-x): no cancellation where σ(x) rounds to 1 (1 - y would).
+            case SIGMOID -> g.mul(y.mul(x.neg().sigmoid()));
             case TANH -> g.mul(y.mul(y).neg().add(1));
             case SILU -> {
+                // silu'(x) = σ(x)·(1 + x·σ(-x)), again avoiding 1 - σ(x).
                 Tensor s = x.sigmoid();
-                yield g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));
+                yield g.mul(s.mul(x.mul(x.neg().sigmoid()).add(1)));
             }
             case SOFTPLUS -> g.mul(x.sigmoid());
         };
@@ -161,9 +163,16 @@ final class MathOps {
         if (a.rank() == 0 || b.rank() == 0) {
             throw new IllegalArgumentException("matmul needs at least 1-D operands: " + a.describe() + ", " + b.describe());
         }
+        // Checked here, on the caller's operands: the 1-D cases below recurse on reshaped views, whose shapes
+        // would make a confusing message.
+        if (a.dim(-1) != b.dim(b.rank() == 1 ? 0 : -2)) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.describe() + " × " + b.describe());
+        }
         if (a.rank() == 1) {
+            // [K] is treated as [1, K] and the added row dropped again; for 1-D · 1-D the column b became is
+            // already gone, so the row is the last dimension left and the result is 0-d (NumPy's dot product).
             Tensor y = matmul(a.unsqueeze(0), b);
-            return y.squeeze(-2);
+            return b.rank() == 1 ? y.squeeze(-1) : y.squeeze(-2);
         }
         if (b.rank() == 1) {
             return matmul(a, b.unsqueeze(1)).squeeze(-1);
@@ -185,7 +194,13 @@ final class MathOps {
         }
         Shape batchA = Shape.of(Arrays.copyOf(a.shape().dims(), a.rank() - 2));
         Shape batchB = Shape.of(Arrays.copyOf(b.shape().dims(), b.rank() - 2));
-        Shape batch = Shape.broadcast(batchA, batchB);
+        Shape batch;
+        try {
+            batch = Shape.broadcast(batchA, batchB);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("matmul: batch dimensions of " + a.describe() + " and " + b.describe()
+                    + " cannot be broadcast together", e);
+        }
         int[] ea = Arrays.copyOf(batch.dims(), batch.rank() + 2);
         ea[batch.rank()] = m;
         ea[batch.rank() + 1] = k;

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /** The {@code ./vertebra} command line. */
 @Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
-        description = "Deep learning for medical imaging on the JVM.")
+        description = "Deep learning for medical imaging on the JVM.",
+        subcommands = {InfoCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -1,8 +1,9 @@
 package dev.vertebra.core.cpu;
 
 /**
- * Chooses the kernel for a convolution: the GEMM-based one (1×1 convolutions are one GEMM, others im2col +
- * GEMM) for dense and grouped convolutions. Outputs are overwritten.
+ * Chooses the kernel for a convolution: the direct depthwise kernel (vectorised over channels) when every
+ * group has one input and one output channel, otherwise the GEMM-based one (1×1 convolutions are one GEMM,
+ * others im2col + GEMM). Outputs are overwritten.
  */
 final class ConvKernels {
 
@@ -11,16 +12,28 @@ final class ConvKernels {
 
     /** y: [N, OH, OW, Cout] = conv(x: [N, H, W, Cin], w: [KH, KW, Cin/g, Cout]). */
     static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y) {
-        Conv2dGemm.forward(s, x, xOff, w, wOff, null, 0, y, 0, false);
+        if (s.isDepthwise()) {
+            DepthwiseConv2d.forward(s, x, xOff, w, wOff, null, 0, y, 0, false);
+        } else {
+            Conv2dGemm.forward(s, x, xOff, w, wOff, null, 0, y, 0, false);
+        }
     }
 
     /** dx: [N, H, W, Cin] from dy: [N, OH, OW, Cout]. */
     static void backwardData(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff, float[] dx) {
-        Conv2dGemm.backwardData(s, dy, dyOff, w, wOff, dx, 0, false);
+        if (s.isDepthwise()) {
+            DepthwiseConv2d.backwardData(s, dy, dyOff, w, wOff, dx, 0, false);
+        } else {
+            Conv2dGemm.backwardData(s, dy, dyOff, w, wOff, dx, 0, false);
+        }
     }
 
     /** dw: [KH, KW, Cin/g, Cout] from x and dy. */
     static void backwardWeight(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, float[] dw) {
-        Conv2dGemm.backwardWeight(s, x, xOff, dy, dyOff, dw, 0, false);
+        if (s.isDepthwise()) {
+            DepthwiseConv2d.backwardWeight(s, x, xOff, dy, dyOff, dw, 0, false);
+        } else {
+            Conv2dGemm.backwardWeight(s, x, xOff, dy, dyOff, dw, 0, false);
+        }
     }
 }

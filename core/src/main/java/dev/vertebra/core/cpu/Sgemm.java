@@ -28,9 +28,10 @@ public final class Sgemm {
     static final int KC = 256;
     /** Rows of a packed A block: MC × KC floats (192 KiB) stays in L2 while B micro-panels stream past. */
     static final int MC = 192;
-    // Task tiles: large enough that packing is a few percent of the work, small enough to balance two threads.
-    private static final int TASK_M = 384;
-    private static final int TASK_N = 512;
+    // Task tiles. Packing A (scalar, strided) costs about 32 / TASK_N of the work and packing B (vector copies)
+    // about 2 / TASK_M, so tiles are wide and short: C is split across rows first.
+    private static final int TASK_M = MC;
+    private static final int TASK_N = 1024;
     private static final int MIN_TASK_M = 48;
     private static final int MIN_TASK_N = 64;
     // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
@@ -149,7 +150,7 @@ public final class Sgemm {
             while ((long) batch * tilesM * tilesN < wanted) {
                 boolean canSplitM = m / (tilesM + 1) >= MIN_TASK_M;
                 boolean canSplitN = n / (tilesN + 1) >= MIN_TASK_N;
-                if (canSplitM && (!canSplitN || ceilDiv(m, tilesM) >= ceilDiv(n, tilesN))) {
+                if (canSplitM && (!canSplitN || ceilDiv(m, tilesM) >= ceilDiv(n, tilesN) / 4)) {
                     tilesM++;
                 } else if (canSplitN) {
                     tilesN++;

@@ -42,9 +42,10 @@ final class SgemmMicroKernel {
         FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
         FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
         FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
-        int a = apOff;
-        int b = bpOff;
-        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+        for (int p = 0; p < kc; p++) {
+            // Indices written as affine functions of p so C2 hoists the bounds checks out of the loop.
+            int a = apOff + p * MR;
+            int b = bpOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, bp, b);
             FloatVector b1 = FloatVector.fromArray(SPECIES, bp, b + LANES);
             FloatVector ai = FloatVector.broadcast(SPECIES, ap[a]);

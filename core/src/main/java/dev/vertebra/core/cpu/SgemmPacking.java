@@ -39,18 +39,16 @@ final class SgemmPacking {
                     }
                 }
             } else {
-                for (int i = 0; i < rows; i++) {
-                    int src = aOff + (i0 + ip + i) * lda + p0;
-                    for (int p = 0; p < kc; p++) {
-                        dst[d + p * MR + i] = alpha * a[src + p];
+                // k outer, rows inner: six read streams, one sequential write stream.
+                int src = aOff + (i0 + ip) * lda + p0;
+                for (int p = 0; p < kc; p++, d += MR) {
+                    for (int i = 0; i < rows; i++) {
+                        dst[d + i] = alpha * a[src + i * lda + p];
+                    }
+                    for (int i = rows; i < MR; i++) {
+                        dst[d + i] = 0f;
                     }
                 }
-                for (int i = rows; i < MR; i++) {
-                    for (int p = 0; p < kc; p++) {
-                        dst[d + p * MR + i] = 0f;
-                    }
-                }
-                d += kc * MR;
             }
         }
     }

@@ -1,0 +1,232 @@
+package dev.vertebra.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Depthwise convolution (groups = Cin = Cout, one filter per channel) on channels-last activations: forward,
+ * backward-data and backward-weight, for any kernel size, stride, per-side padding and dilation.
+ * Layouts: x [N, H, W, C], y [N, OH, OW, C], w [KH, KW, 1, C] (HWIO with one input channel per group).
+ *
+ * <p>Channels are the contiguous dimension, so every kernel vectorises over C and runs the spatial loops around
+ * it; work is split over rows of the image across {@link CpuThreads}. The forward pass computes four neighbouring
+ * output pixels at once inside the image, so each weight vector loaded serves four FMAs: the kernel then stays
+ * bound by memory bandwidth, not loads.
+ *
+ * <p>{@code accumulate = false} overwrites the output without reading it; {@code true} adds to it.
+ *
+ * <pre>{@code
+ * Conv2dShape s = Conv2dShape.symmetric(8, 112, 112, 96, 96, 3, 1, 1, 1, 96);
+ * DepthwiseConv2d.forward(s, x, 0, w, 0, null, 0, y, 0, false);
+ * }</pre>
+ */
+public final class DepthwiseConv2d {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    // Partial sums of the weight gradient: a fixed count keeps the summation order, hence the result, reproducible.
+    private static final int WEIGHT_PARTIALS = 16;
+
+    private DepthwiseConv2d() {
+    }
+
+    /**
+     * y = depthwise(x, w) + bias (or y += that when accumulating).
+     *
+     * @param x    input: [N, H, W, C] from xOff
+     * @param w    weight: [KH, KW, 1, C] from wOff
+     * @param bias [C] from biasOff, or null
+     * @param y    output: [N, OH, OW, C] from yOff
+     */
+    public static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff,
+                               float[] bias, int biasOff, float[] y, int yOff, boolean accumulate) {
+        check(s);
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("y", y, yOff, s.outputSize());
+        if (bias != null) {
+            Conv2dShape.checkArray("bias", bias, biasOff, s.outChannels());
+        }
+        int rows = s.batch() * s.outHeight();
+        CpuThreads.parallelFor(0, rows, rowGrain(s.outWidth() * s.inChannels()), (from, to) -> {
+            for (int row = from; row < to; row++) {
+                DepthwiseForward.row(s, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, row);
+            }
+        });
+    }
+
+    /**
+     * dx = ∂L/∂x given dy (dx += that when accumulating). Each input pixel gathers the output pixels whose windows
+     * cover it, so rows of dx are written by one thread each, without races.
+     *
+     * @param dy output gradient: [N, OH, OW, C] from dyOff
+     * @param w  weight: [KH, KW, 1, C] from wOff
+     * @param dx input gradient: [N, H, W, C] from dxOff
+     */
+    public static void backwardData(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff,
+                                    float[] dx, int dxOff, boolean accumulate) {
+        check(s);
+        Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("dx", dx, dxOff, s.inputSize());
+        int c = s.inChannels();
+        int bound = SPECIES.loopBound(c);
+        int rows = s.batch() * s.height();
+        CpuThreads.parallelFor(0, rows, rowGrain(s.width() * c), (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int n = row / s.height();
+                int iy = row % s.height();
+                for (int ix = 0; ix < s.width(); ix++) {
+                    int out = dxOff + (row * s.width() + ix) * c;
+                    for (int c0 = 0; c0 < bound; c0 += LANES) {
+                        FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dx, out + c0)
+                                : FloatVector.zero(SPECIES);
+                        for (int kh = 0; kh < s.kernelH(); kh++) {
+                            int oy = sourceIndex(iy, kh, s.padTop(), s.dilationH(), s.strideH(), s.outHeight());
+                            if (oy < 0) {
+                                continue;
+                            }
+                            int dyRow = dyOff + (n * s.outHeight() + oy) * s.outWidth() * c;
+                            for (int kw = 0; kw < s.kernelW(); kw++) {
+                                int ox = sourceIndex(ix, kw, s.padLeft(), s.dilationW(), s.strideW(), s.outWidth());
+                                if (ox >= 0) {
+                                    FloatVector g = FloatVector.fromArray(SPECIES, dy, dyRow + ox * c + c0);
+                                    FloatVector k = FloatVector.fromArray(SPECIES, w, wOff + (kh * s.kernelW() + kw) * c + c0);
+                                    acc = g.fma(k, acc);
+                                }
+                            }
+                        }
+                        acc.intoArray(dx, out + c0);
+                    }
+                    for (int ch = bound; ch < c; ch++) {
+                        float acc = accumulate ? dx[out + ch] : 0f;
+                        for (int kh = 0; kh < s.kernelH(); kh++) {
+                            int oy = sourceIndex(iy, kh, s.padTop(), s.dilationH(), s.strideH(), s.outHeight());
+                            for (int kw = 0; oy >= 0 && kw < s.kernelW(); kw++) {
+                                int ox = sourceIndex(ix, kw, s.padLeft(), s.dilationW(), s.strideW(), s.outWidth());
+                                if (ox >= 0) {
+                                    int dyAt = dyOff + ((n * s.outHeight() + oy) * s.outWidth() + ox) * c + ch;
+                                    acc += dy[dyAt] * w[wOff + (kh * s.kernelW() + kw) * c + ch];
+                                }
+                            }
+                        }
+                        dx[out + ch] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dw = ∂L/∂w given x and dy (dw += that when accumulating). Rows are summed into a fixed number of partial
+     * gradients in parallel, then the partials are added in order.
+     *
+     * @param x  input: [N, H, W, C] from xOff
+     * @param dy output gradient: [N, OH, OW, C] from dyOff
+     * @param dw weight gradient: [KH, KW, 1, C] from dwOff
+     */
+    public static void backwardWeight(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff,
+                                      float[] dw, int dwOff, boolean accumulate) {
+        check(s);
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
+        Conv2dShape.checkArray("dw", dw, dwOff, s.weightSize());
+        int c = s.inChannels();
+        int taps = s.kernelH() * s.kernelW();
+        int rows = s.batch() * s.outHeight();
+        int partials = Math.min(WEIGHT_PARTIALS, rows);
+        int rowsPerPartial = (rows + partials - 1) / partials;
+        float[][] partial = new float[partials][]; // each: [KH, KW, C]
+        CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                float[] sum = new float[taps * c];
+                for (int row = p * rowsPerPartial; row < Math.min(rows, (p + 1) * rowsPerPartial); row++) {
+                    accumulateWeightRow(s, x, xOff, dy, dyOff, row, sum);
+                }
+                partial[p] = sum;
+            }
+        });
+        for (int i = 0; i < taps * c; i++) {
+            float total = accumulate ? dw[dwOff + i] : 0f;
+            for (float[] sum : partial) {
+                total += sum[i];
+            }
+            dw[dwOff + i] = total;
+        }
+    }
+
+    /** sum[kh, kw, :] += Σ_ox dy[row, ox, :] · x[tap position, :] for one output row. */
+    private static void accumulateWeightRow(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff,
+                                            int row, float[] sum) {
+        int c = s.inChannels();
+        int bound = SPECIES.loopBound(c);
+        int n = row / s.outHeight();
+        int oy = row % s.outHeight();
+        int dyRow = dyOff + row * s.outWidth() * c;
+        for (int kh = 0; kh < s.kernelH(); kh++) {
+            int iy = oy * s.strideH() - s.padTop() + kh * s.dilationH();
+            if (iy < 0 || iy >= s.height()) {
+                continue;
+            }
+            int xRow = xOff + (n * s.height() + iy) * s.width() * c;
+            for (int kw = 0; kw < s.kernelW(); kw++) {
+                int offset = kw * s.dilationW() - s.padLeft();
+                int oxLo = firstInside(offset, s.strideW());
+                int oxHi = Math.min(s.outWidth(), lastInside(offset, s.strideW(), s.width()) + 1);
+                int tap = (kh * s.kernelW() + kw) * c;
+                for (int c0 = 0; c0 < bound; c0 += LANES) {
+                    FloatVector acc = FloatVector.zero(SPECIES);
+                    for (int ox = oxLo; ox < oxHi; ox++) {
+                        int ix = ox * s.strideW() + offset;
+                        acc = FloatVector.fromArray(SPECIES, dy, dyRow + ox * c + c0)
+                                .fma(FloatVector.fromArray(SPECIES, x, xRow + ix * c + c0), acc);
+                    }
+                    acc.add(FloatVector.fromArray(SPECIES, sum, tap + c0)).intoArray(sum, tap + c0);
+                }
+                for (int ch = bound; ch < c; ch++) {
+                    float acc = 0f;
+                    for (int ox = oxLo; ox < oxHi; ox++) {
+                        acc += dy[dyRow + ox * c + ch] * x[xRow + (ox * s.strideW() + offset) * c + ch];
+                    }
+                    sum[tap + ch] += acc;
+                }
+            }
+        }
+    }
+
+    /** Smallest output index o ≥ 0 with o·stride + offset ≥ 0. */
+    static int firstInside(int offset, int stride) {
+        return offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    }
+
+    /** Largest output index o with o·stride + offset ≤ size - 1 (negative when there is none). */
+    static int lastInside(int offset, int stride, int size) {
+        int room = size - 1 - offset;
+        return room < 0 ? -1 : room / stride;
+    }
+
+    /**
+     * The output index whose tap {@code k} lands on input index {@code i}, or -1 when that is not a whole output
+     * position inside [0, outSize).
+     */
+    private static int sourceIndex(int i, int k, int pad, int dilation, int stride, int outSize) {
+        int shifted = i + pad - k * dilation;
+        if (shifted < 0 || shifted % stride != 0) {
+            return -1;
+        }
+        int o = shifted / stride;
+        return o < outSize ? o : -1;
+    }
+
+    private static int rowGrain(int elementsPerRow) {
+        return Math.max(1, (1 << 15) / Math.max(1, elementsPerRow));
+    }
+
+    private static void check(Conv2dShape s) {
+        if (!s.isDepthwise()) {
+            throw new IllegalArgumentException("depthwise convolution needs groups = Cin = Cout, got groups "
+                    + s.groups() + ", Cin " + s.inChannels() + ", Cout " + s.outChannels()
+                    + " (use Conv2dGemm for channel multipliers)");
+        }
+    }
+}

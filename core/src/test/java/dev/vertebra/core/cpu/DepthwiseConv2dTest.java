@@ -1,0 +1,102 @@
+package dev.vertebra.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class DepthwiseConv2dTest {
+
+    static Stream<Conv2dShape> shapes() {
+        return Stream.of(
+                // EfficientNet's cases: 3×3 and 5×5, stride 1 and 2, channels a multiple of the vector width
+                Conv2dShape.symmetric(2, 13, 14, 32, 32, 3, 1, 1, 1, 32),
+                Conv2dShape.symmetric(2, 15, 12, 48, 48, 3, 2, 1, 1, 48),
+                Conv2dShape.symmetric(1, 17, 19, 16, 16, 5, 1, 2, 1, 16),
+                Conv2dShape.symmetric(3, 11, 16, 40, 40, 5, 2, 2, 1, 40),
+                // channels that leave a scalar tail, and fewer channels than one vector
+                Conv2dShape.symmetric(2, 9, 10, 19, 19, 3, 1, 1, 1, 19),
+                Conv2dShape.symmetric(1, 7, 8, 3, 3, 3, 2, 1, 1, 3),
+                // TF-"same" asymmetric padding with stride 2, dilation, rectangular kernel
+                new Conv2dShape(2, 12, 13, 20, 20, 3, 3, 2, 2, 0, 1, 0, 1, 1, 1, 20),
+                new Conv2dShape(1, 14, 12, 17, 17, 3, 2, 1, 1, 2, 1, 1, 3, 2, 2, 17),
+                // a row narrower than one interior block, no padding
+                Conv2dShape.symmetric(2, 5, 4, 16, 16, 3, 1, 0, 1, 16),
+                // 1×1 depthwise: a per-channel scale
+                Conv2dShape.symmetric(1, 3, 5, 33, 33, 1, 1, 0, 1, 33));
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void forwardMatchesReference(Conv2dShape s) {
+        for (boolean accumulate : new boolean[] {false, true}) {
+            Random random = new Random(s.hashCode() + (accumulate ? 1 : 0));
+            float[] x = ConvReference.random(random, s.inputSize() + 5);
+            float[] w = ConvReference.random(random, s.weightSize() + 2);
+            float[] bias = ConvReference.random(random, s.outChannels() + 1);
+            float[] y = ConvReference.output(random, s.outputSize(), accumulate);
+            float[] before = y.clone();
+            boolean withBias = !accumulate;
+            DepthwiseConv2d.forward(s, x, 5, w, 2, withBias ? bias : null, 1, y, 0, accumulate);
+            ConvReference.Result expected = ConvReference.forward(s, Arrays.copyOfRange(x, 5, x.length),
+                    Arrays.copyOfRange(w, 2, w.length), withBias ? Arrays.copyOfRange(bias, 1, bias.length) : null);
+            ConvReference.assertMatches(expected, before, accumulate, y, "forward " + s);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void backwardDataMatchesReference(Conv2dShape s) {
+        for (boolean accumulate : new boolean[] {false, true}) {
+            Random random = new Random(31 * s.hashCode() + (accumulate ? 1 : 0));
+            float[] dy = ConvReference.random(random, s.outputSize());
+            float[] w = ConvReference.random(random, s.weightSize());
+            float[] dx = ConvReference.output(random, s.inputSize() + 4, accumulate);
+            float[] before = Arrays.copyOfRange(dx, 4, dx.length);
+            DepthwiseConv2d.backwardData(s, dy, 0, w, 0, dx, 4, accumulate);
+            ConvReference.assertMatches(ConvReference.backwardData(s, dy, w), before, accumulate,
+                    Arrays.copyOfRange(dx, 4, dx.length), "backward-data " + s);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void backwardWeightMatchesReference(Conv2dShape s) {
+        for (boolean accumulate : new boolean[] {false, true}) {
+            Random random = new Random(17 * s.hashCode() + (accumulate ? 1 : 0));
+            float[] x = ConvReference.random(random, s.inputSize());
+            float[] dy = ConvReference.random(random, s.outputSize() + 3);
+            float[] dw = ConvReference.output(random, s.weightSize(), accumulate);
+            float[] before = dw.clone();
+            DepthwiseConv2d.backwardWeight(s, x, 0, dy, 3, dw, 0, accumulate);
+            ConvReference.assertMatches(ConvReference.backwardWeight(s, x, Arrays.copyOfRange(dy, 3, dy.length)),
+                    before, accumulate, dw, "backward-weight " + s);
+        }
+    }
+
+    @Test
+    void largeImageSplitIntoManyChunksMatchesReference() {
+        // Big enough for several parallel row chunks and weight partials.
+        Conv2dShape s = Conv2dShape.symmetric(2, 56, 56, 48, 48, 3, 1, 1, 1, 48);
+        Random random = new Random(5);
+        float[] x = ConvReference.random(random, s.inputSize());
+        float[] w = ConvReference.random(random, s.weightSize());
+        float[] y = new float[(int) s.outputSize()];
+        DepthwiseConv2d.forward(s, x, 0, w, 0, null, 0, y, 0, false);
+        ConvReference.assertMatches(ConvReference.forward(s, x, w, null), y, false, y, "forward large");
+        float[] dw = new float[(int) s.weightSize()];
+        DepthwiseConv2d.backwardWeight(s, x, 0, y, 0, dw, 0, false);
+        ConvReference.assertMatches(ConvReference.backwardWeight(s, x, y), dw, false, dw, "backward-weight large");
+    }
+
+    @Test
+    void rejectsNonDepthwiseShapes() {
+        Conv2dShape grouped = Conv2dShape.symmetric(1, 4, 4, 4, 8, 3, 1, 1, 1, 4);
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseConv2d.forward(grouped,
+                new float[64], 0, new float[72], 0, null, 0, new float[128], 0, false));
+    }
+}
