@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code ./vertebra} command line. */
 @Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
         description = "Deep learning for medical imaging on the JVM.",
-        subcommands = {InfoCommand.class})
+        subcommands = {InfoCommand.class, SummaryCommand.class, LogitsCommand.class})
 public final class Main implements Runnable {
 
     @Override
