@@ -4,10 +4,10 @@ Run from the repository root with Debian's python3-torch and python3-torchvision
 
     /usr/bin/python3 efficientnet/src/test/python/make_effnet_golden.py
 
-writes efficientnet/src/test/resources/golden/{small_b0,small_b5}{,_io}.safetensors: reduced-width/depth models
+writes efficientnet/src/test/resources/golden/{small_b0,small_b5,small_b0_tf}{,_io}.safetensors: reduced-width/depth models
 that keep B0's and B5's block structure and batch-norm settings (8 classes, seeded random weights), and for each
 an input, the eval logits, the train-mode logits, the input gradient and some parameter gradients of a weighted
-BCE-with-logits loss. Weights keep PyTorch's names and layouts; images stay NCHW as PyTorch holds them.
+BCE-with-logits loss. small_b0_tf is the TensorFlow variant (SAME padding, eps 1e-3). Weights keep PyTorch's names and layouts; images stay NCHW as PyTorch holds them.
 
 The full-size B0 comparison, outside the test suite:
 
@@ -104,14 +104,35 @@ def small_model(width, depth, eps, momentum):
 
 # Parameters whose gradients are compared. (A BN shift feeding, through a linear layer, a training-mode BN has a
 # gradient of zero up to rounding, e.g. features.4.1.block.3.1.bias: such parameters make no test.)
+def tf_same_padding(model):
+    """TensorFlow's "SAME" padding in every convolution (timm's tf_efficientnet_bX): output ceil(in / stride), the
+    odd extra pixel at the bottom/right, applied by a pre-hook since torchvision's convolutions pad symmetrically."""
+    def pad(conv, inputs):
+        (x,) = inputs
+        amounts = []
+        for size, k, s in ((x.shape[3], conv.kernel_size[1], conv.stride[1]),
+                           (x.shape[2], conv.kernel_size[0], conv.stride[0])):
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            amounts += [total // 2, total - total // 2]
+        return (F.pad(x, amounts),)
+
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            m.padding = (0, 0)
+            m.register_forward_pre_hook(pad)
+    return model
+
+
 GRADIENTS = ["features.0.0.weight", "features.0.1.weight", "features.2.0.block.1.0.weight",
              "features.2.0.block.2.fc1.bias", "features.4.1.block.2.fc2.bias", "features.4.1.block.3.0.weight",
              "features.8.1.bias", "classifier.1.weight"]
 
 
-def make_small(name, width, depth, eps, momentum, seed):
+def make_small(name, width, depth, eps, momentum, seed, tf_same=False):
     torch.manual_seed(seed)
     model = small_model(width, depth, eps, momentum)
+    if tf_same:
+        tf_same_padding(model)
     randomise(model)
     size = 72  # not a multiple of 32: exercises the odd sizes of stride-2 layers
     settle_running_statistics(model, (4, 3, size, size))
@@ -180,3 +201,4 @@ if __name__ == "__main__":
         os.makedirs(OUT, exist_ok=True)
         make_small("small_b0", width=0.25, depth=0.5, eps=1e-5, momentum=0.1, seed=1)
         make_small("small_b5", width=0.4, depth=0.6, eps=1e-3, momentum=0.01, seed=5)
+        make_small("small_b0_tf", width=0.25, depth=0.5, eps=1e-3, momentum=0.1, seed=7, tf_same=True)

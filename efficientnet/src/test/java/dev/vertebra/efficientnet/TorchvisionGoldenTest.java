@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Reduced-size EfficientNets with B0's and B5's block structure and batch-norm settings against torchvision:
  * weights load strictly from torchvision's state dict, and eval logits, train-mode logits, the loss, the input
- * gradient, parameter gradients and updated running statistics match.
+ * gradient, parameter gradients and updated running statistics match. small_b0_tf checks the TensorFlow
+ * variant (SAME padding, asymmetric at stride 2 on even sizes) against convolutions padded by hand.
  */
 class TorchvisionGoldenTest {
 
@@ -29,7 +30,8 @@ class TorchvisionGoldenTest {
     static Stream<Arguments> models() {
         return Stream.of(
                 Arguments.of("small_b0", EfficientNetConfig.custom(0.25, 0.5, 72, 0)),
-                Arguments.of("small_b5", EfficientNetConfig.custom(0.4, 0.6, 72, 0).withBatchNorm(1e-3, 0.01)));
+                Arguments.of("small_b5", EfficientNetConfig.custom(0.4, 0.6, 72, 0).withBatchNorm(1e-3, 0.01)),
+                Arguments.of("small_b0_tf", EfficientNetConfig.custom(0.25, 0.5, 72, 0).tfVariant()));
     }
 
     private static EfficientNet load(String name, EfficientNetConfig config) {
