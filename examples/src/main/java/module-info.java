@@ -2,6 +2,7 @@
 module dev.vertebra.examples {
     requires dev.vertebra.core;
     requires dev.vertebra.data;
+    requires dev.vertebra.efficientnet;
     requires info.picocli;
     requires jdk.incubator.vector;
     requires org.slf4j;

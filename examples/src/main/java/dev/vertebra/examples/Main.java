@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code ./vertebra} command line. */
 @Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
         description = "Deep learning for medical imaging on the JVM.",
-        subcommands = {InfoCommand.class, DicomInfoCommand.class, Dicom2NpyCommand.class})
+        subcommands = {InfoCommand.class, SummaryCommand.class, LogitsCommand.class, DicomInfoCommand.class,
+                Dicom2NpyCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -1,0 +1,66 @@
+package dev.vertebra.efficientnet;
+
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.nn.BatchNorm2d;
+import dev.vertebra.nn.Conv2d;
+import dev.vertebra.nn.DropPath;
+import dev.vertebra.nn.Module;
+import dev.vertebra.nn.Padding;
+import dev.vertebra.nn.Sequential;
+import dev.vertebra.nn.SiLU;
+
+/**
+ * The mobile inverted bottleneck of EfficientNet. Its children carry torchvision's names: {@code block} is a
+ * Sequential of [expansion conv-BN-SiLU (only when expanding)], depthwise conv-BN-SiLU, {@link SqueezeExcitation},
+ * projection conv-BN; so a B0 block's keys read {@code block.0.0.weight}, {@code block.1.1.running_mean},
+ * {@code block.2.fc1.bias}, {@code block.3.1.weight}.
+ *
+ * <pre>{@code
+ * BlockSpec spec = config.blocks().get(1).getFirst();
+ * MBConv block = new MBConv(spec, config, gen);
+ * Tensor y = block.forward(x);         // [N, H, W, in] → [N, H/stride, W/stride, out]
+ * }</pre>
+ */
+public final class MBConv extends Module {
+    private final BlockSpec spec;
+    private final Sequential block;
+    private final DropPath dropPath;
+
+    public MBConv(BlockSpec spec, EfficientNetConfig config, Generator gen) {
+        this.spec = spec;
+        int expanded = spec.expandedChannels();
+        Sequential layers = new Sequential();
+        if (spec.hasExpansion()) {
+            layers.add(convBn(spec.inChannels(), expanded, 1, 1, 1, true, config, gen));
+        }
+        layers.add(convBn(expanded, expanded, spec.kernel(), spec.stride(), expanded, true, config, gen));
+        layers.add(new SqueezeExcitation(expanded, spec.squeezeChannels(), gen));
+        layers.add(convBn(expanded, spec.outChannels(), 1, 1, 1, false, config, gen));
+        block = registerModule("block", layers);
+        dropPath = registerModule("stochastic_depth", new DropPath(spec.dropPath(), gen.split()));
+    }
+
+    /**
+     * Conv (no bias) → BN → optional SiLU, as torchvision's {@code Conv2dNormActivation}: children "0", "1", "2".
+     * Padding is (k−1)/2, or TensorFlow's "SAME" in the TF variant.
+     */
+    static Sequential convBn(int in, int out, int kernel, int stride, int groups, boolean activation,
+                             EfficientNetConfig config, Generator gen) {
+        Padding padding = config.tfSamePadding() ? Padding.same() : Padding.of((kernel - 1) / 2);
+        Sequential s = new Sequential(new Conv2d(in, out, kernel, stride, padding, 1, groups, false, gen),
+                new BatchNorm2d(out, config.bnEps(), config.bnMomentum()));
+        return activation ? s.add(new SiLU()) : s;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor y = block.forward(x);
+        return spec.hasResidual() ? dropPath.forward(y).add(x) : y;
+    }
+
+    /** The block's channels, kernel, stride and drop-path probability. */
+    public BlockSpec spec() {
+        return spec;
+    }
+}
