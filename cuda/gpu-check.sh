@@ -3,7 +3,7 @@
 #
 # Prepare on a build machine, from the repository root (the folder .gpu/ is git-ignored):
 #   mvn -B -o -pl cuda -am install -DskipTests && mvn -B -o -pl cuda test-compile
-#   ../shared/gpu/make-runtime.sh .gpu java.xml            # .gpu/jre, a jlinked Java 25 (~45 MB)
+#   ../shared/gpu/make-runtime.sh .gpu java.xml,jdk.zipfs  # .gpu/jre, a jlinked Java 25 (~50 MB)
 #   mkdir -p .gpu/lib .gpu/test-classes
 #   cp core/target/vertebra-core-*.jar cuda/target/vertebra-cuda-*.jar .gpu/lib/        # main jars + core's test-jar
 #   cp -r cuda/target/test-classes/. .gpu/test-classes/

@@ -115,7 +115,7 @@ public final class CpuStorage implements Storage {
             case int[] a -> a[i] = (int) (long) v;
             case byte[] a -> a[i] = (byte) (long) v;
             case short[] a -> a[i] = switch (dtype) {
-                case FLOAT16 -> Float.floatToFloat16((float) v);
+                case FLOAT16 -> toFloat16((float) v);
                 case BFLOAT16 -> toBfloat16((float) v);
                 default -> (short) (long) v;
             };
@@ -134,11 +134,22 @@ public final class CpuStorage implements Storage {
         }
     }
 
-    /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN. */
+    /**
+     * float32 → float16 bits, round to nearest even. Every NaN becomes the canonical quiet NaN with its sign, so
+     * all backends agree bit for bit whatever NaN payload their arithmetic produced.
+     */
+    public static short toFloat16(float f) {
+        if (Float.isNaN(f)) {
+            return (short) (((Float.floatToRawIntBits(f) >>> 16) & 0x8000) | 0x7E00);
+        }
+        return Float.floatToFloat16(f);
+    }
+
+    /** float32 → bfloat16 bits, round to nearest even; NaN becomes the canonical quiet NaN with its sign. */
     public static short toBfloat16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
+            return (short) (((bits >>> 16) & 0x8000) | 0x7FC0);
         }
         int rounding = 0x7FFF + ((bits >>> 16) & 1);
         return (short) ((bits + rounding) >>> 16);

@@ -10,7 +10,11 @@ __device__ __forceinline__ float vx_half_to_float(unsigned short h) {
     return f;
 }
 
+// NaN becomes the canonical quiet NaN with its sign, as in CpuStorage: PTX would give 0x7FFF, Java 0x7E00.
 __device__ __forceinline__ unsigned short vx_float_to_half(float f) {
+    if (f != f) {
+        return (unsigned short) (((__float_as_uint(f) >> 16) & 0x8000u) | 0x7E00u);
+    }
     unsigned short h;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
@@ -19,7 +23,7 @@ __device__ __forceinline__ unsigned short vx_float_to_half(float f) {
 __device__ __forceinline__ unsigned short vx_float_to_bfloat16(float f) {
     unsigned int bits = __float_as_uint(f);
     if (f != f) {
-        return (unsigned short) ((bits >> 16) | 0x40);
+        return (unsigned short) (((bits >> 16) & 0x8000u) | 0x7FC0u);
     }
     unsigned int rounding = 0x7FFFu + ((bits >> 16) & 1u);
     return (unsigned short) ((bits + rounding) >> 16);
