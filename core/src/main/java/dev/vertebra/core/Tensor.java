@@ -242,12 +242,16 @@ public final class Tensor {
 
     /** All elements in C order as floats (any dtype). */
     public float[] toFloatArray() {
-        return to(DType.FLOAT32).toHost().data() instanceof float[] f ? f : new float[0];
+        try (NoGrad _ = NoGrad.enter()) {
+            return (float[]) to(DType.FLOAT32).toHost().data();
+        }
     }
 
     /** All elements in C order as doubles (any dtype). */
     public double[] toDoubleArray() {
-        return to(DType.FLOAT64).toHost().data() instanceof double[] d ? d : new double[0];
+        try (NoGrad _ = NoGrad.enter()) {
+            return (double[]) to(DType.FLOAT64).toHost().data();
+        }
     }
 
     /** The value of a one-element tensor. */
