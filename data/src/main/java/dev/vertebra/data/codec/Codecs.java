@@ -23,6 +23,12 @@ public final class Codecs {
     /** JPEG 2000 Image Compression (lossless or lossy). */
     public static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
 
+    /** JPEG Baseline (Process 1), 8-bit lossy. */
+    public static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+    /** JPEG Extended (Process 2 and 4); only its 8-bit streams are decoded. */
+    public static final String JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
+
+    private static final FrameDecoder JPEG_BASELINE_DECODER = new JpegBaselineDecoder();
     private static final FrameDecoder JPEG_LS_DECODER = new JpegLsDecoder();
     private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
     private static final FrameDecoder RLE_DECODER = new RleDecoder();
@@ -44,6 +50,7 @@ public final class Codecs {
             case JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> Optional.of(JPEG_LS_DECODER);
             case JPEG_2000_LOSSLESS, JPEG_2000 ->
                     Jpeg2000Decoder.available() ? Optional.of(new Jpeg2000Decoder()) : Optional.empty();
+            case JPEG_BASELINE, JPEG_EXTENDED -> Optional.of(JPEG_BASELINE_DECODER);
             case RLE_LOSSLESS -> Optional.of(RLE_DECODER);
             default -> Optional.empty();
         };
