@@ -123,6 +123,9 @@ final class JpegLsScan {
     }
 
     private int decodeLine(int[] prev, int[] cur, int width, int runIndex) throws CodecException {
+        if (near == 0) {
+            return decodeLosslessLine(prev, cur, width, runIndex);
+        }
         int x = 1;
         while (x <= width) {
             int ra = cur[x - 1];
@@ -151,6 +154,77 @@ final class JpegLsScan {
                 cur[x] = decodeRegular(context, ra, rb, rc);
                 x++;
             }
+        }
+        return runIndex;
+    }
+
+    /**
+     * {@link #decodeLine} for NEAR = 0 with the regular mode written out in the loop: the per-sample work is one
+     * serial dependency chain (Ra → context → Golomb parameter → code → Rx), so every call and reload cut from it
+     * counts.
+     */
+    private int decodeLosslessLine(int[] prev, int[] cur, int width, int runIndex) throws CodecException {
+        int[] ctx = this.ctx;
+        byte[] quantizer = this.quantizer;
+        int maxValue = this.maxValue;
+        int escapeAt = limit - qbpp - 1;
+        int x = 1;
+        while (x <= width) {
+            int ra = cur[x - 1];
+            int rb = prev[x];
+            int rc = prev[x - 1];
+            int context = quantizer[prev[x + 1] - rb + maxValue] * 81 + quantizer[rb - rc + maxValue] * 9
+                    + quantizer[rc - ra + maxValue];
+            if (context == 0) {
+                int runLength = decodeRunLength(width - x + 1, runIndex);
+                runIndex = this.runIndexAfterRun;
+                for (int k = 0; k < runLength; k++) {
+                    cur[x + k] = ra;
+                }
+                x += runLength;
+                if (x > width) {
+                    break;
+                }
+                rb = prev[x];
+                cur[x] = decodeInterruption(ra, rb, ra == rb, runIndex);
+                runIndex = Math.max(0, runIndex - 1);
+                x++;
+                continue;
+            }
+            int sign = context >> 31 | 1;
+            int at = context * sign * CONTEXT_STRIDE;
+            int aq = ctx[at];
+            int bq = ctx[at + 1];
+            int cq = ctx[at + 2];
+            int nq = ctx[at + 3];
+            int prediction = Math.max(Math.min(ra, rb), Math.min(Math.max(ra, rb), ra + rb - rc));
+            prediction = Math.min(Math.max(prediction + sign * cq, 0), maxValue);
+            int k = golombParameter(nq, aq);
+            if (count < 48) {
+                fill();
+            }
+            int leading = Long.numberOfLeadingZeros(bits << (64 - count));
+            int length = leading + 1 + k;
+            int mapped;
+            if (length <= count && leading < escapeAt) {
+                count -= length;
+                mapped = (leading << k) | (int) (bits >>> count) & ((1 << k) - 1);
+            } else {
+                mapped = decodeGolombSlowly(k, limit);
+            }
+            int error = (mapped >>> 1) ^ -(mapped & 1);
+            if (k == 0 && 2 * bq <= -nq) {
+                error = ~error;
+            }
+            updateContext(at, aq, bq, cq, nq, error);
+            int value = prediction + sign * error;
+            if (value < 0) {
+                value += range;
+            } else if (value > maxValue) {
+                value -= range;
+            }
+            cur[x] = Math.min(Math.max(value, 0), maxValue);
+            x++;
         }
         return runIndex;
     }
