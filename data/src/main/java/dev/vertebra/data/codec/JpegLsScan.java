@@ -50,6 +50,8 @@ final class JpegLsScan {
     /** RUNindex after the last {@link #decodeRunLength}. */
     private int runIndexAfterRun;
     private final int[] tripletContexts = new int[3];
+    /** Per line, the context part from the line above (index x + 1 for column x); sized on first use. */
+    private int[] aboveContext = new int[0];
     /** quantizer[d + MAXVAL]: the quantised gradient −4..4 of difference d. */
     private final byte[] quantizer;
 
@@ -82,6 +84,7 @@ final class JpegLsScan {
     void decode(int[] out, int base, int stride, int width, int height, int[] offsets, boolean sampleInterleaved)
             throws CodecException {
         int components = offsets.length;
+        aboveContext = new int[width + 2];
         int[][] previous = new int[components][width + 2];
         int[][] current = new int[components][width + 2];
         int[] runIndex = new int[components];
@@ -168,13 +171,18 @@ final class JpegLsScan {
         byte[] quantizer = this.quantizer;
         int maxValue = this.maxValue;
         int escapeAt = limit - qbpp - 1;
+        int[] aboveContext = this.aboveContext;
+        // Q1·81 + Q2·9 depends only on the line above: computed for the whole line, off the serial chain.
+        for (int i = 1; i <= width; i++) {
+            aboveContext[i] = quantizer[prev[i + 1] - prev[i] + maxValue] * 81 + quantizer[prev[i] - prev[i - 1] + maxValue] * 9;
+        }
         int x = 1;
+        // Ra is carried in a register from one sample to the next, keeping a store-to-load trip off the chain.
+        int ra = cur[0];
         while (x <= width) {
-            int ra = cur[x - 1];
             int rb = prev[x];
             int rc = prev[x - 1];
-            int context = quantizer[prev[x + 1] - rb + maxValue] * 81 + quantizer[rb - rc + maxValue] * 9
-                    + quantizer[rc - ra + maxValue];
+            int context = aboveContext[x] + quantizer[rc - ra + maxValue];
             if (context == 0) {
                 int runLength = decodeRunLength(width - x + 1, runIndex);
                 runIndex = this.runIndexAfterRun;
@@ -188,6 +196,7 @@ final class JpegLsScan {
                 rb = prev[x];
                 cur[x] = decodeInterruption(ra, rb, ra == rb, runIndex);
                 runIndex = Math.max(0, runIndex - 1);
+                ra = cur[x];
                 x++;
                 continue;
             }
@@ -223,7 +232,8 @@ final class JpegLsScan {
             } else if (value > maxValue) {
                 value -= range;
             }
-            cur[x] = Math.min(Math.max(value, 0), maxValue);
+            ra = Math.min(Math.max(value, 0), maxValue);
+            cur[x] = ra;
             x++;
         }
         return runIndex;
