@@ -4,4 +4,5 @@ module dev.vertebra.bench {
     requires dev.vertebra.data;
     requires jmh.core;
     requires jdk.incubator.vector;
+    requires java.management;
 }

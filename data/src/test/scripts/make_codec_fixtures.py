@@ -9,6 +9,7 @@ Writes, per case, NAME.bin (the first frame's codestream, fragments concatenated
 stored values, pixel-interleaved, little-endian, 2 bytes per sample, 4 when BitsAllocated is 32), plus
 manifest.tsv with one line per case:
     name  transfer-syntax  rows  columns  samples  bits-allocated  bits-stored  signed  planar  tolerance
+(tolerance: largest allowed difference per sample; -1 marks a stream Vertebra must refuse with CodecException)
 Run with Debian's python3 (python3-pydicom, python3-numpy, dcmtk, libgdcm-tools):
     /usr/bin/python3 data/src/test/scripts/make_codec_fixtures.py data/src/test/resources/codec
 """
@@ -71,7 +72,8 @@ def add_case(name, compressed_path, expected, tolerance=0):
         f.write(frame)
     width = '<u4' if ds.BitsAllocated == 32 else '<u2'
     with open(os.path.join(OUT, name + '.raw'), 'wb') as f:
-        f.write(np.asarray(expected).astype(width).tobytes())
+        if tolerance >= 0:  # a stream to refuse needs no expected pixels
+            f.write(np.asarray(expected).astype(width).tobytes())
     manifest.append([name, str(ds.file_meta.TransferSyntaxUID), ds.Rows, ds.Columns, ds.SamplesPerPixel,
                      ds.BitsAllocated, ds.BitsStored, ds.PixelRepresentation,
                      ds.get('PlanarConfiguration', 0), tolerance])
@@ -149,6 +151,16 @@ encode_decode(ct64, 'j2k_gdcm_ct64', ['gdcmconv', '--j2k'], ['gdcmconv', '--raw'
 encode_decode(ct12, 'j2k_gdcm_ct12', ['gdcmconv', '--j2k'], ['gdcmconv', '--raw'])
 mr_j2k = os.path.join(TEST_FILES, 'MR_small_jp2klossless.dcm')
 add_case('j2k_pydicom_mr', mr_j2k, stored_values(os.path.join(TEST_FILES, 'MR_small.dcm')))
+
+# JPEG baseline (8-bit DCT, lossy): IDCT rounding may differ by one between implementations, hence tolerance 1.
+# dcmdjpeg +cn keeps colour data in YCbCr, the stored values a JPEG frame holds.
+encode_decode(mr8, 'jpeg_baseline_mr8', ['dcmcjpeg', '+eb'], DJPEG, lossless=False, tolerance=1)
+ybr = os.path.join(TEST_FILES, 'SC_rgb_jpeg_dcmtk.dcm')
+ybr_native = os.path.join(TMP, 'ybr_native.dcm')
+run('dcmdjpeg', '+cn', ybr, ybr_native)
+add_case('jpeg_baseline_ybr', ybr, stored_values(ybr_native), tolerance=1)
+extended = os.path.join(TEST_FILES, 'JPGExtended.dcm')
+add_case('jpeg_extended12_unsupported', extended, None, tolerance=-1)
 
 with open(os.path.join(OUT, 'manifest.tsv'), 'w') as f:
     f.write('# name\ttransfer-syntax\trows\tcolumns\tsamples\tbits-allocated\tbits-stored\tsigned\tplanar\ttolerance\n')

@@ -35,6 +35,9 @@ final class HuffmanTable {
         for (int length = 1; length <= 16; length++) {
             valueOffset[length] = k - code;
             for (int i = 0; i < counts[length]; i++) {
+                if (code >= (1 << length)) {
+                    throw new CodecException("JPEG lossless", offset, "Huffman table has more codes of length " + length + " than fit");
+                }
                 int symbol = symbols[k++];
                 if (symbol > 16) {
                     throw new CodecException("JPEG lossless", offset, "Huffman symbol " + symbol + " is not a lossless difference category");
@@ -45,9 +48,6 @@ final class HuffmanTable {
                 code++;
             }
             maxCode[length] = counts[length] == 0 ? -1 : code - 1;
-            if (code > (1 << length)) {
-                throw new CodecException("JPEG lossless", offset, "Huffman table has more codes of length " + length + " than fit");
-            }
             code <<= 1;
         }
         maxCode[17] = Integer.MAX_VALUE;

@@ -50,6 +50,8 @@ final class JpegLsScan {
     /** RUNindex after the last {@link #decodeRunLength}. */
     private int runIndexAfterRun;
     private final int[] tripletContexts = new int[3];
+    /** Per line, the context part from the line above (index x + 1 for column x); sized on first use. */
+    private int[] aboveContext = new int[0];
     /** quantizer[d + MAXVAL]: the quantised gradient −4..4 of difference d. */
     private final byte[] quantizer;
 
@@ -82,6 +84,7 @@ final class JpegLsScan {
     void decode(int[] out, int base, int stride, int width, int height, int[] offsets, boolean sampleInterleaved)
             throws CodecException {
         int components = offsets.length;
+        aboveContext = new int[width + 2];
         int[][] previous = new int[components][width + 2];
         int[][] current = new int[components][width + 2];
         int[] runIndex = new int[components];
@@ -123,6 +126,9 @@ final class JpegLsScan {
     }
 
     private int decodeLine(int[] prev, int[] cur, int width, int runIndex) throws CodecException {
+        if (near == 0) {
+            return decodeLosslessLine(prev, cur, width, runIndex);
+        }
         int x = 1;
         while (x <= width) {
             int ra = cur[x - 1];
@@ -151,6 +157,84 @@ final class JpegLsScan {
                 cur[x] = decodeRegular(context, ra, rb, rc);
                 x++;
             }
+        }
+        return runIndex;
+    }
+
+    /**
+     * {@link #decodeLine} for NEAR = 0 with the regular mode written out in the loop: the per-sample work is one
+     * serial dependency chain (Ra → context → Golomb parameter → code → Rx), so every call and reload cut from it
+     * counts.
+     */
+    private int decodeLosslessLine(int[] prev, int[] cur, int width, int runIndex) throws CodecException {
+        int[] ctx = this.ctx;
+        byte[] quantizer = this.quantizer;
+        int maxValue = this.maxValue;
+        int escapeAt = limit - qbpp - 1;
+        int[] aboveContext = this.aboveContext;
+        // Q1·81 + Q2·9 depends only on the line above: computed for the whole line, off the serial chain.
+        for (int i = 1; i <= width; i++) {
+            aboveContext[i] = quantizer[prev[i + 1] - prev[i] + maxValue] * 81 + quantizer[prev[i] - prev[i - 1] + maxValue] * 9;
+        }
+        int x = 1;
+        // Ra is carried in a register from one sample to the next, keeping a store-to-load trip off the chain.
+        int ra = cur[0];
+        while (x <= width) {
+            int rb = prev[x];
+            int rc = prev[x - 1];
+            int context = aboveContext[x] + quantizer[rc - ra + maxValue];
+            if (context == 0) {
+                int runLength = decodeRunLength(width - x + 1, runIndex);
+                runIndex = this.runIndexAfterRun;
+                for (int k = 0; k < runLength; k++) {
+                    cur[x + k] = ra;
+                }
+                x += runLength;
+                if (x > width) {
+                    break;
+                }
+                rb = prev[x];
+                cur[x] = decodeInterruption(ra, rb, ra == rb, runIndex);
+                runIndex = Math.max(0, runIndex - 1);
+                ra = cur[x];
+                x++;
+                continue;
+            }
+            int sign = context >> 31 | 1;
+            int at = context * sign * CONTEXT_STRIDE;
+            int aq = ctx[at];
+            int bq = ctx[at + 1];
+            int cq = ctx[at + 2];
+            int nq = ctx[at + 3];
+            int prediction = Math.max(Math.min(ra, rb), Math.min(Math.max(ra, rb), ra + rb - rc));
+            prediction = Math.min(Math.max(prediction + sign * cq, 0), maxValue);
+            int k = golombParameter(nq, aq);
+            if (count < 48) {
+                fill();
+            }
+            int leading = Long.numberOfLeadingZeros(bits << (64 - count));
+            int length = leading + 1 + k;
+            int mapped;
+            if (length <= count && leading < escapeAt) {
+                count -= length;
+                mapped = (leading << k) | (int) (bits >>> count) & ((1 << k) - 1);
+            } else {
+                mapped = decodeGolombSlowly(k, limit);
+            }
+            int error = (mapped >>> 1) ^ -(mapped & 1);
+            if (k == 0 && 2 * bq <= -nq) {
+                error = ~error;
+            }
+            updateContext(at, aq, bq, cq, nq, error);
+            int value = prediction + sign * error;
+            if (value < 0) {
+                value += range;
+            } else if (value > maxValue) {
+                value -= range;
+            }
+            ra = Math.min(Math.max(value, 0), maxValue);
+            cur[x] = ra;
+            x++;
         }
         return runIndex;
     }

@@ -89,6 +89,16 @@ class JpegLosslessDecoderTest {
         assertTrue(e.getMessage().contains("Huffman"), e.getMessage());
     }
 
+    /** Two 1-bit codes leave no room for a 2-bit one: found by fuzzing, once an index past the lookahead table. */
+    @Test
+    void oversubscribedHuffmanTableIsReported() {
+        int[] counts = new int[17];
+        counts[1] = 2;
+        counts[2] = 1;
+        var e = assertThrows(CodecException.class, () -> new HuffmanTable(counts, new int[] {0, 1, 2}, 20));
+        assertEquals(20, e.offset());
+    }
+
     static int indexOfMarker(byte[] stream, int code) {
         for (int i = 0; i + 1 < stream.length; i++) {
             if (stream[i] == (byte) 0xFF && (stream[i + 1] & 0xFF) == code) {

@@ -29,8 +29,24 @@ class JpegLosslessEncoderTest {
         ByteBuffer raw = ByteBuffer.wrap(CodecFixture.resource("encoder/" + sample.name() + ".dcmdjpeg.raw"))
                 .order(ByteOrder.LITTLE_ENDIAN);
         int mask = (1 << sample.precision()) - 1;
-        for (int i = 0; i < sample.rows() * sample.cols(); i++) {
+        for (int i = 0; i < sample.rows() * sample.cols() * sample.components(); i++) {
             assertEquals(sample.pixels()[i] & mask, Short.toUnsignedInt(raw.getShort()), "sample " + i);
+        }
+    }
+
+    /** The decoder on the dcmtk-checked frames, including one scan per component and codes beyond the lookahead. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("samples")
+    void decoderReadsTheDcmtkCheckedFrames(EncoderSamples.Sample sample) throws CodecException {
+        byte[] committed = CodecFixture.resource("encoder/" + sample.name() + ".jpg");
+        var format = new FrameFormat(sample.rows(), sample.cols(), sample.components(), sample.precision() > 8 ? 16 : 8,
+                sample.precision(), false, 0);
+        int[] decoded = new int[format.samples()];
+        new JpegLosslessDecoder().decode(committed, format, decoded, 0);
+        ByteBuffer raw = ByteBuffer.wrap(CodecFixture.resource("encoder/" + sample.name() + ".dcmdjpeg.raw"))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < decoded.length; i++) {
+            assertEquals(Short.toUnsignedInt(raw.getShort()), decoded[i], "sample " + i);
         }
     }
 

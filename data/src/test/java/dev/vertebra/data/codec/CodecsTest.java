@@ -1,0 +1,35 @@
+package dev.vertebra.data.codec;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class CodecsTest {
+
+    @Test
+    void everyFixtureSyntaxHasADecoder() {
+        for (CodecFixture fixture : CodecFixture.all()) {
+            assertTrue(Codecs.decoderFor(fixture.transferSyntax()).isPresent(), fixture.name());
+        }
+    }
+
+    @Test
+    void syntaxesMapToTheirDecoders() {
+        assertInstanceOf(JpegLosslessDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.70").orElseThrow());
+        assertInstanceOf(JpegLosslessDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.57").orElseThrow());
+        assertInstanceOf(JpegLsDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.80").orElseThrow());
+        assertInstanceOf(JpegLsDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.81").orElseThrow());
+        assertInstanceOf(RleDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.5").orElseThrow());
+        assertInstanceOf(Jpeg2000Decoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.90").orElseThrow());
+        assertInstanceOf(JpegBaselineDecoder.class, Codecs.decoderFor("1.2.840.10008.1.2.4.50").orElseThrow());
+    }
+
+    @Test
+    void nativeAndUnknownSyntaxesHaveNone() {
+        for (String uid : new String[] {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+                "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.201", "not a uid"}) {
+            assertTrue(Codecs.decoderFor(uid).isEmpty(), uid);
+        }
+    }
+}
