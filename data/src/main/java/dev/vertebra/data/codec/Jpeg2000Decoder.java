@@ -3,25 +3,69 @@ package dev.vertebra.data.codec;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decoder for JPEG 2000 (DICOM transfer syntaxes 1.2.840.10008.1.2.4.90 lossless-only and .91), delegating the
  * wavelet decoding to a javax.imageio JPEG 2000 reader (jai-imageio-jpeg2000 at run time).
  *
- * <p>Before handing bytes to the library, the SIZ marker segment is checked against the DICOM header, so a
- * stream claiming a huge image never reaches an allocation, and a stream without its end-of-codestream marker is
- * rejected (JPEG 2000 readers otherwise decode a truncated stream into a silently degraded image).
+ * <p>That library trusts its input: corrupt packet headers can send it into an endless loop, and it sizes work
+ * and memory by counts read from the stream. Two defences stand in front of it:
+ * <ol>
+ *   <li>The codestream is checked first ({@link Jpeg2000Codestream}): markers, tile-part lengths, geometry,
+ *       components and precision against the DICOM header, coding parameters within the standard's limits, and
+ *       no marker codes inside tile-part data — the corruption that made the library loop. Only the bare
+ *       codestream, from SOC to EOC, is handed over (a JP2 wrapper's boxes never reach the library).</li>
+ *   <li>The library runs on a daemon worker thread under a time budget of {@code base + perSample × samples}
+ *       (2 s + 10 µs per sample by default, many times what a well-formed frame needs). When the budget runs
+ *       out the decode fails with a {@link CodecException}. Java cannot stop a thread that does not cooperate,
+ *       so the worker is abandoned: it keeps its CPU until the library gives up on its own, which for an
+ *       endless loop is never. To keep a hostile corpus from piling up such threads, after
+ *       {@value #MAX_ABANDONED} abandoned decodes that are still running every further JPEG 2000 decode in
+ *       the process is refused with a clear error.</li>
+ * </ol>
  */
 public final class Jpeg2000Decoder implements FrameDecoder {
 
     private static final String CODEC = "JPEG 2000";
 
-    /** A decoder; it holds no state, so one instance serves every thread. */
+    /** Abandoned decodes still running beyond which JPEG 2000 decoding is refused for the process. */
+    public static final int MAX_ABANDONED = 4;
+
+    private static final AtomicInteger ABANDONED = new AtomicInteger();
+
+    private final Duration base;
+    private final long nanosPerSample;
+
+    /** A decoder with the default time budget: 2 s plus 10 µs per sample. */
     public Jpeg2000Decoder() {
+        this(Duration.ofSeconds(2), 10_000);
+    }
+
+    /**
+     * A decoder whose library call may take {@code base + nanosPerSample × samples} before it is abandoned.
+     *
+     * @param base           fixed part of the budget
+     * @param nanosPerSample part of the budget per sample of the frame (rows × columns × samples per pixel)
+     */
+    public Jpeg2000Decoder(Duration base, long nanosPerSample) {
+        if (base.isNegative() || nanosPerSample < 0) {
+            throw new IllegalArgumentException("negative time budget");
+        }
+        this.base = base;
+        this.nanosPerSample = nanosPerSample;
     }
 
     /** Whether a javax.imageio JPEG 2000 reader is present at run time. */
@@ -29,26 +73,20 @@ public final class Jpeg2000Decoder implements FrameDecoder {
         return ImageIO.getImageReadersByFormatName("jpeg2000").hasNext();
     }
 
+    /** Decodes abandoned after running out of time whose library threads have not finished yet. */
+    public static int abandonedDecodes() {
+        return ABANDONED.get();
+    }
+
     @Override
     public void decode(byte[] frame, FrameFormat format, int[] out, int outOffset) throws CodecException {
         if (outOffset < 0 || out.length - (long) outOffset < format.samples()) {
             throw new IllegalArgumentException("output has no room for " + format.samples() + " samples at " + outOffset);
         }
-        checkHeader(frame, codestreamStart(frame), format);
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName("jpeg2000");
-        if (!readers.hasNext()) {
-            throw new CodecException(CODEC, 0, "no javax.imageio JPEG 2000 reader on the class or module path");
-        }
-        ImageReader reader = readers.next();
-        Raster raster;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(frame))) {
-            reader.setInput(in);
-            raster = reader.readRaster(0, null);
-        } catch (IOException | RuntimeException e) {
-            throw new CodecException(CODEC, 0, "the JPEG 2000 reader rejected the stream: " + e, e);
-        } finally {
-            reader.dispose();
-        }
+        int soc = codestreamStart(frame);
+        int end = Jpeg2000Codestream.check(frame, soc, format);
+        byte[] codestream = soc == 0 && end == frame.length ? frame : Arrays.copyOfRange(frame, soc, end);
+        Raster raster = readWithin(codestream, budgetNanos(format));
         if (raster.getWidth() != format.columns() || raster.getHeight() != format.rows()
                 || raster.getNumBands() != format.samplesPerPixel()) {
             throw new CodecException(CODEC, 0, "decoded image is " + raster.getHeight() + "x" + raster.getWidth()
@@ -60,6 +98,82 @@ public final class Jpeg2000Decoder implements FrameDecoder {
         for (int i = 0; i < pixels.length; i++) {
             out[outOffset + i] = pixels[i] & mask;
         }
+    }
+
+    private long budgetNanos(FrameFormat format) {
+        long perSample = Math.multiplyHigh(nanosPerSample, format.samples()) != 0
+                ? Long.MAX_VALUE : nanosPerSample * format.samples();
+        long total = base.toNanos() + perSample;
+        return total < 0 ? Long.MAX_VALUE : total;
+    }
+
+    /** Runs the library on a daemon worker thread and waits at most {@code budget} nanoseconds for it. */
+    private static Raster readWithin(byte[] codestream, long budget) throws CodecException {
+        int stuck = ABANDONED.get();
+        if (stuck >= MAX_ABANDONED) {
+            throw new CodecException(CODEC, 0, "refusing to decode: " + stuck + " earlier JPEG 2000 decodes ran out "
+                    + "of time and their library threads are still running (they cannot be stopped); restart the "
+                    + "process to decode JPEG 2000 again");
+        }
+        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName("jpeg2000");
+        if (!readers.hasNext()) {
+            throw new CodecException(CODEC, 0, "no javax.imageio JPEG 2000 reader on the class or module path");
+        }
+        ImageReader reader = readers.next();
+        FutureTask<Raster> task = new FutureTask<>(() -> read(reader, codestream));
+        // Set by whichever comes first: the worker finishing, or the caller giving up on it.
+        AtomicBoolean settled = new AtomicBoolean();
+        Thread worker = Thread.ofPlatform().daemon().name("vertebra-jpeg2000-decode").unstarted(() -> {
+            task.run();
+            if (!settled.compareAndSet(false, true)) {
+                ABANDONED.decrementAndGet(); // an abandoned decode finished after all
+            }
+        });
+        worker.start();
+        try {
+            return task.get(budget, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            if (!settled.compareAndSet(false, true)) {
+                return finished(task); // it finished in the meantime
+            }
+            ABANDONED.incrementAndGet();
+            worker.setPriority(Thread.MIN_PRIORITY);
+            worker.interrupt(); // the library does not look, but nothing is lost by asking
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new CodecException(CODEC, 0, "interrupted while the JPEG 2000 decoder ran", e);
+            }
+            throw new CodecException(CODEC, 0, "JPEG 2000 decoder did not finish within "
+                    + TimeUnit.NANOSECONDS.toMillis(budget) + " ms (malformed stream?)");
+        } catch (ExecutionException e) {
+            throw rejected(e.getCause());
+        }
+    }
+
+    private static Raster finished(FutureTask<Raster> task) throws CodecException {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            throw rejected(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CodecException(CODEC, 0, "interrupted while the JPEG 2000 decoder ran", e);
+        }
+    }
+
+    private static Raster read(ImageReader reader, byte[] codestream) throws IOException {
+        // A memory-cached stream: ImageIO.createImageInputStream may cache through a temporary file.
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(codestream))) {
+            reader.setInput(in);
+            return reader.readRaster(0, null);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** Whatever the library threw (it throws Error on some corrupt streams) as the codec's exception. */
+    private static CodecException rejected(Throwable cause) {
+        return new CodecException(CODEC, 0, "the JPEG 2000 reader rejected the stream: " + cause, cause);
     }
 
     /** Offset of the SOC marker: 0 for a bare codestream, or inside the 'jp2c' box of a JP2 file. */
@@ -87,33 +201,6 @@ public final class Jpeg2000Decoder implements FrameDecoder {
             at += (int) length;
         }
         throw new CodecException(CODEC, at, "neither a JPEG 2000 codestream nor a JP2 file with one");
-    }
-
-    private static void checkHeader(byte[] b, int soc, FrameFormat format) throws CodecException {
-        int siz = soc + 2;
-        if (siz + 40 > b.length || (b[siz] & 0xFF) != 0xFF || (b[siz + 1] & 0xFF) != 0x51) {
-            throw new CodecException(CODEC, siz, "SIZ marker segment missing after SOC");
-        }
-        long width = (readInt(b, siz + 6) & 0xFFFFFFFFL) - (readInt(b, siz + 14) & 0xFFFFFFFFL);
-        long height = (readInt(b, siz + 10) & 0xFFFFFFFFL) - (readInt(b, siz + 18) & 0xFFFFFFFFL);
-        int components = (b[siz + 38] & 0xFF) << 8 | (b[siz + 39] & 0xFF);
-        if (width != format.columns() || height != format.rows() || components != format.samplesPerPixel()) {
-            throw new CodecException(CODEC, siz, "stream holds " + height + "x" + width + "x" + components
-                    + " but the header says " + format.rows() + "x" + format.columns() + "x" + format.samplesPerPixel());
-        }
-        for (int c = 0; c < components; c++) {
-            int at = siz + 40 + 3 * c;
-            if (at >= b.length || (b[at] & 0x7F) + 1 > format.bitsAllocated()) {
-                throw new CodecException(CODEC, at, "component " + c + " depth exceeds BitsAllocated " + format.bitsAllocated());
-            }
-        }
-        int end = b.length;
-        while (end > soc + 2 && b[end - 1] == 0) {
-            end--; // DICOM pads odd-length fragments with a zero byte
-        }
-        if (end < 2 || (b[end - 2] & 0xFF) != 0xFF || (b[end - 1] & 0xFF) != 0xD9) {
-            throw new CodecException(CODEC, end, "no EOC marker: the codestream is truncated");
-        }
     }
 
     private static int readInt(byte[] b, int at) {
