@@ -173,8 +173,13 @@ final class Cudnn {
         return version;
     }
 
-    /** "9.13.0" from {@link #version()} (cuDNN 9 encodes major·10000 + minor·100 + patch). */
+    /** "9.13.0" from {@link #version()}. */
     String versionText() {
+        return versionText(version);
+    }
+
+    /** cuDNN 9 encodes its version as major·10000 + minor·100 + patch. */
+    static String versionText(long version) {
         return version / 10000 + "." + (version % 10000) / 100 + "." + version % 100;
     }
 
