@@ -36,7 +36,7 @@ done
 
 echo "== cuda tests"
 start=$(date +%s)
-timeout 540 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
+timeout 510 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
   -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
   -cp "$cp_entries" --select-package dev.vertebra.cuda
 status=$?
