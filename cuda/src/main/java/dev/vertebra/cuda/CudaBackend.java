@@ -74,11 +74,13 @@ public final class CudaBackend implements Backend {
                 MemorySegment dnn = runtime.cudnn.create(context.stream());
                 CudnnSettings settings = CudnnSettings.fromSystem();
                 conv = new CudnnConvolutions(this, runtime.cudnn, dnn, settings);
-                norm = new CudnnBatchNorm(this, runtime.cudnn, dnn);
+                // A handle of its own (same stream): the two op classes lock separately.
+                norm = new CudnnBatchNorm(this, runtime.cudnn, runtime.cudnn.create(context.stream()));
                 normOnCudnn = settings.batchNorm();
                 status += ", convolutions" + (normOnCudnn ? " and batch norm" : "") + " on cuDNN ("
                         + (settings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
-                        + (settings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms") + ")";
+                        + (settings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
+                        + (settings.depthwise() ? "" : ", depthwise on own kernels") + ")";
             } catch (CudaException e) {
                 status = "cuDNN found but unusable, own kernels only: " + e.getMessage();
             }

@@ -83,6 +83,10 @@ final class CudnnConvolutions {
             return new Problem(key, top, bottom, left, right, oh, ow);
         }
 
+        boolean depthwise() {
+            return key.groups() > 1 && key.groups() == key.cin() && key.cpg() == 1;
+        }
+
         boolean explicitPadding() {
             return top + bottom + left + right > 0;
         }
@@ -141,6 +145,15 @@ final class CudnnConvolutions {
         });
     }
 
+    /** The problem when cuDNN takes it here (float32, non-empty, depthwise unless switched off), else null. */
+    private Problem accepted(Shape x, Shape w, ConvSpec spec, Tensor... operands) {
+        Problem p = Problem.of(x, w, spec);
+        if (p == null || !floats(operands) || (p.depthwise() && !settings.depthwise())) {
+            return null;
+        }
+        return p;
+    }
+
     private static boolean floats(Tensor... ts) {
         for (Tensor t : ts) {
             if (t.dtype() != DType.FLOAT32) {
@@ -152,8 +165,8 @@ final class CudnnConvolutions {
 
     /** {@code conv2d} through cuDNN, or empty when cuDNN does not take this problem. */
     synchronized Optional<Tensor> forward(Tensor x, Tensor w, ConvSpec spec) {
-        Problem p = Problem.of(x.shape(), w.shape(), spec);
-        if (p == null || !floats(x, w)) {
+        Problem p = accepted(x.shape(), w.shape(), spec, x, w);
+        if (p == null) {
             return Optional.empty();
         }
         backend.context().makeCurrent();
@@ -168,8 +181,8 @@ final class CudnnConvolutions {
 
     /** {@code conv2dBackwardInput} through cuDNN, or empty. */
     synchronized Optional<Tensor> backwardData(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        Problem p = Problem.of(xShape, w.shape(), spec);
-        if (p == null || !floats(dy, w) || !dy.shape().equals(p.outputShape())) {
+        Problem p = accepted(xShape, w.shape(), spec, dy, w);
+        if (p == null || !dy.shape().equals(p.outputShape())) {
             return Optional.empty();
         }
         backend.context().makeCurrent();
@@ -191,8 +204,8 @@ final class CudnnConvolutions {
 
     /** {@code conv2dBackwardWeight} through cuDNN (HWIO result), or empty. */
     synchronized Optional<Tensor> backwardFilter(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        Problem p = Problem.of(x.shape(), wShape, spec);
-        if (p == null || !floats(x, dy) || !dy.shape().equals(p.outputShape())) {
+        Problem p = accepted(x.shape(), wShape, spec, x, dy);
+        if (p == null || !dy.shape().equals(p.outputShape())) {
             return Optional.empty();
         }
         backend.context().makeCurrent();

@@ -15,14 +15,16 @@ import java.util.Locale;
  *       products directly (GEMM-like, direct); {@code all} also admits FFT and Winograd transforms, faster for
  *       some 3×3 and 5×5 shapes but with visibly larger fp32 rounding;</li>
  *   <li>{@code vertebra.cudnn.workspaceMiB}: the most workspace one convolution may use (default 1024);</li>
+ *   <li>{@code vertebra.cudnn.depthwise}: {@code false} keeps depthwise convolutions (groups = Cin, one input
+ *       channel per group) on the own direct kernels while the rest goes to cuDNN;</li>
  *   <li>{@code vertebra.cudnn.batchnorm}: {@code true} runs batch norm through cuDNN (default {@code false}: the
  *       own kernels, which accumulate statistics in double);</li>
  *   <li>{@code vertebra.cuda.tf32}: {@code true} lets fp32 convolutions use TF32 tensor cores (as for cuBLAS);
  *       otherwise the convolution descriptors ask for {@code CUDNN_FMA_MATH}.</li>
  * </ul>
  */
-record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long workspaceLimit, boolean batchNorm,
-                     boolean tf32) {
+record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long workspaceLimit, boolean depthwise,
+                     boolean batchNorm, boolean tf32) {
     static final String SWITCH = "-Dvertebra.cudnn=false or VERTEBRA_CUDNN=0";
 
     static CudnnSettings fromSystem() {
@@ -30,6 +32,7 @@ record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long works
         String algorithms = System.getProperty("vertebra.cudnn.algorithms", "precise").toLowerCase(Locale.ROOT);
         long mib = Long.getLong("vertebra.cudnn.workspaceMiB", 1024);
         return new CudnnSettings(!search.equals("heuristic"), algorithms.equals("all"), Math.max(0, mib) << 20,
+                !switchedOff(System.getProperty("vertebra.cudnn.depthwise", "true")),
                 Boolean.getBoolean("vertebra.cudnn.batchnorm"), Boolean.getBoolean("vertebra.cuda.tf32"));
     }
 

@@ -52,6 +52,14 @@ class CudnnPlanTest {
     }
 
     @Test
+    void depthwiseIsRecognised() {
+        assertTrue(CudnnConvolutions.Problem.of(Shape.of(1, 8, 8, 16), Shape.of(3, 3, 1, 32), ConvSpec.of(1, 1, 1, 16))
+                .depthwise());
+        assertFalse(CudnnConvolutions.Problem.of(Shape.of(1, 8, 8, 16), Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 4))
+                .depthwise());
+    }
+
+    @Test
     void emptyAndInconsistentProblemsAreDeclined() {
         assertNull(CudnnConvolutions.Problem.of(Shape.of(0, 5, 5, 3), Shape.of(3, 3, 3, 4), ConvSpec.of(1, 1, 1, 1)));
         assertNull(CudnnConvolutions.Problem.of(Shape.of(1, 2, 2, 3), Shape.of(5, 5, 3, 4), ConvSpec.of(1, 0, 1, 1)));
@@ -91,5 +99,7 @@ class CudnnPlanTest {
         assertTrue(defaults.exhaustiveSearch());
         assertFalse(defaults.allAlgorithms());
         assertEquals(1024L << 20, defaults.workspaceLimit());
+        assertTrue(defaults.depthwise());
+        assertFalse(defaults.batchNorm());
     }
 }
