@@ -20,7 +20,7 @@ echo "== GPU"
 nvidia-smi -L || echo "nvidia-smi failed (no driver?)"
 echo "== CUDA libraries"
 ldconfig -p | grep -E 'libcuda\.so|cublas|nvrtc|cudnn' || echo "(none in the ld.so cache)"
-find / \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' \) -not -path '/proc/*' 2>/dev/null | head -20
+find / \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' -o -name 'libcudnn.so*' \) -not -path '/proc/*' 2>/dev/null | head -20
 echo "VERTEBRA_CUDA_LIB_PATH=${VERTEBRA_CUDA_LIB_PATH:-}"
 
 [[ -x $java ]] || { echo "missing $java: see the header of this script"; exit 2; }
@@ -36,9 +36,18 @@ done
 
 echo "== cuda tests"
 start=$(date +%s)
-timeout 540 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
+timeout 510 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
   -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
   -cp "$cp_entries" --select-package dev.vertebra.cuda
 status=$?
+echo "== tests done in $(( $(date +%s) - start )) s, status $status"
+
+# Timing probe (not a test, never changes the exit status): cuDNN vs own kernels on EfficientNet-B0's
+# convolution kinds, batch ${VERTEBRA_TIMING_BATCH:-32}. VERTEBRA_TIMING_BATCH=0 skips it.
+if [[ ${VERTEBRA_TIMING_BATCH:-32} != 0 ]]; then
+  echo "== convolution timing (cuDNN vs own kernels)"
+  timeout 60 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -cp "$cp_entries" dev.vertebra.cuda.ConvTiming "${VERTEBRA_TIMING_BATCH:-32}" || echo "(timing probe failed: $?)"
+fi
 echo "== done in $(( $(date +%s) - start )) s, status $status"
 exit $status

@@ -1,5 +1,6 @@
 /**
- * Vertebra's NVIDIA GPU backend: the CUDA driver API, NVRTC and cuBLAS bound with the FFM API, kernels compiled
+ * Vertebra's NVIDIA GPU backend: the CUDA driver API, NVRTC, cuBLAS and (optionally)
+ * cuDNN bound with the FFM API, kernels compiled
  * at run time, and a caching device allocator. Found by {@link dev.vertebra.core.Backends} through
  * {@link dev.vertebra.core.BackendProvider}; a machine without a GPU never opens a native library beyond the probe.
  */

@@ -15,6 +15,7 @@ import dev.vertebra.core.UnaryOp;
 import dev.vertebra.core.io.HostArray;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 
 /**
@@ -42,6 +43,13 @@ public final class CudaBackend implements Backend {
     private final String description;
     private final ConvolutionOps convolutions;
     private final ChannelOps channelOps;
+    /** Null without cuDNN (missing, switched off or failing to start); {@link #cudnnStatus} says which. */
+    private final CudnnConvolutions cudnnConvolutions;
+    /** Null without cuDNN; used by batchNorm only when {@code vertebra.cudnn.batchnorm} asks for it. */
+    private final CudnnBatchNorm cudnnBatchNorm;
+    private final boolean batchNormOnCudnn;
+    private final String cudnnStatus;
+    private volatile boolean useCudnn;
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -55,15 +63,61 @@ public final class CudaBackend implements Backend {
         this.transfers = new HostTransfers(driver, context);
         this.kernels = new KernelLibrary(driver, runtime.nvrtc, context, sm);
         this.blas = runtime.cublas.create(context.stream(), Boolean.getBoolean("vertebra.cuda.tf32"));
-        this.description = device + " " + driver.deviceName(handle) + " (sm_" + sm + ", kernels " + kernels.target()
-                + ")";
         this.convolutions = new ConvolutionOps(this);
         this.channelOps = new ChannelOps(this);
+        CudnnConvolutions conv = null;
+        CudnnBatchNorm norm = null;
+        boolean normOnCudnn = false;
+        String status = runtime.cudnnStatus;
+        if (runtime.cudnn != null) {
+            try {
+                MemorySegment dnn = runtime.cudnn.create(context.stream());
+                CudnnSettings settings = CudnnSettings.fromSystem();
+                conv = new CudnnConvolutions(this, runtime.cudnn, dnn, settings);
+                // A handle of its own (same stream): the two op classes lock separately.
+                norm = new CudnnBatchNorm(this, runtime.cudnn, runtime.cudnn.create(context.stream()));
+                normOnCudnn = settings.batchNorm();
+                status += ", convolutions" + (normOnCudnn ? " and batch norm" : "") + " on cuDNN ("
+                        + (settings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
+                        + (settings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
+                        + (settings.depthwise() ? "" : ", depthwise on own kernels") + ")";
+            } catch (CudaException e) {
+                status = "cuDNN found but unusable, own kernels only: " + e.getMessage();
+            }
+        }
+        this.cudnnConvolutions = conv;
+        this.cudnnBatchNorm = norm;
+        this.batchNormOnCudnn = normOnCudnn;
+        this.cudnnStatus = status;
+        this.useCudnn = conv != null;
+        this.description = device + " " + driver.deviceName(handle) + " (sm_" + sm + ", kernels " + kernels.target()
+                + "; " + status + ")";
     }
 
     @Override
     public Device device() {
         return device;
+    }
+
+    /** Whether cuDNN was found and started: its version and folder, or why not. */
+    public String cudnnStatus() {
+        return cudnnStatus;
+    }
+
+    /** True when convolutions (and batch norm, if asked for) currently go to cuDNN. */
+    public boolean cudnnActive() {
+        return useCudnn;
+    }
+
+    /**
+     * Routes convolutions to cuDNN ({@code true}, where it was found) or to the backend's own kernels, for A/B
+     * comparisons within one process; {@code -Dvertebra.cudnn=false} does the same for a whole run.
+     *
+     * @return whether cuDNN is now in use (false when it is not available)
+     */
+    public boolean useCudnn(boolean on) {
+        useCudnn = on && cudnnConvolutions != null;
+        return useCudnn;
     }
 
     /** Device name, architecture and kernel target, e.g. "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, kernels sm_90 cubin)". */
@@ -389,18 +443,38 @@ public final class CudaBackend implements Backend {
 
     // ---- image ops, batch norm, indexing ------------------------------------------------------------------------
 
+    // cuDNN first where it is in use and takes the problem (float32, non-empty); the own kernels otherwise.
+
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        if (useCudnn) {
+            Optional<Tensor> y = cudnnConvolutions.forward(x, w, spec);
+            if (y.isPresent()) {
+                return y.get();
+            }
+        }
         return convolutions.forward(x, w, spec);
     }
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        if (useCudnn) {
+            Optional<Tensor> dx = cudnnConvolutions.backwardData(dy, w, xShape, spec);
+            if (dx.isPresent()) {
+                return dx.get();
+            }
+        }
         return convolutions.backwardInput(dy, w, xShape, spec);
     }
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        if (useCudnn) {
+            Optional<Tensor> dw = cudnnConvolutions.backwardFilter(x, dy, wShape, spec);
+            if (dw.isPresent()) {
+                return dw.get();
+            }
+        }
         return convolutions.backwardWeight(x, dy, wShape, spec);
     }
 
@@ -416,12 +490,53 @@ public final class CudaBackend implements Backend {
 
     @Override
     public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (useCudnn && batchNormOnCudnn) {
+            Optional<BatchNormResult> r = cudnnBatchNorm.forward(x, weight, bias, eps);
+            if (r.isPresent()) {
+                return r.get();
+            }
+        }
         return channelOps.batchNorm(x, weight, bias, eps);
     }
 
     @Override
     public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        if (useCudnn && batchNormOnCudnn) {
+            Optional<BatchNormGrads> g = cudnnBatchNorm.backward(dy, x, weight, mean, invStd);
+            if (g.isPresent()) {
+                return g.get();
+            }
+        }
         return channelOps.batchNormBackward(dy, x, weight, mean, invStd);
+    }
+
+    // ---- the two convolution paths, side by side (tests and A/B timing) -----------------------------------------
+
+    /** The cuDNN path alone: empty when cuDNN is missing or does not take the problem. */
+    Optional<Tensor> cudnnConv2d(Tensor x, Tensor w, ConvSpec spec) {
+        return cudnnConvolutions == null ? Optional.empty() : cudnnConvolutions.forward(x, w, spec);
+    }
+
+    Optional<Tensor> cudnnConv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        return cudnnConvolutions == null ? Optional.empty() : cudnnConvolutions.backwardData(dy, w, xShape, spec);
+    }
+
+    Optional<Tensor> cudnnConv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        return cudnnConvolutions == null ? Optional.empty() : cudnnConvolutions.backwardFilter(x, dy, wShape, spec);
+    }
+
+    /** The algorithms cuDNN chose for a problem so far (null entries: not run yet), for logs and tests. */
+    CudnnConvolutions.Choice[] cudnnChoices(Shape x, Shape w, ConvSpec spec) {
+        return cudnnConvolutions == null ? new CudnnConvolutions.Choice[3] : cudnnConvolutions.choices(x, w, spec);
+    }
+
+    /** cuDNN batch norm regardless of {@code vertebra.cudnn.batchnorm} (tests): empty where it does not apply. */
+    Optional<BatchNormResult> cudnnBatchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        return cudnnBatchNorm == null ? Optional.empty() : cudnnBatchNorm.forward(x, weight, bias, eps);
+    }
+
+    Optional<BatchNormGrads> cudnnBatchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        return cudnnBatchNorm == null ? Optional.empty() : cudnnBatchNorm.backward(dy, x, weight, mean, invStd);
     }
 
     @Override

@@ -3,14 +3,14 @@ package dev.vertebra.cuda;
 /**
  * A failed call into a CUDA library. Carries the library, the C function that failed, its numeric status and
  * the library's own name for it ({@code CUDA_ERROR_ILLEGAL_ADDRESS}, {@code NVRTC_ERROR_COMPILATION},
- * {@code CUBLAS_STATUS_NOT_SUPPORTED}, …), so a log line says what went wrong without a header at hand.
+ * {@code CUBLAS_STATUS_NOT_SUPPORTED}, {@code CUDNN_STATUS_BAD_PARAM}, …), so a log line says what went wrong without a header at hand.
  */
 public class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The native library a status code came from. */
     public enum Library {
-        DRIVER, NVRTC, CUBLAS
+        DRIVER, NVRTC, CUBLAS, CUDNN
     }
 
     private final Library library;

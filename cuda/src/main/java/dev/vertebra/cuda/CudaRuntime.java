@@ -1,7 +1,8 @@
 package dev.vertebra.cuda;
 
 /**
- * The process-wide CUDA libraries, loaded once: the driver (initialised), NVRTC and cuBLAS. Loading never
+ * The process-wide CUDA libraries, loaded once: the driver (initialised), NVRTC, cuBLAS and, when present and not
+ * switched off, cuDNN (optional: without it the backend runs its own kernels). Loading never
  * throws to callers that only ask whether CUDA is usable: {@link #get()} records why it failed, and
  * {@link #failure()} says so in words.
  */
@@ -13,12 +14,17 @@ final class CudaRuntime {
     final Driver driver;
     final Nvrtc nvrtc;
     final Cublas cublas;
+    /** Null when cuDNN is missing, unusable or switched off; {@link #cudnnStatus} says which. */
+    final Cudnn cudnn;
+    final String cudnnStatus;
     final int deviceCount;
 
-    private CudaRuntime(Driver driver, Nvrtc nvrtc, Cublas cublas, int deviceCount) {
+    private CudaRuntime(Driver driver, Nvrtc nvrtc, Cublas cublas, Cudnn cudnn, String cudnnStatus, int deviceCount) {
         this.driver = driver;
         this.nvrtc = nvrtc;
         this.cublas = cublas;
+        this.cudnn = cudnn;
+        this.cudnnStatus = cudnnStatus;
         this.deviceCount = deviceCount;
     }
 
@@ -77,13 +83,25 @@ final class CudaRuntime {
             failure = "cuBLAS is unusable: " + e.getMessage();
             return;
         }
-        instance = new CudaRuntime(driver, nvrtc, cublas, count);
+        Cudnn cudnn = null;
+        String cudnnStatus;
+        if (!CudnnSettings.enabled()) {
+            cudnnStatus = "cuDNN switched off (" + CudnnSettings.SWITCH + ")";
+        } else {
+            try {
+                cudnn = new Cudnn();
+                cudnnStatus = "cuDNN " + cudnn.versionText() + " (" + cudnn.location() + ")";
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                cudnnStatus = "no cuDNN, convolutions and batch norm on own kernels: " + e.getMessage();
+            }
+        }
+        instance = new CudaRuntime(driver, nvrtc, cublas, cudnn, cudnnStatus, count);
     }
 
     /** One line: driver version and where each library came from. */
     String describe() {
         int v = driver.driverVersion();
         return "CUDA driver " + v / 1000 + "." + (v % 1000) / 10 + " (" + driver.location() + "), NVRTC "
-                + nvrtc.version() + " (" + nvrtc.location() + "), cuBLAS (" + cublas.location() + ")";
+                + nvrtc.version() + " (" + nvrtc.location() + "), cuBLAS (" + cublas.location() + "), " + cudnnStatus;
     }
 }

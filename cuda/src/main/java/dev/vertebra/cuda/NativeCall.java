@@ -49,6 +49,23 @@ final class NativeCall {
         }
     }
 
+    /** A call that returns a 64-bit integer (version queries). */
+    @FunctionalInterface
+    interface LongCall {
+        long call() throws Throwable;
+    }
+
+    /** Runs a native call that returns a 64-bit integer. */
+    static long longResult(LongCall call) {
+        try {
+            return call.call();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        }
+    }
+
     /** A call that returns a pointer. */
     @FunctionalInterface
     interface PointerCall {

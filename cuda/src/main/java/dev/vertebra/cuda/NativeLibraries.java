@@ -69,13 +69,26 @@ public final class NativeLibraries {
         if (!Files.isRegularFile(file)) {
             return null;
         }
+        // A companion that fails to open (a dependency of its own missing) is tried once more after the others,
+        // then left to the library's own lookup: it may not need it, and if it does its error names the file.
+        List<Path> pending = new ArrayList<>();
         for (String companion : companions) {
             Path c = dir.resolve(companion);
-            if (Files.isRegularFile(c)) {
-                SymbolLookup.libraryLookup(c, Arena.global());
+            if (Files.isRegularFile(c) && !openQuietly(c)) {
+                pending.add(c);
             }
         }
+        pending.forEach(NativeLibraries::openQuietly);
         return new Loaded(SymbolLookup.libraryLookup(file, Arena.global()), file.toString());
+    }
+
+    private static boolean openQuietly(Path file) {
+        try {
+            SymbolLookup.libraryLookup(file, Arena.global());
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static int overrideCount() {

@@ -1,0 +1,54 @@
+package dev.vertebra.cuda;
+
+import java.util.Locale;
+
+/**
+ * How the CUDA backend uses cuDNN, from system properties (read when a backend opens):
+ * <ul>
+ *   <li>{@code vertebra.cudnn} (or the environment variable {@code VERTEBRA_CUDNN}): {@code false}/{@code 0}/
+ *       {@code off} keeps every convolution and batch norm on the backend's own kernels (for A/B timing and
+ *       debugging); default on when cuDNN is found;</li>
+ *   <li>{@code vertebra.cudnn.search}: {@code find} (default) times the candidate algorithms once per shape with
+ *       {@code cudnnFind*AlgorithmEx}; {@code heuristic} takes cuDNN's ranking ({@code cudnnGet*Algorithm_v7})
+ *       without running anything;</li>
+ *   <li>{@code vertebra.cudnn.algorithms}: {@code precise} (default) admits only algorithms that accumulate
+ *       products directly (GEMM-like, direct); {@code all} also admits FFT and Winograd transforms, faster for
+ *       some 3×3 and 5×5 shapes but with visibly larger fp32 rounding;</li>
+ *   <li>{@code vertebra.cudnn.workspaceMiB}: the most workspace one convolution may use (default 1024);</li>
+ *   <li>{@code vertebra.cudnn.depthwise}: {@code false} keeps depthwise convolutions (groups = Cin, one input
+ *       channel per group) on the own direct kernels while the rest goes to cuDNN;</li>
+ *   <li>{@code vertebra.cudnn.batchnorm}: {@code true} runs batch norm through cuDNN (default {@code false}: the
+ *       own kernels, which accumulate statistics in double);</li>
+ *   <li>{@code vertebra.cuda.tf32}: {@code true} lets fp32 convolutions use TF32 tensor cores (as for cuBLAS);
+ *       otherwise the convolution descriptors ask for {@code CUDNN_FMA_MATH}.</li>
+ * </ul>
+ */
+record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long workspaceLimit, boolean depthwise,
+                     boolean batchNorm, boolean tf32) {
+    static final String SWITCH = "-Dvertebra.cudnn=false or VERTEBRA_CUDNN=0";
+
+    static CudnnSettings fromSystem() {
+        String search = System.getProperty("vertebra.cudnn.search", "find").toLowerCase(Locale.ROOT);
+        String algorithms = System.getProperty("vertebra.cudnn.algorithms", "precise").toLowerCase(Locale.ROOT);
+        long mib = Long.getLong("vertebra.cudnn.workspaceMiB", 1024);
+        return new CudnnSettings(!search.equals("heuristic"), algorithms.equals("all"), Math.max(0, mib) << 20,
+                !switchedOff(System.getProperty("vertebra.cudnn.depthwise", "true")),
+                Boolean.getBoolean("vertebra.cudnn.batchnorm"), Boolean.getBoolean("vertebra.cuda.tf32"));
+    }
+
+    /** False when the property or the environment variable switches cuDNN off. */
+    static boolean enabled() {
+        String value = System.getProperty("vertebra.cudnn");
+        if (value == null) {
+            value = System.getenv("VERTEBRA_CUDNN");
+        }
+        return value == null || !switchedOff(value);
+    }
+
+    static boolean switchedOff(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "false", "0", "off", "no" -> true;
+            default -> false;
+        };
+    }
+}
