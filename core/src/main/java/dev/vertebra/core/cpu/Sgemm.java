@@ -12,9 +12,10 @@ import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
  * {@code transB}, B is stored as [N, K].
  *
  * <p>How it is fast: C is cut into tiles that run as parallel tasks on {@link CpuThreads}; each task walks K in
- * blocks of {@value #KC}, packs its slice of op(B) and blocks of {@value #MC} rows of op(A) into contiguous
- * micro-panels (per-thread buffers, reused across calls), and sweeps them with the register-blocked
- * {@link SgemmMicroKernel} so that a B micro-panel stays in L1 and the A block in L2. Each element of C is
+ * blocks of {@value #KC}, packs its slice of op(B) into contiguous micro-panels (per-thread buffers, reused across
+ * calls) and sweeps them with the register-blocked {@link SgemmMicroKernel}, so that a B micro-panel stays in L1
+ * while {@value #MC}-row blocks of A stream from L2. A is read in place when it is plain row-major and alpha is 1,
+ * and packed the same way as B otherwise (transposed or scaled). Each element of C is
  * produced by one task with a fixed summation order, so results do not depend on scheduling.
  *
  * <pre>{@code
@@ -189,6 +190,9 @@ public final class Sgemm {
             }
             Workspace ws = WORKSPACE.get();
             int nc = j1 - j0;
+            int aBase = aOff + item * strideA;
+            // Packing A only pays for transposes and alpha scaling: a plain row-major A is read in place.
+            boolean directA = !transA && alpha == 1f;
             float[] packedB = ws.packedB(Math.min(KC, k) * roundUp(nc, NR));
             float[] packedA = ws.packedA(Math.min(KC, k) * roundUp(Math.min(MC, i1 - i0), MR));
             for (int p0 = 0; p0 < k; p0 += KC) {
@@ -201,17 +205,31 @@ public final class Sgemm {
                 SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    SgemmPacking.packA(transA, a, aOff + item * strideA, lda, ic, mc, p0, kc, alpha, packedA);
+                    // Whole micro-panels of a plain A are read in place; only a ragged last panel is packed.
+                    int inPlaceRows = directA ? mc / MR * MR : 0;
+                    if (inPlaceRows < mc) {
+                        SgemmPacking.packA(transA, a, aBase, lda, ic + inPlaceRows, mc - inPlaceRows, p0, kc,
+                                alpha, packedA);
+                    }
                     for (int jp = 0; jp < nc; jp += NR) {
                         int cols = Math.min(NR, nc - jp);
                         for (int ip = 0; ip < mc; ip += MR) {
                             int rows = Math.min(MR, mc - ip);
                             int cAt = cBase + (ic + ip) * ldc + j0 + jp;
-                            if (rows == MR && cols == NR) {
-                                SgemmMicroKernel.full(kc, packedA, ip * kc, packedB, jp * kc,
+                            if (ip < inPlaceRows) {
+                                int aAt = aBase + (ic + ip) * lda + p0;
+                                if (cols == NR) {
+                                    SgemmMicroKernel.fullDirect(kc, a, aAt, lda, packedB, jp * kc,
+                                            c, cAt, ldc, accumulate);
+                                } else {
+                                    SgemmMicroKernel.edgeDirect(kc, a, aAt, lda, packedB, jp * kc,
+                                            c, cAt, ldc, accumulate, cols, ws.tile);
+                                }
+                            } else if (rows == MR && cols == NR) {
+                                SgemmMicroKernel.full(kc, packedA, (ip - inPlaceRows) * kc, packedB, jp * kc,
                                         c, cAt, ldc, accumulate);
                             } else {
-                                SgemmMicroKernel.edge(kc, packedA, ip * kc, packedB, jp * kc,
+                                SgemmMicroKernel.edge(kc, packedA, (ip - inPlaceRows) * kc, packedB, jp * kc,
                                         c, cAt, ldc, accumulate, rows, cols, ws.tile);
                             }
                         }
