@@ -15,8 +15,9 @@ import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
  * blocks of {@value #KC}, packs its slice of op(B) into contiguous micro-panels (per-thread buffers, reused across
  * calls) and sweeps them with the register-blocked {@link SgemmMicroKernel}, so that a B micro-panel stays in L1
  * while {@value #MC}-row blocks of A stream from L2. A is read in place when it is plain row-major and alpha is 1,
- * and packed the same way as B otherwise (transposed or scaled). Each element of C is
- * produced by one task with a fixed summation order, so results do not depend on scheduling.
+ * and packed the same way as B otherwise (transposed or scaled). A large product packs each K block of B once,
+ * all threads together, into a buffer its tasks share. Each element of C is produced by one task with a fixed
+ * summation order, so results do not depend on scheduling.
  *
  * <pre>{@code
  * // y[rows, out] = x[rows, in] · w[in, out]
@@ -29,8 +30,8 @@ public final class Sgemm {
     static final int KC = 256;
     /** Rows of a packed A block: MC × KC floats (192 KiB) stays in L2 while B micro-panels stream past. */
     static final int MC = 192;
-    // Task tiles. Packing A (scalar, strided) costs about 32 / TASK_N of the work and packing B (vector copies)
-    // about 2 / TASK_M, so tiles are wide and short: C is split across rows first.
+    // Task tiles. When a task packs its own B (vector copies) that costs about 2 / TASK_M of its work, and packing
+    // a transposed or scaled A (scalar, strided) about 32 / TASK_N, so tiles are wide and short.
     private static final int TASK_M = MC;
     private static final int TASK_N = 1024;
     private static final int MIN_TASK_M = 48;
