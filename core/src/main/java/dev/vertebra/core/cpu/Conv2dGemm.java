@@ -28,6 +28,9 @@ public final class Conv2dGemm {
     static final int WORKSPACE_FLOATS = 1 << 20;
     // Forward blocks are cut small enough to give every thread a few, large enough for an efficient GEMM.
     private static final int MIN_BLOCK_ROWS = 96;
+    // Partial weight gradients: enough pixels each for an efficient GEMM, few enough to add up cheaply.
+    private static final int ROWS_PER_WEIGHT_PARTIAL = 2048;
+    private static final int MAX_WEIGHT_PARTIALS = 8;
 
     private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -150,32 +153,73 @@ public final class Conv2dGemm {
         Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
         Conv2dShape.checkArray("dw", dw, dwOff, s.weightSize());
         int pixels = s.batch() * s.outHeight() * s.outWidth();
+        int partials = weightPartials(s, pixels);
+        if (partials == 1) {
+            weightGradientRows(s, x, xOff, dy, dyOff, 0, pixels, dw, dwOff, accumulate);
+            return;
+        }
+        // The sum over pixels is split into a fixed number of partial gradients computed in parallel (the
+        // weight is too small a product to keep two threads busy), then added in order: the count depends on
+        // the shape only, so the result does not depend on the thread count or timing.
+        int weightSize = (int) s.weightSize();
+        int rowsPerPartial = (pixels + partials - 1) / partials;
+        float[][] sums = new float[partials][]; // each: [KH, KW, Cin/groups, Cout]
+        CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                float[] sum = new float[weightSize];
+                int row0 = p * rowsPerPartial;
+                weightGradientRows(s, x, xOff, dy, dyOff, row0, Math.min(pixels, row0 + rowsPerPartial), sum, 0,
+                        false);
+                sums[p] = sum;
+            }
+        });
+        if (!accumulate) {
+            System.arraycopy(sums[0], 0, dw, dwOff, weightSize);
+        }
+        for (int p = accumulate ? 0 : 1; p < partials; p++) {
+            VectorOps.addInto(sums[p], 0, dw, dwOff, weightSize);
+        }
+    }
+
+    /** dw (+)= the weight gradient of output pixels [row0, row1). */
+    private static void weightGradientRows(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff,
+                                           int row0, int row1, float[] dw, int dwOff, boolean accumulate) {
         int cin = s.inChannels();
         int cout = s.outChannels();
         int cg = s.inPerGroup();
         int og = s.outPerGroup();
         if (s.isPointwise()) {
             for (int g = 0; g < s.groups(); g++) {
-                // dw_g[cg, og] = x[:, g·cg : (g+1)·cg]^T · dy[:, g·og : (g+1)·og]
-                Sgemm.sgemm(true, false, cg, og, pixels, 1f, x, xOff + g * cg, cin,
-                        dy, dyOff + g * og, cout, accumulate ? 1f : 0f, dw, dwOff + g * og, cout);
+                // dw_g[cg, og] (+)= x[rows, g·cg : (g+1)·cg]^T · dy[rows, g·og : (g+1)·og]
+                Sgemm.sgemm(true, false, cg, og, row1 - row0, 1f, x, xOff + row0 * cin + g * cg, cin,
+                        dy, dyOff + row0 * cout + g * og, cout, accumulate ? 1f : 0f, dw, dwOff + g * og, cout);
             }
             return;
         }
         int depth = Im2col.depth(s);
-        // Blocks run one after another (their products sum into the same dw); each GEMM and unfold is parallel.
-        int blockRows = blockRows(depth, pixels, 1);
-        for (int row0 = 0; row0 < pixels; row0 += blockRows) {
-            int rows = Math.min(blockRows, pixels - row0);
+        // Blocks run one after another (their products sum into the same dw).
+        int blockRows = blockRows(depth, row1 - row0, 1);
+        for (int block = row0; block < row1; block += blockRows) {
+            int rows = Math.min(blockRows, row1 - block);
             float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
-            float beta = accumulate || row0 > 0 ? 1f : 0f;
+            float beta = accumulate || block > row0 ? 1f : 0f;
             for (int g = 0; g < s.groups(); g++) {
-                Im2col.unfold(s, x, xOff, g, row0, rows, col);
+                Im2col.unfold(s, x, xOff, g, block, rows, col);
                 // dw_g[depth, og] (+)= col^T · dy_block[:, g·og : (g+1)·og]
                 Sgemm.sgemm(true, false, depth, og, rows, 1f, col, 0, depth,
-                        dy, dyOff + row0 * cout + g * og, cout, beta, dw, dwOff + g * og, cout);
+                        dy, dyOff + block * cout + g * og, cout, beta, dw, dwOff + g * og, cout);
             }
         }
+    }
+
+    /**
+     * How many partial weight gradients to sum: one per {@value #ROWS_PER_WEIGHT_PARTIAL} output pixels, at most
+     * {@value #MAX_WEIGHT_PARTIALS}, and all of them within four workspaces ({@value #WORKSPACE_FLOATS} floats each).
+     */
+    private static int weightPartials(Conv2dShape s, int pixels) {
+        long byRows = pixels / ROWS_PER_WEIGHT_PARTIAL;
+        long byMemory = 4L * WORKSPACE_FLOATS / s.weightSize();
+        return (int) Math.max(1, Math.min(MAX_WEIGHT_PARTIALS, Math.min(byRows, byMemory)));
     }
 
     /** Rows per unfolded block: within the workspace bound, and cut into about {@code wantedBlocks} pieces. */

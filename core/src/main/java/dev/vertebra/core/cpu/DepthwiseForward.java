@@ -35,6 +35,18 @@ final class DepthwiseForward {
         int oxLo = DepthwiseConv2d.firstInside(-s.padLeft(), s.strideW());
         int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(
                 (s.kernelW() - 1) * s.dilationW() - s.padLeft(), s.strideW(), s.width()) + 1);
+        boolean slide = s.kernelH() == 3 && s.kernelW() == 3 && s.strideW() == 1 && s.dilationW() == 1
+                && khLo == 0 && khHi == 3 && oxHi - oxLo >= 2 && c >= LANES;
+        if (slide) {
+            threeByThreeInterior(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, oxLo, oxHi);
+            for (int ox = 0; ox < oxLo; ox++) {
+                onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
+            }
+            for (int ox = oxHi; ox < s.outWidth(); ox++) {
+                onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
+            }
+            return;
+        }
         int ox = 0;
         while (ox < s.outWidth()) {
             if (ox >= oxLo && ox + 4 <= oxHi) {
@@ -43,6 +55,71 @@ final class DepthwiseForward {
             } else {
                 onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
                 ox++;
+            }
+        }
+    }
+
+    /**
+     * 3×3, stride 1 along the row, all taps inside the image: the window's columns slide along the row in
+     * registers, so each output vector loads three new input vectors (one per kernel row) instead of nine, and the
+     * nine weights stay in registers. Three partial sums (one per kernel row) shorten the FMA dependency chain.
+     * Channels past the last whole vector are left to the scalar tail.
+     */
+    private static void threeByThreeInterior(Conv2dShape s, float[] x, int xImage, float[] w, int wOff,
+                                             float[] bias, int biasOff, float[] y, int yRow, boolean accumulate,
+                                             int rowOffset, int oxLo, int oxHi) {
+        int c = s.inChannels();
+        int rowStride = s.dilationH() * s.width() * c;
+        int r0 = xImage + rowOffset * s.width() * c;
+        int r1 = r0 + rowStride;
+        int r2 = r1 + rowStride;
+        int bound = SPECIES.loopBound(c);
+        for (int c0 = 0; c0 < bound; c0 += LANES) {
+            int wAt = wOff + c0;
+            FloatVector w00 = FloatVector.fromArray(SPECIES, w, wAt);
+            FloatVector w01 = FloatVector.fromArray(SPECIES, w, wAt + c);
+            FloatVector w02 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c);
+            FloatVector w10 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c);
+            FloatVector w11 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c);
+            FloatVector w12 = FloatVector.fromArray(SPECIES, w, wAt + 5 * c);
+            FloatVector w20 = FloatVector.fromArray(SPECIES, w, wAt + 6 * c);
+            FloatVector w21 = FloatVector.fromArray(SPECIES, w, wAt + 7 * c);
+            FloatVector w22 = FloatVector.fromArray(SPECIES, w, wAt + 8 * c);
+            // Input columns ix = ox - padLeft (left) and ix + 1 (middle) of the first window, per kernel row.
+            int first = (oxLo - s.padLeft()) * c + c0;
+            FloatVector left0 = FloatVector.fromArray(SPECIES, x, r0 + first);
+            FloatVector left1 = FloatVector.fromArray(SPECIES, x, r1 + first);
+            FloatVector left2 = FloatVector.fromArray(SPECIES, x, r2 + first);
+            FloatVector mid0 = FloatVector.fromArray(SPECIES, x, r0 + first + c);
+            FloatVector mid1 = FloatVector.fromArray(SPECIES, x, r1 + first + c);
+            FloatVector mid2 = FloatVector.fromArray(SPECIES, x, r2 + first + c);
+            for (int ox = oxLo; ox < oxHi; ox++) {
+                int right = (ox - s.padLeft() + 2) * c + c0;
+                FloatVector right0 = FloatVector.fromArray(SPECIES, x, r0 + right);
+                FloatVector right1 = FloatVector.fromArray(SPECIES, x, r1 + right);
+                FloatVector right2 = FloatVector.fromArray(SPECIES, x, r2 + right);
+                int out = yRow + ox * c;
+                FloatVector sum0 = left0.fma(w00, initial(bias, biasOff, y, out, accumulate, c0));
+                FloatVector sum1 = left1.mul(w10);
+                FloatVector sum2 = left2.mul(w20);
+                sum0 = mid0.fma(w01, sum0);
+                sum1 = mid1.fma(w11, sum1);
+                sum2 = mid2.fma(w21, sum2);
+                sum0 = right0.fma(w02, sum0);
+                sum1 = right1.fma(w12, sum1);
+                sum2 = right2.fma(w22, sum2);
+                sum0.add(sum1).add(sum2).intoArray(y, out + c0);
+                left0 = mid0;
+                left1 = mid1;
+                left2 = mid2;
+                mid0 = right0;
+                mid1 = right1;
+                mid2 = right2;
+            }
+        }
+        if (bound < c) {
+            for (int ox = oxLo; ox < oxHi; ox++) {
+                scalarTail(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, 0, 3, ox, bound);
             }
         }
     }

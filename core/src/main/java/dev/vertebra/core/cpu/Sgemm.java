@@ -12,10 +12,12 @@ import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
  * {@code transB}, B is stored as [N, K].
  *
  * <p>How it is fast: C is cut into tiles that run as parallel tasks on {@link CpuThreads}; each task walks K in
- * blocks of {@value #KC}, packs its slice of op(B) and blocks of {@value #MC} rows of op(A) into contiguous
- * micro-panels (per-thread buffers, reused across calls), and sweeps them with the register-blocked
- * {@link SgemmMicroKernel} so that a B micro-panel stays in L1 and the A block in L2. Each element of C is
- * produced by one task with a fixed summation order, so results do not depend on scheduling.
+ * blocks of {@value #KC}, packs its slice of op(B) into contiguous micro-panels (per-thread buffers, reused across
+ * calls) and sweeps them with the register-blocked {@link SgemmMicroKernel}, so that a B micro-panel stays in L1
+ * while {@value #MC}-row blocks of A stream from L2. A is read in place when it is plain row-major and alpha is 1,
+ * and packed the same way as B otherwise (transposed or scaled). A large product packs each K block of B once,
+ * all threads together, into a buffer its tasks share. Each element of C is produced by one task with a fixed
+ * summation order, so results do not depend on scheduling.
  *
  * <pre>{@code
  * // y[rows, out] = x[rows, in] · w[in, out]
@@ -28,12 +30,15 @@ public final class Sgemm {
     static final int KC = 256;
     /** Rows of a packed A block: MC × KC floats (192 KiB) stays in L2 while B micro-panels stream past. */
     static final int MC = 192;
-    // Task tiles. Packing A (scalar, strided) costs about 32 / TASK_N of the work and packing B (vector copies)
-    // about 2 / TASK_M, so tiles are wide and short: C is split across rows first.
+    // Task tiles. When a task packs its own B (vector copies) that costs about 2 / TASK_M of its work, and packing
+    // a transposed or scaled A (scalar, strided) about 32 / TASK_N, so tiles are wide and short.
     private static final int TASK_M = MC;
     private static final int TASK_N = 1024;
     private static final int MIN_TASK_M = 48;
     private static final int MIN_TASK_N = 64;
+    // A product with at least this many rows shares one packed B among its tasks; its row tiles are this tall.
+    private static final int SHARED_B_MIN_ROWS = 4 * MC;
+    private static final int SHARED_TILE_M = MC / 2;
     // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
     private static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -126,6 +131,15 @@ public final class Sgemm {
             return packedA;
         }
 
+        float[] sharedB = new float[0]; // [ceil(N / NR), KC, NR], filled by all threads for one call
+
+        float[] sharedB(int size) {
+            if (sharedB.length < size) {
+                sharedB = new float[size];
+            }
+            return sharedB;
+        }
+
         float[] packedB(int size) {
             if (packedB.length < size) {
                 packedB = new float[size];
@@ -144,7 +158,12 @@ public final class Sgemm {
             int tilesM = ceilDiv(m, TASK_M);
             int tilesN = ceilDiv(n, TASK_N);
             long flops = 2L * batch * m * n * Math.max(k, 1);
-            boolean parallel = flops >= PARALLEL_FLOPS && CpuThreads.parallelism() > 1;
+            boolean parallel = flops >= PARALLEL_FLOPS && CpuThreads.parallelism() > 1
+                    && !CpuThreads.insideParallelRegion();
+            if (parallel && batch == 1 && k > 0 && m >= SHARED_B_MIN_ROWS) {
+                runSharedB();
+                return;
+            }
             // Aim for two tasks per thread so a core slowed by another process does not hold the call back.
             int wanted = parallel ? 2 * CpuThreads.parallelism() : 1;
             while ((long) batch * tilesM * tilesN < wanted) {
@@ -180,40 +199,102 @@ public final class Sgemm {
             }
         }
 
-        /** C_item[i0:i1, j0:j1] for the whole depth K. */
+        /** C_item[i0:i1, j0:j1] for the whole depth K, packing its own slice of op(B). */
         private void runTile(int item, int i0, int i1, int j0, int j1) {
             int cBase = cOff + item * strideC;
             if (k == 0) {
                 scaleTile(cBase, i0, i1, j0, j1);
                 return;
             }
-            Workspace ws = WORKSPACE.get();
             int nc = j1 - j0;
-            float[] packedB = ws.packedB(Math.min(KC, k) * roundUp(nc, NR));
-            float[] packedA = ws.packedA(Math.min(KC, k) * roundUp(Math.min(MC, i1 - i0), MR));
+            float[] packedB = WORKSPACE.get().packedB(Math.min(KC, k) * roundUp(nc, NR));
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
                 // General beta scales C once up front; the kernel itself only overwrites (beta 0) or adds.
                 if (p0 == 0 && beta != 0f && beta != 1f) {
                     scaleTile(cBase, i0, i1, j0, j1);
                 }
+                SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB, 0);
+                multiplyBlock(item, i0, i1, j0, j1, p0, kc, packedB, 0, p0 > 0 || beta != 0f);
+            }
+        }
+
+        /**
+         * One large product on all threads. Every K block of op(B) is packed once, the threads sharing the work,
+         * into a buffer all tasks then read; C is cut into many short row tiles, so the threads stay balanced even
+         * when another process takes a core for a while, and no task repacks B.
+         */
+        private void runSharedB() {
+            int panels = ceilDiv(n, NR);
+            float[] packedB = WORKSPACE.get().sharedB(Math.min(KC, k) * panels * NR); // [panels, kc, NR]
+            if (beta != 0f && beta != 1f) {
+                CpuThreads.parallelFor(0, m, 64, (from, to) -> scaleTile(cOff, from, to, 0, n));
+            }
+            int tilesM = ceilDiv(m, SHARED_TILE_M);
+            int tilesN = ceilDiv(n, TASK_N);
+            int tileN = roundUp(ceilDiv(n, tilesN), NR);
+            int panelGrain = Math.max(1, panels / (4 * CpuThreads.parallelism()));
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int blockStart = p0;
+                int kc = Math.min(KC, k - p0);
                 boolean accumulate = p0 > 0 || beta != 0f;
-                SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB);
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    SgemmPacking.packA(transA, a, aOff + item * strideA, lda, ic, mc, p0, kc, alpha, packedA);
-                    for (int jp = 0; jp < nc; jp += NR) {
-                        int cols = Math.min(NR, nc - jp);
-                        for (int ip = 0; ip < mc; ip += MR) {
-                            int rows = Math.min(MR, mc - ip);
-                            int cAt = cBase + (ic + ip) * ldc + j0 + jp;
-                            if (rows == MR && cols == NR) {
-                                SgemmMicroKernel.full(kc, packedA, ip * kc, packedB, jp * kc,
-                                        c, cAt, ldc, accumulate);
+                CpuThreads.parallelFor(0, panels, panelGrain, (from, to) -> {
+                    int j0 = from * NR;
+                    SgemmPacking.packB(transB, b, bOff, ldb, blockStart, kc, j0, Math.min(n, to * NR) - j0,
+                            packedB, j0 * kc);
+                });
+                CpuThreads.parallelFor(0, tilesM * tilesN, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int i0 = t / tilesN * SHARED_TILE_M;
+                        int j0 = t % tilesN * tileN;
+                        multiplyBlock(0, i0, Math.min(m, i0 + SHARED_TILE_M), j0, Math.min(n, j0 + tileN),
+                                blockStart, kc, packedB, j0 * kc, accumulate);
+                    }
+                });
+            }
+        }
+
+        /**
+         * C_item[i0:i1, j0:j1] (+)= op(A)[i0:i1, p0:p0+kc] · (packed op(B) block), the B micro-panel of column
+         * j0 + jp starting at packedB[bBase + jp·kc].
+         */
+        private void multiplyBlock(int item, int i0, int i1, int j0, int j1, int p0, int kc,
+                                   float[] packedB, int bBase, boolean accumulate) {
+            Workspace ws = WORKSPACE.get();
+            int cBase = cOff + item * strideC;
+            int aBase = aOff + item * strideA;
+            int nc = j1 - j0;
+            // Packing A only pays for transposes and alpha scaling: a plain row-major A is read in place.
+            boolean directA = !transA && alpha == 1f;
+            float[] packedA = ws.packedA(kc * roundUp(Math.min(MC, i1 - i0), MR));
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = Math.min(MC, i1 - ic);
+                // Whole micro-panels of a plain A are read in place; only a ragged last panel is packed.
+                int inPlaceRows = directA ? mc / MR * MR : 0;
+                if (inPlaceRows < mc) {
+                    SgemmPacking.packA(transA, a, aBase, lda, ic + inPlaceRows, mc - inPlaceRows, p0, kc,
+                            alpha, packedA);
+                }
+                for (int jp = 0; jp < nc; jp += NR) {
+                    int cols = Math.min(NR, nc - jp);
+                    int bAt = bBase + jp * kc;
+                    for (int ip = 0; ip < mc; ip += MR) {
+                        int rows = Math.min(MR, mc - ip);
+                        int cAt = cBase + (ic + ip) * ldc + j0 + jp;
+                        if (ip < inPlaceRows) {
+                            int aAt = aBase + (ic + ip) * lda + p0;
+                            if (cols == NR) {
+                                SgemmMicroKernel.fullDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate);
                             } else {
-                                SgemmMicroKernel.edge(kc, packedA, ip * kc, packedB, jp * kc,
-                                        c, cAt, ldc, accumulate, rows, cols, ws.tile);
+                                SgemmMicroKernel.edgeDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc,
+                                        accumulate, cols, ws.tile);
                             }
+                        } else if (rows == MR && cols == NR) {
+                            SgemmMicroKernel.full(kc, packedA, (ip - inPlaceRows) * kc, packedB, bAt,
+                                    c, cAt, ldc, accumulate);
+                        } else {
+                            SgemmMicroKernel.edge(kc, packedA, (ip - inPlaceRows) * kc, packedB, bAt,
+                                    c, cAt, ldc, accumulate, rows, cols, ws.tile);
                         }
                     }
                 }

@@ -104,6 +104,86 @@ final class SgemmMicroKernel {
     }
 
     /**
+     * The same tile with A read in place instead of packed: rows of a row-major A, unit stride along k. Used when
+     * A needs no transpose or scaling, which saves the (scalar, strided) packing of A; the six row streams are
+     * prefetch-friendly and stay in L1/L2 while B micro-panels sweep past.
+     *
+     * @param a A: row i of the tile at aOff + i·lda, k contiguous
+     */
+    static void fullDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
+        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        int a0 = aOff;
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        int a4 = a3 + lda;
+        int a5 = a4 + lda;
+        for (int p = 0; p < kc; p++) {
+            int b = bpOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, b);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, b + LANES);
+            FloatVector ai = FloatVector.broadcast(SPECIES, a[a0 + p]);
+            c00 = ai.fma(b0, c00);
+            c01 = ai.fma(b1, c01);
+            ai = FloatVector.broadcast(SPECIES, a[a1 + p]);
+            c10 = ai.fma(b0, c10);
+            c11 = ai.fma(b1, c11);
+            ai = FloatVector.broadcast(SPECIES, a[a2 + p]);
+            c20 = ai.fma(b0, c20);
+            c21 = ai.fma(b1, c21);
+            ai = FloatVector.broadcast(SPECIES, a[a3 + p]);
+            c30 = ai.fma(b0, c30);
+            c31 = ai.fma(b1, c31);
+            ai = FloatVector.broadcast(SPECIES, a[a4 + p]);
+            c40 = ai.fma(b0, c40);
+            c41 = ai.fma(b1, c41);
+            ai = FloatVector.broadcast(SPECIES, a[a5 + p]);
+            c50 = ai.fma(b0, c50);
+            c51 = ai.fma(b1, c51);
+        }
+        // Stores are written out rather than factored into a helper: a call that C2 declines to inline would
+        // box all twelve vectors on every tile.
+        int r0 = cOff;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, c, r0));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, c, r0 + LANES));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, c, r1));
+            c11 = c11.add(FloatVector.fromArray(SPECIES, c, r1 + LANES));
+            c20 = c20.add(FloatVector.fromArray(SPECIES, c, r2));
+            c21 = c21.add(FloatVector.fromArray(SPECIES, c, r2 + LANES));
+            c30 = c30.add(FloatVector.fromArray(SPECIES, c, r3));
+            c31 = c31.add(FloatVector.fromArray(SPECIES, c, r3 + LANES));
+            c40 = c40.add(FloatVector.fromArray(SPECIES, c, r4));
+            c41 = c41.add(FloatVector.fromArray(SPECIES, c, r4 + LANES));
+            c50 = c50.add(FloatVector.fromArray(SPECIES, c, r5));
+            c51 = c51.add(FloatVector.fromArray(SPECIES, c, r5 + LANES));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + LANES);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + LANES);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + LANES);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + LANES);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + LANES);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + LANES);
+    }
+
+    /**
      * A partial tile (fewer than MR rows or NR columns, at the matrix edge): the panels are zero-padded, so the
      * full kernel runs into a scratch tile and only the valid {@code rows × cols} corner is merged into C.
      *
@@ -112,6 +192,18 @@ final class SgemmMicroKernel {
     static void edge(int kc, float[] ap, int apOff, float[] bp, int bpOff,
                      float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols, float[] tile) {
         full(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
+        merge(tile, c, cOff, ldc, accumulate, rows, cols);
+    }
+
+    /** {@link #edge} with A read in place (full MR rows, fewer than NR columns). */
+    static void edgeDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
+                           float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
+        fullDirect(kc, a, aOff, lda, bp, bpOff, tile, 0, NR, false);
+        merge(tile, c, cOff, ldc, accumulate, MR, cols);
+    }
+
+    /** Writes (or adds) the valid rows × cols corner of a scratch tile [MR, NR] into C. */
+    private static void merge(float[] tile, float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols) {
         for (int i = 0; i < rows; i++) {
             int row = cOff + i * ldc;
             int t = i * NR;

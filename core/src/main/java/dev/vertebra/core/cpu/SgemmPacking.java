@@ -57,10 +57,11 @@ final class SgemmPacking {
      * Packs op(B)[p0 : p0+kc, j0 : j0+nc] as ceil(nc / NR) micro-panels.
      *
      * @param b   B: [K, N] with row stride ldb, or [N, K] when transB
-     * @param dst packed: [ceil(nc / NR), kc, NR]; columns past nc are zero
+     * @param dst packed: [ceil(nc / NR), kc, NR] from dstOff; columns past nc are zero
      */
-    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
-        int d = 0;
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
+                      float[] dst, int dstOff) {
+        int d = dstOff;
         for (int jp = 0; jp < nc; jp += NR, d += kc * NR) {
             int cols = Math.min(NR, nc - jp);
             if (transB) {

@@ -24,6 +24,8 @@ class DepthwiseConv2dTest {
                 // TF-"same" asymmetric padding with stride 2, dilation, rectangular kernel
                 new Conv2dShape(2, 12, 13, 20, 20, 3, 3, 2, 2, 0, 1, 0, 1, 1, 1, 20),
                 new Conv2dShape(1, 14, 12, 17, 17, 3, 2, 1, 1, 2, 1, 1, 3, 2, 2, 17),
+                // 3×3 stride 1 with a vertical dilation: the sliding-window path with spread kernel rows
+                new Conv2dShape(1, 10, 11, 32, 32, 3, 3, 1, 1, 2, 2, 1, 1, 2, 1, 32),
                 // a row narrower than one interior block, no padding
                 Conv2dShape.symmetric(2, 5, 4, 16, 16, 3, 1, 0, 1, 16),
                 // 1×1 depthwise: a per-channel scale

@@ -1,0 +1,92 @@
+package dev.vertebra.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * One input row of the depthwise backward-data pass for any stride: each input pixel gathers dy · w over the
+ * taps whose output position is whole and inside the output. The valid taps are worked out once per row and per
+ * pixel, outside the channel loop, so the vector loop does only loads and FMAs.
+ */
+final class DepthwiseGather {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+
+    private DepthwiseGather() {
+    }
+
+    /**
+     * Computes dx[n, iy, :, :] for {@code row = n · H + iy}.
+     *
+     * @param dy output gradient: [N, OH, OW, C] from dyOff
+     * @param w  weight: [KH, KW, 1, C] from wOff
+     * @param dx input gradient: [N, H, W, C] from dxOff
+     */
+    static void row(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff,
+                    boolean accumulate, int row) {
+        int c = s.inChannels();
+        int bound = SPECIES.loopBound(c);
+        int n = row / s.height();
+        int iy = row % s.height();
+        int kernelW = s.kernelW();
+        // Kernel rows that reach this input row from a whole output row: dy row offsets and weight row offsets.
+        int[] dyRows = new int[s.kernelH()];
+        int[] wRows = new int[s.kernelH()];
+        int rowTaps = 0;
+        for (int kh = 0; kh < s.kernelH(); kh++) {
+            int oy = source(iy, kh, s.padTop(), s.dilationH(), s.strideH(), s.outHeight());
+            if (oy >= 0) {
+                dyRows[rowTaps] = dyOff + (n * s.outHeight() + oy) * s.outWidth() * c;
+                wRows[rowTaps] = wOff + kh * kernelW * c;
+                rowTaps++;
+            }
+        }
+        int[] dyCols = new int[kernelW]; // per valid kernel column: offset of dy pixel within a dy row
+        int[] wCols = new int[kernelW]; // per valid kernel column: offset within a weight row
+        for (int ix = 0; ix < s.width(); ix++) {
+            int colTaps = 0;
+            for (int kw = 0; kw < kernelW; kw++) {
+                int ox = source(ix, kw, s.padLeft(), s.dilationW(), s.strideW(), s.outWidth());
+                if (ox >= 0) {
+                    dyCols[colTaps] = ox * c;
+                    wCols[colTaps] = kw * c;
+                    colTaps++;
+                }
+            }
+            int out = dxOff + (row * s.width() + ix) * c;
+            for (int c0 = 0; c0 < bound; c0 += LANES) {
+                FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dx, out + c0) : FloatVector.zero(SPECIES);
+                for (int r = 0; r < rowTaps; r++) {
+                    for (int t = 0; t < colTaps; t++) {
+                        acc = FloatVector.fromArray(SPECIES, dy, dyRows[r] + dyCols[t] + c0)
+                                .fma(FloatVector.fromArray(SPECIES, w, wRows[r] + wCols[t] + c0), acc);
+                    }
+                }
+                acc.intoArray(dx, out + c0);
+            }
+            for (int ch = bound; ch < c; ch++) {
+                float acc = accumulate ? dx[out + ch] : 0f;
+                for (int r = 0; r < rowTaps; r++) {
+                    for (int t = 0; t < colTaps; t++) {
+                        acc += dy[dyRows[r] + dyCols[t] + ch] * w[wRows[r] + wCols[t] + ch];
+                    }
+                }
+                dx[out + ch] = acc;
+            }
+        }
+    }
+
+    /**
+     * The output index whose tap {@code k} lands on input index {@code i}, or -1 when that is not a whole output
+     * position inside [0, outSize).
+     */
+    private static int source(int i, int k, int pad, int dilation, int stride, int outSize) {
+        int shifted = i + pad - k * dilation;
+        if (shifted < 0 || shifted % stride != 0) {
+            return -1;
+        }
+        int o = shifted / stride;
+        return o < outSize ? o : -1;
+    }
+}

@@ -1,0 +1,160 @@
+package dev.vertebra.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** One output row's contribution to the depthwise weight gradient: sum[kh, kw, c] += Σ_ox dy · x. */
+final class DepthwiseWeightRows {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+
+    private DepthwiseWeightRows() {
+    }
+
+    /**
+     * Adds output row {@code row = n · OH + oy} to the gradient.
+     *
+     * @param x   input: [N, H, W, C] from xOff
+     * @param dy  output gradient: [N, OH, OW, C] from dyOff
+     * @param sum gradient being summed: [KH, KW, C]
+     */
+    static void accumulate(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row, float[] sum) {
+        int oy = row % s.outHeight();
+        int top = oy * s.strideH() - s.padTop();
+        boolean allRowsInside = top >= 0 && top + s.dilationH() * (s.kernelH() - 1) < s.height();
+        if (s.kernelH() == 3 && s.kernelW() == 3 && s.strideW() == 1 && s.dilationW() == 1 && allRowsInside
+                && s.inChannels() >= LANES) {
+            threeByThree(s, x, xOff, dy, dyOff, row, sum);
+        } else {
+            anyKernel(s, x, xOff, dy, dyOff, row, sum, 0);
+        }
+    }
+
+    /**
+     * 3×3, stride 1 along the row, all three kernel rows inside the image: one sweep along the row keeps the nine
+     * tap sums in registers and slides a 3×3 window of input vectors, so each output pixel costs one dy load and
+     * three x loads for nine FMAs. Columns in the padding read as zeros. Channels past the last whole vector go to
+     * the general path.
+     */
+    private static void threeByThree(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row,
+                                     float[] sum) {
+        int c = s.inChannels();
+        int width = s.width();
+        int n = row / s.outHeight();
+        int oy = row % s.outHeight();
+        int r0 = xOff + (n * s.height() + oy * s.strideH() - s.padTop()) * width * c;
+        int r1 = r0 + s.dilationH() * width * c;
+        int r2 = r1 + s.dilationH() * width * c;
+        int dyRow = dyOff + row * s.outWidth() * c;
+        int bound = SPECIES.loopBound(c);
+        for (int c0 = 0; c0 < bound; c0 += LANES) {
+            FloatVector s00 = FloatVector.zero(SPECIES), s01 = s00, s02 = s00;
+            FloatVector s10 = s00, s11 = s00, s12 = s00;
+            FloatVector s20 = s00, s21 = s00, s22 = s00;
+            int ix = -s.padLeft(); // input column under the left tap of output column 0
+            FloatVector left0 = column(x, r0, ix, width, c, c0);
+            FloatVector left1 = column(x, r1, ix, width, c, c0);
+            FloatVector left2 = column(x, r2, ix, width, c, c0);
+            FloatVector mid0 = column(x, r0, ix + 1, width, c, c0);
+            FloatVector mid1 = column(x, r1, ix + 1, width, c, c0);
+            FloatVector mid2 = column(x, r2, ix + 1, width, c, c0);
+            for (int ox = 0; ox < s.outWidth(); ox++, ix++) {
+                FloatVector right0 = column(x, r0, ix + 2, width, c, c0);
+                FloatVector right1 = column(x, r1, ix + 2, width, c, c0);
+                FloatVector right2 = column(x, r2, ix + 2, width, c, c0);
+                FloatVector g = FloatVector.fromArray(SPECIES, dy, dyRow + ox * c + c0);
+                s00 = left0.fma(g, s00);
+                s01 = mid0.fma(g, s01);
+                s02 = right0.fma(g, s02);
+                s10 = left1.fma(g, s10);
+                s11 = mid1.fma(g, s11);
+                s12 = right1.fma(g, s12);
+                s20 = left2.fma(g, s20);
+                s21 = mid2.fma(g, s21);
+                s22 = right2.fma(g, s22);
+                left0 = mid0;
+                left1 = mid1;
+                left2 = mid2;
+                mid0 = right0;
+                mid1 = right1;
+                mid2 = right2;
+            }
+            addInto(sum, c0, s00);
+            addInto(sum, c + c0, s01);
+            addInto(sum, 2 * c + c0, s02);
+            addInto(sum, 3 * c + c0, s10);
+            addInto(sum, 4 * c + c0, s11);
+            addInto(sum, 5 * c + c0, s12);
+            addInto(sum, 6 * c + c0, s20);
+            addInto(sum, 7 * c + c0, s21);
+            addInto(sum, 8 * c + c0, s22);
+        }
+        if (bound < c) {
+            anyKernel(s, x, xOff, dy, dyOff, row, sum, bound);
+        }
+    }
+
+    /** The input vector at column ix of an input row, or zeros in the padding. */
+    private static FloatVector column(float[] x, int rowStart, int ix, int width, int c, int c0) {
+        return ix >= 0 && ix < width ? FloatVector.fromArray(SPECIES, x, rowStart + ix * c + c0)
+                : FloatVector.zero(SPECIES);
+    }
+
+    private static void addInto(float[] sum, int at, FloatVector v) {
+        v.add(FloatVector.fromArray(SPECIES, sum, at)).intoArray(sum, at);
+    }
+
+    /**
+     * Any kernel and stride: tap by tap, a pass along the row per tap, for channels from {@code firstChannel} (a
+     * multiple of the vector length) on.
+     */
+    private static void anyKernel(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row, float[] sum,
+                                  int firstChannel) {
+        int c = s.inChannels();
+        int bound = SPECIES.loopBound(c);
+        int n = row / s.outHeight();
+        int oy = row % s.outHeight();
+        int dyRow = dyOff + row * s.outWidth() * c;
+        for (int kh = 0; kh < s.kernelH(); kh++) {
+            int iy = oy * s.strideH() - s.padTop() + kh * s.dilationH();
+            if (iy < 0 || iy >= s.height()) {
+                continue;
+            }
+            int xRow = xOff + (n * s.height() + iy) * s.width() * c;
+            for (int kw = 0; kw < s.kernelW(); kw++) {
+                int offset = kw * s.dilationW() - s.padLeft();
+                int oxLo = DepthwiseConv2d.firstInside(offset, s.strideW());
+                int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(offset, s.strideW(), s.width()) + 1);
+                int tap = (kh * s.kernelW() + kw) * c;
+                int dyStep = c;
+                int xStep = s.strideW() * c;
+                for (int c0 = firstChannel; c0 < bound; c0 += LANES) {
+                    // Two independent sums halve the FMA dependency chain along the row.
+                    FloatVector even = FloatVector.zero(SPECIES);
+                    FloatVector odd = FloatVector.zero(SPECIES);
+                    int g = dyRow + oxLo * c + c0;
+                    int xi = xRow + (oxLo * s.strideW() + offset) * c + c0;
+                    int ox = oxLo;
+                    for (; ox + 1 < oxHi; ox += 2, g += 2 * dyStep, xi += 2 * xStep) {
+                        even = FloatVector.fromArray(SPECIES, dy, g)
+                                .fma(FloatVector.fromArray(SPECIES, x, xi), even);
+                        odd = FloatVector.fromArray(SPECIES, dy, g + dyStep)
+                                .fma(FloatVector.fromArray(SPECIES, x, xi + xStep), odd);
+                    }
+                    if (ox < oxHi) {
+                        even = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), even);
+                    }
+                    even.add(odd).add(FloatVector.fromArray(SPECIES, sum, tap + c0)).intoArray(sum, tap + c0);
+                }
+                for (int ch = Math.max(bound, firstChannel); ch < c; ch++) {
+                    float acc = 0f;
+                    for (int ox = oxLo; ox < oxHi; ox++) {
+                        acc += dy[dyRow + ox * c + ch] * x[xRow + (ox * s.strideW() + offset) * c + ch];
+                    }
+                    sum[tap + ch] += acc;
+                }
+            }
+        }
+    }
+}
