@@ -191,8 +191,8 @@ public final class Conv2dGemm {
         if (s.isPointwise()) {
             for (int g = 0; g < s.groups(); g++) {
                 // dw_g[cg, og] (+)= x[rows, g·cg : (g+1)·cg]^T · dy[rows, g·og : (g+1)·og]
-                Sgemm.sgemm(true, false, cg, og, row1 - row0, 1f, x, xOff + row0 * cin + g * cg, cin,
-                        dy, dyOff + row0 * cout + g * og, cout, accumulate ? 1f : 0f, dw, dwOff + g * og, cout);
+                productOverRows(cg, og, row1 - row0, x, xOff + row0 * cin + g * cg, cin,
+                        dy, dyOff + row0 * cout + g * og, cout, dw, dwOff + g * og, cout, accumulate);
             }
             return;
         }
@@ -202,12 +202,39 @@ public final class Conv2dGemm {
         for (int block = row0; block < row1; block += blockRows) {
             int rows = Math.min(blockRows, row1 - block);
             float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
-            float beta = accumulate || block > row0 ? 1f : 0f;
+            boolean add = accumulate || block > row0;
             for (int g = 0; g < s.groups(); g++) {
                 Im2col.unfold(s, x, xOff, g, block, rows, col);
                 // dw_g[depth, og] (+)= col^T · dy_block[:, g·og : (g+1)·og]
-                Sgemm.sgemm(true, false, depth, og, rows, 1f, col, 0, depth,
-                        dy, dyOff + block * cout + g * og, cout, beta, dw, dwOff + g * og, cout);
+                productOverRows(depth, og, rows, col, 0, depth, dy, dyOff + block * cout + g * og, cout,
+                        dw, dwOff + g * og, cout, add);
+            }
+        }
+    }
+
+    /**
+     * out[m, n] (+)= aᵀ · b, summing over rows. Sgemm copies its B operand with vector loads but packs a transposed
+     * A element by element, so the wider of the two operands is made the B side: when m &gt; n the product is
+     * computed as bᵀ · a into a small scratch [n, m] and added transposed.
+     *
+     * @param a   [rows, m] with row stride lda, from aOff
+     * @param b   [rows, n] with row stride ldb, from bOff
+     * @param out [m, n] with row stride ldOut, from outOff
+     */
+    private static void productOverRows(int m, int n, int rows, float[] a, int aOff, int lda,
+                                        float[] b, int bOff, int ldb,
+                                        float[] out, int outOff, int ldOut, boolean accumulate) {
+        if (m <= n) {
+            Sgemm.sgemm(true, false, m, n, rows, 1f, a, aOff, lda, b, bOff, ldb, accumulate ? 1f : 0f,
+                    out, outOff, ldOut);
+            return;
+        }
+        float[] transposed = new float[n * m]; // [n, m]
+        Sgemm.sgemm(true, false, n, m, rows, 1f, b, bOff, ldb, a, aOff, lda, 0f, transposed, 0, m);
+        for (int i = 0; i < m; i++) {
+            int row = outOff + i * ldOut;
+            for (int j = 0; j < n; j++) {
+                out[row + j] = (accumulate ? out[row + j] : 0f) + transposed[j * m + i];
             }
         }
     }

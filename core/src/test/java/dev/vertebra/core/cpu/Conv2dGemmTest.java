@@ -34,7 +34,7 @@ class Conv2dGemmTest {
                 // 1×1 pointwise at a size that runs the GEMM on both threads
                 Conv2dShape.symmetric(2, 28, 28, 40, 64, 1, 1, 0, 1, 1),
                 // enough pixels for the weight gradient to be summed in several partials
-                Conv2dShape.symmetric(2, 48, 48, 8, 12, 1, 1, 0, 1, 1),
+                Conv2dShape.symmetric(2, 48, 48, 12, 8, 1, 1, 0, 1, 1),
                 Conv2dShape.symmetric(1, 72, 64, 4, 6, 3, 1, 1, 1, 2));
     }
 

@@ -40,7 +40,8 @@ final class ConvReference {
                                     continue;
                                 }
                                 for (int ci = 0; ci < cg; ci++) {
-                                    int xIndex = ((n * s.height() + iy) * s.width() + ix) * s.inChannels() + g * cg + ci;
+                                    int xIndex = ((n * s.height() + iy) * s.width() + ix) * s.inChannels()
+                                            + g * cg + ci;
                                     int wIndex = ((kh * s.kernelW() + kw) * cg + ci) * s.outChannels() + co;
                                     tap.apply(xIndex, wIndex, yIndex);
                                 }

@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class SgemmTest {
@@ -64,7 +65,8 @@ class SgemmTest {
                 }
                 double old = expectedInput[cOff + i * ldc + j];
                 double expected = alpha * sum + beta * old;
-                double tolerance = 1e-5 * Math.sqrt(k + 1) * (Math.abs(alpha) * magnitude + Math.abs(beta * old)) + 1e-6;
+                double tolerance = 1e-5 * Math.sqrt(k + 1) * (Math.abs(alpha) * magnitude + Math.abs(beta * old))
+                        + 1e-6;
                 assertEquals(expected, c[cOff + i * ldc + j], tolerance, "C[" + i + ", " + j + "]");
             }
             // Padding columns between rows (ldc > n) must be left untouched.
@@ -101,25 +103,31 @@ class SgemmTest {
         assertEquals(0f, d[1]);
     }
 
-    @Test
-    void batchedWithSharedRightOperand() {
-        int batch = 5;
-        int m = 23;
-        int n = 37;
-        int k = 19;
-        Random random = new Random(7);
-        float[] a = random(random, batch * m * k);
+    @ParameterizedTest(name = "batch={0} m={1} n={2} k={3} transA={4} transB={5}")
+    @CsvSource({"5, 23, 37, 19, false, false", "4, 100, 70, 90, true, false", "3, 130, 45, 61, false, true"})
+    void batchedWithSharedRightOperand(int batch, int m, int n, int k, boolean transA, boolean transB) {
+        Random random = new Random(7 + m);
+        // A_t stored [M, K] (or [K, M]) with a gap between items; one B for the whole batch.
+        int strideA = m * k + 5;
+        float[] a = random(random, batch * strideA);
         float[] b = random(random, k * n);
         float[] c = new float[batch * m * n];
-        Sgemm.sgemmBatched(batch, false, false, m, n, k, 1f, a, 0, k, m * k, b, 0, n, 0, 0f, c, 0, n, m * n);
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        Sgemm.sgemmBatched(batch, transA, transB, m, n, k, 1f, a, 0, lda, strideA, b, 0, ldb, 0,
+                0f, c, 0, n, m * n);
         for (int t = 0; t < batch; t++) {
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
                     double sum = 0;
                     for (int p = 0; p < k; p++) {
-                        sum += (double) a[t * m * k + i * k + p] * b[p * n + j];
+                        double av = transA ? a[t * strideA + p * lda + i] : a[t * strideA + i * lda + p];
+                        double bv = transB ? b[j * ldb + p] : b[p * ldb + j];
+                        sum += av * bv;
                     }
-                    assertEquals(sum, c[t * m * n + i * n + j], 1e-5 * Math.sqrt(k) * 4, "C_" + t);
+                    // Every term is at most 1 in magnitude, so k bounds the sum of their magnitudes.
+                    assertEquals(sum, c[t * m * n + i * n + j], 1e-5 * Math.sqrt(k) * k,
+                            "C_" + t + "[" + i + ", " + j + "]");
                 }
             }
         }
@@ -129,9 +137,11 @@ class SgemmTest {
     void rejectsArraysTooShortOrBadLeadingDimension() {
         float[] small = new float[10];
         assertThrows(IllegalArgumentException.class,
-                () -> Sgemm.sgemm(false, false, 4, 4, 4, 1f, small, 0, 4, new float[16], 0, 4, 0f, new float[16], 0, 4));
+                () -> Sgemm.sgemm(false, false, 4, 4, 4, 1f, small, 0, 4, new float[16], 0, 4,
+                        0f, new float[16], 0, 4));
         assertThrows(IllegalArgumentException.class,
-                () -> Sgemm.sgemm(false, false, 2, 4, 4, 1f, new float[16], 0, 3, new float[16], 0, 4, 0f, new float[16], 0, 4));
+                () -> Sgemm.sgemm(false, false, 2, 4, 4, 1f, new float[16], 0, 3, new float[16], 0, 4,
+                        0f, new float[16], 0, 4));
         assertThrows(IllegalArgumentException.class,
                 () -> Sgemm.sgemm(false, false, -1, 4, 4, 1f, small, 0, 4, small, 0, 4, 0f, small, 0, 4));
     }
