@@ -152,15 +152,26 @@ encode_decode(ct12, 'j2k_gdcm_ct12', ['gdcmconv', '--j2k'], ['gdcmconv', '--raw'
 mr_j2k = os.path.join(TEST_FILES, 'MR_small_jp2klossless.dcm')
 add_case('j2k_pydicom_mr', mr_j2k, stored_values(os.path.join(TEST_FILES, 'MR_small.dcm')))
 
-# JPEG baseline (8-bit DCT, lossy): IDCT rounding may differ by one between implementations, hence tolerance 1.
-# dcmdjpeg +cn keeps colour data in YCbCr, the stored values a JPEG frame holds.
+# JPEG baseline and extended (8/12-bit DCT, lossy): IDCT rounding may differ by one between implementations, hence
+# tolerance 1. dcmdjpeg +cn keeps colour data in YCbCr, the stored values a JPEG frame holds.
 encode_decode(mr8, 'jpeg_baseline_mr8', ['dcmcjpeg', '+eb'], DJPEG, lossless=False, tolerance=1)
 ybr = os.path.join(TEST_FILES, 'SC_rgb_jpeg_dcmtk.dcm')
 ybr_native = os.path.join(TMP, 'ybr_native.dcm')
 run('dcmdjpeg', '+cn', ybr, ybr_native)
 add_case('jpeg_baseline_ybr', ybr, stored_values(ybr_native), tolerance=1)
-extended = os.path.join(TEST_FILES, 'JPGExtended.dcm')
-add_case('jpeg_extended12_unsupported', extended, None, tolerance=-1)
+DJPEG_YBR = ['dcmdjpeg', '+cn']
+encode_decode(rgb8_path, 'jpeg_baseline_ybr422', ['dcmcjpeg', '+eb', '+cy', '+s2'], DJPEG_YBR, lossless=False, tolerance=1)
+# dcmtk's "4:1:1" (+n1) is 2x2 luminance sampling, i.e. 4:2:0
+encode_decode(rgb8_path, 'jpeg_baseline_ybr420', ['dcmcjpeg', '+eb', '+cy', '+n1'], DJPEG_YBR, lossless=False, tolerance=1)
+encode_decode(mr8, 'jpeg_extended8_mr8', ['dcmcjpeg', '+ee', '+q', '75'], DJPEG, lossless=False, tolerance=1)
+ct12_128 = write(native_dataset(np.clip(ct.astype(np.int32) + 1024, 0, 4095).astype(np.uint16), 12, False), 'ct12_128')
+encode_decode(ct12, 'jpeg_extended12_ct64', ['dcmcjpeg', '+ee'], DJPEG, lossless=False, tolerance=1)
+encode_decode(ct12_128, 'jpeg_extended12_ct128', ['dcmcjpeg', '+ee', '+q', '60'], DJPEG, lossless=False, tolerance=1)
+encode_decode(ct12, 'jpeg_extended12_q95_ct64', ['dcmcjpeg', '+ee', '+q', '95'], DJPEG, lossless=False, tolerance=1)
+# progressive DCT (process 10/12) is refused
+progressive = os.path.join(TMP, 'progressive.dcm')
+run('dcmcjpeg', '+ep', ct12, progressive)
+add_case('jpeg_progressive12_unsupported', progressive, None, tolerance=-1)
 
 with open(os.path.join(OUT, 'manifest.tsv'), 'w') as f:
     f.write('# name\ttransfer-syntax\trows\tcolumns\tsamples\tbits-allocated\tbits-stored\tsigned\tplanar\ttolerance\n')

@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /**
  * Finds the decoder for a transfer syntax of encapsulated pixel data: JPEG lossless process 14 (.57, .70), JPEG-LS
- * (.80, .81), RLE (.5) and 8-bit JPEG baseline/extended (.50, .51) are Vertebra's own or the JDK's; JPEG 2000
+ * (.80, .81), RLE (.5) and 8/12-bit JPEG baseline/extended (.50, .51) are Vertebra's own; JPEG 2000
  * (.90, .91) needs jai-imageio-jpeg2000 at run time. Decoders are stateless and shared between threads.
  */
 public final class Codecs {
@@ -29,10 +29,10 @@ public final class Codecs {
 
     /** JPEG Baseline (Process 1), 8-bit lossy. */
     public static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
-    /** JPEG Extended (Process 2 and 4); only its 8-bit streams are decoded. */
+    /** JPEG Extended (Process 2 and 4), 8- or 12-bit lossy. */
     public static final String JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
 
-    private static final FrameDecoder JPEG_BASELINE_DECODER = new JpegBaselineDecoder();
+    private static final FrameDecoder JPEG_BASELINE_DECODER = new JpegDctDecoder();
     private static final FrameDecoder JPEG_LS_DECODER = new JpegLsDecoder();
     private static final FrameDecoder JPEG_LOSSLESS_DECODER = new JpegLosslessDecoder();
     private static final FrameDecoder RLE_DECODER = new RleDecoder();
