@@ -1,8 +1,11 @@
-/** Vertebra benchmarks: JMH kernels and side-by-side runs. */
+/** Vertebra benchmarks: JMH kernels, the end-to-end model benchmark and side-by-side runs. */
 module dev.vertebra.bench {
-    requires dev.vertebra.core;
+    requires transitive dev.vertebra.core;
     requires dev.vertebra.data;
+    requires dev.vertebra.efficientnet;
+    requires java.management;
     requires jmh.core;
     requires jdk.incubator.vector;
-    requires java.management;
+
+    exports dev.vertebra.bench.model;
 }

@@ -1,5 +1,6 @@
 /** Vertebra examples: the command-line main class and its subcommands. */
 module dev.vertebra.examples {
+    requires dev.vertebra.bench;
     requires dev.vertebra.core;
     requires dev.vertebra.data;
     requires dev.vertebra.efficientnet;

@@ -26,7 +26,20 @@ public final class Backends {
 
     /** The backend serving {@code device}, opened on first use. */
     public static Backend get(Device device) {
+        if (device.isProfiled()) {
+            // Open the timed backend first: a map must not be updated from inside its own computeIfAbsent.
+            Backend timed = get(device.unprofiled());
+            return OPEN.computeIfAbsent(device, d -> new ProfilingBackend(timed, d));
+        }
         return OPEN.computeIfAbsent(device, Backends::open);
+    }
+
+    /**
+     * The profiling backend of {@code device}'s {@link Device#profiled()} alias: tensors and modules moved to
+     * {@code profiled(d).device()} run on {@code d}'s backend with each primitive timed.
+     */
+    public static ProfilingBackend profiled(Device device) {
+        return (ProfilingBackend) get(device.profiled());
     }
 
     private static Backend open(Device device) {

@@ -2,7 +2,9 @@ package dev.vertebra.core;
 
 /**
  * Names a backend instance: {@code cpu} (the fast CPU backend, the default), {@code cpu-reference} (plain loops
- * with double accumulation: the oracle tests compare against) or {@code cuda:N}.
+ * with double accumulation: the oracle tests compare against) or {@code cuda:N}. A kind ending in
+ * {@code +profile} ({@code cpu+profile}, {@code cuda+profile:0}) names the same backend behind a
+ * {@link ProfilingBackend} that times each primitive.
  *
  * <pre>{@code
  * Device d = Device.parse("cuda:0");
@@ -15,6 +17,7 @@ package dev.vertebra.core;
 public record Device(String kind, int index) {
     public static final Device CPU = new Device("cpu", 0);
     public static final Device REFERENCE = new Device("cpu-reference", 0);
+    private static final String PROFILE_SUFFIX = "+profile";
 
     public Device {
         if (kind == null || kind.isBlank()) {
@@ -38,9 +41,25 @@ public record Device(String kind, int index) {
         }
     }
 
-    /** True for the accelerator kinds (anything that is not a CPU backend). */
+    /** True for the accelerator kinds (anything that is not a CPU backend, profiled or not). */
     public boolean isAccelerator() {
-        return !kind.equals("cpu") && !kind.equals("cpu-reference");
+        String base = unprofiled().kind;
+        return !base.equals("cpu") && !base.equals("cpu-reference");
+    }
+
+    /** This device behind a {@link ProfilingBackend}: {@code cpu} → {@code cpu+profile}. */
+    public Device profiled() {
+        return isProfiled() ? this : new Device(kind + PROFILE_SUFFIX, index);
+    }
+
+    /** True for a {@code +profile} alias. */
+    public boolean isProfiled() {
+        return kind.endsWith(PROFILE_SUFFIX);
+    }
+
+    /** The device a {@code +profile} alias times; this device itself otherwise. */
+    public Device unprofiled() {
+        return isProfiled() ? new Device(kind.substring(0, kind.length() - PROFILE_SUFFIX.length()), index) : this;
     }
 
     @Override

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""EfficientNet-B0 end to end, Vertebra next to PyTorch on this CPU, alternating, in one run.
+
+Workloads (the PyTorch CPU reference's): inference b=8 224², training b=8 224², training b=32 128²; 8 outputs,
+BCE-with-logits against random targets, SGD momentum 0.9 (lr 0.01). For each workload and round the two
+libraries run one after the other as separate processes (Vertebra: ./vertebra bench-model; PyTorch: this script
+in worker mode, torchvision's efficientnet_b0 in channels_last, torch.set_num_threads(THREADS)), so both see the
+same machine load. Each process reports the median step time over the measured steps and its peak RSS; the
+table gives the median over rounds and the ratio Vertebra / PyTorch.
+
+    bench/scripts/side_by_side.py                       # 1 round, 3 warm-up + 5 measured steps
+    bench/scripts/side_by_side.py --rounds 3 --steps 10
+    VERTEBRA_JAVA_OPTS=-Xmx6g bench/scripts/side_by_side.py
+
+Run with Debian's python3-torch and python3-torchvision (/usr/bin/python3).
+"""
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
+DEFAULT_JAVA_OPTS = "-Xmx3g"
+
+
+def torch_worker(args):
+    """One PyTorch run; prints per-step times, peak RSS and (last) img/s, as bench-model does."""
+    import torch
+    import torchvision
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    train = args.mode == "train"
+    model = torchvision.models.efficientnet_b0(num_classes=args.classes).to(memory_format=torch.channels_last)
+    model.train(train)
+    images = torch.randn(args.batch, 3, args.size, args.size).to(memory_format=torch.channels_last)
+    targets = torch.rand(args.batch, args.classes)
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        if train:
+            optimiser.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(images), targets)
+            loss.backward()
+            optimiser.step()
+        else:
+            with torch.no_grad():
+                model(images)
+
+    print(f"torch {torch.__version__} threads={torch.get_num_threads()} {args.mode} b={args.batch} "
+          f"size={args.size}", flush=True)
+    for i in range(args.warmup):
+        start = time.perf_counter()
+        step()
+        print(f"warm-up {i + 1}: {(time.perf_counter() - start) * 1e3:.1f} ms", flush=True)
+    times = []
+    for i in range(args.steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+        print(f"step {i + 1}: {times[-1] * 1e3:.1f} ms", flush=True)
+    median = statistics.median(times)
+    print(f"median: {median * 1e3:.1f} ms/step")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6:.0f} MB")
+    print(f"img/s: {args.batch / median:.2f}")
+
+
+def parse(output, what):
+    img = re.findall(r"^img/s: ([0-9.]+)\s*$", output, re.M)
+    rss = re.findall(r"^peak RSS: ([0-9.]+) MB\s*$", output, re.M)
+    if not img:
+        sys.exit(f"{what}: no img/s line in its output:\n{output}")
+    return float(img[-1]), float(rss[-1]) if rss else float("nan")
+
+
+def run(cmd, env, what):
+    result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return parse(result.stdout, what)
+
+
+def driver(args):
+    env = dict(os.environ)
+    env.setdefault("VERTEBRA_JAVA_OPTS", DEFAULT_JAVA_OPTS)
+    common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--classes", str(args.classes)]
+    # Build once up front, so no Vertebra run pays for compiling.
+    subprocess.run([os.path.join(ROOT, "vertebra"), "--version"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    results = {}
+    for mode, batch, size in WORKLOADS:
+        for r in range(args.rounds):
+            shape = ["--mode", mode, "--batch", str(batch), "--size", str(size)]
+            v = run([os.path.join(ROOT, "vertebra"), "bench-model", "--model", "b0", "--device", "cpu"]
+                    + shape + common, env, "vertebra")
+            t = run([args.python, os.path.abspath(__file__), "torch", "--threads", str(args.threads)] + shape + common,
+                    env, "pytorch")
+            results.setdefault((mode, batch, size), []).append((v, t))
+            print(f"round {r + 1} {mode} b={batch} {size}²: vertebra {v[0]:.2f} img/s ({v[1]:.0f} MB), "
+                  f"pytorch {t[0]:.2f} img/s ({t[1]:.0f} MB)", flush=True)
+
+    print()
+    print(f"EfficientNet-B0, {args.warmup} warm-up + {args.steps} measured steps (median), {args.rounds} round(s) "
+          f"alternating, VERTEBRA_JAVA_OPTS={env['VERTEBRA_JAVA_OPTS']}, torch threads={args.threads}")
+    print("| workload | Vertebra img/s | PyTorch img/s | Vertebra / PyTorch | Vertebra peak RSS | PyTorch peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for (mode, batch, size), runs in results.items():
+        ratios = [v[0] / t[0] for v, t in runs]
+        vi = statistics.median(v[0] for v, _ in runs)
+        ti = statistics.median(t[0] for _, t in runs)
+        vm = max(v[1] for v, _ in runs)
+        tm = max(t[1] for _, t in runs)
+        print(f"| {mode} b={batch} {size}² | {vi:.2f} | {ti:.2f} | {statistics.median(ratios):.3f} | "
+              f"{vm / 1e3:.2f} GB | {tm / 1e3:.2f} GB |")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command")
+    w = sub.add_parser("torch", help="one PyTorch run (used by the driver)")
+    w.add_argument("--mode", choices=["train", "infer"], required=True)
+    w.add_argument("--batch", type=int, required=True)
+    w.add_argument("--size", type=int, required=True)
+    for q in (p, w):
+        q.add_argument("--steps", type=int, default=5)
+        q.add_argument("--warmup", type=int, default=3)
+        q.add_argument("--classes", type=int, default=8)
+        q.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--python", default="/usr/bin/python3", help="the python with torch (default: %(default)s)")
+    args = p.parse_args()
+    if args.command == "torch":
+        torch_worker(args)
+    else:
+        driver(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+package dev.vertebra.bench.model;
+
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Init;
+import dev.vertebra.core.NoGrad;
+import dev.vertebra.core.ProfilingBackend;
+import dev.vertebra.core.Reduction;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.efficientnet.EfficientNet;
+import dev.vertebra.efficientnet.EfficientNetConfig;
+import dev.vertebra.nn.Losses;
+import dev.vertebra.nn.optim.Optimizer;
+import dev.vertebra.nn.optim.ParamGroup;
+import dev.vertebra.nn.optim.Sgd;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * End-to-end throughput of an EfficientNet on random data: the workload of the PyTorch CPU reference
+ * (torchvision's B0 with 8 outputs; training = forward, BCE-with-logits against random targets in [0, 1),
+ * backward, SGD with momentum 0.9 at lr 0.01; inference = a no-grad forward in eval mode). Warm-up steps first,
+ * then the median of the measured steps. With {@link Options#profile()} one more step runs on the device's
+ * {@code +profile} alias and its per-op times are printed (a fresh model and optimiser, warmed by one step).
+ *
+ * <pre>{@code
+ * var options = new ModelBenchmark.Options("b0", 8, 224, ModelBenchmark.Mode.TRAIN, 5, 3, Device.CPU, 8, true);
+ * ModelBenchmark.Result r = ModelBenchmark.run(options, new PrintWriter(System.out, true));
+ * System.out.println(r.imagesPerSecond());
+ * }</pre>
+ */
+public final class ModelBenchmark {
+
+    private ModelBenchmark() {
+    }
+
+    /** What a step does. */
+    public enum Mode {
+        /** Forward, loss, backward and optimiser update. */
+        TRAIN,
+        /** A no-grad forward in eval mode. */
+        INFER
+    }
+
+    /**
+     * @param model   EfficientNet variant, b0 … b7
+     * @param batch   images per step
+     * @param size    image side (the images are {@code [batch, size, size, 3]}, NHWC)
+     * @param mode    training or inference steps
+     * @param steps   measured steps (≥ 1); the median is reported
+     * @param warmup  steps run before measuring (JIT, buffers)
+     * @param device  where the model and data live
+     * @param classes classifier outputs
+     * @param profile whether to print a per-op profile of one more step
+     */
+    public record Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device,
+                          int classes, boolean profile) {
+        public Options {
+            if (batch < 1 || size < 8 || steps < 1 || warmup < 0 || classes < 1) {
+                throw new IllegalArgumentException("need batch ≥ 1, size ≥ 8, steps ≥ 1, warmup ≥ 0, classes ≥ 1: "
+                        + batch + ", " + size + ", " + steps + ", " + warmup + ", " + classes);
+            }
+        }
+    }
+
+    /**
+     * @param stepSeconds     the measured steps' times, in order
+     * @param medianSeconds   their median
+     * @param imagesPerSecond batch / median
+     * @param peakRssBytes    the process's peak resident set (VmHWM), or -1 where /proc does not say
+     */
+    public record Result(double[] stepSeconds, double medianSeconds, double imagesPerSecond, long peakRssBytes) {
+    }
+
+    /** Runs the benchmark, printing progress and (last line) {@code img/s: X} to {@code out}. */
+    public static Result run(Options o, PrintWriter out) {
+        out.printf(Locale.ROOT, "%s %s batch=%d size=%d classes=%d on %s (%s), %d warm-up + %d measured steps%n",
+                o.model(), o.mode().name().toLowerCase(Locale.ROOT), o.batch(), o.size(), o.classes(), o.device(),
+                describe(o.device()), o.warmup(), o.steps());
+        double[] times = measure(o, out);
+        double median = median(times);
+        if (o.profile()) {
+            profile(o, out);
+        }
+        long rss = peakRssBytes();
+        if (rss >= 0) {
+            out.printf(Locale.ROOT, "peak RSS: %.0f MB%n", rss / 1e6);
+        }
+        double imagesPerSecond = o.batch() / median;
+        out.printf(Locale.ROOT, "img/s: %.2f%n", imagesPerSecond);
+        out.flush();
+        return new Result(times, median, imagesPerSecond, rss);
+    }
+
+    /** Warm-up then measured steps of a fresh workload; the measured steps' seconds. */
+    private static double[] measure(Options o, PrintWriter out) {
+        Workload w = new Workload(o, o.device());
+        for (int i = 0; i < o.warmup(); i++) {
+            out.printf(Locale.ROOT, "warm-up %d: %.1f ms%n", i + 1, w.timedStep() * 1e3);
+            out.flush();
+        }
+        long gcBefore = gcMillis();
+        double[] times = new double[o.steps()];
+        for (int i = 0; i < o.steps(); i++) {
+            times[i] = w.timedStep();
+            out.printf(Locale.ROOT, "step %d: %.1f ms%n", i + 1, times[i] * 1e3);
+            out.flush();
+        }
+        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms%n", median(times) * 1e3,
+                gcMillis() - gcBefore);
+        return times;
+    }
+
+    /** Prints the per-op table of one step on the profiling alias of the device. */
+    private static void profile(Options o, PrintWriter out) {
+        ProfilingBackend profiler = Backends.profiled(o.device());
+        Workload w = new Workload(o, profiler.device());
+        w.timedStep();
+        profiler.reset();
+        double[] phases = w.phasedStep(profiler);
+        long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);
+        out.printf(Locale.ROOT, "%nprofile of one %s step on %s: forward %.1f ms, backward %.1f ms, optimiser %.1f ms%n",
+                o.mode().name().toLowerCase(Locale.ROOT), profiler.device(), phases[0] * 1e3, phases[1] * 1e3,
+                phases[2] * 1e3);
+        out.print(profiler.table(total));
+        out.println();
+        profiler.reset();
+    }
+
+    /** A model, its optimiser and one batch of random data on one device. */
+    private static final class Workload {
+        private final Options o;
+        private final Backend backend;
+        private final EfficientNet model;
+        private final Optimizer optimizer;
+        private final Tensor images;   // [batch, size, size, 3]
+        private final Tensor targets;  // [batch, classes]
+
+        Workload(Options o, Device device) {
+            this.o = o;
+            this.backend = Backends.get(device);
+            Generator gen = new Generator(0);
+            EfficientNetConfig config = EfficientNetConfig.named(o.model()).withClasses(o.classes());
+            model = new EfficientNet(config, gen);
+            model.to(device);
+            model.train(o.mode() == Mode.TRAIN);
+            optimizer = new Sgd(List.of(ParamGroup.of(model.parameters(), 0.01, 0)), 0.9, 0, false);
+            images = Init.normal(gen, Shape.of(o.batch(), o.size(), o.size(), config.inChannels()), 0, 1, device);
+            targets = Init.uniform(gen, Shape.of(o.batch(), o.classes()), 0, 1, device);
+        }
+
+        /** One step's wall time in seconds, queued device work included. */
+        double timedStep() {
+            long start = System.nanoTime();
+            if (o.mode() == Mode.TRAIN) {
+                optimizer.zeroGrad();
+                Tensor loss = Losses.weightedBceWithLogits(model.forward(images), targets, null, null,
+                        Reduction.MEAN);
+                loss.backward();
+                optimizer.step();
+            } else {
+                try (NoGrad _ = NoGrad.enter()) {
+                    model.forward(images);
+                }
+            }
+            backend.synchronize();
+            return (System.nanoTime() - start) / 1e9;
+        }
+
+        /** One step timed by phase: forward (with the loss), backward, optimiser; seconds. */
+        double[] phasedStep(ProfilingBackend profiler) {
+            double[] t = new double[3];
+            long start = System.nanoTime();
+            if (o.mode() == Mode.INFER) {
+                try (NoGrad _ = NoGrad.enter()) {
+                    model.forward(images);
+                }
+                backend.synchronize();
+                t[0] = (System.nanoTime() - start) / 1e9;
+                return t;
+            }
+            optimizer.zeroGrad();
+            Tensor loss = Losses.weightedBceWithLogits(model.forward(images), targets, null, null, Reduction.MEAN);
+            backend.synchronize();
+            long forwardEnd = System.nanoTime();
+            loss.backward();
+            backend.synchronize();
+            long backwardEnd = System.nanoTime();
+            try (ProfilingBackend.Section _ = profiler.section("optimiser")) {
+                optimizer.step();
+            }
+            backend.synchronize();
+            long end = System.nanoTime();
+            t[0] = (forwardEnd - start) / 1e9;
+            t[1] = (backwardEnd - forwardEnd) / 1e9;
+            t[2] = (end - backwardEnd) / 1e9;
+            return t;
+        }
+    }
+
+    private static String describe(Device device) {
+        for (Backends.Info info : Backends.describe()) {
+            if (info.kind().equals(device.unprofiled().kind())) {
+                return info.detail();
+            }
+        }
+        return "?";
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static long gcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
+    /** VmHWM from /proc/self/status in bytes, or -1 where there is no such file. */
+    static long peakRssBytes() {
+        Path status = Path.of("/proc/self/status");
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] parts = line.substring(6).trim().split("\\s+");
+                    return Long.parseLong(parts[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

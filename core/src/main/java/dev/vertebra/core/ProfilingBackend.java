@@ -1,0 +1,314 @@
+package dev.vertebra.core;
+
+import dev.vertebra.core.io.HostArray;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * A backend that forwards every primitive to another one and times it, so a workload's cost can be split by op
+ * without touching the op code. It serves the device alias {@code <kind>+profile} ({@link Device#profiled()}):
+ * tensors on that device dispatch here, this backend times the primitive on the wrapped backend and hands the
+ * result back on the alias, so the whole computation stays profiled.
+ *
+ * <p>Each primitive is timed with {@link System#nanoTime()} between two {@link Backend#synchronize()} calls, so an
+ * accelerator's queued work is charged to the op that queued it (and runs serialised, which is what a per-op
+ * profile needs). Only the outermost primitive of a thread is counted: a primitive a backend builds from other
+ * tensor ops is charged once. Ops are named by kind — convolutions split into 1×1, depthwise and dense,
+ * elementwise ops by operator, broadcasting binary ops apart from same-shape ones — and prefixed by the current
+ * {@link #section} (e.g. the optimiser's update), if any.
+ *
+ * <pre>{@code
+ * ProfilingBackend profiler = Backends.profiled(Device.CPU);
+ * model.to(profiler.device());                       // parameters now dispatch through the profiler
+ * Tensor loss = lossOf(model.forward(x.to(profiler.device())));
+ * loss.backward();
+ * try (ProfilingBackend.Section _ = profiler.section("optimiser")) {
+ *     optimizer.step();
+ * }
+ * System.out.print(profiler.table(stepNanos));
+ * }</pre>
+ */
+public final class ProfilingBackend implements Backend {
+    private final Backend inner;
+    private final Device device;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<String> section = new ThreadLocal<>();
+
+    ProfilingBackend(Backend inner, Device device) {
+        this.inner = inner;
+        this.device = device;
+    }
+
+    /** The backend whose primitives this one times. */
+    public Backend inner() {
+        return inner;
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    /** Prefixes the ops recorded on this thread with {@code name} until the returned section is closed. */
+    public Section section(String name) {
+        String previous = section.get();
+        section.set(name);
+        return () -> section.set(previous);
+    }
+
+    /** A labelled stretch of work; closing it restores the previous label. */
+    public interface Section extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Forgets everything recorded so far. */
+    public void reset() {
+        counters.clear();
+    }
+
+    /** The time spent in one kind of op: calls and total nanoseconds. */
+    public record OpTime(String op, long calls, long nanos) {
+    }
+
+    /** Everything recorded since the last {@link #reset()}, most expensive first. */
+    public List<OpTime> times() {
+        List<OpTime> list = new ArrayList<>();
+        counters.forEach((op, c) -> list.add(new OpTime(op, c.calls.sum(), c.nanos.sum())));
+        list.sort(Comparator.comparingLong(OpTime::nanos).reversed().thenComparing(OpTime::op));
+        return list;
+    }
+
+    /**
+     * The recorded times as a text table: op, calls, milliseconds and share of {@code wallNanos} (the wall time
+     * of the profiled work), then a row for the time spent outside primitives (autograd, Java-side bookkeeping).
+     */
+    public String table(long wallNanos) {
+        List<OpTime> list = times();
+        int width = Math.max(24, list.stream().mapToInt(t -> t.op().length()).max().orElse(0));
+        StringBuilder sb = new StringBuilder();
+        String row = "%-" + width + "s %7s %10s %7s%n";
+        sb.append(String.format(Locale.ROOT, row, "op", "calls", "ms", "share"));
+        long inPrimitives = 0;
+        for (OpTime t : list) {
+            inPrimitives += t.nanos();
+            sb.append(String.format(Locale.ROOT, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos)));
+        }
+        long outside = wallNanos - inPrimitives;
+        sb.append(String.format(Locale.ROOT, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos)));
+        sb.append(String.format(Locale.ROOT, row, "total", "", millis(wallNanos), share(wallNanos, wallNanos)));
+        return sb.toString();
+    }
+
+    private static String millis(long nanos) {
+        return String.format(Locale.ROOT, "%.2f", nanos / 1e6);
+    }
+
+    private static String share(long nanos, long total) {
+        return total <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * nanos / total);
+    }
+
+    // ---- timing ------------------------------------------------------------------------------------------------
+
+    private static final class Counter {
+        final LongAdder calls = new LongAdder();
+        final LongAdder nanos = new LongAdder();
+    }
+
+    /** Starts timing an op: returns the start time, or -1 when an enclosing primitive is already being timed. */
+    private long begin() {
+        if (depth.get()[0]++ > 0) {
+            return -1;
+        }
+        inner.synchronize();
+        return System.nanoTime();
+    }
+
+    private void end(String op, long start) {
+        depth.get()[0]--;
+        if (start < 0) {
+            return;
+        }
+        inner.synchronize();
+        long elapsed = System.nanoTime() - start;
+        String prefix = section.get();
+        Counter c = counters.computeIfAbsent(prefix == null ? op : prefix + ": " + op, _ -> new Counter());
+        c.calls.increment();
+        c.nanos.add(elapsed);
+    }
+
+    /** {@code t} handed back on this device, so ops on it dispatch here again. */
+    private Tensor own(Tensor t) {
+        return Tensor.wrap(t.storage(), t.layout(), this);
+    }
+
+    private Tensor timed(String op, Supplier<Tensor> body) {
+        long start = begin();
+        try {
+            return own(body.get());
+        } finally {
+            end(op, start);
+        }
+    }
+
+    // ---- op names ----------------------------------------------------------------------------------------------
+
+    /** 1×1, depthwise or dense, from the HWIO weight shape {@code [KH, KW, Cin/groups, Cout]}. */
+    static String convKind(Shape w, ConvSpec spec) {
+        if (spec.groups() > 1 && w.dim(2) == 1) {
+            return "depthwise";
+        }
+        return w.dim(0) == 1 && w.dim(1) == 1 ? "1x1" : "dense";
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    // ---- primitives --------------------------------------------------------------------------------------------
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        long start = begin();
+        try {
+            return inner.allocate(dtype, size);
+        } finally {
+            end("allocate", start);
+        }
+    }
+
+    @Override
+    public Storage upload(HostArray data) {
+        long start = begin();
+        try {
+            return inner.upload(data);
+        } finally {
+            end("upload", start);
+        }
+    }
+
+    @Override
+    public HostArray download(Tensor x) {
+        long start = begin();
+        try {
+            return inner.download(x);
+        } finally {
+            end("download", start);
+        }
+    }
+
+    @Override
+    public void copyInto(Tensor src, Tensor dst) {
+        String kind = src.shape().equals(dst.shape()) && src.isContiguous() && src.dtype() == dst.dtype()
+                ? "copy contiguous" : "copy strided/broadcast/cast";
+        long start = begin();
+        try {
+            inner.copyInto(src, dst);
+        } finally {
+            end(kind, start);
+        }
+    }
+
+    @Override
+    public Tensor full(Shape shape, DType dtype, double value) {
+        return timed("fill", () -> inner.full(shape, dtype, value));
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x) {
+        return timed("unary " + lower(op), () -> inner.unary(op, x));
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        String name = "binary " + lower(op) + (a.shape().equals(b.shape()) ? "" : " (broadcast)");
+        return timed(name, () -> inner.binary(op, a, b));
+    }
+
+    @Override
+    public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
+        return timed("binary " + lower(op) + " (scalar)", () -> inner.binaryScalar(op, a, scalar));
+    }
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        return timed("reduce " + lower(op), () -> inner.reduce(op, x, dims, keepDim));
+    }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        return timed("matmul", () -> inner.matmul(a, b));
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        return timed("conv2d fwd " + convKind(w.shape(), spec), () -> inner.conv2d(x, w, spec));
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        return timed("conv2d bwd-input " + convKind(w.shape(), spec),
+                () -> inner.conv2dBackwardInput(dy, w, xShape, spec));
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        return timed("conv2d bwd-weight " + convKind(wShape, spec),
+                () -> inner.conv2dBackwardWeight(x, dy, wShape, spec));
+    }
+
+    @Override
+    public Tensor pool2d(Tensor x, PoolSpec spec) {
+        return timed("pool2d fwd", () -> inner.pool2d(x, spec));
+    }
+
+    @Override
+    public Tensor pool2dBackward(Tensor x, Tensor dy, PoolSpec spec) {
+        return timed("pool2d bwd", () -> inner.pool2dBackward(x, dy, spec));
+    }
+
+    @Override
+    public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        long start = begin();
+        try {
+            BatchNormResult r = inner.batchNorm(x, weight, bias, eps);
+            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+        } finally {
+            end("batch norm fwd", start);
+        }
+    }
+
+    @Override
+    public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        long start = begin();
+        try {
+            BatchNormGrads g = inner.batchNormBackward(dy, x, weight, mean, invStd);
+            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+        } finally {
+            end("batch norm bwd", start);
+        }
+    }
+
+    @Override
+    public Tensor gather(Tensor x, int dim, Tensor index) {
+        return timed("gather", () -> inner.gather(x, dim, index));
+    }
+
+    @Override
+    public Tensor scatterAdd(Shape shape, int dim, Tensor index, Tensor src) {
+        return timed("scatter add", () -> inner.scatterAdd(shape, dim, index, src));
+    }
+
+    @Override
+    public void synchronize() {
+        inner.synchronize();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.vertebra.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ProfilingBackendTest {
+
+    private static Map<String, Long> calls(ProfilingBackend p) {
+        return p.times().stream().collect(Collectors.toMap(ProfilingBackend.OpTime::op, ProfilingBackend.OpTime::calls));
+    }
+
+    @Test
+    void aliasNamesTheSameBackendAndParses() {
+        Device alias = Device.CPU.profiled();
+        assertEquals(Device.parse("cpu+profile"), alias);
+        assertEquals("cpu+profile", alias.toString());
+        assertFalse(alias.isAccelerator());
+        assertTrue(Device.parse("cuda+profile:1").isAccelerator());
+        assertEquals(Device.CPU, alias.unprofiled());
+        assertSame(Backends.profiled(Device.CPU), Backends.get(alias));
+        assertSame(Backends.get(Device.CPU), Backends.profiled(Device.CPU).inner());
+    }
+
+    @Test
+    void timesEachPrimitiveByKindAndKeepsResultsOnTheAlias() {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        profiler.reset();
+        Generator gen = new Generator(3);
+        Tensor x = Init.normal(gen, Shape.of(2, 5, 5, 4), 0, 1, Device.CPU);
+        Tensor pointwise = Init.normal(gen, Shape.of(1, 1, 4, 6), 0, 1, Device.CPU);
+        Tensor depthwise = Init.normal(gen, Shape.of(3, 3, 1, 4), 0, 1, Device.CPU);
+        Tensor expected = Functional.conv2d(Functional.conv2d(x, depthwise, null, ConvSpec.of(1, 1, 1, 4)), pointwise,
+                null, ConvSpec.of(1, 0, 1, 1)).silu();
+
+        Device alias = profiler.device();
+        Tensor y = Functional.conv2d(Functional.conv2d(x.to(alias), depthwise.to(alias), null, ConvSpec.of(1, 1, 1, 4)),
+                pointwise.to(alias), null, ConvSpec.of(1, 0, 1, 1)).silu();
+        try (ProfilingBackend.Section _ = profiler.section("optimiser")) {
+            y = y.add(1).sub(1);
+        }
+
+        assertEquals(alias, y.device());
+        assertArrayEquals(expected.toFloatArray(), y.toFloatArray(), 1e-5f);
+        Map<String, Long> calls = calls(profiler);
+        assertEquals(1L, calls.get("conv2d fwd depthwise"), calls.toString());
+        assertEquals(1L, calls.get("conv2d fwd 1x1"), calls.toString());
+        assertEquals(1L, calls.get("unary silu"), calls.toString());
+        assertEquals(2L, calls.get("optimiser: binary add (scalar)"), calls.toString());
+        String table = profiler.table(1_000_000_000L);
+        assertTrue(table.contains("(outside primitives)") && table.contains("conv2d fwd 1x1"), table);
+        profiler.reset();
+        assertEquals(List.of(), profiler.times());
+    }
+
+    @Test
+    void gradientsFlowThroughTheAliasAndAreTimed() {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        profiler.reset();
+        Tensor w = Init.normal(new Generator(5), Shape.of(3, 3, 2, 4), 0, 1, Device.CPU).to(profiler.device())
+                .requiresGrad(true);
+        Tensor x = Init.normal(new Generator(6), Shape.of(1, 6, 6, 2), 0, 1, profiler.device());
+        Functional.conv2d(x, w, null, ConvSpec.of(2, 1, 1, 1)).sum().backward();
+        assertEquals(profiler.device(), w.grad().device());
+        assertEquals(1L, calls(profiler).get("conv2d bwd-weight dense"), calls(profiler).toString());
+    }
+}

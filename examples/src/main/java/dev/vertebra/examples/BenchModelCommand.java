@@ -1,0 +1,73 @@
+package dev.vertebra.examples;
+
+import dev.vertebra.bench.model.ModelBenchmark;
+import dev.vertebra.core.Device;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vertebra bench-model --model b0 --batch 8 --size 224 --mode train [--steps N] [--warmup W] [--device cpu]
+ * [--classes 8] [--profile]}: EfficientNet training or inference throughput on random data, the workload of the
+ * PyTorch CPU reference; prints each step's time and (last line) {@code img/s: X}. See {@link ModelBenchmark}.
+ */
+@Command(name = "bench-model", mixinStandardHelpOptions = true,
+        description = "EfficientNet throughput on random data (last line: img/s: X); --profile adds a per-op table.")
+final class BenchModelCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", defaultValue = "b0", description = "b0 … b7 (default: ${DEFAULT-VALUE})")
+    private String model;
+
+    @Option(names = "--batch", defaultValue = "8", description = "images per step (default: ${DEFAULT-VALUE})")
+    private int batch;
+
+    @Option(names = "--size", defaultValue = "224", description = "image side in pixels (default: ${DEFAULT-VALUE})")
+    private int size;
+
+    @Option(names = "--mode", defaultValue = "train", description = "train or infer (default: ${DEFAULT-VALUE})")
+    private String mode;
+
+    @Option(names = "--steps", defaultValue = "10", description = "measured steps (default: ${DEFAULT-VALUE})")
+    private int steps;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "warm-up steps (default: ${DEFAULT-VALUE})")
+    private int warmup;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N … (default: ${DEFAULT-VALUE})")
+    private String device;
+
+    @Option(names = "--classes", defaultValue = "8", description = "classifier outputs (default: ${DEFAULT-VALUE})")
+    private int classes;
+
+    @Option(names = "--profile", description = "print a per-op profile of one more step")
+    private boolean profile;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        ModelBenchmark.Options options;
+        try {
+            ModelBenchmark.Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
+                case "train" -> ModelBenchmark.Mode.TRAIN;
+                case "infer" -> ModelBenchmark.Mode.INFER;
+                default -> throw new IllegalArgumentException("--mode must be train or infer, not '" + mode + "'");
+            };
+            options = new ModelBenchmark.Options(model, batch, size, m, steps, warmup, Device.parse(device), classes,
+                    profile);
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("vertebra bench-model: " + e.getMessage());
+            spec.commandLine().getErr().flush();
+            return 2;
+        }
+        ModelBenchmark.run(options, out);
+        return 0;
+    }
+}

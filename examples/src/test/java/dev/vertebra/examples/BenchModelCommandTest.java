@@ -1,0 +1,37 @@
+package dev.vertebra.examples;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchModelCommandTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        return cmd.execute(args);
+    }
+
+    @Test
+    void lastLineIsImagesPerSecond() {
+        assertEquals(0, run("bench-model", "--model", "b0", "--batch", "1", "--size", "32", "--mode", "infer",
+                "--steps", "1", "--warmup", "0", "--device", "cpu", "--classes", "8"), err.toString());
+        String[] lines = out.toString().strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("img/s: \\d+\\.\\d\\d"), out.toString());
+    }
+
+    @Test
+    void refusesAnUnknownMode() {
+        assertEquals(2, run("bench-model", "--mode", "fly"));
+        assertTrue(err.toString().contains("--mode must be train or infer"), err.toString());
+    }
+}
