@@ -14,9 +14,11 @@ import java.util.TreeMap;
  * once the JVM finds it unreachable. Reuse is safe without events because all work of a backend runs on its
  * one stream, in order: a block freed while a queued kernel still reads it is only rewritten by later work.
  *
- * <p>When the device is out of memory the allocator returns its cache to the driver and retries; if that is not
- * enough it asks the JVM to collect unreachable tensors (whose cleaners refill the cache), empties the cache
- * again and retries once more, and only then throws {@link CudaOutOfMemoryException}.
+ * <p>Because the Java heap may be large and quiet while the device fills, the allocator asks the JVM to collect
+ * unreachable tensors itself once the blocks in use pass half of the device's memory (their cleaners refill the
+ * cache) before it goes to the driver. When the device is out of memory all the same, it returns its cache to the
+ * driver and retries; if that is not enough it collects again, empties the cache again and retries once more,
+ * and only then throws {@link CudaOutOfMemoryException}.
  */
 final class CachingAllocator {
     private static final long SMALL = 1L << 20;
@@ -32,6 +34,8 @@ final class CachingAllocator {
     private long hits;
     private long misses;
     private long released;
+    /** In-use bytes above which a miss first collects unreachable tensors; set on the first miss. */
+    private long collectAbove = -1;
 
     CachingAllocator(Driver driver, CudaContext context) {
         this.driver = driver;
@@ -57,6 +61,16 @@ final class CachingAllocator {
             inUseBytes += size;
             hits++;
             return new long[]{address, size};
+        }
+        if (collectAbove < 0) {
+            context.makeCurrent();
+            collectAbove = driver.memInfo()[1] / 2;
+        }
+        if (inUseBytes + want > collectAbove && collectUnreachable()) {
+            Map.Entry<Long, ArrayDeque<Long>> again = free.ceilingEntry(want);
+            if (again != null && again.getKey() <= want + want / 4) {
+                return allocate(bytes);   // now a cache hit
+            }
         }
         misses++;
         long address = allocateFromDriver(want);
@@ -95,20 +109,26 @@ final class CachingAllocator {
     }
 
     /**
-     * Lets the JVM find unreachable tensors: their cleaners call {@link #release} (on the cleaner thread, hence
-     * the wait on this monitor, which the cleaners need too).
+     * Lets the JVM find unreachable tensors: their cleaners call {@link #release} on the cleaner thread (hence the
+     * wait on this monitor, which the cleaners need too). Waits until the releases stop coming (two quiet 10 ms
+     * waits in a row, at most 2 s). Returns whether anything was released.
      */
-    private void collectUnreachable() {
+    private boolean collectUnreachable() {
         long before = released;
         System.gc();
-        for (int i = 0; i < 20 && released == before; i++) {
+        long seen = released;
+        int quiet = 0;
+        for (int i = 0; i < 200 && (quiet < 2 || released == before && i < 20); i++) {
             try {
                 wait(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
+            quiet = released == seen ? quiet + 1 : 0;
+            seen = released;
         }
+        return released != before;
     }
 
     /** Returns a block to the cache (called by {@link CudaBuffer}'s close or cleaner, at most once per block). */
