@@ -8,4 +8,5 @@ module dev.vertebra.data {
     exports dev.vertebra.data.codec;
     exports dev.vertebra.data.dicom;
     exports dev.vertebra.data.nifti;
+    exports dev.vertebra.data.synth;
 }
