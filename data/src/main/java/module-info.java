@@ -9,4 +9,5 @@ module dev.vertebra.data {
     exports dev.vertebra.data.dicom;
     exports dev.vertebra.data.nifti;
     exports dev.vertebra.data.synth;
+    exports dev.vertebra.data.volume;
 }

@@ -14,8 +14,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Writes one phantom as an axial CT series of DICOM files and its segmentation as NIfTI. */
-final class SyntheticStudyWriter {
+/**
+ * Writes one phantom as an axial CT series of DICOM files and its segmentation as NIfTI (what
+ * {@link SyntheticDataset} does per study; public so that tests elsewhere can write a study with known truth).
+ *
+ * <pre>{@code
+ * CervicalPhantom.Volume ct = CervicalPhantom.generate(g, size, fractured);
+ * SyntheticStudyWriter.writeSeries(dir, ct, uid, "P1", true, false, g);
+ * SyntheticStudyWriter.writeMask(dir.resolve("seg.nii"), ct, true);
+ * }</pre>
+ */
+public final class SyntheticStudyWriter {
     static final String CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
     private static final int STORED_OFFSET = 1024;
 
@@ -23,7 +32,7 @@ final class SyntheticStudyWriter {
     }
 
     /** A UID under the 2.25 root (a UUID written as a decimal integer), drawn from the generator. */
-    static String uid(Generator g) {
+    public static String uid(Generator g) {
         byte[] bytes = new byte[16];
         long hi = g.nextLong();
         long lo = g.nextLong();
@@ -40,12 +49,12 @@ final class SyntheticStudyWriter {
      * The file number (1-based, as in the file name and InstanceNumber) of phantom slice {@code s} (slice 0 is
      * inferior). Usual studies number from the top down, as most RSNA series do; reversed ones from the bottom.
      */
-    static int fileNumber(int s, int slices, boolean reversed) {
+    public static int fileNumber(int s, int slices, boolean reversed) {
         return reversed ? s + 1 : slices - s;
     }
 
     /** Writes {@code <dir>/<n>.dcm} for every slice. */
-    static void writeSeries(Path dir, CervicalPhantom.Volume ct, String studyUid, String patientId,
+    public static void writeSeries(Path dir, CervicalPhantom.Volume ct, String studyUid, String patientId,
                             boolean reversed, boolean compressed, Generator g) throws IOException {
         Files.createDirectories(dir);
         String seriesUid = uid(g);
@@ -116,7 +125,7 @@ final class SyntheticStudyWriter {
      * against the rows, and k runs against the file numbering. The affine (RAS) says exactly that, so mapping
      * through affines lands every voxel back on its DICOM voxel.
      */
-    static void writeMask(Path file, CervicalPhantom.Volume ct, boolean reversed) throws IOException {
+    public static void writeMask(Path file, CervicalPhantom.Volume ct, boolean reversed) throws IOException {
         int rows = ct.rows();
         int cols = ct.cols();
         int slices = ct.slices();
@@ -134,7 +143,7 @@ final class SyntheticStudyWriter {
     }
 
     /** Voxel (i, j, k) → RAS mm for {@link #writeMask}'s layout. */
-    static double[][] maskAffine(CervicalPhantom.Volume ct, boolean reversed) {
+    public static double[][] maskAffine(CervicalPhantom.Volume ct, boolean reversed) {
         double ps = ct.pixelSpacing();
         int slices = ct.slices();
         // Position (LPS) of file number n: phantom slice s = fileToSlice(n), z = origin + s·dz.
