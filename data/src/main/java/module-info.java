@@ -8,6 +8,7 @@ module dev.vertebra.data {
     exports dev.vertebra.data.codec;
     exports dev.vertebra.data.dicom;
     exports dev.vertebra.data.nifti;
+    exports dev.vertebra.data.rsna;
     exports dev.vertebra.data.synth;
     exports dev.vertebra.data.volume;
 }
