@@ -17,10 +17,14 @@ final class FloatElementwise {
     private FloatElementwise() {
     }
 
-    /** y[yo + i] = op(x[xo + i·xs]) for i &lt; n, xs ∈ {0, 1}. */
+    /**
+     * y[yo + i] = op(x[xo + i·xs]) for i &lt; n, xs ∈ {0, 1}. Ops without a vector form of plain arithmetic
+     * (log, tanh, softplus) run through the reference formula in double, which rounds the same in every JIT
+     * state; the vector library's transcendental intrinsics do not (see {@link VectorExp}).
+     */
     static void unary(UnaryOp op, float[] x, int xo, int xs, float[] y, int yo, int n) {
         int i = 0;
-        if (xs == 1) {
+        if (xs == 1 && vectorised(op)) {
             for (int end = S.loopBound(n); i < end; i += S.length()) {
                 apply(op, FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
             }
@@ -30,19 +34,21 @@ final class FloatElementwise {
         }
     }
 
+    private static boolean vectorised(UnaryOp op) {
+        return op != UnaryOp.LOG && op != UnaryOp.TANH && op != UnaryOp.SOFTPLUS;
+    }
+
     private static FloatVector apply(UnaryOp op, FloatVector v) {
         return switch (op) {
             case NEG -> v.neg();
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case LOG -> v.lanewise(VectorOperators.LOG);
+            case EXP -> VectorExp.exp(v);
             case SQRT -> v.sqrt();
             case ABS -> v.abs();
             case SIGN -> sign(v);
             case RELU -> v.max(0f);
             case SIGMOID -> sigmoid(v);
-            case TANH -> v.lanewise(VectorOperators.TANH);
             case SILU -> v.mul(sigmoid(v));
-            case SOFTPLUS -> v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+            case LOG, TANH, SOFTPLUS -> throw new IllegalStateException(op + " has no vector form");
         };
     }
 
@@ -55,7 +61,7 @@ final class FloatElementwise {
 
     /** σ(v) = 1 / (1 + e^-v); e^-v overflows to +inf for very negative v, which still gives the right 0. */
     static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return FloatVector.broadcast(S, 1f).div(VectorExp.exp(v.neg()).add(1f));
     }
 
     /** y[yo + i] = op(a[ao + i·as], b[bo + i·bs]) for i &lt; n, strides ∈ {0, 1}. */

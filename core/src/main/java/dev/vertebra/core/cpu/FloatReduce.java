@@ -2,7 +2,6 @@ package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.ReduceOp;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -58,11 +57,13 @@ final class FloatReduce {
             FloatVector v = FloatVector.fromArray(S, x, from + i);
             acc = combine(op, acc, v);
         }
-        double result = switch (op) {
-            case SUM -> acc.reduceLanes(VectorOperators.ADD);
-            case MAX -> acc.reduceLanes(VectorOperators.MAX);
-            case MIN -> acc.reduceLanes(VectorOperators.MIN);
-        };
+        // Lanes combined in a fixed order: reduceLanes(ADD) leaves the order open, and the JIT's tree differs
+        // from the interpreter's loop, which would make sums depend on the execution mode.
+        float[] lanes = acc.toArray();
+        double result = op.identity();
+        for (float lane : lanes) {
+            result = op.combine(result, lane);
+        }
         for (; i < n; i++) {
             result = op.combine(result, x[from + i]);
         }
