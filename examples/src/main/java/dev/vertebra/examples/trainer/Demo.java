@@ -60,7 +60,6 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
         List<StudySlices> train = RsnaDataset.loadTrain(data, config.imageSize(), config.pixelMm(), threads);
         Trainer trainer = Trainer.start(config, train, run, Device.CPU);
         trainer.run(config.epochs());
-        Plots.lossCurves(trainer.history(), run.resolve("loss.png"));
 
         FractureModel model = Inference.load(run.resolve(Trainer.BEST), Device.CPU);
         List<StudySlices> test = RsnaDataset.loadTest(data, config.imageSize(), config.pixelMm(), threads);
@@ -71,8 +70,13 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
         StudyLabels.write(run.resolve("solution.csv"), labels);
         Evaluation evaluation = Evaluation.of(labels, probabilities);
         evaluation.writeJson(run.resolve("metrics.json"));
-        evaluation.writeRoc(run.resolve("roc.png"));
-        Inference.gradCams(model, test, predictions, run.resolve("gradcam"), 4);
+        if (ModuleLayer.boot().findModule("java.desktop").isPresent()) {
+            Plots.lossCurves(trainer.history(), run.resolve("loss.png"));
+            evaluation.writeRoc(run.resolve("roc.png"));
+            Inference.gradCams(model, test, predictions, run.resolve("gradcam"), 4);
+        } else {
+            LOG.warn("no java.desktop module in this runtime: plots and Grad-CAM pictures skipped");
+        }
 
         SequencedMap<String, int[]> trainLabels = StudyLabels.read(data.resolve("train.csv"));
         double[] prevalence = new double[8];
