@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
         description = "Deep learning for medical imaging on the JVM.",
         subcommands = {InfoCommand.class, SummaryCommand.class, LogitsCommand.class, DicomInfoCommand.class,
-                Dicom2NpyCommand.class, SynthCommand.class, PrepareCommand.class, BenchModelCommand.class})
+                Dicom2NpyCommand.class, SynthCommand.class, PrepareCommand.class, ScoreCommand.class, TrainCommand.class,
+                EvaluateCommand.class, PredictCommand.class, DemoCommand.class, BenchModelCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -1,0 +1,41 @@
+package dev.vertebra.examples;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.examples.metric.Submission;
+import dev.vertebra.examples.trainer.FractureModel;
+import dev.vertebra.examples.trainer.Inference;
+import dev.vertebra.examples.trainer.RsnaDataset;
+import dev.vertebra.examples.trainer.StudySlices;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code vertebra predict --checkpoint CKPT --data DIR --out submission.csv}. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Predict the studies of test.csv/test_images and write a Kaggle submission (row_id,fractured).")
+final class PredictCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "CKPT", description = "a trainer checkpoint")
+    private Path checkpoint;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "RSNA-layout dataset with test.csv")
+    private Path data;
+
+    @Option(names = "--out", defaultValue = "submission.csv", paramLabel = "CSV", description = "(default: ${DEFAULT-VALUE})")
+    private Path out;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "(default: ${DEFAULT-VALUE})")
+    private String device;
+
+    @Override
+    public Integer call() throws Exception {
+        FractureModel model = Inference.load(checkpoint, Device.parse(device));
+        List<StudySlices> test = RsnaDataset.loadTest(data, model.config().imageSize(), model.config().pixelMm(),
+                Runtime.getRuntime().availableProcessors());
+        Submission.write(out, Inference.probabilities(Inference.predict(model, test)));
+        return 0;
+    }
+}

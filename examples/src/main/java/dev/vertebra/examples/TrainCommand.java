@@ -1,0 +1,95 @@
+package dev.vertebra.examples;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.examples.trainer.Pooling;
+import dev.vertebra.examples.trainer.RsnaDataset;
+import dev.vertebra.examples.trainer.StudySlices;
+import dev.vertebra.examples.trainer.TrainConfig;
+import dev.vertebra.examples.trainer.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code vertebra train --data DIR ...}: trains the fracture model on an RSNA-layout dataset. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train the cervical-spine fracture model (2.5D EfficientNet) on an RSNA-layout dataset.")
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "RSNA-layout dataset")
+    private Path data;
+
+    @Option(names = "--model", defaultValue = "b0", paramLabel = "NAME",
+            description = "b0..b7, or custom:WIDTH:DEPTH (default: ${DEFAULT-VALUE})")
+    private String model;
+
+    @Option(names = "--image-size", defaultValue = "64", paramLabel = "S",
+            description = "crop side in pixels (default: ${DEFAULT-VALUE})")
+    private int imageSize;
+
+    @Option(names = "--pixel-mm", defaultValue = "0.8", paramLabel = "MM",
+            description = "crop pixel spacing (default: ${DEFAULT-VALUE})")
+    private double pixelMm;
+
+    @Option(names = "--slices", defaultValue = "3", paramLabel = "K",
+            description = "adjacent slices as channels (default: ${DEFAULT-VALUE})")
+    private int slices;
+
+    @Option(names = "--epochs", defaultValue = "8", paramLabel = "E", description = "(default: ${DEFAULT-VALUE})")
+    private int epochs;
+
+    @Option(names = "--batch", defaultValue = "32", paramLabel = "B", description = "(default: ${DEFAULT-VALUE})")
+    private int batch;
+
+    @Option(names = "--lr", defaultValue = "3e-3", paramLabel = "LR",
+            description = "peak learning rate, AdamW (default: ${DEFAULT-VALUE})")
+    private double lr;
+
+    @Option(names = "--samples-per-study", defaultValue = "24", paramLabel = "N",
+            description = "slices drawn per study per epoch (default: ${DEFAULT-VALUE})")
+    private int samplesPerStudy;
+
+    @Option(names = "--val-fraction", defaultValue = "0.2", paramLabel = "F",
+            description = "studies held out for validation (default: ${DEFAULT-VALUE})")
+    private double valFraction;
+
+    @Option(names = "--pooling", defaultValue = "TOPK_MEAN", paramLabel = "P",
+            description = "study pooling: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    private Pooling pooling;
+
+    @Option(names = "--top-k", defaultValue = "3", paramLabel = "K", description = "k of TOPK_MEAN (default: ${DEFAULT-VALUE})")
+    private int topK;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    private String device;
+
+    @Option(names = "--out", defaultValue = "runs/train", paramLabel = "RUN", description = "run folder (default: ${DEFAULT-VALUE})")
+    private Path out;
+
+    @Option(names = "--resume", paramLabel = "RUN", description = "continue the run in this folder from its last checkpoint")
+    private Path resume;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--threads", defaultValue = "2", paramLabel = "N", description = "study loading threads (default: ${DEFAULT-VALUE})")
+    private int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        Device dev = Device.parse(device);
+        if (resume != null) {
+            TrainConfig config = Trainer.configOf(resume.resolve("last.safetensors"));
+            List<StudySlices> studies = RsnaDataset.loadTrain(data, config.imageSize(), config.pixelMm(), threads);
+            Trainer.resume(resume, studies, dev).run(config.epochs());
+            return 0;
+        }
+        TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
+                samplesPerStudy, valFraction, pooling, topK, seed);
+        List<StudySlices> studies = RsnaDataset.loadTrain(data, imageSize, pixelMm, threads);
+        Trainer.start(config, studies, out, dev).run(epochs);
+        return 0;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.data.synth.CervicalPhantom;
+import dev.vertebra.data.synth.FracturePrevalence;
+import dev.vertebra.data.synth.SyntheticDataset;
+import dev.vertebra.examples.metric.CompetitionMetric;
+import dev.vertebra.examples.metric.StudyLabels;
+import dev.vertebra.examples.metric.Submission;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.SequencedMap;
+
+/**
+ * The end-to-end demo: a synthetic RSNA-layout dataset (written once), training on the CPU, prediction of the test
+ * studies, and the model's competition loss beside two constant baselines on the same studies.
+ *
+ * @param data          dataset folder (written when it holds no train.csv)
+ * @param run           run folder
+ * @param trainStudies  synthetic training studies
+ * @param testStudies   synthetic test studies
+ * @param dataSeed      synthetic data seed
+ * @param config        training settings
+ */
+public record Demo(Path data, Path run, int trainStudies, int testStudies, long dataSeed, TrainConfig config) {
+    private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
+    /** Demo phantoms: 96×96 pixels of 0.8–1 mm (the spine and its surroundings), 96–112 slices. */
+    public static final CervicalPhantom.PhantomSize PHANTOM = new CervicalPhantom.PhantomSize(96, 96, 96, 112);
+
+    /** The demo's recipe, chosen to finish within minutes on two CPU cores. */
+    public static TrainConfig recipe(long seed) {
+        return new TrainConfig("custom:0.25:0.25", 64, 0.8, 3, 10, 32, 3e-3, 1e-4, 24, 0.2, Pooling.TOPK_MEAN, 3,
+                seed);
+    }
+
+    /** The competition loss of the model and of the baselines on the test studies. */
+    public record Table(double model, double half, double prevalence, int studies) {
+        public double ratio() {
+            return model / Math.min(half, prevalence);
+        }
+    }
+
+    /** Runs everything and returns the table. */
+    public Table run(PrintStream out) throws IOException {
+        long start = System.nanoTime();
+        if (!Files.exists(data.resolve("train.csv"))) {
+            LOG.info("writing the synthetic dataset to {}", data);
+            SyntheticDataset.write(data, new SyntheticDataset.Config(trainStudies, testStudies, dataSeed, PHANTOM,
+                    FracturePrevalence.RSNA_2022, 0.25, 0.33));
+        }
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        List<StudySlices> train = RsnaDataset.loadTrain(data, config.imageSize(), config.pixelMm(), threads);
+        Trainer trainer = Trainer.start(config, train, run, Device.CPU);
+        trainer.run(config.epochs());
+
+        FractureModel model = Inference.load(run.resolve(Trainer.BEST), Device.CPU);
+        List<StudySlices> test = RsnaDataset.loadTest(data, config.imageSize(), config.pixelMm(), threads);
+        List<StudyPrediction> predictions = Inference.predict(model, test);
+        SequencedMap<String, double[]> probabilities = Inference.probabilities(predictions);
+        Submission.write(run.resolve("submission.csv"), probabilities);
+        SequencedMap<String, int[]> labels = StudyLabels.read(data.resolve("test_labels.csv"));
+        StudyLabels.write(run.resolve("solution.csv"), labels);
+        Evaluation evaluation = Evaluation.of(labels, probabilities);
+        evaluation.writeJson(run.resolve("metrics.json"));
+        if (ModuleLayer.boot().findModule("java.desktop").isPresent()) {
+            Plots.lossCurves(trainer.history(), run.resolve("loss.png"));
+            evaluation.writeRoc(run.resolve("roc.png"));
+            Inference.gradCams(model, test, predictions, run.resolve("gradcam"), 4);
+        } else {
+            LOG.warn("no java.desktop module in this runtime: plots and Grad-CAM pictures skipped");
+        }
+
+        SequencedMap<String, int[]> trainLabels = StudyLabels.read(data.resolve("train.csv"));
+        double[] prevalence = new double[8];
+        trainLabels.values().forEach(y -> {
+            for (int t = 0; t < 8; t++) {
+                prevalence[t] += y[t] / (double) trainLabels.size();
+            }
+        });
+        SequencedMap<String, double[]> half = new LinkedHashMap<>();
+        SequencedMap<String, double[]> constant = new LinkedHashMap<>();
+        labels.keySet().forEach(uid -> {
+            half.put(uid, new double[] {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5});
+            constant.put(uid, prevalence.clone());
+        });
+        Table table = new Table(evaluation.competitionLoss(), CompetitionMetric.score(labels, half).score(),
+                CompetitionMetric.score(labels, constant).score(), labels.size());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "%nCompetition loss on %d synthetic test studies (lower is better)%n", table.studies());
+        out.printf(Locale.ROOT, "  %-44s %8.4f%n", "model (" + config.model() + ", best epoch)", table.model());
+        out.printf(Locale.ROOT, "  %-44s %8.4f%n", "baseline: all 0.5", table.half());
+        out.printf(Locale.ROOT, "  %-44s %8.4f%n", "baseline: training prevalence", table.prevalence());
+        out.printf(Locale.ROOT, "  %-44s %8.3f%n", "model / better baseline", table.ratio());
+        out.printf(Locale.ROOT, "  run folder %s, %.0f s (after the build)%n", run, seconds);
+        out.flush();
+        return table;
+    }
+}

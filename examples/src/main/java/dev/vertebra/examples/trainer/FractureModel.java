@@ -1,0 +1,87 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.NoGrad;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.efficientnet.EfficientNet;
+
+import java.util.List;
+
+/**
+ * The fracture model: an EfficientNet over 2.5D stacks ([N, S, S, K], NHWC) with 14 outputs per slice — logits
+ * of "C1..C7 visible" then "fracture at C1..C7" — and the pooling that turns a study's slices into its eight
+ * probabilities (see {@link Pooling}).
+ *
+ * <pre>{@code
+ * FractureModel m = new FractureModel(config, Device.CPU);
+ * StudyPrediction p = m.predict(study);   // p.probabilities(): C1..C7, patient_overall
+ * }</pre>
+ */
+public final class FractureModel {
+    /** Images per forward pass when predicting. */
+    static final int PREDICT_BATCH = 64;
+    private final TrainConfig config;
+    private final EfficientNet net;
+    private final Generator generator;
+    private final Device device;
+
+    public FractureModel(TrainConfig config, Device device) {
+        this.config = config;
+        this.device = device;
+        this.generator = new Generator(config.seed());
+        // Dropout and stochastic depth stay off: their generators live inside the modules and are not part of a
+        // checkpoint, so with them on a resumed run could not repeat an uninterrupted one.
+        this.net = new EfficientNet(config.network().withDropout(0).withStochasticDepth(0), generator);
+        net.to(device);
+    }
+
+    public EfficientNet net() {
+        return net;
+    }
+
+    public TrainConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The generator the weights were drawn from (checkpointed with them). */
+    public Generator generator() {
+        return generator;
+    }
+
+    /** A batch of stacks around the given slices of one study, [n, S, S, K] on the model's device. */
+    public Tensor batch(List<StudySlices> studies, int[] study, int[] slice) {
+        int s = config.imageSize();
+        int k = config.slices();
+        float[] data = new float[slice.length * s * s * k];
+        for (int i = 0; i < slice.length; i++) {
+            System.arraycopy(studies.get(study[i]).stack(slice[i], k), 0, data, i * s * s * k, s * s * k);
+        }
+        return Tensor.of(data, slice.length, s, s, k).to(device);
+    }
+
+    /** Per-slice and study-level predictions for one study (eval mode, no gradients). */
+    public StudyPrediction predict(StudySlices study) {
+        net.eval();
+        float[][] logits = new float[study.slices()][];
+        try (NoGrad _ = NoGrad.enter()) {
+            for (int from = 0; from < study.slices(); from += PREDICT_BATCH) {
+                int n = Math.min(PREDICT_BATCH, study.slices() - from);
+                int[] idx = new int[n];
+                int[] slices = new int[n];
+                for (int i = 0; i < n; i++) {
+                    slices[i] = from + i;
+                }
+                float[] out = net.forward(batch(List.of(study), idx, slices)).toFloatArray();
+                for (int i = 0; i < n; i++) {
+                    logits[from + i] = java.util.Arrays.copyOfRange(out, i * 14, (i + 1) * 14);
+                }
+            }
+        }
+        return StudyPrediction.of(study.uid(), logits, config.pooling(), config.topK());
+    }
+}

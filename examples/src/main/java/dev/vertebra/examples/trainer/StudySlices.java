@@ -1,0 +1,69 @@
+package dev.vertebra.examples.trainer;
+
+/**
+ * One study, preprocessed for the model: every axial slice windowed (bone, WL 400 / WW 1800, to [0, 1]),
+ * resampled to {@code size × size} pixels of a fixed spacing and cropped around the spine.
+ *
+ * @param uid        StudyInstanceUID
+ * @param slices     slices, inferior first
+ * @param size       crop side, pixels
+ * @param pixels     [slices, size, size]
+ * @param visible    [slices][7]: vertebra Ck shows in slice s (from a segmentation); null when unknown
+ * @param boxed      [slices]: a fracture bounding box lies on slice s; null when the study has no boxes
+ * @param labels     C1..C7, patient_overall (0/1); null for unlabelled (test) studies
+ */
+public record StudySlices(String uid, int slices, int size, float[] pixels, boolean[][] visible, boolean[] boxed,
+                          int[] labels) {
+
+    /** True when any vertebra shows in slice s (every slice when visibility is unknown). */
+    public boolean spine(int s) {
+        if (visible == null) {
+            return true;
+        }
+        for (boolean v : visible[s]) {
+            if (v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The 14 per-slice training targets: 7 "Ck visible", then 7 "fracture at Ck" = the study's Ck label AND Ck
+     * visible in the slice AND (when the study has boxes) a box on the slice — multiple-instance labels.
+     */
+    public float[] targets(int s) {
+        float[] t = new float[14];
+        for (int k = 0; k < 7; k++) {
+            boolean vis = visible != null && visible[s][k];
+            t[k] = vis ? 1 : 0;
+            boolean fractured = labels != null && labels[k] == 1 && vis && (boxed == null || boxed[s]);
+            t[7 + k] = fractured ? 1 : 0;
+        }
+        return t;
+    }
+
+    /** True when slice s has a positive fracture target. */
+    public boolean positive(int s) {
+        float[] t = targets(s);
+        for (int k = 7; k < 14; k++) {
+            if (t[k] > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The K-slice stack around slice s as [size, size, K], channels interleaved; edge slices repeat. */
+    public float[] stack(int s, int k) {
+        int plane = size * size;
+        float[] out = new float[plane * k];
+        for (int ch = 0; ch < k; ch++) {
+            int src = Math.clamp(s - k / 2 + ch, 0, slices - 1) * plane;
+            for (int i = 0; i < plane; i++) {
+                out[i * k + ch] = pixels[src + i];
+            }
+        }
+        return out;
+    }
+}

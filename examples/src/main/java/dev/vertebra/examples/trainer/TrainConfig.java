@@ -1,0 +1,105 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.efficientnet.EfficientNetConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A training run's settings; stored as flat JSON in every checkpoint so that evaluate/predict rebuild the same
+ * model and preprocessing.
+ *
+ * @param model           b0..b7, or "custom:W:D" (width and depth multipliers)
+ * @param imageSize       crop side in pixels
+ * @param pixelMm         crop pixel spacing, mm
+ * @param slices          K adjacent slices as channels
+ * @param epochs          epochs
+ * @param batch           images per step
+ * @param lr              peak learning rate (AdamW, warmup then cosine)
+ * @param weightDecay     AdamW weight decay
+ * @param samplesPerStudy slices drawn per training study per epoch (half from fracture slices when it has any)
+ * @param valFraction     share of the studies held out for validation (split by study)
+ * @param pooling         study-level pooling of slice probabilities
+ * @param topK            k of {@link Pooling#TOPK_MEAN}
+ * @param seed            every random draw follows from it
+ */
+public record TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
+                          double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
+                          long seed) {
+
+    public TrainConfig {
+        if (imageSize < 32 || slices < 1 || epochs < 1 || batch < 1 || !(lr > 0) || samplesPerStudy < 1
+                || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0)) {
+            throw new IllegalArgumentException("bad training settings: " + this);
+        }
+        model(model); // validates the name
+    }
+
+    /** The EfficientNet for a model name, with 14 outputs and K input channels. */
+    public static EfficientNetConfig model(String name) {
+        if (name.startsWith("custom:")) {
+            String[] p = name.split(":");
+            if (p.length != 3) {
+                throw new IllegalArgumentException("custom model is custom:WIDTH:DEPTH, got " + name);
+            }
+            return EfficientNetConfig.custom(Double.parseDouble(p[1]), Double.parseDouble(p[2]), 224, 0.2);
+        }
+        return EfficientNetConfig.named(name);
+    }
+
+    /** The network's configuration. */
+    public EfficientNetConfig network() {
+        return model(model).withClasses(14).withInChannels(slices).withResolution(imageSize);
+    }
+
+    /** Flat JSON. */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("imageSize", imageSize);
+        m.put("pixelMm", pixelMm);
+        m.put("slices", slices);
+        m.put("epochs", epochs);
+        m.put("batch", batch);
+        m.put("lr", lr);
+        m.put("weightDecay", weightDecay);
+        m.put("samplesPerStudy", samplesPerStudy);
+        m.put("valFraction", valFraction);
+        m.put("pooling", pooling.name());
+        m.put("topK", topK);
+        m.put("seed", seed);
+        StringBuilder sb = new StringBuilder("{");
+        m.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
+                .append(v instanceof String s ? "\"" + s + "\"" : String.valueOf(v)));
+        return sb.append('}').toString();
+    }
+
+    /** Parses {@link #toJson()}'s output. */
+    public static TrainConfig fromJson(String json) {
+        Map<String, String> m = new LinkedHashMap<>();
+        Matcher matcher = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"[^\"]*\"|[^,}\\s]+)").matcher(json);
+        while (matcher.find()) {
+            m.put(matcher.group(1), matcher.group(2).replace("\"", ""));
+        }
+        try {
+            return new TrainConfig(m.get("model"), Integer.parseInt(m.get("imageSize")),
+                    Double.parseDouble(m.get("pixelMm")), Integer.parseInt(m.get("slices")),
+                    Integer.parseInt(m.get("epochs")), Integer.parseInt(m.get("batch")),
+                    Double.parseDouble(m.get("lr")), Double.parseDouble(m.get("weightDecay")),
+                    Integer.parseInt(m.get("samplesPerStudy")), Double.parseDouble(m.get("valFraction")),
+                    Pooling.valueOf(m.get("pooling").toUpperCase(Locale.ROOT)), Integer.parseInt(m.get("topK")),
+                    Long.parseLong(m.get("seed")));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a training configuration: " + json, e);
+        }
+    }
+
+    /** The same settings with another epoch count. */
+    public TrainConfig withEpochs(int e) {
+        return new TrainConfig(model, imageSize, pixelMm, slices, e, batch, lr, weightDecay, samplesPerStudy,
+                valFraction, pooling, topK, seed);
+    }
+}

@@ -1,0 +1,289 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Reduction;
+import dev.vertebra.core.Tensor;
+import dev.vertebra.data.volume.Augment;
+import dev.vertebra.examples.metric.CompetitionMetric;
+import dev.vertebra.nn.Checkpoint;
+import dev.vertebra.nn.Losses;
+import dev.vertebra.nn.optim.AdamW;
+import dev.vertebra.nn.optim.GradClip;
+import dev.vertebra.nn.optim.LrSchedule;
+import dev.vertebra.nn.optim.ParamGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * Trains a {@link FractureModel}: studies split by study into training and validation; each epoch draws
+ * {@code samplesPerStudy} slices per training study (half of them from its fracture slices when it has any, so
+ * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the 14 slice
+ * outputs (fracture positives weigh 2 as in the competition, negatives and visibility 1). After each epoch it
+ * scores the validation studies with the competition metric, appends a row to metrics.csv and writes
+ * last.safetensors (weights, optimiser, generators; atomically) and best.safetensors (lowest validation loss).
+ * A run resumed from last.safetensors repeats exactly what the uninterrupted run would have done.
+ *
+ * <pre>{@code
+ * Trainer t = Trainer.start(config, studies, Path.of("runs/x"), Device.CPU);
+ * t.run(config.epochs());
+ * }</pre>
+ */
+public final class Trainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    static final String LAST = "last.safetensors";
+    static final String BEST = "best.safetensors";
+    static final String METRICS = "metrics.csv";
+    private static final String METRICS_HEADER = "epoch,train_loss,val_slice_loss,val_loss,lr,seconds";
+    private static final Augment AUGMENT = new Augment(0.5, 0, 8, 0.08, 0.04, 0.05, 0.01);
+    private static final double CLIP = 5.0;
+
+    /** One row of metrics.csv. */
+    public record Epoch(int epoch, double trainLoss, double valSliceLoss, double valLoss, double lr, double seconds) {
+        String csv() {
+            return String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6g,%.1f", epoch, trainLoss, valSliceLoss, valLoss,
+                    lr, seconds);
+        }
+
+        static Epoch parse(String line) {
+            String[] f = line.split(",");
+            return new Epoch(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    Double.parseDouble(f[3]), Double.parseDouble(f[4]), Double.parseDouble(f[5]));
+        }
+    }
+
+    private final TrainConfig config;
+    private final List<StudySlices> train;
+    private final List<StudySlices> val;
+    private final FractureModel model;
+    private final AdamW optimizer;
+    private final LrSchedule schedule;
+    private final Generator data;
+    private final Path run;
+    private final List<Epoch> history = new ArrayList<>();
+    private long step;
+    private int epoch;
+
+    private Trainer(TrainConfig config, List<StudySlices> studies, Path run, Device device) {
+        this.config = config;
+        this.run = run;
+        List<List<StudySlices>> split = split(studies, config.valFraction(), config.seed());
+        this.train = split.get(0);
+        this.val = split.get(1);
+        this.model = new FractureModel(config, device);
+        this.optimizer = new AdamW(List.of(ParamGroup.of(model.net().trainableParameters(), config.lr(),
+                config.weightDecay())), 0.9, 0.999, 1e-8);
+        long steps = (long) config.epochs() * stepsPerEpoch();
+        this.schedule = new LrSchedule.WarmupCosine(config.lr(), Math.min(50, Math.max(1, steps / 10)),
+                Math.max(2, steps), config.lr() * 0.02);
+        this.data = new Generator(config.seed() ^ 0x5DEECE66DL);
+    }
+
+    /** A fresh run in {@code run} (created). */
+    public static Trainer start(TrainConfig config, List<StudySlices> studies, Path run, Device device)
+            throws IOException {
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("config.json"), config.toJson() + "\n");
+        Files.writeString(run.resolve(METRICS), METRICS_HEADER + "\n");
+        return new Trainer(config, studies, run, device);
+    }
+
+    /** Continues the run in {@code run} from its last.safetensors, with the same studies. */
+    public static Trainer resume(Path run, List<StudySlices> studies, Device device) throws IOException {
+        TrainConfig config = configOf(run.resolve(LAST));
+        Trainer t = new Trainer(config, studies, run, device);
+        Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.generators());
+        t.epoch = (int) info.epoch();
+        t.step = info.step();
+        List<String> kept = new ArrayList<>(List.of(METRICS_HEADER));
+        for (String line : Files.readAllLines(run.resolve(METRICS)).stream().skip(1).toList()) {
+            Epoch e = Epoch.parse(line);
+            if (e.epoch() <= t.epoch) {
+                t.history.add(e);
+                kept.add(line);
+            }
+        }
+        Files.write(run.resolve(METRICS), kept);
+        LOG.info("resuming {} after epoch {} (step {})", run, t.epoch, t.step);
+        return t;
+    }
+
+    /** The configuration stored in a checkpoint. */
+    public static TrainConfig configOf(Path checkpoint) throws IOException {
+        return TrainConfig.fromJson(dev.vertebra.core.io.Safetensors.read(checkpoint).metadata().get("config"));
+    }
+
+    private Map<String, Generator> generators() {
+        return Map.of("data", data, "model", model.generator());
+    }
+
+    public FractureModel model() {
+        return model;
+    }
+
+    public List<Epoch> history() {
+        return List.copyOf(history);
+    }
+
+    public List<StudySlices> validation() {
+        return val;
+    }
+
+    private int stepsPerEpoch() {
+        return (train.size() * config.samplesPerStudy() + config.batch() - 1) / config.batch();
+    }
+
+    /** Trains until {@code untilEpoch} epochs are done (at most the configured count). */
+    public void run(int untilEpoch) throws IOException {
+        int last = Math.min(untilEpoch, config.epochs());
+        LOG.info("training {} on {} studies ({} validation), {} steps per epoch", config.model(), train.size(),
+                val.size(), stepsPerEpoch());
+        while (epoch < last) {
+            trainEpoch();
+        }
+    }
+
+    private void trainEpoch() throws IOException {
+        long started = System.nanoTime();
+        int e = epoch + 1;
+        List<int[]> samples = drawSamples();
+        int steps = stepsPerEpoch();
+        double lossSum = 0;
+        int s = config.imageSize();
+        int k = config.slices();
+        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2}, 14).to(model.device());
+        model.net().train();
+        double lr = 0;
+        try (ProgressBar bar = new ProgressBar(System.err, String.format(Locale.ROOT, "epoch %d/%d", e,
+                config.epochs()), steps)) {
+            for (int b = 0; b < steps; b++) {
+                int from = b * config.batch();
+                int n = Math.min(config.batch(), samples.size() - from);
+                float[] images = new float[n * s * s * k];
+                float[] targets = new float[n * 14];
+                for (int i = 0; i < n; i++) {
+                    int[] sample = samples.get(from + i);
+                    StudySlices study = train.get(sample[0]);
+                    float[] img = AUGMENT.apply(study.stack(sample[1], k), s, s, k, data);
+                    System.arraycopy(img, 0, images, i * s * s * k, img.length);
+                    System.arraycopy(study.targets(sample[1]), 0, targets, i * 14, 14);
+                }
+                lr = schedule.lr(step);
+                optimizer.scheduleLr(lr);
+                Tensor logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
+                Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, 14).to(model.device()),
+                        posWeight, null, Reduction.MEAN);
+                loss.backward();
+                GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
+                optimizer.step();
+                optimizer.zeroGrad();
+                step++;
+                lossSum += loss.item();
+                bar.update(b + 1, lossSum / (b + 1), (long) from + n);
+            }
+        }
+        double[] valLosses = validate();
+        epoch = e;
+        Epoch row = new Epoch(e, lossSum / steps, valLosses[0], valLosses[1], lr, (System.nanoTime() - started) / 1e9);
+        history.add(row);
+        Files.writeString(run.resolve(METRICS), row.csv() + "\n", StandardCharsets.US_ASCII,
+                java.nio.file.StandardOpenOption.APPEND);
+        Checkpoint.Info info = new Checkpoint.Info(epoch, step, config.toJson());
+        Checkpoint.save(run.resolve(LAST), model.net(), optimizer, info, generators());
+        boolean best = history.stream().noneMatch(h -> h.epoch() < e && !(h.valLoss() > row.valLoss()));
+        if (best) {
+            Checkpoint.save(run.resolve(BEST), model.net(), optimizer, info, generators());
+        }
+        LOG.info(String.format(Locale.ROOT, "epoch %d: train loss %.4f, validation slice loss %.4f, validation "
+                + "competition loss %.4f%s (%.0f s)", e, row.trainLoss(), row.valSliceLoss(), row.valLoss(),
+                best ? " (best)" : "", row.seconds()));
+    }
+
+    /** This epoch's (study, slice) draws, shuffled. */
+    private List<int[]> drawSamples() {
+        List<int[]> samples = new ArrayList<>();
+        for (int i = 0; i < train.size(); i++) {
+            StudySlices st = train.get(i);
+            List<Integer> spine = new ArrayList<>();
+            List<Integer> positive = new ArrayList<>();
+            for (int s = 0; s < st.slices(); s++) {
+                if (st.spine(s)) {
+                    spine.add(s);
+                }
+                if (st.positive(s)) {
+                    positive.add(s);
+                }
+            }
+            if (spine.isEmpty()) {
+                continue;
+            }
+            for (int j = 0; j < config.samplesPerStudy(); j++) {
+                List<Integer> from = !positive.isEmpty() && j % 2 == 0 ? positive : spine;
+                samples.add(new int[] {i, from.get(data.nextInt(from.size()))});
+            }
+        }
+        for (int i = samples.size() - 1; i > 0; i--) {
+            int j = data.nextInt(i + 1);
+            int[] tmp = samples.get(i);
+            samples.set(i, samples.get(j));
+            samples.set(j, tmp);
+        }
+        return samples;
+    }
+
+    /** {mean weighted slice BCE, competition loss} over the validation studies; NaN when there are none. */
+    private double[] validate() {
+        if (val.isEmpty()) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        SequencedMap<String, int[]> labels = new LinkedHashMap<>();
+        Map<String, double[]> predictions = new LinkedHashMap<>();
+        double sliceLoss = 0;
+        long count = 0;
+        for (StudySlices st : val) {
+            StudyPrediction p = model.predict(st);
+            labels.put(st.uid(), st.labels());
+            predictions.put(st.uid(), p.probabilities());
+            for (int s = 0; s < st.slices(); s++) {
+                float[] t = st.targets(s);
+                for (int c = 0; c < 14; c++) {
+                    double x = p.logits()[s][c];
+                    double w = c >= 7 && t[c] > 0 ? 2 : 1;
+                    sliceLoss += w * (t[c] > 0 ? softplus(-x) : softplus(x));
+                    count++;
+                }
+            }
+        }
+        return new double[] {sliceLoss / count, CompetitionMetric.score(labels, predictions).score()};
+    }
+
+    private static double softplus(double x) {
+        return x > 30 ? x : Math.log1p(Math.exp(x));
+    }
+
+    /** Split by study: a seeded shuffle, the first {@code fraction} (at least one when asked for any) validate. */
+    static List<List<StudySlices>> split(List<StudySlices> studies, double fraction, long seed) {
+        List<StudySlices> shuffled = new ArrayList<>(studies);
+        Generator g = new Generator(seed ^ 0x9E3779B97F4A7C15L);
+        for (int i = shuffled.size() - 1; i > 0; i--) {
+            int j = g.nextInt(i + 1);
+            StudySlices tmp = shuffled.get(i);
+            shuffled.set(i, shuffled.get(j));
+            shuffled.set(j, tmp);
+        }
+        int nVal = fraction <= 0 || studies.size() < 2 ? 0
+                : Math.clamp(Math.round(fraction * studies.size()), 1, studies.size() - 1);
+        return List.of(List.copyOf(shuffled.subList(nVal, shuffled.size())), List.copyOf(shuffled.subList(0, nVal)));
+    }
+}

@@ -1,0 +1,134 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerTest {
+
+    @TempDir
+    Path tmp;
+
+    /** Small studies with known truth: random pixels, C(k) visible on a band of slices, one fractured vertebra. */
+    static List<StudySlices> studies(int n, int size, long seed) {
+        Generator g = new Generator(seed);
+        List<StudySlices> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int slices = 14;
+            float[] pixels = new float[slices * size * size];
+            for (int j = 0; j < pixels.length; j++) {
+                pixels[j] = (float) g.nextDouble();
+            }
+            boolean[][] visible = new boolean[slices][7];
+            for (int s = 0; s < slices; s++) {
+                visible[s][Math.min(6, s / 2)] = true;
+            }
+            int[] labels = new int[8];
+            if (i % 2 == 0) {
+                labels[i % 7] = 1;
+                labels[7] = 1;
+            }
+            out.add(new StudySlices("1.2.3." + i, slices, size, pixels, visible, null, labels));
+        }
+        return out;
+    }
+
+    static TrainConfig tiny(int epochs) {
+        return new TrainConfig("custom:0.25:0.25", 32, 1.0, 3, epochs, 4, 1e-2, 1e-4, 4, 0.25, Pooling.TOPK_MEAN, 2,
+                7);
+    }
+
+    static Map<String, Tensor> weights(Trainer t) {
+        return t.model().net().stateDict();
+    }
+
+    @Test
+    void resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() throws IOException {
+        List<StudySlices> data = studies(6, 32, 3);
+        // On the reference backend: the fast CPU kernels' vector lane reductions may round differently before and
+        // after the JIT compiles them, which would blur what this test checks (the trainer's own state handling).
+        Trainer again = Trainer.start(tiny(3), data, tmp.resolve("again"), Device.REFERENCE);
+        again.run(3);
+        Trainer whole = Trainer.start(tiny(3), data, tmp.resolve("whole"), Device.REFERENCE);
+        whole.run(3);
+
+        Trainer interrupted = Trainer.start(tiny(3), data, tmp.resolve("split"), Device.REFERENCE);
+        interrupted.run(1);
+        Trainer resumed = Trainer.resume(tmp.resolve("split"), data, Device.REFERENCE);
+        resumed.run(3);
+
+        Map<String, Tensor> a = weights(whole);
+        Map<String, Tensor> b = weights(resumed);
+        assertEquals(a.keySet(), b.keySet());
+        a.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), b.get(name).toFloatArray(), name));
+        Map<String, Tensor> c = weights(again);
+        a.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), c.get(name).toFloatArray(), "same seed: " + name));
+        for (int e = 0; e < 3; e++) {
+            assertEquals(whole.history().get(e).trainLoss(), resumed.history().get(e).trainLoss(), 1e-5);
+            assertEquals(whole.history().get(e).valLoss(), resumed.history().get(e).valLoss(), 1e-5);
+        }
+        List<String> metrics = Files.readAllLines(tmp.resolve("split").resolve("metrics.csv"));
+        assertEquals(4, metrics.size(), metrics.toString());
+        assertTrue(Files.exists(tmp.resolve("split").resolve("best.safetensors")));
+        // Training moved the weights away from their initial draw.
+        Trainer fresh = Trainer.start(tiny(3), data, tmp.resolve("fresh"), Device.REFERENCE);
+        assertFalse(java.util.Arrays.equals(weights(fresh).get("classifier.1.weight").toFloatArray(),
+                a.get("classifier.1.weight").toFloatArray()));
+    }
+
+    @Test
+    void splitIsByStudyAndSeeded() {
+        List<StudySlices> data = studies(10, 32, 1);
+        List<List<StudySlices>> a = Trainer.split(data, 0.2, 5);
+        assertEquals(2, a.get(1).size());
+        assertEquals(8, a.get(0).size());
+        assertEquals(a, Trainer.split(data, 0.2, 5));
+        assertTrue(a.get(0).stream().noneMatch(a.get(1)::contains));
+    }
+
+    @Test
+    void multipleInstanceTargets() {
+        boolean[][] visible = new boolean[3][7];
+        visible[0][1] = true;
+        visible[1][1] = true;
+        visible[1][2] = true;
+        int[] labels = {0, 1, 0, 0, 0, 0, 0, 1};
+        StudySlices st = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible, null, labels);
+        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(0));
+        assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(1));
+        assertFalse(st.positive(2));
+        StudySlices boxed = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible,
+                new boolean[] {false, true, false}, labels);
+        assertFalse(boxed.positive(0));
+        assertTrue(boxed.positive(1));
+    }
+
+    @Test
+    void pooling() {
+        double[] q = {0.1, 0.9, 0.5, 0.2};
+        assertEquals(0.9, Pooling.MAX.pool(q, 3), 1e-12);
+        assertEquals(0.7, Pooling.TOPK_MEAN.pool(q, 2), 1e-12);
+        assertEquals(1 - 0.9 * 0.1 * 0.5 * 0.8, Pooling.NOISY_OR.pool(q, 3), 1e-12);
+        assertEquals(1 - 0.5 * 0.5, Pooling.overall(new double[] {0.5, 0.5, 0, 0, 0, 0, 0, 0.99}), 1e-12);
+    }
+
+    @Test
+    void configRoundTripsThroughJson() {
+        TrainConfig c = tiny(5);
+        assertEquals(c, TrainConfig.fromJson(c.toJson()));
+    }
+}
