@@ -8,4 +8,5 @@ module dev.vertebra.examples {
     requires org.slf4j;
 
     opens dev.vertebra.examples to info.picocli;
+    opens dev.vertebra.examples.fmnist to info.picocli;
 }

@@ -1,5 +1,6 @@
 package dev.vertebra.examples;
 
+import dev.vertebra.examples.fmnist.FashionMnistCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vertebra", mixinStandardHelpOptions = true, version = "Vertebra 0.1.0",
         description = "Deep learning for medical imaging on the JVM.",
         subcommands = {InfoCommand.class, SummaryCommand.class, LogitsCommand.class, DicomInfoCommand.class,
-                Dicom2NpyCommand.class})
+                Dicom2NpyCommand.class, FashionMnistCommand.class})
 public final class Main implements Runnable {
 
     @Override
