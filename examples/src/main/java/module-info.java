@@ -15,4 +15,5 @@ module dev.vertebra.examples {
     exports dev.vertebra.examples.trainer;
 
     opens dev.vertebra.examples to info.picocli;
+    opens dev.vertebra.examples.fmnist to info.picocli;
 }

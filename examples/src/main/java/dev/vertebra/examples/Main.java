@@ -1,5 +1,6 @@
 package dev.vertebra.examples;
 
+import dev.vertebra.examples.fmnist.FashionMnistCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,8 @@ import picocli.CommandLine.Command;
         description = "Deep learning for medical imaging on the JVM.",
         subcommands = {InfoCommand.class, SummaryCommand.class, LogitsCommand.class, DicomInfoCommand.class,
                 Dicom2NpyCommand.class, SynthCommand.class, PrepareCommand.class, ScoreCommand.class, TrainCommand.class,
-                EvaluateCommand.class, PredictCommand.class, DemoCommand.class, BenchModelCommand.class})
+                EvaluateCommand.class, PredictCommand.class, DemoCommand.class, BenchModelCommand.class,
+                FashionMnistCommand.class})
 public final class Main implements Runnable {
 
     @Override
