@@ -12,6 +12,8 @@ import dev.vertebra.data.volume.Window;
  */
 public final class SpineCrop {
     static final float BONE_HU = 300;
+    /** Voxels of a vertebra's label a slice must hold to count as showing it. */
+    public static final int MIN_VISIBLE_VOXELS = 20;
 
     private SpineCrop() {
     }

@@ -36,8 +36,9 @@ public final class TrainerStudies {
         }
         int n = Math.max(1, threads);
         List<StudySlices> out = new ArrayList<>();
-        try (var loader = new StudyLoader<>(dataset.studies(),
-                s -> SpineCrop.of(s, RsnaDataset.load(s), size, pixelMm), n, 2 * n, null, (_, _) -> { })) {
+        StudyLoader.Load<StudySlices> crop =
+                s -> SpineCrop.of(s, RsnaDataset.load(s, SpineCrop.MIN_VISIBLE_VOXELS), size, pixelMm);
+        try (var loader = new StudyLoader<>(dataset.studies(), crop, n, 2 * n, null, (_, _) -> { })) {
             for (StudySlices st : loader) {
                 out.add(st);
             }
