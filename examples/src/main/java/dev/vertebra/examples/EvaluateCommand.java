@@ -5,9 +5,9 @@ import dev.vertebra.examples.metric.StudyLabels;
 import dev.vertebra.examples.trainer.Evaluation;
 import dev.vertebra.examples.trainer.FractureModel;
 import dev.vertebra.examples.trainer.Inference;
-import dev.vertebra.examples.trainer.RsnaDataset;
 import dev.vertebra.examples.trainer.StudyPrediction;
 import dev.vertebra.examples.trainer.StudySlices;
+import dev.vertebra.examples.trainer.TrainerStudies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -52,8 +52,8 @@ final class EvaluateCommand implements Callable<Integer> {
         FractureModel model = Inference.load(checkpoint, Device.parse(device));
         int threads = Runtime.getRuntime().availableProcessors();
         List<StudySlices> studies = test
-                ? RsnaDataset.loadTest(data, model.config().imageSize(), model.config().pixelMm(), threads)
-                : RsnaDataset.loadTrain(data, model.config().imageSize(), model.config().pixelMm(), threads);
+                ? TrainerStudies.test(data, model.config().imageSize(), model.config().pixelMm(), threads)
+                : TrainerStudies.train(data, model.config().imageSize(), model.config().pixelMm(), threads);
         var labels = StudyLabels.read(data.resolve(test ? "test_labels.csv" : "train.csv"));
         labels.keySet().retainAll(studies.stream().map(StudySlices::uid).toList());
         List<StudyPrediction> predictions = Inference.predict(model, studies);

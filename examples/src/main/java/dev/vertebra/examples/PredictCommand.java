@@ -4,8 +4,8 @@ import dev.vertebra.core.Device;
 import dev.vertebra.examples.metric.Submission;
 import dev.vertebra.examples.trainer.FractureModel;
 import dev.vertebra.examples.trainer.Inference;
-import dev.vertebra.examples.trainer.RsnaDataset;
 import dev.vertebra.examples.trainer.StudySlices;
+import dev.vertebra.examples.trainer.TrainerStudies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,7 +33,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FractureModel model = Inference.load(checkpoint, Device.parse(device));
-        List<StudySlices> test = RsnaDataset.loadTest(data, model.config().imageSize(), model.config().pixelMm(),
+        List<StudySlices> test = TrainerStudies.test(data, model.config().imageSize(), model.config().pixelMm(),
                 Runtime.getRuntime().availableProcessors());
         Submission.write(out, Inference.probabilities(Inference.predict(model, test)));
         return 0;

@@ -1,5 +1,6 @@
 package dev.vertebra.examples;
 
+import dev.vertebra.data.rsna.CsvException;
 import dev.vertebra.examples.metric.CompetitionMetric;
 import dev.vertebra.examples.metric.MetricException;
 import dev.vertebra.examples.metric.StudyLabels;
@@ -42,7 +43,7 @@ final class ScoreCommand implements Callable<Integer> {
             out.println(Double.toString(result.score()));
             out.flush();
             return 0;
-        } catch (MetricException e) {
+        } catch (MetricException | CsvException e) {
             spec.commandLine().getErr().println("score: " + e.getMessage());
             spec.commandLine().getErr().flush();
             return 2;

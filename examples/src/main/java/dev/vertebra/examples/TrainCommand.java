@@ -2,10 +2,10 @@ package dev.vertebra.examples;
 
 import dev.vertebra.core.Device;
 import dev.vertebra.examples.trainer.Pooling;
-import dev.vertebra.examples.trainer.RsnaDataset;
 import dev.vertebra.examples.trainer.StudySlices;
 import dev.vertebra.examples.trainer.TrainConfig;
 import dev.vertebra.examples.trainer.Trainer;
+import dev.vertebra.examples.trainer.TrainerStudies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -82,13 +82,13 @@ final class TrainCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         if (resume != null) {
             TrainConfig config = Trainer.configOf(resume.resolve("last.safetensors"));
-            List<StudySlices> studies = RsnaDataset.loadTrain(data, config.imageSize(), config.pixelMm(), threads);
+            List<StudySlices> studies = TrainerStudies.train(data, config.imageSize(), config.pixelMm(), threads);
             Trainer.resume(resume, studies, dev).run(config.epochs());
             return 0;
         }
         TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
                 samplesPerStudy, valFraction, pooling, topK, seed);
-        List<StudySlices> studies = RsnaDataset.loadTrain(data, imageSize, pixelMm, threads);
+        List<StudySlices> studies = TrainerStudies.train(data, imageSize, pixelMm, threads);
         Trainer.start(config, studies, out, dev).run(epochs);
         return 0;
     }

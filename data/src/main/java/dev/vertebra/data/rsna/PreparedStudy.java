@@ -33,15 +33,21 @@ public record PreparedStudy(String uid, int slices, int rows, int cols, short[] 
         }
     }
 
-    static PreparedStudy of(RsnaDataset.Study study, CtVolume ct, byte[] mask) {
+    static PreparedStudy of(RsnaDataset.Study study, CtVolume ct, byte[] mask, int minVoxels) {
         int[] visible = new int[ct.slices()];
         if (mask != null) {
             int plane = ct.plane();
             for (int s = 0; s < ct.slices(); s++) {
+                int[] count = new int[8];
                 for (int i = s * plane; i < (s + 1) * plane; i++) {
                     int label = mask[i];
                     if (label >= 1 && label <= 7) {
-                        visible[s] |= 1 << (label - 1);
+                        count[label]++;
+                    }
+                }
+                for (int v = 0; v < 7; v++) {
+                    if (count[v + 1] >= minVoxels) {
+                        visible[s] |= 1 << v;
                     }
                 }
             }

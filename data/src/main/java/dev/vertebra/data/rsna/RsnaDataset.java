@@ -114,11 +114,22 @@ public final class RsnaDataset {
         return studies;
     }
 
-    /** Reads a study's series, maps its mask (if any) and boxes onto the slices. */
+    /** Reads a study's series, maps its mask (if any) and boxes onto the slices; one voxel shows a vertebra. */
     public static PreparedStudy load(Study study) throws IOException {
+        return load(study, 1);
+    }
+
+    /**
+     * As {@link #load(Study)}, but a slice shows a vertebra only where at least {@code minVoxels} of its voxels
+     * carry the vertebra's label.
+     */
+    public static PreparedStudy load(Study study, int minVoxels) throws IOException {
+        if (minVoxels < 1) {
+            throw new IllegalArgumentException("minVoxels " + minVoxels + " < 1");
+        }
         CtVolume ct = SeriesReader.read(study.images());
         byte[] mask = study.segmentation().isPresent()
                 ? MaskMapper.toVolume(Nifti.read(study.segmentation().get()), ct) : null;
-        return PreparedStudy.of(study, ct, mask);
+        return PreparedStudy.of(study, ct, mask, minVoxels);
     }
 }

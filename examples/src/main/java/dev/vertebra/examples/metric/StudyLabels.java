@@ -1,17 +1,18 @@
 package dev.vertebra.examples.metric;
 
+import dev.vertebra.data.rsna.CsvException;
+import dev.vertebra.data.rsna.RsnaCsv;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.SequencedMap;
 
 /**
- * Study labels in train.csv's form: {@code StudyInstanceUID,patient_overall,C1,...,C7} with 0/1 values (columns
- * found by header name, any order). Arrays are C1..C7, patient_overall, as {@link CompetitionMetric#TARGETS}.
+ * Study labels in train.csv's form: {@code StudyInstanceUID,patient_overall,C1,...,C7} with 0/1 values, read
+ * through the data module's {@link RsnaCsv}. Arrays are C1..C7, patient_overall, as {@link CompetitionMetric#TARGETS}.
  *
  * <pre>{@code
  * SequencedMap<String, int[]> labels = StudyLabels.read(Path.of("train.csv"));
@@ -23,43 +24,20 @@ public final class StudyLabels {
     private StudyLabels() {
     }
 
-    /** Reads a label file; duplicate studies, bad values and missing columns are errors naming the line. */
+    /**
+     * Reads a label file through {@link RsnaCsv#readLabels}: a bad header, field count or value, a duplicate study
+     * or a fractured vertebra without patient_overall is a {@link CsvException} naming the file and line.
+     */
     public static SequencedMap<String, int[]> read(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        String name = file.getFileName().toString();
-        if (lines.isEmpty()) {
-            throw new MetricException(name + " is empty");
-        }
-        List<String> header = List.of(lines.getFirst().strip().split(",", -1));
-        int uidColumn = column(header, "StudyInstanceUID", name);
-        int[] columns = new int[CompetitionMetric.TARGETS.size()];
-        for (int t = 0; t < columns.length; t++) {
-            columns[t] = column(header, CompetitionMetric.TARGETS.get(t), name);
-        }
         SequencedMap<String, int[]> out = new LinkedHashMap<>();
-        for (int i = 1; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
+        for (RsnaCsv.Labels l : RsnaCsv.readLabels(file).values()) {
+            int[] labels = new int[CompetitionMetric.TARGETS.size()];
+            boolean[] vertebrae = l.vertebrae();
+            for (int t = 0; t < CompetitionMetric.OVERALL; t++) {
+                labels[t] = vertebrae[t] ? 1 : 0;
             }
-            String[] fields = line.split(",", -1);
-            String where = name + " line " + (i + 1);
-            if (fields.length != header.size()) {
-                throw new MetricException(where + ": " + fields.length + " fields, the header has " + header.size());
-            }
-            int[] labels = new int[columns.length];
-            for (int t = 0; t < columns.length; t++) {
-                labels[t] = switch (fields[columns[t]].strip()) {
-                    case "0", "0.0" -> 0;
-                    case "1", "1.0" -> 1;
-                    default -> throw new MetricException(where + ": " + CompetitionMetric.TARGETS.get(t) + " is '"
-                            + fields[columns[t]] + "', not 0 or 1");
-                };
-            }
-            String uid = fields[uidColumn].strip();
-            if (out.putIfAbsent(uid, labels) != null) {
-                throw new MetricException(where + ": study " + uid + " appears twice");
-            }
+            labels[CompetitionMetric.OVERALL] = l.patientOverall() ? 1 : 0;
+            out.put(l.uid(), labels);
         }
         return out;
     }
@@ -75,14 +53,5 @@ public final class StudyLabels {
             sb.append('\n');
         });
         Files.writeString(file, sb, StandardCharsets.US_ASCII);
-    }
-
-    private static int column(List<String> header, String name, String file) {
-        int at = header.indexOf(name);
-        if (at < 0) {
-            throw new MetricException(String.format(Locale.ROOT, "%s: no column '%s' in the header %s", file, name,
-                    header));
-        }
-        return at;
     }
 }

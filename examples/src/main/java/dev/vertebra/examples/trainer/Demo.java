@@ -57,12 +57,12 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
                     FracturePrevalence.RSNA_2022, 0.25, 0.33));
         }
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        List<StudySlices> train = RsnaDataset.loadTrain(data, config.imageSize(), config.pixelMm(), threads);
+        List<StudySlices> train = TrainerStudies.train(data, config.imageSize(), config.pixelMm(), threads);
         Trainer trainer = Trainer.start(config, train, run, Device.CPU);
         trainer.run(config.epochs());
 
         FractureModel model = Inference.load(run.resolve(Trainer.BEST), Device.CPU);
-        List<StudySlices> test = RsnaDataset.loadTest(data, config.imageSize(), config.pixelMm(), threads);
+        List<StudySlices> test = TrainerStudies.test(data, config.imageSize(), config.pixelMm(), threads);
         List<StudyPrediction> predictions = Inference.predict(model, test);
         SequencedMap<String, double[]> probabilities = Inference.probabilities(predictions);
         Submission.write(run.resolve("submission.csv"), probabilities);

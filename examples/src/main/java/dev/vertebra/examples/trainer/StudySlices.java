@@ -1,5 +1,7 @@
 package dev.vertebra.examples.trainer;
 
+import dev.vertebra.data.volume.Stacks;
+
 /**
  * One study, preprocessed for the model: every axial slice windowed (bone, WL 400 / WW 1800, to [0, 1]),
  * resampled to {@code size × size} pixels of a fixed spacing and cropped around the spine.
@@ -56,14 +58,6 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
 
     /** The K-slice stack around slice s as [size, size, K], channels interleaved; edge slices repeat. */
     public float[] stack(int s, int k) {
-        int plane = size * size;
-        float[] out = new float[plane * k];
-        for (int ch = 0; ch < k; ch++) {
-            int src = Math.clamp(s - k / 2 + ch, 0, slices - 1) * plane;
-            for (int i = 0; i < plane; i++) {
-                out[i * k + ch] = pixels[src + i];
-            }
-        }
-        return out;
+        return Stacks.stack(pixels, slices, size, size, s, k);
     }
 }
