@@ -76,6 +76,16 @@ public enum BinaryOp {
         public double apply(double a, double b) {
             return a == b ? 1 : 0;
         }
+    },
+    /**
+     * SiLU's backward, {@code b·silu'(a)} for SiLU's input {@code a} and the gradient {@code b} of its output, with
+     * {@code silu'(x) = σ(x)·(1 + x·σ(−x))}: one pass where the composite takes seven (autograd uses it).
+     */
+    SILU_GRAD("silu_grad") {
+        @Override
+        public double apply(double a, double b) {
+            return b * (UnaryOp.SIGMOID.apply(a) * (1 + a * UnaryOp.SIGMOID.apply(-a)));
+        }
     };
 
     private final String kernel;

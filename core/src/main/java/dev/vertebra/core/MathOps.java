@@ -32,13 +32,24 @@ final class MathOps {
             // σ'(x) = σ(x)·σ(-x): no cancellation where σ(x) rounds to 1 (1 - y would).
             case SIGMOID -> g.mul(y.mul(x.neg().sigmoid()));
             case TANH -> g.mul(y.mul(y).neg().add(1));
-            case SILU -> {
-                // silu'(x) = σ(x)·(1 + x·σ(-x)), again avoiding 1 - σ(x).
-                Tensor s = x.sigmoid();
-                yield g.mul(s.mul(x.mul(x.neg().sigmoid()).add(1)));
-            }
+            case SILU -> siluGrad(x, g);
             case SOFTPLUS -> g.mul(x.sigmoid());
         };
+    }
+
+    /**
+     * {@code g·silu'(x)} in one fused pass ({@link BinaryOp#SILU_GRAD}), itself differentiable: by {@code g} it is
+     * {@code silu'(x)}, by {@code x} it is {@code g·silu''(x)} with {@code silu'' = σ(x)·σ(−x)·(2 + x·(σ(−x) − σ(x)))}.
+     */
+    private static Tensor siluGrad(Tensor x, Tensor g) {
+        checkPair("silu_grad", x, g);
+        Tensor y = x.backend().binary(BinaryOp.SILU_GRAD, x, g);
+        return Autograd.record("silu_grad", y, gg -> {
+            Tensor s = x.sigmoid();
+            Tensor t = x.neg().sigmoid();
+            Tensor second = s.mul(t).mul(x.mul(t.sub(s)).add(2));
+            return new Tensor[]{Views.sumTo(gg.mul(g).mul(second), x.shape()), Views.sumTo(siluGrad(x, gg), g.shape())};
+        }, x, g);
     }
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {

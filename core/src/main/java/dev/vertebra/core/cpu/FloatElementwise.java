@@ -64,6 +64,18 @@ final class FloatElementwise {
         return FloatVector.broadcast(S, 1f).div(VectorExp.exp(v.neg()).add(1f));
     }
 
+    /**
+     * g·σ(x)·(1 + x·σ(−x)) with one exp: e = e^−x, σ(x) = 1/(1 + e), σ(−x) = e·σ(x) for x ≥ 0 (e ≤ 1) and
+     * 1 − σ(x) for x &lt; 0 (σ(x) small, so no cancellation; and e·σ(x) would be ∞·0 where e overflows).
+     */
+    private static FloatVector siluGrad(FloatVector x, FloatVector g) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector e = x.neg().lanewise(VectorOperators.EXP);
+        FloatVector s = one.div(e.add(1f));
+        FloatVector t = e.mul(s).blend(one.sub(s), x.compare(VectorOperators.LT, 0f));
+        return g.mul(s.mul(x.mul(t).add(1f)));
+    }
+
     /** y[yo + i] = op(a[ao + i·as], b[bo + i·bs]) for i &lt; n, strides ∈ {0, 1}. */
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] y, int yo, int n) {
         int i = 0;
@@ -98,6 +110,7 @@ final class FloatElementwise {
             case LT -> zero.blend(one, a.compare(VectorOperators.LT, b));
             case LE -> zero.blend(one, a.compare(VectorOperators.LE, b));
             case EQ -> zero.blend(one, a.compare(VectorOperators.EQ, b));
+            case SILU_GRAD -> siluGrad(a, b);
             case MAX -> a.max(b);
             case MIN -> a.min(b);
             case POW -> throw new IllegalStateException(op + " has no vector form");

@@ -91,3 +91,5 @@ VX_BINARY(ge, a >= b ? T(1) : T(0))
 VX_BINARY(lt, a < b ? T(1) : T(0))
 VX_BINARY(le, a <= b ? T(1) : T(0))
 VX_BINARY(eq, a == b ? T(1) : T(0))
+// SiLU's backward (BinaryOp.SILU_GRAD): a is SiLU's input, b the gradient of its output.
+VX_BINARY(silu_grad, b * (vx_sigmoid(a) * (T(1) + a * vx_sigmoid(-a))))
