@@ -70,7 +70,7 @@ final class FloatElementwise {
      */
     private static FloatVector siluGrad(FloatVector x, FloatVector g) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector e = x.neg().lanewise(VectorOperators.EXP);
+        FloatVector e = VectorExp.exp(x.neg());
         FloatVector s = one.div(e.add(1f));
         FloatVector t = e.mul(s).blend(one.sub(s), x.compare(VectorOperators.LT, 0f));
         return g.mul(s.mul(x.mul(t).add(1f)));
