@@ -130,7 +130,7 @@ public record Layout(Shape shape, int[] strides, int offset) {
             throw new IllegalArgumentException("cannot reshape " + shape + " (" + shape.numel() + " elements) to "
                     + target + " (" + target.numel() + " elements)");
         }
-        return isContiguous() ? new Layout(target, target.contiguousStrides(), offset) : null;
+        return isContiguous() || target.numel() == 0 ? new Layout(target, target.contiguousStrides(), offset) : null;
     }
 
     @Override

@@ -80,7 +80,7 @@ final class MathOps {
         return Autograd.record(op.kernel(), y, g -> new Tensor[]{switch (op) {
             case ADD -> g;
             case MUL -> g.mul(s);
-            case POW -> g.mul(a.pow(s - 1).mul(s));
+            case POW -> s == 0 ? g.mul(0) : g.mul(a.pow(s - 1).mul(s));   // d(x⁰)/dx = 0, not 0·x⁻¹
             case MAX -> g.mul(compareScalar(BinaryOp.GE, a, s));
             case MIN -> g.mul(compareScalar(BinaryOp.LE, a, s));
             default -> throw new UnsupportedOperationException("no gradient for " + op + " with a scalar");
@@ -191,13 +191,10 @@ final class MathOps {
         int m = a.dim(-2);
         int k = a.dim(-1);
         int n = b.dim(-1);
-        if (b.dim(-2) != k) {
-            throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.describe() + " × " + b.describe());
-        }
         if (b.rank() == 2) {
             // [..., M, K] × [K, N]: fold the batch into M, one GEMM, no copy of b.
             int[] batch = Arrays.copyOf(a.shape().dims(), a.rank() - 2);
-            Tensor flat = matmul3(a.reshape(1, -1, k), b.unsqueeze(0));
+            Tensor flat = matmul3(a.reshape(1, Shape.of(batch).numel() * m, k), b.unsqueeze(0));
             int[] out = Arrays.copyOf(batch, batch.length + 2);
             out[batch.length] = m;
             out[batch.length + 1] = n;
@@ -218,8 +215,8 @@ final class MathOps {
         int[] eb = Arrays.copyOf(batch.dims(), batch.rank() + 2);
         eb[batch.rank()] = k;
         eb[batch.rank() + 1] = n;
-        Tensor a3 = a.expand(Shape.of(ea)).reshape(-1, m, k);
-        Tensor b3 = b.expand(Shape.of(eb)).reshape(-1, k, n);
+        Tensor a3 = a.expand(Shape.of(ea)).reshape(batch.numel(), m, k);
+        Tensor b3 = b.expand(Shape.of(eb)).reshape(batch.numel(), k, n);
         int[] out = Arrays.copyOf(batch.dims(), batch.rank() + 2);
         out[batch.rank()] = m;
         out[batch.rank() + 1] = n;

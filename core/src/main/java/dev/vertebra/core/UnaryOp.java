@@ -44,7 +44,7 @@ public enum UnaryOp {
     RELU("relu") {
         @Override
         public double apply(double x) {
-            return x > 0 ? x : 0;
+            return x > 0 || Double.isNaN(x) ? x : 0;
         }
     },
     SIGMOID("sigmoid") {

@@ -97,11 +97,15 @@ final class Views {
         if (d < 0 || d > x.rank()) {
             throw new IllegalArgumentException("unsqueeze(" + dim + ") is out of range for shape " + x.shape());
         }
+        // A view whatever the strides: the new size-1 dimension takes any stride.
         int[] dims = new int[x.rank() + 1];
+        int[] strides = new int[x.rank() + 1];
         for (int i = 0, j = 0; i < dims.length; i++) {
-            dims[i] = i == d ? 1 : x.dim(j++);
+            dims[i] = i == d ? 1 : x.dim(j);
+            strides[i] = i == d ? 1 : x.layout().stride(j++);
         }
-        return reshape(x, dims);
+        Tensor out = view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
+        return Autograd.record("unsqueeze", out, g -> new Tensor[]{g.squeeze(d)}, x);
     }
 
     static Tensor squeeze(Tensor x, int dim) {
@@ -110,12 +114,15 @@ final class Views {
             throw new IllegalArgumentException("squeeze(" + dim + "): dimension has size " + x.dim(d) + " in " + x.shape());
         }
         int[] dims = new int[x.rank() - 1];
+        int[] strides = new int[x.rank() - 1];
         for (int i = 0, j = 0; i < x.rank(); i++) {
             if (i != d) {
-                dims[j++] = x.dim(i);
+                dims[j] = x.dim(i);
+                strides[j++] = x.layout().stride(i);
             }
         }
-        return reshape(x, dims);
+        Tensor out = view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
+        return Autograd.record("squeeze", out, g -> new Tensor[]{g.unsqueeze(d)}, x);
     }
 
     static Tensor flatten(Tensor x, int start, int end) {

@@ -46,7 +46,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void copyInto(Tensor src, Tensor dst) {
-        if (!isFloat(src) || !isFloat(dst)) {
+        if (!isFloat(src) || !isFloat(dst) || dst.numel() == 0) {
             super.copyInto(src, dst);
             return;
         }
