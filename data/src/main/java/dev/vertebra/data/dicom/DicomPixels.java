@@ -126,6 +126,9 @@ public record DicomPixels(int frames, FrameFormat format, String photometricInte
         return new DicomPixels(frames, format, photometric, stored, ModalityLut.of(ds, format.signed()));
     }
 
+    /** Upper bound on the values one encapsulated image may decode to. */
+    public static final int MAX_DECODED_SAMPLES = 1 << 28;
+
     private static int[] decodeEncapsulated(DicomObject ds, DicomElement pixelData, DicomValue.Fragments value,
                                             FrameFormat format, int frames) throws DicomException {
         String name = ds.sourceName();
@@ -133,7 +136,15 @@ public record DicomPixels(int frames, FrameFormat format, String photometricInte
         FrameDecoder decoder = Codecs.decoderFor(syntax).orElseThrow(() -> new DicomException(name,
                 pixelData.offset(), "unsupported transfer syntax " + syntax + " for encapsulated pixel data"));
         List<List<DicomValue.Fragment>> perFrame = FrameFragments.split(ds, pixelData, value, frames, name);
-        int[] out = new int[frames * format.samples()];
+        // Compressed data says nothing about its decoded size before it is decoded, so the header's claim is
+        // bounded here: no encapsulated image may need more than MAX_DECODED_SAMPLES values (1 GiB of ints).
+        long samples = (long) frames * format.samples();
+        if (samples > MAX_DECODED_SAMPLES) {
+            throw new DicomException(name, pixelData.offset(), frames + " frame(s) of " + format.rows() + "×"
+                    + format.columns() + "×" + format.samplesPerPixel() + " samples exceed the limit of "
+                    + MAX_DECODED_SAMPLES + " decoded samples");
+        }
+        int[] out = new int[(int) samples];
         for (int frame = 0; frame < frames; frame++) {
             List<DicomValue.Fragment> fragments = perFrame.get(frame);
             try {

@@ -27,6 +27,9 @@ public final class Nifti {
     static final int HEADER_SIZE = 348;
     private static final int DATA_OFFSET = 352;
 
+    /** Largest decompressed .nii.gz accepted (1 GiB): a whole-body CT mask is a few hundred MB at most. */
+    public static final int MAX_DECOMPRESSED_BYTES = 1 << 30;
+
     private Nifti() {
     }
 
@@ -38,9 +41,16 @@ public final class Nifti {
     /** Reads a whole NIfTI file from memory; {@code name} labels errors. */
     public static NiftiImage read(byte[] bytes, String name) throws IOException {
         if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
-            // The decompressed buffer grows with what the stream really yields, never with a declared size.
+            // The decompressed buffer grows with what the stream really yields, never with a declared size, and
+            // stops at MAX_DECOMPRESSED_BYTES so a gzip bomb cannot exhaust the heap.
             try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
-                bytes = in.readAllBytes();
+                bytes = in.readNBytes(MAX_DECOMPRESSED_BYTES);
+                if (in.read() >= 0) {
+                    throw new NiftiException(name, 0, "decompresses to more than " + MAX_DECOMPRESSED_BYTES
+                            + " bytes, the limit for one image");
+                }
+            } catch (NiftiException e) {
+                throw e;
             } catch (IOException e) {
                 throw new NiftiException(name, 0, "gzip stream is damaged: " + e.getMessage());
             }
@@ -77,6 +87,12 @@ public final class Nifti {
                 throw new NiftiException(name, 42 + 2 * d, "dim[" + (d + 1) + "] = " + dims[d] + " is not positive");
             }
             count *= dims[d];
+            if (count > bytes.length) {
+                // Every voxel takes at least one byte: the header claims more than the file holds (and the
+                // product of up to seven dimensions cannot overflow while it is checked at each step).
+                throw new NiftiException(name, 42 + 2 * d, "dimensions claim " + count + "+ voxels, more than the "
+                        + bytes.length + " bytes of the file");
+            }
         }
         int code = h.getShort(70);
         NiftiType type = NiftiType.ofCode(code).orElseThrow(() ->

@@ -106,6 +106,13 @@ class NiftiTest {
         huge[43] = (byte) 0x7F;
         assertThrows(NiftiException.class, () -> Nifti.read(huge, "d.nii"));
         assertThrows(NiftiException.class, () -> Nifti.read(new byte[400], "e.nii"));
+        byte[] sevenDims = good.clone();  // rank 7 of 32767 each: a product that would overflow a long
+        for (int d = 0; d <= 7; d++) {
+            sevenDims[40 + 2 * d] = (byte) (d == 0 ? 7 : 0xFF);
+            sevenDims[41 + 2 * d] = (byte) (d == 0 ? 0 : 0x7F);
+        }
+        var overflow = assertThrows(NiftiException.class, () -> Nifti.read(sevenDims, "g.nii"));
+        assertTrue(overflow.getMessage().contains("more than"), overflow.getMessage());
         assertThrows(NiftiException.class, () -> Nifti.read(new byte[] {0x1F, (byte) 0x8B, 1, 2}, "f.nii.gz"));
     }
 
