@@ -52,10 +52,10 @@ public final class Init {
 
     /** 1 with probability {@code keep}, else 0. */
     public static Tensor bernoulli(Generator gen, Shape shape, double keep, DType dtype, Device device) {
-        double[] v = new double[shape.numel()];
+        float[] v = new float[shape.numel()];
         for (int i = 0; i < v.length; i++) {
             v[i] = gen.nextDouble() < keep ? 1 : 0;
         }
-        return Tensor.fromHost(new HostArray(DType.FLOAT64, shape.dims(), v), device).to(dtype);
+        return Tensor.fromHost(new HostArray(DType.FLOAT32, shape.dims(), v), device).to(dtype);
     }
 }

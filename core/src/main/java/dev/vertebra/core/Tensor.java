@@ -434,9 +434,29 @@ public final class Tensor {
         return MathOps.compareScalar(BinaryOp.LT, this, value);
     }
 
+    /** 1 where this &lt; other, else 0 (not differentiable). */
+    public Tensor lt(Tensor other) {
+        return MathOps.compare(BinaryOp.LT, this, other);
+    }
+
+    /** 1 where this &ge; other, else 0 (not differentiable). */
+    public Tensor ge(Tensor other) {
+        return MathOps.compare(BinaryOp.GE, this, other);
+    }
+
+    /** 1 where this &le; other, else 0 (not differentiable). */
+    public Tensor le(Tensor other) {
+        return MathOps.compare(BinaryOp.LE, this, other);
+    }
+
     /** 1 where equal, else 0 (not differentiable). */
     public Tensor eq(Tensor other) {
         return MathOps.compare(BinaryOp.EQ, this, other);
+    }
+
+    /** Minimum of all elements (a scalar). */
+    public Tensor min() {
+        return MathOps.reduce(ReduceOp.MIN, this, allDims(), false);
     }
 
     public Tensor neg() {

@@ -57,4 +57,14 @@ class AutogradSmokeTest {
         z.pow(0).sum().backward();
         assertArrayEquals(new float[]{0, 0}, z.grad().toFloatArray());
     }
+
+    @Test
+    void comparisonsBetweenTensorsGiveMasks() {
+        Tensor a = Tensor.of(new float[]{1, 2, 3}, 3);
+        Tensor b = Tensor.of(new float[]{2, 2, 2}, 3);
+        assertArrayEquals(new float[]{1, 0, 0}, a.lt(b).toFloatArray());
+        assertArrayEquals(new float[]{0, 1, 1}, a.ge(b).toFloatArray());
+        assertArrayEquals(new float[]{1, 1, 0}, a.le(b).toFloatArray());
+        org.junit.jupiter.api.Assertions.assertEquals(1.0, a.min().item());
+    }
 }
