@@ -6,6 +6,7 @@ import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.data.volume.Augment;
 import dev.vertebra.examples.metric.CompetitionMetric;
+import dev.vertebra.examples.metric.Roc;
 import dev.vertebra.nn.Checkpoint;
 import dev.vertebra.nn.Losses;
 import dev.vertebra.nn.optim.AdamW;
@@ -31,7 +32,9 @@ import java.util.SequencedMap;
  * {@code samplesPerStudy} slices per training study (half of them from its fracture slices when it has any, so
  * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the 14 slice
  * outputs (fracture positives weigh 2 as in the competition, negatives and visibility 1). After each epoch it
- * scores the validation studies with the competition metric, appends a row to metrics.csv and writes
+ * scores the validation studies with the competition metric (and logs how well the fracture outputs separate:
+ * slice-level AUC on the epoch's training draws and on the validation slices, study-level AUC), appends a row to
+ * metrics.csv and writes
  * last.safetensors (weights, optimiser, generators; atomically) and best.safetensors (lowest validation loss).
  * A run resumed from last.safetensors repeats exactly what the uninterrupted run would have done.
  *
@@ -165,6 +168,8 @@ public final class Trainer {
         Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2}, 14).to(model.device());
         model.net().train();
         double lr = 0;
+        List<Integer> fracY = new ArrayList<>();
+        List<Double> fracQ = new ArrayList<>();
         try (ProgressBar bar = new ProgressBar(System.err, String.format(Locale.ROOT, "epoch %d/%d", e,
                 config.epochs()), steps)) {
             for (int b = 0; b < steps; b++) {
@@ -184,6 +189,13 @@ public final class Trainer {
                 Tensor logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
                 Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, 14).to(model.device()),
                         posWeight, null, Reduction.MEAN);
+                float[] out = logits.toFloatArray();
+                for (int i = 0; i < n * 14; i++) {
+                    if (i % 14 >= 7 && targets[i - 7] > 0) {
+                        fracY.add(targets[i] > 0 ? 1 : 0);
+                        fracQ.add((double) out[i]);
+                    }
+                }
                 loss.backward();
                 GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
                 optimizer.step();
@@ -193,6 +205,9 @@ public final class Trainer {
                 bar.update(b + 1, lossSum / (b + 1), (long) from + n);
             }
         }
+        LOG.info(String.format(Locale.ROOT, "training AUC: fracture slices %.3f", Roc.auc(
+                fracY.stream().mapToInt(Integer::intValue).toArray(),
+                fracQ.stream().mapToDouble(Double::doubleValue).toArray())));
         double[] valLosses = validate();
         epoch = e;
         Epoch row = new Epoch(e, lossSum / steps, valLosses[0], valLosses[1], lr, (System.nanoTime() - started) / 1e9);
@@ -251,6 +266,8 @@ public final class Trainer {
         Map<String, double[]> predictions = new LinkedHashMap<>();
         double sliceLoss = 0;
         long count = 0;
+        List<Integer> sliceY = new ArrayList<>();
+        List<Double> sliceQ = new ArrayList<>();
         for (StudySlices st : val) {
             StudyPrediction p = model.predict(st);
             labels.put(st.uid(), st.labels());
@@ -262,9 +279,27 @@ public final class Trainer {
                     double w = c >= 7 && t[c] > 0 ? 2 : 1;
                     sliceLoss += w * (t[c] > 0 ? softplus(-x) : softplus(x));
                     count++;
+                    if (c >= 7 && t[c - 7] > 0) {
+                        sliceY.add(t[c] > 0 ? 1 : 0);
+                        sliceQ.add(x);
+                    }
                 }
             }
         }
+        // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
+        int[] y = new int[7 * val.size()];
+        double[] q = new double[7 * val.size()];
+        int i = 0;
+        for (var e : labels.entrySet()) {
+            for (int k = 0; k < 7; k++, i++) {
+                y[i] = e.getValue()[k];
+                q[i] = predictions.get(e.getKey())[k];
+            }
+        }
+        LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f, "
+                + "patient_overall %.3f", Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
+                sliceQ.stream().mapToDouble(Double::doubleValue).toArray()), Roc.auc(y, q),
+                Evaluation.of(labels, predictions).auc().get("patient_overall")));
         return new double[] {sliceLoss / count, CompetitionMetric.score(labels, predictions).score()};
     }
 
