@@ -16,8 +16,10 @@ import java.util.List;
  * @param hu              voxels, HU
  * @param spacing         mm between columns, rows and slices: {x, y, z}
  * @param affine          4×4: voxel (c, r, s, 1) → patient position (LPS, mm)
- * @param files           the file of each slice (empty for volumes not read from files)
- * @param instanceNumbers InstanceNumber of each slice (RSNA's slice_number); file order when absent
+ * @param files           the files read, in slice order (empty for volumes not read from files); slices that
+ *                        filled a gap in the series come from no file, so there may be fewer files than slices
+ * @param instanceNumbers InstanceNumber of each slice (RSNA's slice_number); file order when absent; 0 for
+ *                        slices interpolated into a gap
  * @param report          what stacking noticed
  */
 public record CtVolume(int slices, int rows, int cols, float[] hu, double[] spacing, double[][] affine,

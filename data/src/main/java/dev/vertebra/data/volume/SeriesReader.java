@@ -119,7 +119,8 @@ public final class SeriesReader {
             }
             kept.add(sorted.get(i));
         }
-        int n = kept.size();
+        // Missing slices are filled (below), so that slice index and position agree with the affine.
+        int n = kept.size() + missing;
         double[] rowDir = {iop[0], iop[1], iop[2]};
         double[] colDir = {iop[3], iop[4], iop[5]};
         double[] normal = normal(iop);
@@ -130,7 +131,7 @@ public final class SeriesReader {
         if (n > 1) {
             double[] along = new double[3];
             for (int i = 0; i < 3; i++) {
-                sliceStep[i] = (last[i] - first[i]) / (n - 1 + missing);
+                sliceStep[i] = (last[i] - first[i]) / (n - 1);
                 along[i] = last[i] - first[i];
             }
             double cos = Math.clamp(dot(along, normal) / Math.sqrt(dot(along, along)), -1, 1);
@@ -147,14 +148,31 @@ public final class SeriesReader {
             affine[i][3] = first[i];
         }
         affine[3][3] = 1;
-        float[] hu = new float[n * rows * cols];
+        int plane = rows * cols;
+        float[] hu = new float[n * plane];
         int[] instances = new int[n];
         List<Path> files = new ArrayList<>();
-        for (int s = 0; s < n; s++) {
-            Slice slice = kept.get(s);
-            System.arraycopy(slice.hu(), 0, hu, s * rows * cols, rows * cols);
-            instances[s] = slice.instance();
+        int out = 0;
+        for (int k = 0; k < kept.size(); k++) {
+            Slice slice = kept.get(k);
+            if (k > 0) {
+                // A gap of m missing slices: m slices interpolated linearly between its two neighbours, with
+                // InstanceNumber 0 (no file holds them).
+                Slice before = kept.get(k - 1);
+                double step = slice.position() - before.position();
+                int fill = step > 1.5 * median ? (int) Math.round(step / median) - 1 : 0;
+                for (int f = 1; f <= fill; f++) {
+                    float t = (float) f / (fill + 1);
+                    for (int i = 0; i < plane; i++) {
+                        hu[out * plane + i] = before.hu()[i] + t * (slice.hu()[i] - before.hu()[i]);
+                    }
+                    out++;
+                }
+            }
+            System.arraycopy(slice.hu(), 0, hu, out * plane, plane);
+            instances[out] = slice.instance();
             files.add(slice.file());
+            out++;
         }
         boolean descending = instances[n - 1] < instances[0];
         double zSpacing = Math.sqrt(dot(sliceStep, sliceStep));

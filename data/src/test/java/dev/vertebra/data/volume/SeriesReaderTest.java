@@ -79,10 +79,17 @@ class SeriesReaderTest {
         Files.delete(series.resolve("11.dcm"));
         Files.copy(series.resolve("20.dcm"), series.resolve("20b.dcm"));
         CtVolume v = SeriesReader.read(series);
-        assertEquals(ct.slices() - 2, v.slices());
         assertEquals(1, v.report().duplicatesDropped());
         assertEquals(List.of(ct.slices() - 11), v.report().gaps());
         assertEquals(2, v.report().missingSlices());
+        // The two missing slices are filled, so every slice sits where the affine puts it: index s holds the
+        // file whose InstanceNumber goes with that position, before and after the gap; the filled ones have none.
+        assertEquals(ct.slices(), v.slices());
+        int[] instances = v.instanceNumbers();
+        for (int s = 0; s < v.slices(); s++) {
+            int expected = instances[0] - s * Integer.signum(instances[0] - instances[v.slices() - 1]);
+            assertEquals(expected == 10 || expected == 11 ? 0 : expected, instances[s], "slice " + s);
+        }
         assertEquals(ct.sliceSpacing(), v.spacing()[2], 1e-6, "spacing from the true step, not the gap");
 
         Path other = dir.resolve("o");
