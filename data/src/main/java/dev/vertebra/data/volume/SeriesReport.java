@@ -8,7 +8,8 @@ import java.util.List;
  * @param fileOrderDescending true when InstanceNumber falls as the slice position rises along the normal (the
  *                            files were numbered in reverse; the volume is sorted by position regardless)
  * @param gantryTiltDegrees   angle between the slice normal and the line through the slice positions
- * @param gaps                slice indices i where the step from slice i−1 exceeds 1.5× the median step
+ * @param gaps                indices i, among the slices read, where the step from slice i−1 exceeds 1.5× the
+ *                            median step
  * @param missingSlices       estimated number of slices missing in those gaps (filled in the volume by linear
  *                            interpolation between the gap's neighbours, so that index and position agree)
  * @param duplicatesDropped   files at an already-seen position, left out
