@@ -40,13 +40,7 @@ final class NativeCall {
 
     /** Runs a native call and returns its status; native-call plumbing failures become unchecked errors. */
     static int status(StatusCall call) {
-        try {
-            return call.call();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
-        }
+        return invoke(call::call);
     }
 
     /** A call that returns a 64-bit integer (version queries). */
@@ -57,13 +51,7 @@ final class NativeCall {
 
     /** Runs a native call that returns a 64-bit integer. */
     static long longResult(LongCall call) {
-        try {
-            return call.call();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
-        }
+        return invoke(call::call);
     }
 
     /** A call that returns a pointer. */
@@ -74,6 +62,16 @@ final class NativeCall {
 
     /** Runs a native call that returns a pointer (error-string functions). */
     static MemorySegment status0(PointerCall call) {
+        return invoke(call::call);
+    }
+
+    @FunctionalInterface
+    private interface Invocation<T> {
+        T call() throws Throwable;
+    }
+
+    /** The one place where a method handle's checked Throwable becomes an unchecked error. */
+    private static <T> T invoke(Invocation<T> call) {
         try {
             return call.call();
         } catch (RuntimeException | Error e) {
