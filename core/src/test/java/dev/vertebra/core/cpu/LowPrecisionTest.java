@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * float16/bfloat16 on the fast CPU backend: results keep the 16-bit type and are the exact result (float64 on the
- * reference backend, from the same 16-bit inputs) rounded once, give or take float32 accumulation.
+ * float16/bfloat16 on the fast CPU backend and the reference backend: results keep the 16-bit type and are the
+ * exact result (float64 on the reference backend, from the same 16-bit inputs) rounded once, give or take float32
+ * accumulation.
  */
 class LowPrecisionTest {
     private static final Backend CPU = Backends.get(Device.CPU);
@@ -61,12 +62,17 @@ class LowPrecisionTest {
         }
     }
 
+    /** The CPU backend, and the reference backend on the same 16-bit inputs, against the exact result. */
     private static void check(DType t, String what, BiFunction<Backend, Tensor[], Tensor> op, Tensor... inputs) {
         Tensor[] wide = new Tensor[inputs.length];
+        Tensor[] onReference = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             wide[i] = exact(inputs[i]);
+            onReference[i] = inputs[i].to(Device.REFERENCE);
         }
-        assertRoundedOnce(op.apply(REFERENCE, wide), op.apply(CPU, inputs), t, what);
+        Tensor exact = op.apply(REFERENCE, wide);
+        assertRoundedOnce(exact, op.apply(CPU, inputs), t, what);
+        assertRoundedOnce(exact, op.apply(REFERENCE, onReference), t, what + " on the reference backend");
     }
 
     @ParameterizedTest
