@@ -28,10 +28,19 @@ public interface Backend {
 
     /**
      * Writes {@code src} into the view {@code dst} (same shape after broadcasting {@code src}), converting
-     * dtypes. The only primitive that writes into existing storage: contiguous copies, casts, concatenation,
-     * padding and optimiser updates are made of it.
+     * dtypes. With {@link #accumulate}, the only primitive that writes into existing storage: contiguous copies,
+     * casts, concatenation, padding and optimiser updates are made of it.
      */
     void copyInto(Tensor src, Tensor dst);
+
+    /**
+     * {@code dst += src} in place, {@code src} broadcast to {@code dst}'s shape; {@code dst} is contiguous, of the
+     * same dtype, and shares no storage with {@code src}. What autograd sums gradients with, into buffers it owns;
+     * a backend without an in-place kernel may keep this default (a new sum copied back).
+     */
+    default void accumulate(Tensor dst, Tensor src) {
+        copyInto(binary(BinaryOp.ADD, dst, src), dst);
+    }
 
     /** A new tensor with every element {@code value}. */
     Tensor full(Shape shape, DType dtype, double value);

@@ -218,6 +218,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        long start = begin();
+        try {
+            inner.accumulate(dst, src);
+        } finally {
+            end("accumulate (in place)", start);
+        }
+    }
+
+    @Override
     public Tensor full(Shape shape, DType dtype, double value) {
         return timed("fill", () -> inner.full(shape, dtype, value));
     }

@@ -130,6 +130,33 @@ public final class CpuBackend extends ReferenceBackend {
         return out;
     }
 
+    /** In place: each element of dst is read and written by the same iteration, so no copy is needed. */
+    @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        if (!isFloat(dst) || !isFloat(src) || !dst.isContiguous()) {
+            super.accumulate(dst, src);
+            return;
+        }
+        Layout ls = src.layout().expand(dst.shape());
+        StridedLoops.Plan plan = StridedLoops.plan(dst.shape().dims(), dst.layout().strides(), ls.strides());
+        float[] dv = floats(dst);
+        float[] sv = floats(src);
+        int dOff = dst.layout().offset();
+        int inner = plan.inner();
+        int ss = plan.innerStride(1);
+        if (plan.rank() <= 1) {
+            CpuThreads.parallelFor(0, inner, ELEMENTWISE_GRAIN, (from, to) -> FloatElementwise.binary(BinaryOp.ADD,
+                    dv, dOff + from, 1, sv, ls.offset() + from * ss, ss, dv, dOff + from, to - from));
+            return;
+        }
+        CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int d = dOff + plan.rowOffset(0, r);
+                FloatElementwise.binary(BinaryOp.ADD, dv, d, 1, sv, ls.offset() + plan.rowOffset(1, r), ss, dv, d, inner);
+            }
+        });
+    }
+
     @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
         if (!isFloat(a)) {
