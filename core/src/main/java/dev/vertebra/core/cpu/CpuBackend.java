@@ -60,9 +60,10 @@ public final class CpuBackend extends ReferenceBackend {
         int ss = plan.innerStride(0);
         int ds = plan.innerStride(1);
         CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int a = so + plan.rowOffset(0, r);
-                int b = dOff + plan.rowOffset(1, r);
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                int a = so + at.offset(0);
+                int b = dOff + at.offset(1);
                 if (ss == 1 && ds == 1) {
                     System.arraycopy(from, a, to, b, inner);
                 } else {
@@ -122,9 +123,10 @@ public final class CpuBackend extends ReferenceBackend {
             return out;
         }
         CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                FloatElementwise.binary(op, av, la.offset() + plan.rowOffset(0, r), as,
-                        bv, lb.offset() + plan.rowOffset(1, r), bs, yv, plan.rowOffset(2, r), inner);
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                FloatElementwise.binary(op, av, la.offset() + at.offset(0), as,
+                        bv, lb.offset() + at.offset(1), bs, yv, at.offset(2), inner);
             }
         });
         return out;
@@ -150,9 +152,10 @@ public final class CpuBackend extends ReferenceBackend {
             return;
         }
         CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int d = dOff + plan.rowOffset(0, r);
-                FloatElementwise.binary(BinaryOp.ADD, dv, d, 1, sv, ls.offset() + plan.rowOffset(1, r), ss, dv, d, inner);
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                int d = dOff + at.offset(0);
+                FloatElementwise.binary(BinaryOp.ADD, dv, d, 1, sv, ls.offset() + at.offset(1), ss, dv, d, inner);
             }
         });
     }
