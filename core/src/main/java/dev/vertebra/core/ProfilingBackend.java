@@ -308,6 +308,29 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public BatchNormResult batchNormSilu(Tensor x, Tensor weight, Tensor bias, double eps) {
+        long start = begin();
+        try {
+            BatchNormResult r = inner.batchNormSilu(x, weight, bias, eps);
+            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+        } finally {
+            end("batch norm+silu fwd", start);
+        }
+    }
+
+    @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                Tensor invStd) {
+        long start = begin();
+        try {
+            BatchNormGrads g = inner.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
+            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+        } finally {
+            end("batch norm+silu bwd", start);
+        }
+    }
+
+    @Override
     public Tensor gather(Tensor x, int dim, Tensor index) {
         return timed("gather", () -> inner.gather(x, dim, index));
     }

@@ -344,6 +344,41 @@ public final class CpuBackend extends ReferenceBackend {
         return new BatchNormGrads(dx, dw, db);
     }
 
+    @Override
+    public BatchNormResult batchNormSilu(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (!isFloat(x) || !isFloat(weight) || !isFloat(bias)) {
+            return super.batchNormSilu(x, weight, bias, eps);
+        }
+        Tensor in = dense(x);
+        int c = x.dim(-1);
+        Shape cs = Shape.of(c);
+        Tensor mean = empty(cs, x.dtype());
+        Tensor var = empty(cs, x.dtype());
+        Tensor invStd = empty(cs, x.dtype());
+        Tensor z = empty(x.shape(), x.dtype());
+        FloatBatchNormSilu.forward(floats(in), in.layout().offset(), x.numel() / c, c, packed(weight), packed(bias),
+                eps, floats(z), floats(mean), floats(var), floats(invStd));
+        return new BatchNormResult(z, mean, var, invStd);
+    }
+
+    @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                Tensor invStd) {
+        if (!isFloat(dz) || !isFloat(x)) {
+            return super.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
+        }
+        Tensor xi = dense(x);
+        Tensor g = dense(dz);
+        int c = x.dim(-1);
+        Shape cs = Shape.of(c);
+        Tensor dx = empty(x.shape(), x.dtype());
+        Tensor dw = empty(cs, x.dtype());
+        Tensor db = empty(cs, x.dtype());
+        FloatBatchNormSilu.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), x.numel() / c, c,
+                packed(weight), packed(bias), packed(mean), packed(invStd), floats(dx), floats(dw), floats(db));
+        return new BatchNormGrads(dx, dw, db);
+    }
+
     /** The elements of a float32 tensor in C order from index 0 (its own array when it already is so). */
     private float[] packed(Tensor t) {
         float[] data = floats(t);

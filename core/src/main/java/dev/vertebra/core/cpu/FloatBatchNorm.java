@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FloatBatchNorm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int CHUNK_ROWS = 256;
+    static final int CHUNK_ROWS = 256;
 
     private FloatBatchNorm() {
     }
@@ -22,17 +22,9 @@ final class FloatBatchNorm {
      */
     static void forward(float[] x, int xOff, int rows, int c, float[] weight, float[] bias, double eps,
                         float[] y, float[] mean, float[] var, float[] invStd) {
-        double[] sq = new double[c];
-        statistics(x, xOff, rows, c, mean, sq);
         float[] scale = new float[c];
         float[] shift = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            var[ch] = (float) (sq[ch] / rows);
-            double is = 1 / Math.sqrt(sq[ch] / rows + eps);
-            invStd[ch] = (float) is;
-            scale[ch] = (float) (is * weight[ch]);
-            shift[ch] = (float) (bias[ch] - mean[ch] * is * weight[ch]);
-        }
+        statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
         CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int in = xOff + r * c;
@@ -72,21 +64,27 @@ final class FloatBatchNorm {
                 run[c + i] += dy[gr + i] * (x[xr + i] - mean[i]) * invStd[i];
             }
         });
-        float[] sumDy = new float[c];
-        double[] sumDyXhat = new double[c];
-        for (int ch = 0; ch < c; ch++) {
-            sumDy[ch] = (float) sums[ch];
-            sumDyXhat[ch] = sums[c + ch];
-        }
+        finishBackward(dy, dyOff, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+    }
+
+    /**
+     * The second half of the backward once the sums are known: dx = w·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)),
+     * dWeight = Σdy·x̂, dBias = Σdy. dy may be dx itself (same offsets): each element is read before it is written.
+     *
+     * @param sums [Σdy | Σdy·x̂], 2C
+     */
+    static void finishBackward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
+                               float[] mean, float[] invStd, double[] sums, float[] dx, float[] dWeight, float[] dBias) {
         float[] k = new float[c];       // w·invStd
         float[] meanDy = new float[c];  // Σdy / M
         float[] meanDyXhat = new float[c];
         for (int ch = 0; ch < c; ch++) {
-            dWeight[ch] = (float) sumDyXhat[ch];
-            dBias[ch] = sumDy[ch];
+            float sumDy = (float) sums[ch];
+            dWeight[ch] = (float) sums[c + ch];
+            dBias[ch] = sumDy;
             k[ch] = weight[ch] * invStd[ch];
-            meanDy[ch] = sumDy[ch] / rows;
-            meanDyXhat[ch] = (float) (sumDyXhat[ch] / rows);
+            meanDy[ch] = sumDy / rows;
+            meanDyXhat[ch] = (float) (sums[c + ch] / rows);
         }
         CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
@@ -110,13 +108,32 @@ final class FloatBatchNorm {
     }
 
     /**
+     * Batch statistics and the affine map they give: y = x·scale + shift.
+     *
+     * @param x    [rows, C] from xOff; weight, bias [C]
+     * @param mean [C], out; var [C], out (biased); invStd [C], out; scale, shift [C], out
+     */
+    static void statistics(float[] x, int xOff, int rows, int c, float[] weight, float[] bias, double eps,
+                           float[] mean, float[] var, float[] invStd, float[] scale, float[] shift) {
+        double[] m2 = new double[c];
+        moments(x, xOff, rows, c, mean, m2);
+        for (int ch = 0; ch < c; ch++) {
+            var[ch] = (float) (m2[ch] / rows);
+            double is = 1 / Math.sqrt(m2[ch] / rows + eps);
+            invStd[ch] = (float) is;
+            scale[ch] = (float) (is * weight[ch]);
+            shift[ch] = (float) (bias[ch] - mean[ch] * is * weight[ch]);
+        }
+    }
+
+    /**
      * Per-channel mean and sum of squared deviations of x ([rows, C] from xOff) with one read of x from memory:
      * each chunk of rows gets its own mean and squared deviations from it (two passes over a chunk that is still
      * in cache), and the chunks merge in double in a fixed order (Chan et al.: M2 = Σ M2ₜ + nₜ·(meanₜ − mean)²).
      *
      * @param mean [C], out; m2 [C], out: Σ (x − mean)²
      */
-    private static void statistics(float[] x, int xOff, int rows, int c, float[] mean, double[] m2) {
+    private static void moments(float[] x, int xOff, int rows, int c, float[] mean, double[] m2) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         float[][] chunkMean = new float[chunks][];
         float[][] chunkM2 = new float[chunks][];
@@ -185,7 +202,7 @@ final class FloatBatchNorm {
     }
 
     @FunctionalInterface
-    private interface RowAccumulator {
+    interface RowAccumulator {
         /** Adds row {@code r}'s contribution to {@code run} ([width]). */
         void add(int r, float[] run);
     }
@@ -194,7 +211,7 @@ final class FloatBatchNorm {
      * Sums of a per-row quantity of {@code width} values: float within chunks of rows, double across chunks, fixed
      * order.
      */
-    private static double[] columnSums(int rows, int width, RowAccumulator rowBody) {
+    static double[] columnSums(int rows, int width, RowAccumulator rowBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         float[][] partial = new float[chunks][];
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
