@@ -4,6 +4,7 @@ module dev.vertebra.bench {
     requires dev.vertebra.data;
     requires dev.vertebra.efficientnet;
     requires java.management;
+    requires jdk.management;
     requires jmh.core;
     requires jdk.incubator.vector;
 

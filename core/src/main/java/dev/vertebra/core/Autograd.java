@@ -51,6 +51,8 @@ final class Autograd {
         }
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
+        // Pending gradients that nothing outside this walk references: further contributions are added in place.
+        Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         pending.put(root, gradient);
         // Autocast off: each backward rule runs in the dtypes its forward recorded, whatever scope is open.
         try (NoGrad _ = NoGrad.enter(); Autocast _ = Autocast.disable()) {
@@ -59,8 +61,9 @@ final class Autograd {
                 if (grad == null) {
                     continue;
                 }
+                boolean gradOwned = owned.remove(grad);
                 if (t.node() == null) {
-                    t.accumulateGrad(grad);
+                    t.accumulateGrad(grad, gradOwned);
                     continue;
                 }
                 GradNode node = t.node();
@@ -84,10 +87,63 @@ final class Autograd {
                     if (g.dtype() != in.dtype()) {
                         g = g.to(in.dtype());
                     }
-                    pending.merge(in, g, Tensor::add);
+                    boolean fresh = isFresh(g, i, inputGrads, grad, t, inputs);
+                    Tensor before = pending.get(in);
+                    if (before == null) {
+                        pending.put(in, g);
+                        if (fresh) {
+                            owned.add(g);
+                        }
+                    } else {
+                        Tensor sum = accumulate(before, owned.remove(before), g, fresh);
+                        pending.put(in, sum);
+                        owned.add(sum);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * {@code before + g}, in place where one of them is owned: into {@code before} when it is, else into {@code g}
+     * when it is fresh (IEEE addition commutes, so the bits are those of {@code before.add(g)}); else a new tensor.
+     */
+    private static Tensor accumulate(Tensor before, boolean beforeOwned, Tensor g, boolean fresh) {
+        if (beforeOwned) {
+            return before.accumulateInPlace(g);
+        }
+        if (fresh) {
+            return g.accumulateInPlace(before);
+        }
+        return before.add(g);
+    }
+
+    /**
+     * Whether gradient {@code g} (the {@code i}-th a rule returned) is a tensor the rule computed, so that autograd may
+     * add into it: it spans exactly its own storage (no view, no broadcast), and shares that storage with nothing the
+     * rule could have returned without computing — its incoming gradient, its node's output and inputs, its other
+     * results. Backward rules return views of these or results of backend ops, never other saved tensors; backend
+     * ops' outputs are new storage ({@link Backend}).
+     */
+    private static boolean isFresh(Tensor g, int i, Tensor[] results, Tensor incoming, Tensor output, Tensor[] inputs) {
+        if (!g.spansStorage()) {
+            return false;
+        }
+        Storage s = g.storage();
+        if (s == incoming.storage() || s == output.storage()) {
+            return false;
+        }
+        for (Tensor in : inputs) {
+            if (in != null && in.storage() == s) {
+                return false;
+            }
+        }
+        for (int j = 0; j < results.length; j++) {
+            if (j != i && results[j] != null && results[j].storage() == s) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Tensors reachable from root through the graph, each after every tensor that depends on it. */

@@ -28,10 +28,19 @@ public interface Backend {
 
     /**
      * Writes {@code src} into the view {@code dst} (same shape after broadcasting {@code src}), converting
-     * dtypes. The only primitive that writes into existing storage: contiguous copies, casts, concatenation,
-     * padding and optimiser updates are made of it.
+     * dtypes. With {@link #accumulate}, the only primitive that writes into existing storage: contiguous copies,
+     * casts, concatenation, padding and optimiser updates are made of it.
      */
     void copyInto(Tensor src, Tensor dst);
+
+    /**
+     * {@code dst += src} in place, {@code src} broadcast to {@code dst}'s shape; {@code dst} is contiguous, of the
+     * same dtype, and shares no storage with {@code src}. What autograd sums gradients with, into buffers it owns;
+     * a backend without an in-place kernel may keep this default (a new sum copied back).
+     */
+    default void accumulate(Tensor dst, Tensor src) {
+        copyInto(binary(BinaryOp.ADD, dst, src), dst);
+    }
 
     /** A new tensor with every element {@code value}. */
     Tensor full(Shape shape, DType dtype, double value);
@@ -77,6 +86,27 @@ public interface Backend {
 
     /** Gradients of {@link #batchNorm} given the saved mean and inverse standard deviation. */
     BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd);
+
+    /**
+     * {@code silu(batchNorm(x))}: the statistics of {@link #batchNorm}, the activation as {@code output}. The
+     * normalised values need not be stored: {@link #batchNormSiluBackward} recomputes them from {@code x}. Default:
+     * the two primitives.
+     */
+    default BatchNormResult batchNormSilu(Tensor x, Tensor weight, Tensor bias, double eps) {
+        BatchNormResult r = batchNorm(x, weight, bias, eps);
+        return new BatchNormResult(unary(UnaryOp.SILU, r.output()), r.mean(), r.variance(), r.invStd());
+    }
+
+    /**
+     * Gradients of {@link #batchNormSilu} given the saved statistics. Default: y = (x − mean)·invStd·w + b
+     * recomputed, {@link BinaryOp#SILU_GRAD}, then {@link #batchNormBackward}.
+     */
+    default BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                 Tensor invStd) {
+        Tensor xhat = binary(BinaryOp.MUL, binary(BinaryOp.SUB, x, mean), invStd);
+        Tensor y = binary(BinaryOp.ADD, binary(BinaryOp.MUL, xhat, weight), bias);
+        return batchNormBackward(binary(BinaryOp.SILU_GRAD, y, dz), x, weight, mean, invStd);
+    }
 
     /** {@code out[i][j] = x[i][index[i][j]]} along {@code dim} (as torch.gather); {@code index} is INT64. */
     Tensor gather(Tensor x, int dim, Tensor index);

@@ -79,6 +79,21 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+    }
+
+    /**
+     * {@code batchNorm(...).silu()}, fused in training: the normalised tensor is never stored (the backward
+     * recomputes it from x), which saves a tensor of x's size per call and a pass over it each way. Same arguments
+     * and running-statistics update as {@link #batchNorm}.
+     */
+    public static Tensor batchNormSilu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                       boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+    }
+
+    private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                    boolean training, double momentum, double eps, boolean silu) {
         MathOps.requireFloating("batchNorm", x);
         int c = x.dim(-1);
         DType paramType = null;
@@ -100,7 +115,7 @@ public final class Functional {
             }
         }
         if (AutocastOp.isLow(x.dtype()) && paramType != x.dtype()) {
-            return batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, training, momentum, eps)
+            return batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, training, momentum, eps, silu)
                     .to(x.dtype());
         }
         Backend b = x.backend();
@@ -111,22 +126,24 @@ public final class Functional {
                 throw new IllegalArgumentException("batchNorm in evaluation mode needs running statistics");
             }
             Tensor scale = w.mul(runningVar.add(eps).pow(-0.5));
-            return x.mul(scale).add(bb.sub(runningMean.mul(scale)));
+            Tensor y = x.mul(scale).add(bb.sub(runningMean.mul(scale)));
+            return silu ? y.silu() : y;
         }
         int count = x.numel() / c;
         if (count < 2) {
             throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
                     + x.describe());
         }
-        Backend.BatchNormResult r = b.batchNorm(x, w, bb, eps);
+        Backend.BatchNormResult r = silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
         if (runningMean != null && runningVar != null) {
             try (NoGrad _ = NoGrad.enter()) {
                 runningMean.assign(runningMean.mul(1 - momentum).add(r.mean().mul(momentum)));
                 runningVar.assign(runningVar.mul(1 - momentum).add(r.variance().mul(momentum * count / (count - 1.0))));
             }
         }
-        return Autograd.record("batch_norm", r.output(), g -> {
-            Backend.BatchNormGrads grads = b.batchNormBackward(g, x, w, r.mean(), r.invStd());
+        return Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
+            Backend.BatchNormGrads grads = silu ? b.batchNormSiluBackward(g, x, w, bb, r.mean(), r.invStd())
+                    : b.batchNormBackward(g, x, w, r.mean(), r.invStd());
             return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
         }, x, w, bb);
     }

@@ -61,19 +61,25 @@ final class MathOps {
         Shape.broadcast(a.shape(), b.shape());
         Tensor y = a.backend().binary(op, a, b);
         return Autograd.record(op.kernel(), y, g -> {
+            // Only the gradients some input needs: a constant operand (a drop-path mask, a target) would otherwise
+            // cost a full-size product and its reduction.
+            boolean da = a.requiresGrad();
+            boolean db = b.requiresGrad();
             Tensor[] grads = switch (op) {
                 case ADD -> new Tensor[]{g, g};
-                case SUB -> new Tensor[]{g, g.neg()};
-                case MUL -> new Tensor[]{g.mul(b), g.mul(a)};
-                case DIV -> new Tensor[]{g.div(b), g.mul(a).div(b.mul(b)).neg()};
+                case SUB -> new Tensor[]{g, db ? g.neg() : null};
+                case MUL -> new Tensor[]{da ? g.mul(b) : null, db ? g.mul(a) : null};
+                case DIV -> new Tensor[]{da ? g.div(b) : null, db ? g.mul(a).div(b.mul(b)).neg() : null};
                 case MAX, MIN -> {
                     BinaryOp wins = op == BinaryOp.MAX ? BinaryOp.GT : BinaryOp.LT;
                     Tensor tie = compare(BinaryOp.EQ, a, b).mul(0.5);
-                    yield new Tensor[]{g.mul(compare(wins, a, b).add(tie)), g.mul(compare(wins, b, a).add(tie))};
+                    yield new Tensor[]{da ? g.mul(compare(wins, a, b).add(tie)) : null,
+                            db ? g.mul(compare(wins, b, a).add(tie)) : null};
                 }
                 default -> throw new UnsupportedOperationException("no gradient for " + op);
             };
-            return new Tensor[]{Views.sumTo(grads[0], a.shape()), Views.sumTo(grads[1], b.shape())};
+            return new Tensor[]{da ? Views.sumTo(grads[0], a.shape()) : null,
+                    db ? Views.sumTo(grads[1], b.shape()) : null};
         }, a, b);
     }
 

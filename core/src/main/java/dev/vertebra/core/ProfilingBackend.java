@@ -218,6 +218,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        long start = begin();
+        try {
+            inner.accumulate(dst, src);
+        } finally {
+            end("accumulate (in place)", start);
+        }
+    }
+
+    @Override
     public Tensor full(Shape shape, DType dtype, double value) {
         return timed("fill", () -> inner.full(shape, dtype, value));
     }
@@ -294,6 +304,29 @@ public final class ProfilingBackend implements Backend {
             return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
         } finally {
             end("batch norm bwd", start);
+        }
+    }
+
+    @Override
+    public BatchNormResult batchNormSilu(Tensor x, Tensor weight, Tensor bias, double eps) {
+        long start = begin();
+        try {
+            BatchNormResult r = inner.batchNormSilu(x, weight, bias, eps);
+            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+        } finally {
+            end("batch norm+silu fwd", start);
+        }
+    }
+
+    @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                Tensor invStd) {
+        long start = begin();
+        try {
+            BatchNormGrads g = inner.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
+            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+        } finally {
+            end("batch norm+silu bwd", start);
         }
     }
 

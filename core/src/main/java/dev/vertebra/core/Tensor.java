@@ -228,9 +228,32 @@ public final class Tensor {
         requiresGrad = true;
     }
 
-    void accumulateGrad(Tensor g) {
-        // A fresh contiguous copy: the incoming gradient may alias another tensor's data.
-        grad = grad == null ? g.contiguousCopy() : grad.add(g);
+    /**
+     * Adds a gradient to this leaf's. {@code owned}: nothing else references {@code g}, so the first gradient is
+     * taken as it is; otherwise it is copied, since it may alias another tensor's data. Later gradients make a new
+     * sum rather than adding in place: the user may hold the previous one.
+     */
+    void accumulateGrad(Tensor g, boolean owned) {
+        if (grad == null) {
+            grad = owned ? g : g.contiguousCopy();
+        } else {
+            grad = grad.add(g);
+        }
+    }
+
+    /** {@code this += src} in place (same shape, dtype and device, no shared storage); returns this. */
+    Tensor accumulateInPlace(Tensor src) {
+        requireSameDevice("gradient sum", src);
+        if (src.dtype() != dtype() || !src.shape().equals(shape())) {
+            throw new IllegalArgumentException("gradient sum: " + describe() + " and " + src.describe() + " differ");
+        }
+        backend.accumulate(this, src);
+        return this;
+    }
+
+    /** True when this tensor is the whole of its storage in C order: no view, no broadcast, no offset. */
+    boolean spansStorage() {
+        return isContiguous() && layout.offset() == 0 && storage.size() == numel();
     }
 
     // ---- conversion ------------------------------------------------------------------------------------------
@@ -288,7 +311,7 @@ public final class Tensor {
 
     /** A contiguous tensor with the same values (this one when already contiguous). */
     public Tensor contiguous() {
-        return isContiguous() && layout.offset() == 0 && storage.size() == numel() ? this : contiguousCopy();
+        return spansStorage() ? this : contiguousCopy();
     }
 
     /** Always a new contiguous copy (differentiable). */

@@ -124,6 +124,29 @@ class AutogradBehaviourTest {
         assertArrayEquals(new double[]{1, 2, 3}, z.grad().toDoubleArray(), 0, "z's gradient aliases the upstream");
     }
 
+    /**
+     * Autograd sums a tensor's gradients in place only into buffers it owns: never into the upstream gradient a
+     * caller passed in, nor into a leaf's gradient a caller may hold from an earlier backward.
+     */
+    @Test
+    void inPlaceGradientSumsLeaveTheCallersTensorsAlone() {
+        Tensor w = leaf();
+        Tensor h = w.mul(2);
+        Tensor upstream = Tensor.of(new double[]{1, 2, 3}, 3);
+        h.add(h.mul(3)).backward(upstream, false);            // h gets the upstream itself, then 3·upstream
+        assertArrayEquals(new double[]{1, 2, 3}, upstream.toDoubleArray(), 0, "the upstream gradient was written");
+        assertArrayEquals(new double[]{8, 16, 24}, w.grad().toDoubleArray(), 1e-12);
+
+        Tensor first = w.grad();
+        w.mul(w).add(w.exp()).sum().backward();               // w's new gradient is itself a sum of two
+        assertArrayEquals(new double[]{8, 16, 24}, first.toDoubleArray(), 0, "a held gradient was written");
+        double[] want = expected(x -> 2 * x + Math.exp(x));
+        for (int i = 0; i < want.length; i++) {
+            want[i] += first.toDoubleArray()[i];
+        }
+        assertArrayEquals(want, w.grad().toDoubleArray(), 1e-12);
+    }
+
     @Test
     void onlyDifferentiableInputsGetGradients() {
         Tensor logits = Tensor.of(new double[]{1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);

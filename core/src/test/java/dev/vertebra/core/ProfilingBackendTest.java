@@ -72,4 +72,22 @@ class ProfilingBackendTest {
         assertEquals(profiler.device(), w.grad().device());
         assertEquals(1L, calls(profiler).get("conv2d bwd-weight dense"), calls(profiler).toString());
     }
+
+    /**
+     * A tensor used twice (the squeeze-excitation pattern) gets its two gradients summed in place into the one a
+     * rule computed, and a leaf takes its computed gradient without a copy.
+     */
+    @Test
+    void autogradSumsIntoGradientsItOwnsWithoutNewTensors() {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        Tensor w = Init.normal(new Generator(7), Shape.of(2, 3, 3, 4), 0, 1, profiler.device()).requiresGrad(true);
+        Tensor y = w.silu();
+        Tensor out = y.mul(Functional.globalAvgPool(y));
+        profiler.reset();
+        out.sum().backward();
+        Map<String, Long> calls = calls(profiler);
+        assertEquals(1L, calls.get("accumulate (in place)"), calls.toString());
+        assertFalse(calls.containsKey("binary add"), calls.toString());
+        assertFalse(calls.containsKey("copy contiguous"), calls.toString());
+    }
 }

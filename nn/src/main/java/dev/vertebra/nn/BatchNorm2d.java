@@ -68,6 +68,18 @@ public final class BatchNorm2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return forward(x, false);
+    }
+
+    /**
+     * {@code silu(forward(x))} in one fused op ({@link Functional#batchNormSilu}); what {@link Sequential} runs for
+     * a batch norm followed by a {@link SiLU}.
+     */
+    public Tensor forwardSilu(Tensor x) {
+        return forward(x, true);
+    }
+
+    private Tensor forward(Tensor x, boolean silu) {
         if (x.rank() < 2 || x.dim(-1) != numFeatures) {
             throw new IllegalArgumentException("BatchNorm2d(" + numFeatures + ") needs channels-last input with "
                     + numFeatures + " channels, got " + x.describe());
@@ -78,8 +90,10 @@ public final class BatchNorm2d extends Module {
         // Running statistics are passed when they are updated (training) or used (evaluation).
         Tensor mean = tracking ? runningMean.data() : null;
         Tensor var = tracking ? runningVar.data() : null;
-        Tensor out = Functional.batchNorm(x, mean, var,
-                weight == null ? null : weight.data(), bias == null ? null : bias.data(), useBatchStats, momentum, eps);
+        Tensor w = weight == null ? null : weight.data();
+        Tensor b = bias == null ? null : bias.data();
+        Tensor out = silu ? Functional.batchNormSilu(x, mean, var, w, b, useBatchStats, momentum, eps)
+                : Functional.batchNorm(x, mean, var, w, b, useBatchStats, momentum, eps);
         if (update) {
             long batches = Math.round(numBatchesTracked.data().item());
             numBatchesTracked.copyFrom(Tensor.full(Shape.scalar(), DType.INT64, numBatchesTracked.data().device(),

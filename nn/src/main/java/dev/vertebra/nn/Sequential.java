@@ -43,11 +43,17 @@ public final class Sequential extends Module {
         return layers.size();
     }
 
+    /** Applies the layers in order; a {@link BatchNorm2d} directly followed by a {@link SiLU} runs as one fused op. */
     @Override
     public Tensor forward(Tensor x) {
         Tensor y = x;
-        for (Module layer : layers) {
-            y = layer.forward(y);
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) instanceof BatchNorm2d bn && i + 1 < layers.size() && layers.get(i + 1) instanceof SiLU) {
+                y = bn.forwardSilu(y);
+                i++;
+            } else {
+                y = layers.get(i).forward(y);
+            }
         }
         return y;
     }

@@ -67,6 +67,31 @@ class ModuleTest {
         assertEquals(0, counter.rank());
     }
 
+    /** Sequential fuses batch norm + SiLU: same outputs, gradients and running statistics as running them apart. */
+    @Test
+    void fusedBatchNormSiluMatchesTheLayersApart() {
+        Tensor x = dev.vertebra.core.Init.normal(new Generator(4), dev.vertebra.core.Shape.of(2, 5, 5, 19), 0, 2,
+                dev.vertebra.core.Device.CPU);
+        BatchNorm2d fusedBn = new BatchNorm2d(19);
+        BatchNorm2d apartBn = new BatchNorm2d(19);
+        Sequential fused = new Sequential(fusedBn, new SiLU());
+        for (BatchNorm2d bn : List.of(fusedBn, apartBn)) {
+            try (dev.vertebra.core.NoGrad _ = dev.vertebra.core.NoGrad.enter()) {
+                bn.weight().data().assign(Tensor.of(new float[19], 19).add(1.5));
+                bn.bias().data().assign(Tensor.of(new float[19], 19).add(-0.25));
+            }
+        }
+        Tensor upstream = dev.vertebra.core.Init.normal(new Generator(5), x.shape(), 0, 1, x.device());
+        Tensor z = fused.forward(x);
+        z.backward(upstream, false);
+        Tensor apart = apartBn.forward(x).silu();
+        assertArrayEquals(apart.toFloatArray(), z.toFloatArray(), 1e-5f);
+        apart.backward(upstream, false);
+        assertArrayEquals(apartBn.weight().grad().toFloatArray(), fusedBn.weight().grad().toFloatArray(), 1e-4f);
+        assertArrayEquals(apartBn.bias().grad().toFloatArray(), fusedBn.bias().grad().toFloatArray(), 1e-4f);
+        assertArrayEquals(apartBn.runningMean().data().toFloatArray(), fusedBn.runningMean().data().toFloatArray(), 0f);
+    }
+
     @Test
     void trainingCountsBatchesAndEvalDoesNot() {
         Net net = new Net(new Generator(1));

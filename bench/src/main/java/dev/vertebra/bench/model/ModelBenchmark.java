@@ -127,14 +127,15 @@ public final class ModelBenchmark {
             out.flush();
         }
         long gcBefore = gcMillis();
+        long allocatedBefore = allocatedBytes();
         double[] times = new double[o.steps()];
         for (int i = 0; i < o.steps(); i++) {
             times[i] = w.timedStep();
             out.printf(Locale.ROOT, "step %d: %.1f ms%n", i + 1, times[i] * 1e3);
             out.flush();
         }
-        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms%n", median(times) * 1e3,
-                gcMillis() - gcBefore);
+        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %.0f MB/step%n",
+                median(times) * 1e3, gcMillis() - gcBefore, (allocatedBytes() - allocatedBefore) / 1e6 / o.steps());
         return times;
     }
 
@@ -258,6 +259,11 @@ public final class ModelBenchmark {
             total += Math.max(0, gc.getCollectionTime());
         }
         return total;
+    }
+
+    /** Bytes allocated on the Java heap by all threads so far (the JVM's approximation). */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     /** VmHWM from /proc/self/status in bytes, or -1 where there is no such file. */

@@ -97,9 +97,10 @@ public final class CpuBackend extends ReferenceBackend {
         int ss = plan.innerStride(0);
         int ds = plan.innerStride(1);
         CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int a = so + plan.rowOffset(0, r);
-                int b = dOff + plan.rowOffset(1, r);
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                int a = so + at.offset(0);
+                int b = dOff + at.offset(1);
                 if (ss == 1 && ds == 1) {
                     System.arraycopy(from, a, to, b, inner);
                 } else {
@@ -184,12 +185,41 @@ public final class CpuBackend extends ReferenceBackend {
             return out;
         }
         CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                FloatElementwise.binary(op, av, la.offset() + plan.rowOffset(0, r), as,
-                        bv, lb.offset() + plan.rowOffset(1, r), bs, yv, plan.rowOffset(2, r), inner);
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                FloatElementwise.binary(op, av, la.offset() + at.offset(0), as,
+                        bv, lb.offset() + at.offset(1), bs, yv, at.offset(2), inner);
             }
         });
         return out;
+    }
+
+    /** In place: each element of dst is read and written by the same iteration, so no copy is needed. */
+    @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        if (!isFloat(dst) || !isFloat(src) || !dst.isContiguous()) {
+            super.accumulate(dst, src);
+            return;
+        }
+        Layout ls = src.layout().expand(dst.shape());
+        StridedLoops.Plan plan = StridedLoops.plan(dst.shape().dims(), dst.layout().strides(), ls.strides());
+        float[] dv = floats(dst);
+        float[] sv = floats(src);
+        int dOff = dst.layout().offset();
+        int inner = plan.inner();
+        int ss = plan.innerStride(1);
+        if (plan.rank() <= 1) {
+            CpuThreads.parallelFor(0, inner, ELEMENTWISE_GRAIN, (from, to) -> FloatElementwise.binary(BinaryOp.ADD,
+                    dv, dOff + from, 1, sv, ls.offset() + from * ss, ss, dv, dOff + from, to - from));
+            return;
+        }
+        CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
+            StridedLoops.RowCursor at = plan.cursor(r0);
+            for (int r = r0; r < r1; r++, at.next()) {
+                int d = dOff + at.offset(0);
+                FloatElementwise.binary(BinaryOp.ADD, dv, d, 1, sv, ls.offset() + at.offset(1), ss, dv, d, inner);
+            }
+        });
     }
 
     @Override
@@ -391,6 +421,41 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor db = empty(cs, x.dtype());
         FloatBatchNorm.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), rows, c,
                 packed(weight), packed(mean), packed(invStd), floats(dx), floats(dw), floats(db));
+        return new BatchNormGrads(dx, dw, db);
+    }
+
+    @Override
+    public BatchNormResult batchNormSilu(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (!isFloat(x) || !isFloat(weight) || !isFloat(bias)) {
+            return super.batchNormSilu(x, weight, bias, eps);
+        }
+        Tensor in = dense(x);
+        int c = x.dim(-1);
+        Shape cs = Shape.of(c);
+        Tensor mean = empty(cs, x.dtype());
+        Tensor var = empty(cs, x.dtype());
+        Tensor invStd = empty(cs, x.dtype());
+        Tensor z = empty(x.shape(), x.dtype());
+        FloatBatchNormSilu.forward(floats(in), in.layout().offset(), x.numel() / c, c, packed(weight), packed(bias),
+                eps, floats(z), floats(mean), floats(var), floats(invStd));
+        return new BatchNormResult(z, mean, var, invStd);
+    }
+
+    @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                Tensor invStd) {
+        if (!isFloat(dz) || !isFloat(x)) {
+            return super.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
+        }
+        Tensor xi = dense(x);
+        Tensor g = dense(dz);
+        int c = x.dim(-1);
+        Shape cs = Shape.of(c);
+        Tensor dx = empty(x.shape(), x.dtype());
+        Tensor dw = empty(cs, x.dtype());
+        Tensor db = empty(cs, x.dtype());
+        FloatBatchNormSilu.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), x.numel() / c, c,
+                packed(weight), packed(bias), packed(mean), packed(invStd), floats(dx), floats(dw), floats(db));
         return new BatchNormGrads(dx, dw, db);
     }
 

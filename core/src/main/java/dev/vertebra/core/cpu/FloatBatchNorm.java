@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FloatBatchNorm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int CHUNK_ROWS = 256;
+    static final int CHUNK_ROWS = 256;
 
     private FloatBatchNorm() {
     }
@@ -22,32 +22,9 @@ final class FloatBatchNorm {
      */
     static void forward(float[] x, int xOff, int rows, int c, float[] weight, float[] bias, double eps,
                         float[] y, float[] mean, float[] var, float[] invStd) {
-        float[] sums = new float[c];
-        FloatReduce.reduce(dev.vertebra.core.ReduceOp.SUM, x, xOff, 1, rows, c, sums);
-        for (int ch = 0; ch < c; ch++) {
-            mean[ch] = sums[ch] / rows;
-        }
-        double[] sq = columnSums(rows, c, (r, run) -> {
-            int row = xOff + r * c;
-            int i = 0;
-            for (int end = S.loopBound(c); i < end; i += S.length()) {
-                FloatVector d = FloatVector.fromArray(S, x, row + i).sub(FloatVector.fromArray(S, mean, i));
-                d.fma(d, FloatVector.fromArray(S, run, i)).intoArray(run, i);
-            }
-            for (; i < c; i++) {
-                float d = x[row + i] - mean[i];
-                run[i] += d * d;
-            }
-        });
         float[] scale = new float[c];
         float[] shift = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            var[ch] = (float) (sq[ch] / rows);
-            double is = 1 / Math.sqrt(sq[ch] / rows + eps);
-            invStd[ch] = (float) is;
-            scale[ch] = (float) (is * weight[ch]);
-            shift[ch] = (float) (bias[ch] - mean[ch] * is * weight[ch]);
-        }
+        statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
         CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int in = xOff + r * c;
@@ -70,30 +47,44 @@ final class FloatBatchNorm {
      */
     static void backward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                          float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
-        float[] sumDy = new float[c];
-        FloatReduce.reduce(dev.vertebra.core.ReduceOp.SUM, dy, dyOff, 1, rows, c, sumDy);
-        double[] sumDyXhat = columnSums(rows, c, (r, run) -> {
+        // One pass for both sums: [Σdy | Σdy·x̂] side by side in one run of 2C.
+        double[] sums = columnSums(rows, 2 * c, (r, run) -> {
             int gr = dyOff + r * c;
             int xr = xOff + r * c;
             int i = 0;
             for (int end = S.loopBound(c); i < end; i += S.length()) {
+                FloatVector g = FloatVector.fromArray(S, dy, gr + i);
                 FloatVector xhat = FloatVector.fromArray(S, x, xr + i).sub(FloatVector.fromArray(S, mean, i))
                         .mul(FloatVector.fromArray(S, invStd, i));
-                xhat.fma(FloatVector.fromArray(S, dy, gr + i), FloatVector.fromArray(S, run, i)).intoArray(run, i);
+                g.add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
+                xhat.fma(g, FloatVector.fromArray(S, run, c + i)).intoArray(run, c + i);
             }
             for (; i < c; i++) {
-                run[i] += dy[gr + i] * (x[xr + i] - mean[i]) * invStd[i];
+                run[i] += dy[gr + i];
+                run[c + i] += dy[gr + i] * (x[xr + i] - mean[i]) * invStd[i];
             }
         });
+        finishBackward(dy, dyOff, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+    }
+
+    /**
+     * The second half of the backward once the sums are known: dx = w·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)),
+     * dWeight = Σdy·x̂, dBias = Σdy. dy may be dx itself (same offsets): each element is read before it is written.
+     *
+     * @param sums [Σdy | Σdy·x̂], 2C
+     */
+    static void finishBackward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
+                               float[] mean, float[] invStd, double[] sums, float[] dx, float[] dWeight, float[] dBias) {
         float[] k = new float[c];       // w·invStd
         float[] meanDy = new float[c];  // Σdy / M
         float[] meanDyXhat = new float[c];
         for (int ch = 0; ch < c; ch++) {
-            dWeight[ch] = (float) sumDyXhat[ch];
-            dBias[ch] = sumDy[ch];
+            float sumDy = (float) sums[ch];
+            dWeight[ch] = (float) sums[c + ch];
+            dBias[ch] = sumDy;
             k[ch] = weight[ch] * invStd[ch];
-            meanDy[ch] = sumDy[ch] / rows;
-            meanDyXhat[ch] = (float) (sumDyXhat[ch] / rows);
+            meanDy[ch] = sumDy / rows;
+            meanDyXhat[ch] = (float) (sums[c + ch] / rows);
         }
         CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
@@ -116,29 +107,126 @@ final class FloatBatchNorm {
         });
     }
 
+    /**
+     * Batch statistics and the affine map they give: y = x·scale + shift.
+     *
+     * @param x    [rows, C] from xOff; weight, bias [C]
+     * @param mean [C], out; var [C], out (biased); invStd [C], out; scale, shift [C], out
+     */
+    static void statistics(float[] x, int xOff, int rows, int c, float[] weight, float[] bias, double eps,
+                           float[] mean, float[] var, float[] invStd, float[] scale, float[] shift) {
+        double[] m2 = new double[c];
+        moments(x, xOff, rows, c, mean, m2);
+        for (int ch = 0; ch < c; ch++) {
+            var[ch] = (float) (m2[ch] / rows);
+            double is = 1 / Math.sqrt(m2[ch] / rows + eps);
+            invStd[ch] = (float) is;
+            scale[ch] = (float) (is * weight[ch]);
+            shift[ch] = (float) (bias[ch] - mean[ch] * is * weight[ch]);
+        }
+    }
+
+    /**
+     * Per-channel mean and sum of squared deviations of x ([rows, C] from xOff) with one read of x from memory:
+     * each chunk of rows gets its own mean and squared deviations from it (two passes over a chunk that is still
+     * in cache), and the chunks merge in double in a fixed order (Chan et al.: M2 = Σ M2ₜ + nₜ·(meanₜ − mean)²).
+     *
+     * @param mean [C], out; m2 [C], out: Σ (x − mean)²
+     */
+    private static void moments(float[] x, int xOff, int rows, int c, float[] mean, double[] m2) {
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        float[][] chunkMean = new float[chunks][];
+        float[][] chunkM2 = new float[chunks][];
+        CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
+            for (int t = c0; t < c1; t++) {
+                int r0 = t * CHUNK_ROWS;
+                int r1 = Math.min(rows, r0 + CHUNK_ROWS);
+                float[] m = new float[c];
+                float[] q = new float[c];
+                for (int r = r0; r < r1; r++) {
+                    addRow(x, xOff + r * c, c, m);
+                }
+                float inv = 1f / (r1 - r0);
+                for (int ch = 0; ch < c; ch++) {
+                    m[ch] *= inv;
+                }
+                for (int r = r0; r < r1; r++) {
+                    addSquaredDeviations(x, xOff + r * c, c, m, q);
+                }
+                chunkMean[t] = m;
+                chunkM2[t] = q;
+            }
+        });
+        double[] total = new double[c];
+        for (int t = 0; t < chunks; t++) {
+            int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
+            for (int ch = 0; ch < c; ch++) {
+                total[ch] += (double) n * chunkMean[t][ch];
+            }
+        }
+        for (int ch = 0; ch < c; ch++) {
+            total[ch] /= rows;
+            mean[ch] = (float) total[ch];
+        }
+        for (int t = 0; t < chunks; t++) {
+            int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
+            for (int ch = 0; ch < c; ch++) {
+                double d = chunkMean[t][ch] - total[ch];
+                m2[ch] += chunkM2[t][ch] + n * d * d;
+            }
+        }
+    }
+
+    /** run[i] += x[row + i] for i &lt; c. */
+    private static void addRow(float[] x, int row, int c, float[] run) {
+        int i = 0;
+        for (int end = S.loopBound(c); i < end; i += S.length()) {
+            FloatVector.fromArray(S, x, row + i).add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
+        }
+        for (; i < c; i++) {
+            run[i] += x[row + i];
+        }
+    }
+
+    /** q[i] += (x[row + i] − m[i])² for i &lt; c. */
+    private static void addSquaredDeviations(float[] x, int row, int c, float[] m, float[] q) {
+        int i = 0;
+        for (int end = S.loopBound(c); i < end; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, x, row + i).sub(FloatVector.fromArray(S, m, i));
+            d.fma(d, FloatVector.fromArray(S, q, i)).intoArray(q, i);
+        }
+        for (; i < c; i++) {
+            float d = x[row + i] - m[i];
+            q[i] += d * d;
+        }
+    }
+
     @FunctionalInterface
-    private interface RowAccumulator {
-        /** Adds row {@code r}'s contribution to {@code run} ([C]). */
+    interface RowAccumulator {
+        /** Adds row {@code r}'s contribution to {@code run} ([width]). */
         void add(int r, float[] run);
     }
 
-    /** Per-channel sums of a per-row quantity: float within chunks of rows, double across chunks, fixed order. */
-    private static double[] columnSums(int rows, int c, RowAccumulator rowBody) {
+    /**
+     * Sums of a per-row quantity of {@code width} values: float within chunks of rows, double across chunks, fixed
+     * order.
+     */
+    static double[] columnSums(int rows, int width, RowAccumulator rowBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         float[][] partial = new float[chunks][];
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
             for (int t = c0; t < c1; t++) {
-                float[] run = new float[c];
+                float[] run = new float[width];
                 for (int r = t * CHUNK_ROWS, end = Math.min(rows, r + CHUNK_ROWS); r < end; r++) {
                     rowBody.add(r, run);
                 }
                 partial[t] = run;
             }
         });
-        double[] total = new double[c];
+        double[] total = new double[width];
         for (float[] p : partial) {
-            for (int ch = 0; ch < c; ch++) {
-                total[ch] += p[ch];
+            for (int i = 0; i < width; i++) {
+                total[i] += p[i];
             }
         }
         return total;

@@ -38,6 +38,11 @@ final class StridedLoops {
             return n;
         }
 
+        /** A cursor at inner row {@code row}, for walking the rows that follow it. */
+        RowCursor cursor(int row) {
+            return new RowCursor(this, row);
+        }
+
         /** Storage offset of inner row {@code row} for {@code operand}, relative to the operand's base offset. */
         int rowOffset(int operand, int row) {
             int off = 0;
@@ -48,6 +53,55 @@ final class StridedLoops {
                 r /= size;
             }
             return off;
+        }
+    }
+
+    /**
+     * The storage offsets of consecutive inner rows for every operand, advanced like an odometer. Why: working out
+     * a row's offsets from its index takes a division per dimension and operand, which cost more than the row itself
+     * for an NHWC row of C elements times a [N, 1, 1, C] gate.
+     */
+    static final class RowCursor {
+        private final int[] dims;
+        private final int[][] strides;
+        private final int[] index;     // digits of the current row over dims[0 .. rank-2]
+        private final int[] offsets;   // offsets[operand], relative to the operand's base offset
+
+        private RowCursor(Plan plan, int row) {
+            dims = plan.dims();
+            strides = plan.strides();
+            index = new int[Math.max(0, dims.length - 1)];
+            offsets = new int[strides.length];
+            int r = row;
+            for (int d = index.length - 1; d >= 0; d--) {
+                index[d] = r % dims[d];
+                r /= dims[d];
+            }
+            for (int o = 0; o < offsets.length; o++) {
+                offsets[o] = plan.rowOffset(o, row);
+            }
+        }
+
+        /** The current row's offset for {@code operand}. */
+        int offset(int operand) {
+            return offsets[operand];
+        }
+
+        /** Moves to the next row. */
+        void next() {
+            for (int d = index.length - 1; d >= 0; d--) {
+                index[d]++;
+                for (int o = 0; o < offsets.length; o++) {
+                    offsets[o] += strides[o][d];
+                }
+                if (index[d] < dims[d]) {
+                    return;
+                }
+                index[d] = 0;
+                for (int o = 0; o < offsets.length; o++) {
+                    offsets[o] -= strides[o][d] * dims[d];
+                }
+            }
         }
     }
 

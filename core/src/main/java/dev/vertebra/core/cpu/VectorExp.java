@@ -4,7 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * e^x on float vectors from additions, multiplications and FMAs only.
@@ -16,11 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Method: x = n·ln2 + r with n = round(x / ln2) and |r| ≤ ln2/2 (ln2 split in two for an exact product),
  * e^r by its Taylor polynomial to degree 7 (truncation error below 1e-8 relative), times 2^n built in the
- * exponent bits (in two halves, so n = 128 stays finite). Results below the smallest normal float flush to 0; above the largest, +∞; NaN stays NaN.
- * Accurate to about 1 ulp.
+ * exponent bits (in two halves, so n = 128 stays finite). Results below the smallest normal float flush to 0;
+ * above the largest, +∞; NaN stays NaN. Accurate to about 1 ulp.
+ *
+ * <p>Size matters here: a vector kernel is only fast when C2 inlines this method into its loop (a call it declines
+ * boxes every vector argument and result on the heap), and C2 inlines a hot callee only up to 325 bytes of
+ * bytecode. Scalar-operand forms ({@code lanewise(FMA, v, c)}) keep it well under that; clamping by blends
+ * instead of min/max also saves the NaN-aware min/max sequences.
  */
 final class VectorExp {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693145751953125f;          // 12 significant bits: n·LN2_HI is exact
     private static final float LN2_LO = 1.42860682030941723212e-6f;
@@ -35,19 +40,20 @@ final class VectorExp {
 
     /** e^v lane by lane. */
     static FloatVector exp(FloatVector v) {
-        FloatVector x = v.max(MIN_ARG).min(MAX_ARG);
-        FloatVector t = x.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, SHIFTER));
+        VectorMask<Float> under = v.lt(MIN_ARG);
+        VectorMask<Float> over = v.compare(VectorOperators.GT, MAX_ARG);
+        FloatVector x = v.blend(MIN_ARG, under).blend(MAX_ARG, over);   // NaN passes through and stays NaN
+        FloatVector t = x.lanewise(FMA, LOG2E, SHIFTER);
         FloatVector n = t.sub(SHIFTER);
-        FloatVector r = n.neg().fma(FloatVector.broadcast(S, LN2_HI), x);
-        r = n.neg().fma(FloatVector.broadcast(S, LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, 1f / 5040);
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        FloatVector r = n.lanewise(FMA, -LN2_HI, x);
+        r = n.lanewise(FMA, -LN2_LO, r);
+        FloatVector p = r.lanewise(FMA, 1f / 5040, 1f / 720);
+        p = p.lanewise(FMA, r, 1f / 120);
+        p = p.lanewise(FMA, r, 1f / 24);
+        p = p.lanewise(FMA, r, 1f / 6);
+        p = p.lanewise(FMA, r, 0.5f);
+        p = p.lanewise(FMA, r, 1f);
+        p = p.lanewise(FMA, r, 1f);
         // 2^n as 2^a · 2^b with a = n >> 1, b = n - a, so that n = 128 (e^88.7) needs no infinite exponent;
         // n is read back from the rounded sum's low bits; 2^k is (k + 127) << 23.
         IntVector nInt = t.reinterpretAsInts().sub(SHIFTER_BITS);
@@ -55,8 +61,6 @@ final class VectorExp {
         IntVector b = nInt.sub(a);
         FloatVector y = p.mul(a.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                 .mul(b.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-        VectorMask<Float> under = v.compare(VectorOperators.LT, MIN_ARG);
-        VectorMask<Float> over = v.compare(VectorOperators.GT, MAX_ARG);
-        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over).blend(v, v.test(VectorOperators.IS_NAN));
+        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
 }

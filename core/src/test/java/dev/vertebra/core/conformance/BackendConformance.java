@@ -69,6 +69,11 @@ public abstract class BackendConformance {
         return group("large shapes");
     }
 
+    @TestFactory
+    Stream<DynamicTest> gradientAccumulation() {
+        return group("gradient accumulation (fan-out)");
+    }
+
     @Test
     void caseNamesAreUnique() {
         Set<String> seen = new HashSet<>();

@@ -20,6 +20,7 @@ final class ImageCases {
             conv(cases, v);
         }
         batchNorm(cases);
+        batchNormSilu(cases);
         pool(cases);
         return cases;
     }
@@ -121,6 +122,31 @@ final class ImageCases {
                 Input.constantNormal(c), Input.constantPositive(c)),
                 in -> Functional.batchNorm(in.get(0).permute(0, 2, 3, 1), in.get(3), in.get(4), in.get(1), in.get(2),
                         true, 0.1, 1e-5)));
+    }
+
+    /** The fused batch norm + SiLU: training (fused), evaluation (composite), no affine, a strided input. */
+    private static void batchNormSilu(List<OpCase> cases) {
+        Shapes s = new Shapes("batchNormSilu", 0);
+        int n = s.dim(2, 3);
+        int h = s.dim(2, 4);
+        int w = s.dim(2, 4);
+        int c = s.dim(2, 5);
+        int[] shape = {n, h, w, c};
+        String dims = java.util.Arrays.toString(shape);
+        for (boolean training : new boolean[]{true, false}) {
+            cases.add(new OpCase("batchNormSilu " + (training ? "train " : "eval ") + dims, Tolerance.CANCELLING,
+                    List.of(Input.normal(shape), Input.normal(c), Input.normal(c), Input.constantNormal(c),
+                            Input.constantPositive(c)),
+                    in -> Functional.batchNormSilu(in.get(0), in.get(3), in.get(4), in.get(1), in.get(2), training,
+                            0.1, 1e-5)));
+        }
+        cases.add(new OpCase("batchNormSilu train without affine parameters " + dims, Tolerance.CANCELLING,
+                List.of(Input.normal(shape), Input.constantNormal(c), Input.constantPositive(c)),
+                in -> Functional.batchNormSilu(in.get(0), in.get(1), in.get(2), null, null, true, 0.1, 1e-5)));
+        cases.add(new OpCase("batchNormSilu train, strided (NCHW permuted) input [" + n + ", " + c + ", " + h + ", "
+                + w + "]", Tolerance.CANCELLING, List.of(Input.normal(n, c, h, w), Input.normal(c), Input.normal(c)),
+                in -> Functional.batchNormSilu(in.get(0).permute(0, 2, 3, 1), null, null, in.get(1), in.get(2), true,
+                        0.1, 1e-5)));
     }
 
     private static void pool(List<OpCase> cases) {

@@ -107,6 +107,19 @@ final class LargeCases {
                     in -> Functional.batchNorm(in.get(0), in.get(3), in.get(4), in.get(1), in.get(2), training, 0.1,
                             1e-5)));
         }
+        // Channel counts with and without a partial vector per row (67 = 4·16 + 3, 96 = 6·16), and a strided input.
+        for (int[] dims : new int[][]{{4, 12, 12, 96}, {2, 9, 11, 67}}) {
+            int c = dims[3];
+            cases.add(large("large batchNormSilu train " + java.util.Arrays.toString(dims), Tolerance.CANCELLING,
+                    List.of(Input.normal(dims), Input.normal(c), Input.normal(c), Input.constantNormal(c),
+                            Input.constantPositive(c)),
+                    in -> Functional.batchNormSilu(in.get(0), in.get(3), in.get(4), in.get(1), in.get(2), true, 0.1,
+                            1e-5)));
+        }
+        cases.add(large("large batchNormSilu train, strided input [2, 40, 13, 14]", Tolerance.CANCELLING,
+                List.of(Input.normal(2, 40, 13, 14), Input.normal(40), Input.normal(40)),
+                in -> Functional.batchNormSilu(in.get(0).permute(0, 2, 3, 1), null, null, in.get(1), in.get(2), true,
+                        0.1, 1e-5)));
         for (PoolSpec spec : List.of(PoolSpec.max(3, 2, 1), PoolSpec.avg(3, 2, 1), PoolSpec.max(2, 2, 0))) {
             cases.add(large("large pool2d " + spec + " [2, 21, 20, 35]", Tolerance.ELEMENTWISE,
                     List.of(Input.normal(2, 21, 20, 35)), in -> Functional.pool2d(in.getFirst(), spec)));

@@ -18,7 +18,8 @@ public final class OpCatalog {
                 "image ops", ImageCases::all,
                 "nn ops and losses", NnCases::all,
                 "views, assembly, gather, casts", ViewCases::all,
-                "large shapes", LargeCases::all);
+                "large shapes", LargeCases::all,
+                "gradient accumulation (fan-out)", FanOutCases::all);
     }
 
     /** All cases of every group. */
