@@ -22,8 +22,10 @@ public final class Inference {
 
     /** The model of a checkpoint (its configuration is stored in it). */
     public static FractureModel load(Path checkpoint, Device device) throws IOException {
-        FractureModel model = new FractureModel(Trainer.configOf(checkpoint), device);
+        String metadata = Trainer.metadataOf(checkpoint);
+        FractureModel model = new FractureModel(TrainConfig.fromJson(metadata), device);
         Checkpoint.loadWeights(checkpoint, model.net(), true);
+        model.calibration(Calibration.fromJson(metadata));
         return model;
     }
 
@@ -74,7 +76,7 @@ public final class Inference {
                 }
             }
             StudySlices st = studies.get(top.study());
-            float[] heat = GradCam.heat(model, st, best, top.vertebra());
+            float[] heat = GradCam.heat(model, st, best);
             GradCam.write(st, best, heat, dir.resolve(String.format(Locale.ROOT, "gradcam_%d_%s.png", r + 1,
                     CompetitionMetric.TARGETS.get(top.vertebra()))));
         }

@@ -38,7 +38,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
         model(model); // validates the name
     }
 
-    /** The EfficientNet for a model name, with 14 outputs and K input channels. */
+    /** The EfficientNet for a model name, with {@link FractureModel#OUTPUTS} outputs and K input channels. */
     public static EfficientNetConfig model(String name) {
         if (name.startsWith("custom:")) {
             String[] p = name.split(":");
@@ -52,7 +52,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
 
     /** The network's configuration. */
     public EfficientNetConfig network() {
-        return model(model).withClasses(14).withInChannels(slices).withResolution(imageSize);
+        return model(model).withClasses(FractureModel.OUTPUTS).withInChannels(slices).withResolution(imageSize);
     }
 
     /** Flat JSON. */

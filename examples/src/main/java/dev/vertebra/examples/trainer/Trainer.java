@@ -30,7 +30,7 @@ import java.util.SequencedMap;
 /**
  * Trains a {@link FractureModel}: studies split by study into training and validation; each epoch draws
  * {@code samplesPerStudy} slices per training study (half of them from its fracture slices when it has any, so
- * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the 14 slice
+ * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the slice
  * outputs (fracture positives weigh 2 as in the competition, negatives and visibility 1). After each epoch it
  * scores the validation studies with the competition metric (and logs how well the fracture outputs separate:
  * slice-level AUC on the epoch's training draws and on the validation slices, study-level AUC), appends a row to
@@ -107,6 +107,7 @@ public final class Trainer {
         TrainConfig config = configOf(run.resolve(LAST));
         Trainer t = new Trainer(config, studies, run, device);
         Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.generators());
+        t.model.calibration(Calibration.fromJson(info.configJson()));
         t.epoch = (int) info.epoch();
         t.step = info.step();
         List<String> kept = new ArrayList<>(List.of(METRICS_HEADER));
@@ -124,7 +125,22 @@ public final class Trainer {
 
     /** The configuration stored in a checkpoint. */
     public static TrainConfig configOf(Path checkpoint) throws IOException {
-        return TrainConfig.fromJson(dev.vertebra.core.io.Safetensors.read(checkpoint).metadata().get("config"));
+        return TrainConfig.fromJson(metadataOf(checkpoint));
+    }
+
+    /** A checkpoint's JSON: the training settings and the fitted {@link Calibration}. */
+    static String metadataOf(Path checkpoint) throws IOException {
+        String json = dev.vertebra.core.io.Safetensors.read(checkpoint).metadata().get("config");
+        if (json == null) {
+            throw new IOException(checkpoint + " holds no training configuration (not a trainer checkpoint)");
+        }
+        return json;
+    }
+
+    /** {@link #metadataOf}'s inverse. */
+    private String metadata() {
+        String config = this.config.toJson();
+        return config.substring(0, config.length() - 1) + ", " + model.calibration().jsonMembers() + "}";
     }
 
     private Map<String, Generator> generators() {
@@ -165,7 +181,8 @@ public final class Trainer {
         double lossSum = 0;
         int s = config.imageSize();
         int k = config.slices();
-        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2}, 14).to(model.device());
+        int o = FractureModel.OUTPUTS;
+        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2}, o).to(model.device());
         model.net().train();
         double lr = 0;
         List<Integer> fracY = new ArrayList<>();
@@ -176,25 +193,23 @@ public final class Trainer {
                 int from = b * config.batch();
                 int n = Math.min(config.batch(), samples.size() - from);
                 float[] images = new float[n * s * s * k];
-                float[] targets = new float[n * 14];
+                float[] targets = new float[n * o];
                 for (int i = 0; i < n; i++) {
                     int[] sample = samples.get(from + i);
                     StudySlices study = train.get(sample[0]);
                     float[] img = AUGMENT.apply(study.stack(sample[1], k), s, s, k, data);
                     System.arraycopy(img, 0, images, i * s * s * k, img.length);
-                    System.arraycopy(study.targets(sample[1]), 0, targets, i * 14, 14);
+                    System.arraycopy(study.targets(sample[1]), 0, targets, i * o, o);
                 }
                 lr = schedule.lr(step);
                 optimizer.scheduleLr(lr);
                 Tensor logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
-                Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, 14).to(model.device()),
+                Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
                         posWeight, null, Reduction.MEAN);
                 float[] out = logits.toFloatArray();
-                for (int i = 0; i < n * 14; i++) {
-                    if (i % 14 >= 7 && targets[i - 7] > 0) {
-                        fracY.add(targets[i] > 0 ? 1 : 0);
-                        fracQ.add((double) out[i]);
-                    }
+                for (int i = 0; i < n; i++) {
+                    fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
+                    fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
                 }
                 loss.backward();
                 GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
@@ -214,7 +229,7 @@ public final class Trainer {
         history.add(row);
         Files.writeString(run.resolve(METRICS), row.csv() + "\n", StandardCharsets.US_ASCII,
                 java.nio.file.StandardOpenOption.APPEND);
-        Checkpoint.Info info = new Checkpoint.Info(epoch, step, config.toJson());
+        Checkpoint.Info info = new Checkpoint.Info(epoch, step, metadata());
         Checkpoint.save(run.resolve(LAST), model.net(), optimizer, info, generators());
         boolean best = history.stream().noneMatch(h -> h.epoch() < e && !(h.valLoss() > row.valLoss()));
         if (best) {
@@ -263,7 +278,7 @@ public final class Trainer {
             return new double[] {Double.NaN, Double.NaN};
         }
         SequencedMap<String, int[]> labels = new LinkedHashMap<>();
-        Map<String, double[]> predictions = new LinkedHashMap<>();
+        Map<String, double[]> pooled = new LinkedHashMap<>();
         double sliceLoss = 0;
         long count = 0;
         List<Integer> sliceY = new ArrayList<>();
@@ -271,21 +286,28 @@ public final class Trainer {
         for (StudySlices st : val) {
             StudyPrediction p = model.predict(st);
             labels.put(st.uid(), st.labels());
-            predictions.put(st.uid(), p.probabilities());
+            pooled.put(st.uid(), p.pooled());
             for (int s = 0; s < st.slices(); s++) {
                 float[] t = st.targets(s);
-                for (int c = 0; c < 14; c++) {
+                for (int c = 0; c < FractureModel.OUTPUTS; c++) {
                     double x = p.logits()[s][c];
-                    double w = c >= 7 && t[c] > 0 ? 2 : 1;
+                    double w = c == FractureModel.FRACTURE && t[c] > 0 ? 2 : 1;
                     sliceLoss += w * (t[c] > 0 ? softplus(-x) : softplus(x));
                     count++;
-                    if (c >= 7 && t[c - 7] > 0) {
-                        sliceY.add(t[c] > 0 ? 1 : 0);
-                        sliceQ.add(x);
-                    }
+                }
+                if (st.spine(s)) {
+                    sliceY.add(t[FractureModel.FRACTURE] > 0 ? 1 : 0);
+                    sliceQ.add((double) p.logits()[s][FractureModel.FRACTURE]);
                 }
             }
         }
+        Calibration calibration = Calibration.fit(labels, pooled);
+        model.calibration(calibration);
+        Map<String, double[]> predictions = new LinkedHashMap<>();
+        pooled.forEach((uid, q) -> predictions.put(uid, calibration.apply(q)));
+        LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated; calibration scale %.3f, "
+                + "bias %.3f", Calibration.loss(Calibration.IDENTITY, labels, pooled), calibration.scale(),
+                calibration.bias()));
         // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
         int[] y = new int[7 * val.size()];
         double[] q = new double[7 * val.size()];

@@ -108,8 +108,8 @@ class TrainerTest {
         visible[1][2] = true;
         int[] labels = {0, 1, 0, 0, 0, 0, 0, 1};
         StudySlices st = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible, null, labels);
-        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(0));
-        assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(1));
+        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 1}, st.targets(0));
+        assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 0, 1}, st.targets(1));
         assertFalse(st.positive(2));
         StudySlices boxed = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible,
                 new boolean[] {false, true, false}, labels);
