@@ -182,7 +182,9 @@ public final class Trainer {
         int s = config.imageSize();
         int k = config.slices();
         int o = FractureModel.OUTPUTS;
-        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2}, o).to(model.device());
+        float fw = Float.parseFloat(System.getProperty("vertebra.fw", "1"));
+        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2 * fw}, o).to(model.device());
+        Tensor negWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, fw}, o).to(model.device());
         model.net().train();
         double lr = 0;
         List<Integer> fracY = new ArrayList<>();
@@ -205,7 +207,7 @@ public final class Trainer {
                 optimizer.scheduleLr(lr);
                 Tensor logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
                 Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
-                        posWeight, null, Reduction.MEAN);
+                        posWeight, negWeight, Reduction.MEAN);
                 float[] out = logits.toFloatArray();
                 for (int i = 0; i < n; i++) {
                     fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
@@ -279,6 +281,7 @@ public final class Trainer {
         }
         SequencedMap<String, int[]> labels = new LinkedHashMap<>();
         Map<String, double[]> pooled = new LinkedHashMap<>();
+        Map<String, float[][]> last = new LinkedHashMap<>();
         double sliceLoss = 0;
         long count = 0;
         List<Integer> sliceY = new ArrayList<>();
@@ -287,6 +290,7 @@ public final class Trainer {
             StudyPrediction p = model.predict(st);
             labels.put(st.uid(), st.labels());
             pooled.put(st.uid(), p.pooled());
+            last.put(st.uid(), p.logits());
             for (int s = 0; s < st.slices(); s++) {
                 float[] t = st.targets(s);
                 for (int c = 0; c < FractureModel.OUTPUTS; c++) {
@@ -305,24 +309,50 @@ public final class Trainer {
         model.calibration(calibration);
         Map<String, double[]> predictions = new LinkedHashMap<>();
         pooled.forEach((uid, q) -> predictions.put(uid, calibration.apply(q)));
-        LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated; calibration scale %.3f, "
-                + "bias %.3f", Calibration.loss(Calibration.IDENTITY, labels, pooled), calibration.scale(),
-                calibration.bias()));
+        double constant = Double.POSITIVE_INFINITY;
+        for (double b = -8; b <= 4; b += 0.025) {
+            constant = Math.min(constant, Calibration.loss(new Calibration(0, b), labels, pooled));
+        }
+        LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated, %.4f best constant; "
+                + "calibration scale %.3f, bias %.3f", Calibration.loss(Calibration.IDENTITY, labels, pooled),
+                constant, calibration.scale(), calibration.bias()));
         // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
+        // "with true visibility": the same pooling over the slices the segmentation says show Ck, which tells
+        // whether a weak vertebra AUC comes from the fracture output or from the visibility outputs.
         int[] y = new int[7 * val.size()];
         double[] q = new double[7 * val.size()];
+        double[] qTrue = new double[7 * val.size()];
         int i = 0;
-        for (var e : labels.entrySet()) {
+        for (StudySlices st : val) {
+            float[][] logits = last.get(st.uid());
             for (int k = 0; k < 7; k++, i++) {
-                y[i] = e.getValue()[k];
-                q[i] = predictions.get(e.getKey())[k];
+                y[i] = st.labels()[k];
+                q[i] = pooled.get(st.uid())[k];
+                double[] shown = new double[st.slices()];
+                for (int s = 0; s < st.slices(); s++) {
+                    boolean vis = st.visible() != null && st.visible()[s][k];
+                    shown[s] = vis ? StudyPrediction.sigmoid(logits[s][FractureModel.FRACTURE]) : 0;
+                }
+                qTrue[i] = config.pooling().pool(shown, config.topK());
             }
         }
-        LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f, "
-                + "patient_overall %.3f", Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
-                sliceQ.stream().mapToDouble(Double::doubleValue).toArray()), Roc.auc(y, q),
-                Evaluation.of(labels, predictions).auc().get("patient_overall")));
+        LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f "
+                + "(with true visibility %.3f), patient_overall %.3f",
+                Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
+                        sliceQ.stream().mapToDouble(Double::doubleValue).toArray()), Roc.auc(y, q), Roc.auc(y, qTrue),
+                Evaluation.of(labels, rawOverall(pooled)).auc().get("patient_overall")));
         return new double[] {sliceLoss / count, CompetitionMetric.score(labels, predictions).score()};
+    }
+
+    /** Pooled C1..C7 with patient_overall = 1 − Π(1 − p), uncalibrated (for AUCs, which a constant map would hide). */
+    private static Map<String, double[]> rawOverall(Map<String, double[]> pooled) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        pooled.forEach((uid, q) -> {
+            double[] p = q.clone();
+            p[7] = Pooling.overall(p);
+            out.put(uid, p);
+        });
+        return out;
     }
 
     private static double softplus(double x) {
