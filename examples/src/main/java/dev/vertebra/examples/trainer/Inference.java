@@ -6,6 +6,7 @@ import dev.vertebra.nn.Checkpoint;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,6 +23,9 @@ public final class Inference {
 
     /** The model of a checkpoint (its configuration is stored in it). */
     public static FractureModel load(Path checkpoint, Device device) throws IOException {
+        if (!Files.isRegularFile(checkpoint)) {
+            throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint");
+        }
         String metadata = Trainer.metadataOf(checkpoint);
         FractureModel model = new FractureModel(TrainConfig.fromJson(metadata), device);
         Checkpoint.loadWeights(checkpoint, model.net(), true);

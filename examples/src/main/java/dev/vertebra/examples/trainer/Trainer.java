@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.stream.IntStream;
 
 /**
  * Trains a {@link FractureModel}: studies split by study into training and validation; each epoch draws
@@ -159,8 +160,21 @@ public final class Trainer {
         return val;
     }
 
-    private int stepsPerEpoch() {
-        return (train.size() * config.samplesPerStudy() + config.batch() - 1) / config.batch();
+    /**
+     * Steps of one epoch, which also sizes the LR schedule. Only studies with a slice that shows a vertebra give
+     * draws (see {@link #drawSamples}): counting the others too would leave the last batches empty.
+     */
+    int stepsPerEpoch() {
+        long sampled = train.stream().filter(Trainer::showsSpine).count();
+        if (sampled == 0) {
+            throw new IllegalArgumentException("none of the " + train.size() + " training studies has a slice that "
+                    + "shows a vertebra: nothing to train on");
+        }
+        return Math.toIntExact((sampled * config.samplesPerStudy() + config.batch() - 1) / config.batch());
+    }
+
+    private static boolean showsSpine(StudySlices study) {
+        return IntStream.range(0, study.slices()).anyMatch(study::spine);
     }
 
     /** Trains until {@code untilEpoch} epochs are done (at most the configured count). */
@@ -258,7 +272,7 @@ public final class Trainer {
                 }
             }
             if (spine.isEmpty()) {
-                continue;
+                continue; // stepsPerEpoch does not count this study either
             }
             for (int j = 0; j < config.samplesPerStudy(); j++) {
                 List<Integer> from = !positive.isEmpty() && j % 2 == 0 ? positive : spine;
