@@ -30,6 +30,7 @@ public final class FractureModel {
     private final Generator generator;
     private final Device device;
     private Calibration calibration = Calibration.IDENTITY;
+    private SpineAtlas atlas = SpineAtlas.UNIFORM;
 
     public FractureModel(TrainConfig config, Device device) {
         this.config = config;
@@ -60,6 +61,15 @@ public final class FractureModel {
 
     public void calibration(Calibration c) {
         this.calibration = java.util.Objects.requireNonNull(c);
+    }
+
+    /** Where the vertebrae lie along the spine (fitted by the trainer, stored in checkpoints). */
+    public SpineAtlas atlas() {
+        return atlas;
+    }
+
+    public void atlas(SpineAtlas a) {
+        this.atlas = java.util.Objects.requireNonNull(a);
     }
 
     /** The generator the weights were drawn from (checkpointed with them). */
@@ -96,6 +106,6 @@ public final class FractureModel {
                 }
             }
         }
-        return StudyPrediction.of(study.uid(), logits, config.pooling(), config.topK(), calibration);
+        return StudyPrediction.of(study.uid(), logits, config.pooling(), config.topK(), atlas, calibration);
     }
 }

@@ -30,6 +30,7 @@ public final class Inference {
         FractureModel model = new FractureModel(TrainConfig.fromJson(metadata), device);
         Checkpoint.loadWeights(checkpoint, model.net(), true);
         model.calibration(Calibration.fromJson(metadata));
+        model.atlas(SpineAtlas.fromJson(metadata));
         return model;
     }
 

@@ -86,6 +86,7 @@ public final class Trainer {
         this.train = split.get(0);
         this.val = split.get(1);
         this.model = new FractureModel(config, device);
+        model.atlas(SpineAtlas.fit(train));
         this.optimizer = new AdamW(List.of(ParamGroup.of(model.net().trainableParameters(), config.lr(),
                 config.weightDecay())), 0.9, 0.999, 1e-8);
         long steps = (long) config.epochs() * stepsPerEpoch();
@@ -141,7 +142,8 @@ public final class Trainer {
     /** {@link #metadataOf}'s inverse. */
     private String metadata() {
         String config = this.config.toJson();
-        return config.substring(0, config.length() - 1) + ", " + model.calibration().jsonMembers() + "}";
+        return config.substring(0, config.length() - 1) + ", " + model.calibration().jsonMembers() + ", "
+                + model.atlas().jsonMember() + "}";
     }
 
     private Map<String, Generator> generators() {
@@ -342,14 +344,22 @@ public final class Trainer {
             for (int k = 0; k < 7; k++, i++) {
                 y[i] = st.labels()[k];
                 q[i] = pooled.get(st.uid())[k];
-                double[] shown = new double[st.slices()];
-                for (int s = 0; s < st.slices(); s++) {
-                    boolean vis = st.visible() != null && st.visible()[s][k];
-                    shown[s] = vis ? StudyPrediction.sigmoid(logits[s][FractureModel.FRACTURE]) : 0;
-                }
-                qTrue[i] = config.pooling().pool(shown, config.topK());
+                qTrue[i] = st.visible() == null ? 0.5
+                        : config.pooling().pool(StudyPrediction.shown(logits, st.visible(), k), config.topK());
             }
         }
+        long agree = 0;
+        long union = 0;
+        for (StudySlices st : val) {
+            boolean[][] decoded = SpineLevels.decode(last.get(st.uid()), model.atlas());
+            for (int s = 0; st.visible() != null && s < st.slices(); s++) {
+                for (int k = 0; k < 7; k++) {
+                    agree += decoded[s][k] && st.visible()[s][k] ? 1 : 0;
+                    union += decoded[s][k] || st.visible()[s][k] ? 1 : 0;
+                }
+            }
+        }
+        LOG.info(String.format(Locale.ROOT, "validation: decoded vertebra slices IoU %.3f", agree / (double) union));
         LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f "
                 + "(with true visibility %.3f), patient_overall %.3f",
                 Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
