@@ -52,7 +52,8 @@ final class Autograd {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         pending.put(root, gradient);
-        try (NoGrad _ = NoGrad.enter()) {
+        // Autocast off: each backward rule runs in the dtypes its forward recorded, whatever scope is open.
+        try (NoGrad _ = NoGrad.enter(); Autocast _ = Autocast.disable()) {
             for (Tensor t : order) {
                 Tensor grad = pending.remove(t);
                 if (grad == null) {
@@ -77,6 +78,11 @@ final class Autograd {
                     if (!g.shape().equals(in.shape())) {
                         throw new IllegalStateException("backward of '" + node.name() + "' produced a gradient of shape "
                                 + g.shape() + " for an input of shape " + in.shape());
+                    }
+                    // A promoting op (bfloat16 + float32 → float32) hands its 16-bit input a float32 gradient; every
+                    // gradient takes its tensor's dtype, as in PyTorch, so rules and leaves see matching types.
+                    if (g.dtype() != in.dtype()) {
+                        g = g.to(in.dtype());
                     }
                     pending.merge(in, g, Tensor::add);
                 }

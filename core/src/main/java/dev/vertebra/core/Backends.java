@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Backends {
     private static final Map<Device, Backend> OPEN = new ConcurrentHashMap<>();
     private static volatile Device defaultDevice = Device.CPU;
+    private static volatile boolean tf32 = Boolean.getBoolean("vertebra.cuda.tf32");
 
     private Backends() {
     }
@@ -85,6 +86,21 @@ public final class Backends {
     public static void setDefaultDevice(Device device) {
         get(device);
         defaultDevice = device;
+    }
+
+    /**
+     * Lets accelerators run float32 matmuls and convolutions on TF32 tensor cores (inputs rounded to a 10-bit
+     * mantissa, float32 accumulation), as {@code torch.backends.cuda.matmul.allow_tf32} and
+     * {@code torch.backends.cudnn.allow_tf32} do. Backends read it at every call; the CPU backends always compute
+     * full float32. Off unless {@code -Dvertebra.cuda.tf32=true}.
+     */
+    public static void allowTf32(boolean allowed) {
+        tf32 = allowed;
+    }
+
+    /** Whether float32 matmuls and convolutions may use TF32 ({@link #allowTf32}). */
+    public static boolean tf32Allowed() {
+        return tf32;
     }
 
     /** Every backend kind known here, with whether it can run and why not. */

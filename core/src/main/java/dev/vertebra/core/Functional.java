@@ -16,8 +16,11 @@ public final class Functional {
     private Functional() {
     }
 
-    /** 2-D convolution; {@code bias} ({@code [Cout]}) may be null. */
-    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec) {
+    /** 2-D convolution; {@code bias} ({@code [Cout]}) may be null. Inside {@link Autocast}: in the low type. */
+    public static Tensor conv2d(Tensor input, Tensor weightInput, Tensor biasInput, ConvSpec spec) {
+        Tensor x = AutocastOp.CONV2D.input(input);
+        Tensor weight = AutocastOp.CONV2D.input(weightInput);
+        Tensor bias = AutocastOp.CONV2D.input(biasInput);
         checkConv(x, weight, spec);
         Backend b = x.backend();
         Tensor y = b.conv2d(x, weight, spec);
@@ -56,7 +59,10 @@ public final class Functional {
     }
 
     /** Fully connected layer with PyTorch's weight layout: {@code x [..., in] · weightᵀ [in, out] + bias}. */
-    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+    public static Tensor linear(Tensor input, Tensor weightInput, Tensor biasInput) {
+        Tensor x = AutocastOp.LINEAR.input(input);
+        Tensor weight = AutocastOp.LINEAR.input(weightInput);
+        Tensor bias = AutocastOp.LINEAR.input(biasInput);
         Tensor y = x.matmul(weight.transpose(0, 1));
         return bias == null ? y : y.add(bias);
     }
@@ -66,25 +72,36 @@ public final class Functional {
      * variance and updates the running statistics in place with {@code momentum} (PyTorch's convention:
      * {@code running = (1 - momentum)·running + momentum·batch}, the variance unbiased); in evaluation, uses the
      * running statistics. Running buffers may be null in training (no update).
+     *
+     * <p>Mixed precision ({@link AutocastOp#BATCH_NORM}): a float16/bfloat16 {@code x} with float32 parameters and
+     * buffers (or none) is normalised in float32 — statistics, running buffers and parameter gradients float32 —
+     * and the result rounded to {@code x}'s dtype, in or out of an autocast scope.
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
         MathOps.requireFloating("batchNorm", x);
         int c = x.dim(-1);
+        DType paramType = null;
         for (Tensor t : new Tensor[]{runningMean, runningVar, weight, bias}) {
             if (t == null) {
                 continue;
             }
             // Backends read every parameter as x's dtype on x's device; anything else must not reach them.
             x.requireSameDevice("batchNorm", t);
-            if (t.dtype() != x.dtype()) {
+            boolean mixed = t.dtype() == DType.FLOAT32 && AutocastOp.isLow(x.dtype());
+            if ((t.dtype() != x.dtype() && !mixed) || (paramType != null && t.dtype() != paramType)) {
                 throw new IllegalArgumentException("batchNorm: dtypes differ: " + x.describe() + " and parameter "
                         + t.describe());
             }
+            paramType = t.dtype();
             if (t.rank() != 1 || t.dim(0) != c) {
                 throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
                         + c + " channels of " + x.describe());
             }
+        }
+        if (AutocastOp.isLow(x.dtype()) && paramType != x.dtype()) {
+            return batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, training, momentum, eps)
+                    .to(x.dtype());
         }
         Backend b = x.backend();
         Tensor w = weight != null ? weight : b.full(Shape.of(c), x.dtype(), 1);
@@ -134,14 +151,15 @@ public final class Functional {
     }
 
     /** log(softmax(x)) along {@code dim}, computed stably. */
-    public static Tensor logSoftmax(Tensor x, int dim) {
+    public static Tensor logSoftmax(Tensor input, int dim) {
+        Tensor x = AutocastOp.LOG_SOFTMAX.input(input);
         Tensor shifted = x.sub(x.max(true, dim).detach());
         return shifted.sub(shifted.exp().sum(true, dim).log());
     }
 
     /** softmax along {@code dim}. */
     public static Tensor softmax(Tensor x, int dim) {
-        return logSoftmax(x, dim).exp();
+        return logSoftmax(AutocastOp.SOFTMAX.input(x), dim).exp();
     }
 
     /** Zeroes elements with probability {@code p} and scales the rest by 1/(1-p), in training only. */
@@ -180,8 +198,13 @@ public final class Functional {
      * Binary cross-entropy on logits, stable for large |x|. {@code weight} (per element, broadcast) and
      * {@code posWeight} (weight of positive targets, broadcast over the last dimension) may be null.
      */
-    public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Tensor weight, Tensor posWeight,
-                                                      Reduction reduction) {
+    public static Tensor binaryCrossEntropyWithLogits(Tensor logitsInput, Tensor targetsInput, Tensor weightInput,
+                                                      Tensor posWeightInput, Reduction reduction) {
+        AutocastOp policy = AutocastOp.BCE_WITH_LOGITS;
+        Tensor logits = policy.input(logitsInput);
+        Tensor targets = policy.input(targetsInput);
+        Tensor weight = policy.input(weightInput);
+        Tensor posWeight = policy.input(posWeightInput);
         if (!logits.shape().equals(targets.shape())) {
             throw new IllegalArgumentException("BCE: logits " + logits.describe() + " and targets " + targets.describe()
                     + " differ in shape");
@@ -204,7 +227,8 @@ public final class Functional {
      * Cross-entropy of {@code logits [B, C]} against INT64 class {@code labels [B]}, with label smoothing ε:
      * per sample (1-ε)·(−log p[label]) + ε·mean over classes of (−log p).
      */
-    public static Tensor crossEntropy(Tensor logits, Tensor labels, double labelSmoothing, Reduction reduction) {
+    public static Tensor crossEntropy(Tensor logitsInput, Tensor labels, double labelSmoothing, Reduction reduction) {
+        Tensor logits = AutocastOp.CROSS_ENTROPY.input(logitsInput);
         if (logits.rank() != 2 || labels.rank() != 1 || labels.dim(0) != logits.dim(0)) {
             throw new IllegalArgumentException("crossEntropy needs logits [B, C] and labels [B], got "
                     + logits.describe() + " and " + labels.describe());
@@ -235,7 +259,9 @@ public final class Functional {
     }
 
     /** Mean squared error. */
-    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+    public static Tensor mseLoss(Tensor prediction, Tensor targetInput, Reduction reduction) {
+        Tensor input = AutocastOp.MSE_LOSS.input(prediction);
+        Tensor target = AutocastOp.MSE_LOSS.input(targetInput);
         if (!input.shape().equals(target.shape())) {
             throw new IllegalArgumentException("mseLoss: " + input.describe() + " and " + target.describe() + " differ in shape");
         }

@@ -14,8 +14,9 @@ final class MathOps {
         }
     }
 
-    static Tensor unary(UnaryOp op, Tensor x) {
-        requireFloating(op.kernel(), x);
+    static Tensor unary(UnaryOp op, Tensor input) {
+        requireFloating(op.kernel(), input);
+        Tensor x = AutocastOp.of(op).input(input);
         Tensor y = x.backend().unary(op, x);
         return Autograd.record(op.kernel(), y, g -> new Tensor[]{unaryGrad(op, x, y, g)}, x);
     }
@@ -52,9 +53,11 @@ final class MathOps {
         }, x, g);
     }
 
-    static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        checkPair(op.kernel(), a, b);
-        requireFloating(op.kernel(), a);
+    static Tensor binary(BinaryOp op, Tensor left, Tensor right) {
+        requireFloating(op.kernel(), left);
+        Tensor[] operands = promoted(op.kernel(), left, right);
+        Tensor a = operands[0];
+        Tensor b = operands[1];
         Shape.broadcast(a.shape(), b.shape());
         Tensor y = a.backend().binary(op, a, b);
         return Autograd.record(op.kernel(), y, g -> {
@@ -74,8 +77,9 @@ final class MathOps {
         }, a, b);
     }
 
-    static Tensor binaryScalar(BinaryOp op, Tensor a, double s) {
-        requireFloating(op.kernel(), a);
+    static Tensor binaryScalar(BinaryOp op, Tensor input, double s) {
+        requireFloating(op.kernel(), input);
+        Tensor a = (op == BinaryOp.POW ? AutocastOp.POW : AutocastOp.SCALAR_ARITHMETIC).input(input);
         Tensor y = a.backend().binaryScalar(op, a, s);
         return Autograd.record(op.kernel(), y, g -> new Tensor[]{switch (op) {
             case ADD -> g;
@@ -87,10 +91,10 @@ final class MathOps {
         }}, a);
     }
 
-    static Tensor compare(BinaryOp op, Tensor a, Tensor b) {
-        checkPair(op.kernel(), a, b);
-        Shape.broadcast(a.shape(), b.shape());
-        return a.backend().binary(op, a, b);
+    static Tensor compare(BinaryOp op, Tensor left, Tensor right) {
+        Tensor[] operands = promoted(op.kernel(), left, right);
+        Shape.broadcast(left.shape(), right.shape());
+        return operands[0].backend().binary(op, operands[0], operands[1]);
     }
 
     static Tensor compareScalar(BinaryOp op, Tensor a, double s) {
@@ -102,6 +106,19 @@ final class MathOps {
             throw new IllegalArgumentException("clamp: min " + min + " > max " + max);
         }
         return binaryScalar(BinaryOp.MIN, binaryScalar(BinaryOp.MAX, x, min), max);
+    }
+
+    /**
+     * {@code a} and {@code b} cast to the type they meet at ({@link AutocastOp.Rule#PROMOTE}): a 16-bit float with a
+     * wider one promotes; other differing dtypes are an error.
+     */
+    static Tensor[] promoted(String op, Tensor a, Tensor b) {
+        a.requireSameDevice(op, b);
+        DType common = AutocastOp.promote(a.dtype(), b.dtype());
+        if (common == null) {
+            throw new IllegalArgumentException(op + ": dtypes differ: " + a.describe() + " and " + b.describe());
+        }
+        return new Tensor[]{a.to(common), b.to(common)};
     }
 
     private static void checkPair(String op, Tensor a, Tensor b) {
@@ -125,8 +142,9 @@ final class MathOps {
         return out;
     }
 
-    static Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
-        requireFloating(op.kernel(), x);
+    static Tensor reduce(ReduceOp op, Tensor input, int[] dims, boolean keepDim) {
+        requireFloating(op.kernel(), input);
+        Tensor x = AutocastOp.of(op).input(input);
         int[] d = normaliseDims(x, dims);
         Tensor y = x.backend().reduce(op, x, d, keepDim);
         Shape kept = keptShape(x.shape(), d);
@@ -149,7 +167,8 @@ final class MathOps {
         return Shape.of(out);
     }
 
-    static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+    static Tensor mean(Tensor input, int[] dims, boolean keepDim) {
+        Tensor x = AutocastOp.MEAN.input(input);
         int[] d = normaliseDims(x, dims);
         long n = 1;
         for (int i : d) {
@@ -158,7 +177,8 @@ final class MathOps {
         return reduce(ReduceOp.SUM, x, d, keepDim).mul(1.0 / n);
     }
 
-    static Tensor var(Tensor x, int[] dims, int correction, boolean keepDim) {
+    static Tensor var(Tensor input, int[] dims, int correction, boolean keepDim) {
+        Tensor x = AutocastOp.VAR.input(input);
         int[] d = normaliseDims(x, dims);
         long n = 1;
         for (int i : d) {
@@ -168,7 +188,9 @@ final class MathOps {
         return reduce(ReduceOp.SUM, centred.mul(centred), d, keepDim).mul(1.0 / Math.max(n - correction, 0));
     }
 
-    static Tensor matmul(Tensor a, Tensor b) {
+    static Tensor matmul(Tensor left, Tensor right) {
+        Tensor a = AutocastOp.MATMUL.input(left);
+        Tensor b = AutocastOp.MATMUL.input(right);
         checkPair("matmul", a, b);
         requireFloating("matmul", a);
         if (a.rank() == 0 || b.rank() == 0) {

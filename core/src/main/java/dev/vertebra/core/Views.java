@@ -196,9 +196,13 @@ final class Views {
         Tensor first = parts.getFirst();
         int d = first.shape().axis(dim);
         int total = 0;
+        // Mixed 16-bit and wider floats meet at the widest (AutocastOp.CONCAT); copyInto converts, and backward
+        // hands each part its gradient in its own dtype.
+        DType dtype = first.dtype();
         for (Tensor p : parts) {
             first.requireSameDevice("concat", p);
-            if (p.rank() != first.rank() || p.dtype() != first.dtype()) {
+            DType common = AutocastOp.promote(dtype, p.dtype());
+            if (p.rank() != first.rank() || common == null) {
                 throw new IllegalArgumentException("concat: " + p.describe() + " does not match " + first.describe());
             }
             for (int i = 0; i < p.rank(); i++) {
@@ -207,10 +211,11 @@ final class Views {
                 }
             }
             total += p.dim(d);
+            dtype = common;
         }
         Shape shape = first.shape().with(d, total);
         Backend b = first.backend();
-        Tensor out = Tensor.wrap(b.allocate(first.dtype(), shape.numel()), shape, b);
+        Tensor out = Tensor.wrap(b.allocate(dtype, shape.numel()), shape, b);
         int[] starts = new int[parts.size()];
         int at = 0;
         for (int i = 0; i < parts.size(); i++) {

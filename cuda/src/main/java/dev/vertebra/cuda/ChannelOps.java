@@ -28,7 +28,7 @@ final class ChannelOps {
     }
 
     Tensor pool(Tensor x, PoolSpec spec) {
-        CudaBackend.suffix("pool2d", x.dtype(), false);
+        KernelTypes.suffix("pool2d", x.dtype(), false);
         int[] f = poolFields(x.shape(), spec);
         Shape yShape = Shape.of(f[0], f[4], f[5], f[3]);
         Tensor y = backend.empty(yShape, DType.FLOAT32);
@@ -40,8 +40,8 @@ final class ChannelOps {
     }
 
     Tensor poolBackward(Tensor x, Tensor dy, PoolSpec spec) {
-        CudaBackend.suffix("pool2dBackward", x.dtype(), false);
-        CudaBackend.suffix("pool2dBackward", dy.dtype(), false);
+        KernelTypes.suffix("pool2dBackward", x.dtype(), false);
+        KernelTypes.suffix("pool2dBackward", dy.dtype(), false);
         int[] f = poolFields(x.shape(), spec);
         Tensor dx = backend.empty(x.shape(), DType.FLOAT32);
         if (x.numel() == 0) {
@@ -64,7 +64,7 @@ final class ChannelOps {
 
     BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
         for (Tensor t : new Tensor[]{x, weight, bias}) {
-            CudaBackend.suffix("batchNorm", t.dtype(), false);
+            KernelTypes.suffix("batchNorm", t.dtype(), false);
         }
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;
@@ -111,7 +111,7 @@ final class ChannelOps {
 
     BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
         for (Tensor t : new Tensor[]{dy, x, weight, mean, invStd}) {
-            CudaBackend.suffix("batchNormBackward", t.dtype(), false);
+            KernelTypes.suffix("batchNormBackward", t.dtype(), false);
         }
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;

@@ -73,7 +73,7 @@ final class ConvolutionOps {
 
     private static void requireFloat(String op, Tensor... ts) {
         for (Tensor t : ts) {
-            CudaBackend.suffix(op, t.dtype(), false);
+            KernelTypes.suffix(op, t.dtype(), false);
         }
     }
 

@@ -15,7 +15,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * cuBLAS ({@code libcublas.so.13} or {@code .12}, with its {@code libcublasLt} loaded first from the same folder)
- * through FFM: a handle bound to the backend's stream and strided-batched GEMM in single and double precision.
+ * through FFM: a handle bound to the backend's stream and strided-batched GEMM in single and double precision, and
+ * in float16/bfloat16 with float32 accumulation ({@code cublasGemmStridedBatchedEx}) for mixed precision.
  *
  * <p>cuBLAS is column-major; {@link #gemm} takes <em>row-major</em> operands and swaps them
  * ({@code C = A·B} ⇔ {@code Cᵀ = Bᵀ·Aᵀ}, and a row-major matrix read column-major is its transpose), so callers
@@ -27,6 +28,11 @@ final class Cublas {
     private static final int OP_T = 1;
     private static final int DEFAULT_MATH = 0;
     private static final int TF32_TENSOR_OP_MATH = 3;
+    // cudaDataType_t (library_types.h), cublasComputeType_t and cublasGemmAlgo_t values.
+    private static final int CUDA_R_16F = 2;
+    private static final int CUDA_R_16BF = 14;
+    private static final int COMPUTE_32F = 68;
+    private static final int GEMM_DEFAULT = -1;
 
     private final String location;
     private final MethodHandle cublasGetStatusName;
@@ -37,6 +43,7 @@ final class Cublas {
     private final MethodHandle cublasSetMathMode;
     private final MethodHandle cublasSgemmStridedBatched;
     private final MethodHandle cublasDgemmStridedBatched;
+    private final MethodHandle cublasGemmStridedBatchedEx;
 
     Cublas() {
         NativeLibraries.Loaded lib = NativeLibraries.open(NAMES, List.of("libcublasLt.so.13", "libcublasLt.so.12"));
@@ -51,6 +58,12 @@ final class Cublas {
         cublasSetMathMode = NativeCall.bind(l, n, "cublasSetMathMode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         cublasSgemmStridedBatched = NativeCall.bind(l, n, "cublasSgemmStridedBatched", gemmDescriptor());
         cublasDgemmStridedBatched = NativeCall.bind(l, n, "cublasDgemmStridedBatched", gemmDescriptor());
+        // handle, transa, transb, m, n, k, *alpha, A, Atype, lda, strideA, B, Btype, ldb, strideB, *beta, C, Ctype,
+        // ldc, strideC, batchCount, computeType, algo
+        cublasGemmStridedBatchedEx = NativeCall.bind(l, n, "cublasGemmStridedBatchedEx", FunctionDescriptor.of(
+                JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT,
+                JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT,
+                JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     // handle, transa, transb, m, n, k, *alpha, A, lda, strideA, B, ldb, strideB, *beta, C, ldc, strideC, batchCount.
@@ -82,10 +95,15 @@ final class Cublas {
             check(NativeCall.status(() -> (int) cublasCreate.invokeExact(p)), "cublasCreate_v2");
             MemorySegment handle = p.get(ADDRESS, 0);
             check(NativeCall.status(() -> (int) cublasSetStream.invokeExact(handle, stream)), "cublasSetStream_v2");
-            int mode = allowTf32 ? TF32_TENSOR_OP_MATH : DEFAULT_MATH;
-            check(NativeCall.status(() -> (int) cublasSetMathMode.invokeExact(handle, mode)), "cublasSetMathMode");
+            mathMode(handle, allowTf32);
             return handle;
         }
+    }
+
+    /** Lets float32 GEMMs on {@code handle} use TF32 tensor cores, or not (CUBLAS_DEFAULT_MATH). */
+    void mathMode(MemorySegment handle, boolean allowTf32) {
+        int mode = allowTf32 ? TF32_TENSOR_OP_MATH : DEFAULT_MATH;
+        check(NativeCall.status(() -> (int) cublasSetMathMode.invokeExact(handle, mode)), "cublasSetMathMode");
     }
 
     void destroy(MemorySegment handle) {
@@ -118,6 +136,24 @@ final class Cublas {
                         al, b.address(), b.ld(), b.batchStride(), a.address(), a.ld(), a.batchStride(), be, c, ldc,
                         strideC, batch)), "cublasSgemmStridedBatched");
             }
+        }
+    }
+
+    /**
+     * As {@link #gemm} for 16-bit operands and result ({@code halfType}: float16 or bfloat16, raw bits) with float32
+     * accumulation and float32 alpha, beta (CUBLAS_COMPUTE_32F, the tensor-core path).
+     */
+    void gemmHalf(MemorySegment handle, boolean bfloat16, int batch, int m, int n, int k, double alpha, Operand a,
+                  Operand b, double beta, long c, int ldc, long strideC) {
+        int type = bfloat16 ? CUDA_R_16BF : CUDA_R_16F;
+        int opB = b.transposed() ? OP_T : OP_N;
+        int opA = a.transposed() ? OP_T : OP_N;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment al = arena.allocateFrom(JAVA_FLOAT, (float) alpha);
+            MemorySegment be = arena.allocateFrom(JAVA_FLOAT, (float) beta);
+            check(NativeCall.status(() -> (int) cublasGemmStridedBatchedEx.invokeExact(handle, opB, opA, n, m, k, al,
+                    b.address(), type, b.ld(), b.batchStride(), a.address(), type, a.ld(), a.batchStride(), be, c,
+                    type, ldc, strideC, batch, COMPUTE_32F, GEMM_DEFAULT)), "cublasGemmStridedBatchedEx");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.vertebra.cuda;
 
 import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backends;
 import dev.vertebra.core.BinaryOp;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
@@ -31,6 +32,12 @@ import java.util.Optional;
  *
  * <p>Compute primitives take float32 (elementwise ops, reductions and matmul also float64); copies and casts take
  * every {@link DType}. Other dtypes get an {@link UnsupportedOperationException} naming the op.
+ *
+ * <p>Mixed precision: float16 and bfloat16 run natively where autocast sends them — matmul (cuBLAS GemmEx, float32
+ * accumulation), convolutions on cuDNN (float32 accumulation, tensor cores) and elementwise ops (computed in
+ * float) — and through a float32 copy elsewhere (reductions, pooling, batch norm, indexing, the own convolution
+ * kernels), the result rounded back. TF32 for float32 matmuls and convolutions follows
+ * {@link Backends#allowTf32}, read at each call.
  */
 public final class CudaBackend implements Backend {
     private final Device device;
@@ -40,6 +47,8 @@ public final class CudaBackend implements Backend {
     private final HostTransfers transfers;
     private final KernelLibrary kernels;
     private final MemorySegment blas;
+    /** The math mode last set on {@link #blas}: TF32 tensor cores allowed or not. */
+    private boolean blasTf32;
     private final String description;
     private final ConvolutionOps convolutions;
     private final ChannelOps channelOps;
@@ -62,7 +71,8 @@ public final class CudaBackend implements Backend {
         this.allocator = new CachingAllocator(driver, context);
         this.transfers = new HostTransfers(driver, context);
         this.kernels = new KernelLibrary(driver, runtime.nvrtc, context, sm);
-        this.blas = runtime.cublas.create(context.stream(), Boolean.getBoolean("vertebra.cuda.tf32"));
+        this.blasTf32 = Backends.tf32Allowed();
+        this.blas = runtime.cublas.create(context.stream(), blasTf32);
         this.convolutions = new ConvolutionOps(this);
         this.channelOps = new ChannelOps(this);
         CudnnConvolutions conv = null;
@@ -169,7 +179,14 @@ public final class CudaBackend implements Backend {
         return runtime.cublas;
     }
 
+    /** The cuBLAS handle, its math mode brought in line with {@link Backends#tf32Allowed()} first. */
     MemorySegment blasHandle() {
+        boolean tf32 = Backends.tf32Allowed();
+        if (tf32 != blasTf32) {
+            context.makeCurrent();
+            runtime.cublas.mathMode(blas, tf32);
+            blasTf32 = tf32;
+        }
         return blas;
     }
 
@@ -210,19 +227,24 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** Kernel-name suffix of a compute dtype. */
-    static String suffix(String op, DType dtype, boolean doubleSupported) {
-        return switch (dtype) {
-            case FLOAT32 -> "f32";
-            case FLOAT64 -> {
-                if (doubleSupported) {
-                    yield "f64";
-                }
-                throw new UnsupportedOperationException(op + " on CUDA supports float32 only, not float64");
-            }
-            default -> throw new UnsupportedOperationException(op + " on CUDA supports float32"
-                    + (doubleSupported ? " and float64" : "") + ", not " + dtype);
-        };
+    /** {@code t} as float32 (a new tensor unless it is float32): for primitives with float32 kernels only. */
+    Tensor widened(Tensor t) {
+        if (t.dtype() == DType.FLOAT32) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), DType.FLOAT32);
+        copyInto(t, out);
+        return out;
+    }
+
+    /** A float32 result rounded to {@code dtype}. */
+    Tensor narrowed(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), dtype);
+        copyInto(t, out);
+        return out;
     }
 
     // ---- storage and copies ---------------------------------------------------------------------------------
@@ -313,7 +335,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor unary(UnaryOp op, Tensor x) {
-        String name = "unary_" + op.kernel() + "_" + suffix(op.kernel(), x.dtype(), true);
+        String name = "unary_" + op.kernel() + "_" + KernelTypes.elementwiseSuffix(op.kernel(), x.dtype());
         Tensor out = empty(x.shape(), x.dtype());
         StridedView v = StridedView.merged(x.layout())[0];
         long in = buffer(x).address();
@@ -325,7 +347,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        String name = "binary_" + op.kernel() + "_" + suffix(op.kernel(), a.dtype(), true);
+        String name = "binary_" + op.kernel() + "_" + KernelTypes.elementwiseSuffix(op.kernel(), a.dtype());
         Shape shape = Shape.broadcast(a.shape(), b.shape());
         Tensor out = empty(shape, a.dtype());
         StridedView[] v = StridedView.merged(a.layout().expand(shape), b.layout().expand(shape));
@@ -339,7 +361,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
-        String name = "scalar_" + op.kernel() + "_" + suffix(op.kernel(), a.dtype(), true);
+        String name = "scalar_" + op.kernel() + "_" + KernelTypes.elementwiseSuffix(op.kernel(), a.dtype());
         Tensor out = empty(a.shape(), a.dtype());
         StridedView v = StridedView.merged(a.layout())[0];
         long pa = buffer(a).address();
@@ -353,7 +375,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
-        String name = "reduce_" + op.kernel() + "_" + suffix(op.kernel(), x.dtype(), true);
+        if (KernelTypes.isLow(x)) {
+            return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());
+        }
+        String name = "reduce_" + op.kernel() + "_" + KernelTypes.suffix(op.kernel(), x.dtype(), true);
         int rank = x.rank();
         boolean[] reduced = new boolean[rank];
         for (int d : dims) {
@@ -408,7 +433,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor matmul(Tensor a, Tensor b) {
-        boolean f64 = suffix("matmul", a.dtype(), true).equals("f64");
+        boolean half = KernelTypes.isLow(a) && a.dtype() == b.dtype();
+        boolean f64 = !half && KernelTypes.suffix("matmul", a.dtype(), true).equals("f64");
         int batch = Math.max(a.dim(0), b.dim(0));
         int m = a.dim(1);
         int k = a.dim(2);
@@ -419,8 +445,14 @@ public final class CudaBackend implements Backend {
         }
         Cublas.Operand ga = gemmOperand(a);
         Cublas.Operand gb = gemmOperand(b);
+        MemorySegment handle = blasHandle();
         context.makeCurrent();
-        runtime.cublas.gemm(blas, f64, batch, m, n, k, 1, ga, gb, 0, address(out), n, (long) m * n);
+        if (half) {
+            runtime.cublas.gemmHalf(handle, a.dtype() == DType.BFLOAT16, batch, m, n, k, 1, ga, gb, 0, address(out), n,
+                    (long) m * n);
+        } else {
+            runtime.cublas.gemm(handle, f64, batch, m, n, k, 1, ga, gb, 0, address(out), n, (long) m * n);
+        }
         return out;
     }
 
@@ -443,7 +475,8 @@ public final class CudaBackend implements Backend {
 
     // ---- image ops, batch norm, indexing ------------------------------------------------------------------------
 
-    // cuDNN first where it is in use and takes the problem (float32, non-empty); the own kernels otherwise.
+    // cuDNN first where it is in use and takes the problem (float32 or 16-bit, non-empty); the own kernels
+    // otherwise, in float32.
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
@@ -452,6 +485,9 @@ public final class CudaBackend implements Backend {
             if (y.isPresent()) {
                 return y.get();
             }
+        }
+        if (KernelTypes.isLow(x)) {
+            return narrowed(convolutions.forward(widened(x), widened(w), spec), x.dtype());
         }
         return convolutions.forward(x, w, spec);
     }
@@ -464,6 +500,9 @@ public final class CudaBackend implements Backend {
                 return dx.get();
             }
         }
+        if (KernelTypes.isLow(dy)) {
+            return narrowed(convolutions.backwardInput(widened(dy), widened(w), xShape, spec), dy.dtype());
+        }
         return convolutions.backwardInput(dy, w, xShape, spec);
     }
 
@@ -475,21 +514,37 @@ public final class CudaBackend implements Backend {
                 return dw.get();
             }
         }
+        if (KernelTypes.isLow(x)) {
+            return narrowed(convolutions.backwardWeight(widened(x), widened(dy), wShape, spec), x.dtype());
+        }
         return convolutions.backwardWeight(x, dy, wShape, spec);
     }
 
     @Override
     public Tensor pool2d(Tensor x, PoolSpec spec) {
+        if (KernelTypes.isLow(x)) {
+            return narrowed(channelOps.pool(widened(x), spec), x.dtype());
+        }
         return channelOps.pool(x, spec);
     }
 
     @Override
     public Tensor pool2dBackward(Tensor x, Tensor dy, PoolSpec spec) {
+        if (KernelTypes.isLow(x)) {
+            return narrowed(channelOps.poolBackward(widened(x), widened(dy), spec), x.dtype());
+        }
         return channelOps.poolBackward(x, dy, spec);
     }
 
     @Override
     public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (KernelTypes.isLow(x)) {
+            // Core sends 16-bit input with float32 parameters as float32; this is an all-16-bit batch norm.
+            BatchNormResult r = batchNorm(widened(x), widened(weight), widened(bias), eps);
+            DType t = x.dtype();
+            return new BatchNormResult(narrowed(r.output(), t), narrowed(r.mean(), t), narrowed(r.variance(), t),
+                    narrowed(r.invStd(), t));
+        }
         if (useCudnn && batchNormOnCudnn) {
             Optional<BatchNormResult> r = cudnnBatchNorm.forward(x, weight, bias, eps);
             if (r.isPresent()) {
@@ -501,6 +556,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+        if (KernelTypes.isLow(x)) {
+            BatchNormGrads g = batchNormBackward(widened(dy), widened(x), widened(weight), widened(mean),
+                    widened(invStd));
+            DType t = x.dtype();
+            return new BatchNormGrads(narrowed(g.input(), t), narrowed(g.weight(), t), narrowed(g.bias(), t));
+        }
         if (useCudnn && batchNormOnCudnn) {
             Optional<BatchNormGrads> g = cudnnBatchNorm.backward(dy, x, weight, mean, invStd);
             if (g.isPresent()) {
@@ -541,11 +602,17 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor gather(Tensor x, int dim, Tensor index) {
+        if (KernelTypes.isLow(x)) {
+            return narrowed(IndexOps.gather(this, widened(x), dim, index), x.dtype());
+        }
         return IndexOps.gather(this, x, dim, index);
     }
 
     @Override
     public Tensor scatterAdd(Shape shape, int dim, Tensor index, Tensor src) {
+        if (KernelTypes.isLow(src)) {
+            return narrowed(IndexOps.scatterAdd(this, shape, dim, index, widened(src)), src.dtype());
+        }
         return IndexOps.scatterAdd(this, shape, dim, index, src);
     }
 

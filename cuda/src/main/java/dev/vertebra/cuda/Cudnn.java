@@ -30,10 +30,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @SuppressWarnings("restricted")
 final class Cudnn {
     static final int DATA_FLOAT = 0;
+    static final int DATA_HALF = 2;
+    static final int DATA_BFLOAT16 = 9;
     static final int TENSOR_NCHW = 0;
     static final int TENSOR_NHWC = 1;
     static final int CROSS_CORRELATION = 1;
     static final int DEFAULT_MATH = 0;
+    static final int TENSOR_OP_MATH = 1;
     static final int FMA_MATH = 3;
     static final int BATCHNORM_SPATIAL = 1;
 
@@ -221,23 +224,26 @@ final class Cudnn {
         check(NativeCall.status(() -> (int) destroy.invokeExact(handle)), "cudnnDestroy");
     }
 
-    /** A float32 4-D tensor descriptor of logical sizes n, c, h, w in {@code format}. */
-    MemorySegment tensor(int format, int n, int c, int h, int w) {
+    /** A 4-D tensor descriptor of {@code dataType} (a DATA_ constant), logical sizes n, c, h, w, in {@code format}. */
+    MemorySegment tensor(int format, int dataType, int n, int c, int h, int w) {
         MemorySegment d = newHandle(createTensor, "cudnnCreateTensorDescriptor");
-        check(NativeCall.status(() -> (int) setTensor4d.invokeExact(d, format, DATA_FLOAT, n, c, h, w)),
+        check(NativeCall.status(() -> (int) setTensor4d.invokeExact(d, format, dataType, n, c, h, w)),
                 "cudnnSetTensor4dDescriptor(" + n + ", " + c + ", " + h + ", " + w + ")");
         return d;
     }
 
-    /** A float32 NHWC filter descriptor: memory order [k, h, w, c] (KRSC). */
-    MemorySegment filterNhwc(int k, int c, int h, int w) {
+    /** An NHWC filter descriptor of {@code dataType}: memory order [k, h, w, c] (KRSC). */
+    MemorySegment filterNhwc(int dataType, int k, int c, int h, int w) {
         MemorySegment d = newHandle(createFilter, "cudnnCreateFilterDescriptor");
-        check(NativeCall.status(() -> (int) setFilter4d.invokeExact(d, DATA_FLOAT, TENSOR_NHWC, k, c, h, w)),
+        check(NativeCall.status(() -> (int) setFilter4d.invokeExact(d, dataType, TENSOR_NHWC, k, c, h, w)),
                 "cudnnSetFilter4dDescriptor(" + k + ", " + c + ", " + h + ", " + w + ")");
         return d;
     }
 
-    /** A float32 cross-correlation descriptor with symmetric padding and {@code groups} groups. */
+    /**
+     * A cross-correlation descriptor with symmetric padding and {@code groups} groups, accumulating in float32
+     * whatever the data type (cuDNN's "pseudo-half" configuration for float16/bfloat16 data).
+     */
     MemorySegment convolution(int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, int groups,
                               int mathType) {
         MemorySegment d = newHandle(createConvolution, "cudnnCreateConvolutionDescriptor");

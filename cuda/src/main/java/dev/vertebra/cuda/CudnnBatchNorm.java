@@ -41,7 +41,8 @@ final class CudnnBatchNorm {
     /** {x [rows, C, 1, 1], scale/bias/mean [1, C, 1, 1]} descriptors, cached per size. */
     private MemorySegment[] descriptors(int rows, int c) {
         return descriptors.computeIfAbsent(((long) rows << 32) | c, k -> new MemorySegment[]{
-                cudnn.tensor(Cudnn.TENSOR_NCHW, rows, c, 1, 1), cudnn.tensor(Cudnn.TENSOR_NCHW, 1, c, 1, 1)});
+                cudnn.tensor(Cudnn.TENSOR_NCHW, Cudnn.DATA_FLOAT, rows, c, 1, 1),
+                cudnn.tensor(Cudnn.TENSOR_NCHW, Cudnn.DATA_FLOAT, 1, c, 1, 1)});
     }
 
     private static boolean floats(Tensor... ts) {

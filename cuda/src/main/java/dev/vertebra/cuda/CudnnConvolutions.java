@@ -1,5 +1,6 @@
 package dev.vertebra.cuda;
 
+import dev.vertebra.core.Backends;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Layout;
@@ -13,8 +14,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * NHWC float32 convolutions through cuDNN: forward, backward data and backward filter, grouped and depthwise
- * included (cudnnSetConvolutionGroupCount).
+ * NHWC convolutions through cuDNN: forward, backward data and backward filter, grouped and depthwise included
+ * (cudnnSetConvolutionGroupCount), on float32 data and, for mixed precision, float16 and bfloat16 data with float32
+ * accumulation on the tensor cores (CUDNN_TENSOR_OP_MATH, as PyTorch asks for half-precision convolutions).
+ *
+ * <p><b>Math.</b> float32 convolutions use CUDNN_FMA_MATH unless {@link Backends#allowTf32} is on, when
+ * CUDNN_DEFAULT_MATH lets cuDNN pick TF32 tensor-core kernels (PyTorch's {@code cudnn.allow_tf32}). The switch is
+ * read at each call; each setting gets its own plan.
  *
  * <p><b>Weights.</b> Vertebra keeps weights HWIO ({@code [KH, KW, Cin/g, Cout]}); cuDNN's NHWC filters are KRSC
  * ({@code [Cout, KH, KW, Cin/g]}). Each call transposes the weight into a fresh KRSC buffer (one strided copy
@@ -50,9 +56,12 @@ final class CudnnConvolutions {
         this.settings = settings;
     }
 
-    /** The geometry cuDNN sees: the (explicitly padded) input and symmetric padding. */
+    /**
+     * The geometry cuDNN sees (the explicitly padded input and symmetric padding), the data type (a Cudnn.DATA_
+     * constant) and the math type requested.
+     */
     record Key(int n, int h, int w, int cin, int kh, int kw, int cpg, int cout, int padH, int padW, int strideH,
-               int strideW, int dilationH, int dilationW, int groups) {
+               int strideW, int dilationH, int dilationW, int groups, int dataType, int mathType) {
     }
 
     /**
@@ -61,11 +70,28 @@ final class CudnnConvolutions {
      */
     record Problem(Key key, int top, int bottom, int left, int right, int oh, int ow) {
 
-        /** The problem for {@code x} and HWIO {@code w}, or null when cuDNN should not take it (empty sizes). */
+        /** The float32 problem without TF32 for {@code x} and HWIO {@code w}; null when cuDNN should not take it. */
         static Problem of(Shape x, Shape w, ConvSpec s) {
-            if (x.rank() != 4 || w.rank() != 4 || x.numel() == 0 || w.numel() == 0) {
+            return of(x, w, s, DType.FLOAT32, false);
+        }
+
+        /**
+         * The problem for {@code x} and HWIO {@code w} of {@code dtype}, or null when cuDNN should not take it
+         * (empty sizes, or a type other than float32, float16, bfloat16).
+         */
+        static Problem of(Shape x, Shape w, ConvSpec s, DType dtype, boolean tf32) {
+            int dataType = switch (dtype) {
+                case FLOAT32 -> Cudnn.DATA_FLOAT;
+                case FLOAT16 -> Cudnn.DATA_HALF;
+                case BFLOAT16 -> Cudnn.DATA_BFLOAT16;
+                default -> -1;
+            };
+            if (dataType < 0 || x.rank() != 4 || w.rank() != 4 || x.numel() == 0 || w.numel() == 0) {
                 return null;
             }
+            // Half-precision data: tensor cores. float32: TF32 tensor cores only when allowed, else plain FMA.
+            int mathType = dataType != Cudnn.DATA_FLOAT ? Cudnn.TENSOR_OP_MATH
+                    : tf32 ? Cudnn.DEFAULT_MATH : Cudnn.FMA_MATH;
             int oh = s.outHeight(x.dim(1), w.dim(0));
             int ow = s.outWidth(x.dim(2), w.dim(1));
             if (oh <= 0 || ow <= 0 || x.dim(3) != w.dim(2) * s.groups() || w.dim(3) % s.groups() != 0) {
@@ -79,7 +105,7 @@ final class CudnnConvolutions {
             int right = s.padRight() - padW;
             Key key = new Key(x.dim(0), x.dim(1) + top + bottom, x.dim(2) + left + right, x.dim(3), w.dim(0),
                     w.dim(1), w.dim(2), w.dim(3), padH, padW, s.strideH(), s.strideW(), s.dilationH(), s.dilationW(),
-                    s.groups());
+                    s.groups(), dataType, mathType);
             return new Problem(key, top, bottom, left, right, oh, ow);
         }
 
@@ -114,53 +140,48 @@ final class CudnnConvolutions {
         final MemorySegment w;
         final MemorySegment y;
         final MemorySegment conv;
+        final int mathType;
         final Choice[] choices = new Choice[Cudnn.Direction.values().length];
 
-        Plan(MemorySegment x, MemorySegment w, MemorySegment y, MemorySegment conv) {
+        Plan(MemorySegment x, MemorySegment w, MemorySegment y, MemorySegment conv, int mathType) {
             this.x = x;
             this.w = w;
             this.y = y;
             this.conv = conv;
+            this.mathType = mathType;
         }
-    }
-
-    private int requestedMath() {
-        return settings.tf32() ? Cudnn.DEFAULT_MATH : Cudnn.FMA_MATH;
     }
 
     private Plan plan(Problem p) {
         return plans.computeIfAbsent(p.key(), k -> {
-            MemorySegment x = cudnn.tensor(Cudnn.TENSOR_NHWC, k.n(), k.cin(), k.h(), k.w());
-            MemorySegment w = cudnn.filterNhwc(k.cout(), k.cpg(), k.kh(), k.kw());
-            MemorySegment y = cudnn.tensor(Cudnn.TENSOR_NHWC, k.n(), k.cout(), p.oh(), p.ow());
+            MemorySegment x = cudnn.tensor(Cudnn.TENSOR_NHWC, k.dataType(), k.n(), k.cin(), k.h(), k.w());
+            MemorySegment w = cudnn.filterNhwc(k.dataType(), k.cout(), k.cpg(), k.kh(), k.kw());
+            MemorySegment y = cudnn.tensor(Cudnn.TENSOR_NHWC, k.dataType(), k.n(), k.cout(), p.oh(), p.ow());
             MemorySegment conv = cudnn.convolution(k.padH(), k.padW(), k.strideH(), k.strideW(), k.dilationH(),
-                    k.dilationW(), k.groups(), requestedMath());
+                    k.dilationW(), k.groups(), k.mathType());
             int[] out = cudnn.forwardOutputDim(conv, x, w);
             if (out[0] != k.n() || out[1] != k.cout() || out[2] != p.oh() || out[3] != p.ow()) {
                 throw new IllegalStateException("cuDNN derives output [N, C, H, W] = " + java.util.Arrays.toString(out)
                         + " for " + k + ", Vertebra expects [" + k.n() + ", " + k.cout() + ", " + p.oh() + ", "
                         + p.ow() + "]");
             }
-            return new Plan(x, w, y, conv);
+            return new Plan(x, w, y, conv, k.mathType());
         });
     }
 
-    /** The problem when cuDNN takes it here (float32, non-empty, depthwise unless switched off), else null. */
-    private Problem accepted(Shape x, Shape w, ConvSpec spec, Tensor... operands) {
-        Problem p = Problem.of(x, w, spec);
-        if (p == null || !floats(operands) || (p.depthwise() && !settings.depthwise())) {
+    /**
+     * The problem when cuDNN takes it here (operands of one type among float32, float16, bfloat16; non-empty;
+     * depthwise unless switched off), else null.
+     */
+    private Problem accepted(Shape x, Shape w, ConvSpec spec, Tensor first, Tensor second) {
+        if (first.dtype() != second.dtype()) {
+            return null;
+        }
+        Problem p = Problem.of(x, w, spec, first.dtype(), Backends.tf32Allowed());
+        if (p == null || (p.depthwise() && !settings.depthwise())) {
             return null;
         }
         return p;
-    }
-
-    private static boolean floats(Tensor... ts) {
-        for (Tensor t : ts) {
-            if (t.dtype() != DType.FLOAT32) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** {@code conv2d} through cuDNN, or empty when cuDNN does not take this problem. */
@@ -173,7 +194,7 @@ final class CudnnConvolutions {
         Plan plan = plan(p);
         Tensor input = p.explicitPadding() ? padded(x, p) : backend.dense(x);
         Tensor krsc = toKrsc(w);
-        Tensor y = backend.empty(p.outputShape(), DType.FLOAT32);
+        Tensor y = backend.empty(p.outputShape(), x.dtype());
         Cudnn.Operands o = new Cudnn.Operands(plan.x, backend.address(input), plan.w, backend.address(krsc), plan.y,
                 backend.address(y));
         return execute(Cudnn.Direction.FORWARD, plan, o) ? Optional.of(y) : Optional.empty();
@@ -189,7 +210,7 @@ final class CudnnConvolutions {
         Plan plan = plan(p);
         Tensor dyd = backend.dense(dy);
         Tensor krsc = toKrsc(w);
-        Tensor dx = backend.empty(p.inputShape(), DType.FLOAT32);
+        Tensor dx = backend.empty(p.inputShape(), dy.dtype());
         Cudnn.Operands o = new Cudnn.Operands(plan.w, backend.address(krsc), plan.y, backend.address(dyd), plan.x,
                 backend.address(dx));
         if (!execute(Cudnn.Direction.BACKWARD_DATA, plan, o)) {
@@ -212,7 +233,7 @@ final class CudnnConvolutions {
         Plan plan = plan(p);
         Tensor input = p.explicitPadding() ? padded(x, p) : backend.dense(x);
         Tensor dyd = backend.dense(dy);
-        Tensor dwKrsc = backend.empty(p.krscShape(), DType.FLOAT32);
+        Tensor dwKrsc = backend.empty(p.krscShape(), x.dtype());
         Cudnn.Operands o = new Cudnn.Operands(plan.x, backend.address(input), plan.y, backend.address(dyd), plan.w,
                 backend.address(dwKrsc));
         if (!execute(Cudnn.Direction.BACKWARD_FILTER, plan, o)) {
@@ -222,23 +243,26 @@ final class CudnnConvolutions {
         return Optional.of(backend.dense(Tensor.wrap(dwKrsc.storage(), dwKrsc.layout().permute(1, 2, 3, 0), backend)));
     }
 
-    /** The chosen algorithm of each direction for {@code x}, {@code w}, {@code spec}, where chosen yet (tests, logs). */
+    /**
+     * The chosen algorithm of each direction for float32 {@code x}, {@code w}, {@code spec} under the current TF32
+     * setting, where chosen yet (tests, logs).
+     */
     synchronized Choice[] choices(Shape x, Shape w, ConvSpec spec) {
-        Problem p = Problem.of(x, w, spec);
+        Problem p = Problem.of(x, w, spec, DType.FLOAT32, Backends.tf32Allowed());
         Plan plan = p == null ? null : plans.get(p.key());
         return plan == null ? new Choice[Cudnn.Direction.values().length] : plan.choices.clone();
     }
 
     /** HWIO [KH, KW, Cin/g, Cout] → a new KRSC [Cout, KH, KW, Cin/g] buffer. */
     private Tensor toKrsc(Tensor w) {
-        Tensor out = backend.empty(Shape.of(w.dim(3), w.dim(0), w.dim(1), w.dim(2)), DType.FLOAT32);
+        Tensor out = backend.empty(Shape.of(w.dim(3), w.dim(0), w.dim(1), w.dim(2)), w.dtype());
         backend.copyInto(Tensor.wrap(w.storage(), w.layout().permute(3, 0, 1, 2), backend), out);
         return out;
     }
 
     /** {@code x} inside zeros, with the explicit (asymmetric) part of the padding around it. */
     private Tensor padded(Tensor x, Problem p) {
-        Tensor out = backend.zeros(p.inputShape(), DType.FLOAT32);
+        Tensor out = backend.zeros(p.inputShape(), x.dtype());
         Layout interior = out.layout().narrow(1, p.top(), x.dim(1)).narrow(2, p.left(), x.dim(2));
         backend.copyInto(x, Tensor.wrap(out.storage(), interior, backend));
         return out;
@@ -247,7 +271,7 @@ final class CudnnConvolutions {
     private boolean execute(Cudnn.Direction d, Plan plan, Cudnn.Operands o) {
         Choice c = plan.choices[d.ordinal()];
         if (c == null) {
-            c = choose(d, plan, o);
+            c = choose(d, plan, o, plan.mathType);
             plan.choices[d.ordinal()] = c;
         }
         if (c.algo() == UNUSABLE) {
@@ -263,8 +287,8 @@ final class CudnnConvolutions {
         return perf.status() == 0 && perf.memory() <= limit && (settings.allAlgorithms() || d.precise(perf.algo()));
     }
 
-    private Choice choose(Cudnn.Direction d, Plan plan, Cudnn.Operands o) {
-        cudnn.mathType(plan.conv, requestedMath());
+    private Choice choose(Cudnn.Direction d, Plan plan, Cudnn.Operands o, int requestedMath) {
+        cudnn.mathType(plan.conv, requestedMath);
         long limit = settings.workspaceLimit();
         List<Cudnn.Perf> ranked = cudnn.heuristic(handle, d, plan.conv, o);
         Cudnn.Perf best = ranked.stream().filter(perf -> admitted(d, perf, limit)).findFirst().orElse(null);
@@ -278,8 +302,9 @@ final class CudnnConvolutions {
         if (best == null) {
             return new Choice(UNUSABLE, 0, 0);
         }
-        // Without TF32 permission the FMA math type stays, whatever the result reports.
-        return new Choice(best.algo(), best.memory(), settings.tf32() ? best.mathType() : Cudnn.FMA_MATH);
+        // Without TF32 permission (float32 data) the FMA math type stays, whatever the result reports.
+        return new Choice(best.algo(), best.memory(),
+                requestedMath == Cudnn.FMA_MATH ? Cudnn.FMA_MATH : best.mathType());
     }
 
     /** Device address of a workspace of at least {@code bytes} (0 when none is needed). */

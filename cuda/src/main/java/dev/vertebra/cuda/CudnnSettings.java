@@ -18,13 +18,13 @@ import java.util.Locale;
  *   <li>{@code vertebra.cudnn.depthwise}: {@code false} keeps depthwise convolutions (groups = Cin, one input
  *       channel per group) on the own direct kernels while the rest goes to cuDNN;</li>
  *   <li>{@code vertebra.cudnn.batchnorm}: {@code true} runs batch norm through cuDNN (default {@code false}: the
- *       own kernels, which accumulate statistics in double);</li>
- *   <li>{@code vertebra.cuda.tf32}: {@code true} lets fp32 convolutions use TF32 tensor cores (as for cuBLAS);
- *       otherwise the convolution descriptors ask for {@code CUDNN_FMA_MATH}.</li>
+ *       own kernels, which accumulate statistics in double).</li>
  * </ul>
+ * TF32 for float32 convolutions follows {@link dev.vertebra.core.Backends#allowTf32} (whose default is the
+ * {@code vertebra.cuda.tf32} property), read at each call.
  */
 record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long workspaceLimit, boolean depthwise,
-                     boolean batchNorm, boolean tf32) {
+                     boolean batchNorm) {
     static final String SWITCH = "-Dvertebra.cudnn=false or VERTEBRA_CUDNN=0";
 
     static CudnnSettings fromSystem() {
@@ -33,7 +33,7 @@ record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long works
         long mib = Long.getLong("vertebra.cudnn.workspaceMiB", 1024);
         return new CudnnSettings(!search.equals("heuristic"), algorithms.equals("all"), Math.max(0, mib) << 20,
                 !switchedOff(System.getProperty("vertebra.cudnn.depthwise", "true")),
-                Boolean.getBoolean("vertebra.cudnn.batchnorm"), Boolean.getBoolean("vertebra.cuda.tf32"));
+                Boolean.getBoolean("vertebra.cudnn.batchnorm"));
     }
 
     /** False when the property or the environment variable switches cuDNN off. */

@@ -28,7 +28,7 @@ final class IndexOps {
     }
 
     static Tensor gather(CudaBackend backend, Tensor x, int dim, Tensor index) {
-        CudaBackend.suffix("gather", x.dtype(), false);
+        KernelTypes.suffix("gather", x.dtype(), false);
         checkIndex(index);
         Tensor out = backend.empty(index.shape(), x.dtype());
         int n = index.numel();
@@ -50,7 +50,7 @@ final class IndexOps {
     }
 
     static Tensor scatterAdd(CudaBackend backend, Shape shape, int dim, Tensor index, Tensor src) {
-        CudaBackend.suffix("scatterAdd", src.dtype(), false);
+        KernelTypes.suffix("scatterAdd", src.dtype(), false);
         checkIndex(index);
         Tensor out = backend.zeros(shape, src.dtype());
         int n = index.numel();

@@ -1,6 +1,7 @@
 package dev.vertebra.cuda;
 
 import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.DType;
 import dev.vertebra.core.Shape;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +58,25 @@ class CudnnPlanTest {
                 .depthwise());
         assertFalse(CudnnConvolutions.Problem.of(Shape.of(1, 8, 8, 16), Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 4))
                 .depthwise());
+    }
+
+    @Test
+    void dataTypeAndMathTypeAreOnePlanEach() {
+        Shape x = Shape.of(2, 9, 8, 4);
+        Shape w = Shape.of(3, 3, 4, 8);
+        ConvSpec spec = ConvSpec.of(1, 1, 1, 1);
+        CudnnConvolutions.Key fma = CudnnConvolutions.Problem.of(x, w, spec).key();
+        assertEquals(Cudnn.DATA_FLOAT, fma.dataType());
+        assertEquals(Cudnn.FMA_MATH, fma.mathType());
+        CudnnConvolutions.Key tf32 = CudnnConvolutions.Problem.of(x, w, spec, DType.FLOAT32, true).key();
+        assertEquals(Cudnn.DEFAULT_MATH, tf32.mathType(), "TF32 allowed: cuDNN may pick tensor-core kernels");
+        CudnnConvolutions.Key bf16 = CudnnConvolutions.Problem.of(x, w, spec, DType.BFLOAT16, false).key();
+        assertEquals(Cudnn.DATA_BFLOAT16, bf16.dataType());
+        assertEquals(Cudnn.TENSOR_OP_MATH, bf16.mathType());
+        CudnnConvolutions.Key f16 = CudnnConvolutions.Problem.of(x, w, spec, DType.FLOAT16, true).key();
+        assertEquals(Cudnn.DATA_HALF, f16.dataType());
+        assertEquals(4, java.util.Set.of(fma, tf32, bf16, f16).size(), "four distinct plans");
+        assertNull(CudnnConvolutions.Problem.of(x, w, spec, DType.FLOAT64, false), "float64 stays on own kernels");
     }
 
     @Test

@@ -63,7 +63,7 @@ class KernelCompileTest {
                 "pool_forward_f32", "pool_backward_f32", "channel_sums_f32", "divide_f64", "batch_norm_stats_f32",
                 "batch_norm_apply_f32", "batch_norm_backward_sums_f32", "batch_norm_backward_apply_f32",
                 "gather_f32", "scatter_add_f32"));
-        for (String t : List.of("f32", "f64")) {
+        for (String t : List.of("f32", "f64", "f16", "bf16")) {
             for (UnaryOp op : UnaryOp.values()) {
                 expected.add("unary_" + op.kernel() + "_" + t);
             }
@@ -71,6 +71,8 @@ class KernelCompileTest {
                 expected.add("binary_" + op.kernel() + "_" + t);
                 expected.add("scalar_" + op.kernel() + "_" + t);
             }
+        }
+        for (String t : List.of("f32", "f64")) {
             for (ReduceOp op : ReduceOp.values()) {
                 expected.add("reduce_" + op.kernel() + "_" + t);
             }

@@ -2,6 +2,7 @@ package dev.vertebra.examples;
 
 import dev.vertebra.bench.model.ModelBenchmark;
 import dev.vertebra.core.Device;
+import dev.vertebra.core.Precision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -13,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code vertebra bench-model --model b0 --batch 8 --size 224 --mode train [--steps N] [--warmup W] [--device cpu]
- * [--classes 8] [--profile]}: EfficientNet training or inference throughput on random data, the workload of the
+ * [--classes 8] [--precision fp32|tf32|bf16|fp16] [--profile]}: EfficientNet training or inference throughput on random data, the workload of the
  * PyTorch CPU reference; prints each step's time and (last line) {@code img/s: X}. See {@link ModelBenchmark}.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
@@ -47,6 +48,10 @@ final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--classes", defaultValue = "8", description = "classifier outputs (default: ${DEFAULT-VALUE})")
     private int classes;
 
+    @Option(names = "--precision", defaultValue = "fp32", converter = PrecisionConverter.class,
+            description = PrecisionConverter.HELP)
+    private Precision precision;
+
     @Option(names = "--profile", description = "print a per-op profile of one more step")
     private boolean profile;
 
@@ -61,7 +66,7 @@ final class BenchModelCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--mode must be train or infer, not '" + mode + "'");
             };
             options = new ModelBenchmark.Options(model, batch, size, m, steps, warmup, Device.parse(device), classes,
-                    profile);
+                    profile, precision);
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("vertebra bench-model: " + e.getMessage());
             spec.commandLine().getErr().flush();

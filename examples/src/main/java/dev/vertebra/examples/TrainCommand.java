@@ -1,6 +1,7 @@
 package dev.vertebra.examples;
 
 import dev.vertebra.core.Device;
+import dev.vertebra.core.Precision;
 import dev.vertebra.examples.trainer.Pooling;
 import dev.vertebra.examples.trainer.StudySlices;
 import dev.vertebra.examples.trainer.TrainConfig;
@@ -73,6 +74,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
     private String device;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", converter = PrecisionConverter.class,
+            description = PrecisionConverter.HELP + " A resumed run keeps its own.")
+    private Precision precision;
+
     @Option(names = "--out", defaultValue = "runs/train", paramLabel = "RUN", description = "run folder (default: ${DEFAULT-VALUE})")
     private Path out;
 
@@ -112,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
             return;
         }
         TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
-                samplesPerStudy, valFraction, pooling, topK, seed);
+                samplesPerStudy, valFraction, pooling, topK, seed, precision);
         List<StudySlices> studies = TrainerStudies.train(data, cache.dir, imageSize, pixelMm, threads);
         Trainer.start(config, studies, out, dev).run(epochs);
     }

@@ -30,6 +30,25 @@ class BenchModelCommandTest {
     }
 
     @Test
+    void takesAPrecision() {
+        assertEquals(0, run("bench-model", "--batch", "2", "--size", "32", "--mode", "train", "--steps", "1",
+                "--warmup", "0", "--precision", "BF16"), err.toString());
+        assertTrue(out.toString().contains("precision=bf16"), out.toString());
+        assertEquals(2, run("bench-model", "--precision", "fp8"));
+        assertTrue(err.toString().contains("--precision") && err.toString().contains("fp32, tf32, bf16 or fp16"),
+                err.toString());
+    }
+
+    @Test
+    void helpSaysTf32IsFp32OnTheCpu() {
+        assertEquals(0, run("bench-model", "--help"));
+        assertTrue(out.toString().replaceAll("\\s+", " ").contains("on the CPU exactly fp32"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("train", "--help"));
+        assertTrue(out.toString().contains("--precision"), out.toString());
+    }
+
+    @Test
     void refusesAnUnknownMode() {
         assertEquals(2, run("bench-model", "--mode", "fly"));
         assertTrue(err.toString().contains("--mode must be train or infer"), err.toString());

@@ -5,6 +5,7 @@ import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.io.HostArray;
 import dev.vertebra.core.io.Safetensors;
+import dev.vertebra.nn.optim.LossScaler;
 import dev.vertebra.nn.optim.Optimizer;
 
 import java.io.IOException;
@@ -20,9 +21,9 @@ import java.util.SequencedMap;
  * <p>Layout of a checkpoint file:
  * <ul>
  *   <li>the model's state dict under PyTorch names and layouts (conv weights OIHW), unprefixed, so
- *       {@code model.load_state_dict({k: v for k, v in f.items() if not k.startswith("__optimizer__.")})} works in
- *       PyTorch;</li>
+ *       {@code model.load_state_dict({k: v for k, v in f.items() if not k.startswith("__")})} works in PyTorch;</li>
  *   <li>the optimiser state ({@link Optimizer#stateDict()}) under {@code "__optimizer__."};</li>
+ *   <li>the loss scaler's state ({@link LossScaler#stateDict()}, float16 runs only) under {@code "__scaler__."};</li>
  *   <li>metadata strings: {@code "format": "pt"}, {@code "vertebra.checkpoint": "1"}, {@code "epoch"},
  *       {@code "step"}, {@code "config"} (the caller's JSON, stored verbatim) and one
  *       {@code "generator.<name>"} per random generator (its four state words in decimal, comma-separated).</li>
@@ -41,6 +42,8 @@ import java.util.SequencedMap;
 public final class Checkpoint {
     /** Key prefix of the optimiser state inside a checkpoint. */
     public static final String OPTIMIZER_PREFIX = "__optimizer__.";
+    /** Key prefix of the loss scaler state inside a checkpoint. */
+    public static final String SCALER_PREFIX = "__scaler__.";
     private static final String MARKER = "vertebra.checkpoint";
     private static final String GENERATOR_PREFIX = "generator.";
 
@@ -69,7 +72,7 @@ public final class Checkpoint {
     public static LoadReport loadWeights(Path file, Module model, boolean strict) throws IOException {
         SequencedMap<String, Tensor> state = new LinkedHashMap<>();
         Safetensors.read(file).tensors().forEach((name, host) -> {
-            if (!name.startsWith(OPTIMIZER_PREFIX)) {
+            if (!name.startsWith(OPTIMIZER_PREFIX) && !name.startsWith(SCALER_PREFIX)) {
                 state.put(name, Tensor.fromHost(host, Device.CPU));
             }
         });
@@ -84,9 +87,18 @@ public final class Checkpoint {
     /** Writes a checkpoint; {@code optimizer} may be null. */
     public static void save(Path file, Module model, Optimizer optimizer, Info info, Map<String, Generator> generators)
             throws IOException {
+        save(file, model, optimizer, null, info, generators);
+    }
+
+    /** Writes a checkpoint with a loss scaler's state; {@code optimizer} and {@code scaler} may be null. */
+    public static void save(Path file, Module model, Optimizer optimizer, LossScaler scaler, Info info,
+                            Map<String, Generator> generators) throws IOException {
         SequencedMap<String, HostArray> tensors = toHost(model.stateDict(), "");
         if (optimizer != null) {
             tensors.putAll(toHost(optimizer.stateDict(), OPTIMIZER_PREFIX));
+        }
+        if (scaler != null) {
+            tensors.putAll(toHost(scaler.stateDict(), SCALER_PREFIX));
         }
         SequencedMap<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
@@ -116,6 +128,15 @@ public final class Checkpoint {
      */
     public static Info load(Path file, Module model, Optimizer optimizer, Map<String, Generator> generators)
             throws IOException {
+        return load(file, model, optimizer, null, generators);
+    }
+
+    /**
+     * As {@link #load(Path, Module, Optimizer, Map)}, also restoring {@code scaler} (may be null: its state is then
+     * ignored). A checkpoint without scaler state leaves the scaler as it is.
+     */
+    public static Info load(Path file, Module model, Optimizer optimizer, LossScaler scaler,
+                            Map<String, Generator> generators) throws IOException {
         Safetensors.Contents contents = Safetensors.read(file);
         Map<String, String> metadata = contents.metadata();
         String where = file.getFileName().toString();
@@ -130,10 +151,13 @@ public final class Checkpoint {
 
         SequencedMap<String, Tensor> weights = new LinkedHashMap<>();
         SequencedMap<String, Tensor> optimizerState = new LinkedHashMap<>();
+        SequencedMap<String, Tensor> scalerState = new LinkedHashMap<>();
         contents.tensors().forEach((name, host) -> {
             Tensor t = Tensor.fromHost(host, Device.CPU);
             if (name.startsWith(OPTIMIZER_PREFIX)) {
                 optimizerState.put(name.substring(OPTIMIZER_PREFIX.length()), t);
+            } else if (name.startsWith(SCALER_PREFIX)) {
+                scalerState.put(name.substring(SCALER_PREFIX.length()), t);
             } else {
                 weights.put(name, t);
             }
@@ -146,9 +170,15 @@ public final class Checkpoint {
         if (optimizer != null) {
             optimizer.checkStateDict(optimizerState);
         }
+        if (scaler != null) {
+            scaler.checkStateDict(scalerState);
+        }
         model.loadStateDict(weights, true);
         if (optimizer != null) {
             optimizer.loadStateDict(optimizerState);
+        }
+        if (scaler != null) {
+            scaler.loadStateDict(scalerState);
         }
         generatorStates.forEach((name, state) -> generators.get(name).setState(state));
         return info;

@@ -1,5 +1,7 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.Autocast;
+import dev.vertebra.core.AutocastOp;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
@@ -26,10 +28,16 @@ public final class Losses {
      * {@code −(wp·y·log σ(x) + wn·(1 − y)·log(1 − σ(x)))}, computed stably as
      * {@code wp·y·softplus(−x) + wn·(1 − y)·softplus(x)}. {@code logits} and {@code targets} are {@code [B, C]};
      * {@code posWeight} and {@code negWeight} are {@code [C]} (either may be null for ones) and broadcast over the
-     * batch. MEAN averages over all B·C elements (the weights are not renormalised).
+     * batch. MEAN averages over all B·C elements (the weights are not renormalised). Inside an
+     * {@link Autocast} scope it computes in float32 ({@link AutocastOp#BCE_WITH_LOGITS}).
      */
-    public static Tensor weightedBceWithLogits(Tensor logits, Tensor targets, Tensor posWeight, Tensor negWeight,
-                                               Reduction reduction) {
+    public static Tensor weightedBceWithLogits(Tensor logitsInput, Tensor targetsInput, Tensor posWeightInput,
+                                               Tensor negWeightInput, Reduction reduction) {
+        AutocastOp policy = AutocastOp.BCE_WITH_LOGITS;
+        Tensor logits = policy.input(logitsInput);
+        Tensor targets = policy.input(targetsInput);
+        Tensor posWeight = policy.input(posWeightInput);
+        Tensor negWeight = policy.input(negWeightInput);
         if (!logits.shape().equals(targets.shape())) {
             throw new IllegalArgumentException("weightedBceWithLogits: logits " + logits.describe() + " and targets "
                     + targets.describe() + " differ in shape");

@@ -1,11 +1,13 @@
 package dev.vertebra.bench.model;
 
+import dev.vertebra.core.Autocast;
 import dev.vertebra.core.Backend;
 import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
 import dev.vertebra.core.NoGrad;
+import dev.vertebra.core.Precision;
 import dev.vertebra.core.ProfilingBackend;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Shape;
@@ -13,6 +15,7 @@ import dev.vertebra.core.Tensor;
 import dev.vertebra.efficientnet.EfficientNet;
 import dev.vertebra.efficientnet.EfficientNetConfig;
 import dev.vertebra.nn.Losses;
+import dev.vertebra.nn.optim.LossScaler;
 import dev.vertebra.nn.optim.Optimizer;
 import dev.vertebra.nn.optim.ParamGroup;
 import dev.vertebra.nn.optim.Sgd;
@@ -33,6 +36,9 @@ import java.util.Locale;
  * backward, SGD with momentum 0.9 at lr 0.01; inference = a no-grad forward in eval mode). Warm-up steps first,
  * then the median of the measured steps. With {@link Options#profile()} one more step runs on the device's
  * {@code +profile} alias and its per-op times are printed (a fresh model and optimiser, warmed by one step).
+ * {@link Options#precision()} runs the forward pass and loss under autocast for bf16/fp16 (the step of PyTorch's
+ * {@code torch.autocast} + {@code GradScaler} recipe, the scaler for fp16 only) and allows TF32 on accelerators for
+ * tf32; the CPU computes tf32 as fp32.
  *
  * <pre>{@code
  * var options = new ModelBenchmark.Options("b0", 8, 224, ModelBenchmark.Mode.TRAIN, 5, 3, Device.CPU, 8, true);
@@ -62,15 +68,23 @@ public final class ModelBenchmark {
      * @param warmup  steps run before measuring (JIT, buffers)
      * @param device  where the model and data live
      * @param classes classifier outputs
-     * @param profile whether to print a per-op profile of one more step
+     * @param profile   whether to print a per-op profile of one more step
+     * @param precision fp32, tf32, bf16 or fp16
      */
     public record Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device,
-                          int classes, boolean profile) {
+                          int classes, boolean profile, Precision precision) {
         public Options {
-            if (batch < 1 || size < 8 || steps < 1 || warmup < 0 || classes < 1) {
-                throw new IllegalArgumentException("need batch ≥ 1, size ≥ 8, steps ≥ 1, warmup ≥ 0, classes ≥ 1: "
-                        + batch + ", " + size + ", " + steps + ", " + warmup + ", " + classes);
+            if (batch < 1 || size < 8 || steps < 1 || warmup < 0 || classes < 1 || precision == null) {
+                throw new IllegalArgumentException("need batch ≥ 1, size ≥ 8, steps ≥ 1, warmup ≥ 0, classes ≥ 1 and a "
+                        + "precision: " + batch + ", " + size + ", " + steps + ", " + warmup + ", " + classes + ", "
+                        + precision);
             }
+        }
+
+        /** In float32. */
+        public Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device, int classes,
+                       boolean profile) {
+            this(model, batch, size, mode, steps, warmup, device, classes, profile, Precision.FP32);
         }
     }
 
@@ -85,9 +99,11 @@ public final class ModelBenchmark {
 
     /** Runs the benchmark, printing progress and (last line) {@code img/s: X} to {@code out}. */
     public static Result run(Options o, PrintWriter out) {
-        out.printf(Locale.ROOT, "%s %s batch=%d size=%d classes=%d on %s (%s), %d warm-up + %d measured steps%n",
-                o.model(), o.mode().name().toLowerCase(Locale.ROOT), o.batch(), o.size(), o.classes(), o.device(),
-                describe(o.device()), o.warmup(), o.steps());
+        out.printf(Locale.ROOT, "%s %s batch=%d size=%d classes=%d precision=%s on %s (%s), %d warm-up + %d measured "
+                + "steps%n", o.model(), o.mode().name().toLowerCase(Locale.ROOT), o.batch(), o.size(), o.classes(),
+                o.precision().cliName(), o.device(), describe(o.device()), o.warmup(), o.steps());
+        // Process-wide, like torch.backends.cuda.matmul.allow_tf32; only accelerators read it.
+        Backends.allowTf32(o.precision().tf32());
         double[] times = measure(o, out);
         double median = median(times);
         if (o.profile()) {
@@ -144,6 +160,7 @@ public final class ModelBenchmark {
         private final Backend backend;
         private final EfficientNet model;
         private final Optimizer optimizer;
+        private final LossScaler scaler;
         private final Tensor images;   // [batch, size, size, 3]
         private final Tensor targets;  // [batch, classes]
 
@@ -156,6 +173,7 @@ public final class ModelBenchmark {
             model.to(device);
             model.train(o.mode() == Mode.TRAIN);
             optimizer = new Sgd(List.of(ParamGroup.of(model.parameters(), 0.01, 0)), 0.9, 0, false);
+            scaler = LossScaler.forPrecision(o.precision());
             images = Init.normal(gen, Shape.of(o.batch(), o.size(), o.size(), config.inChannels()), 0, 1, device);
             targets = Init.uniform(gen, Shape.of(o.batch(), o.classes()), 0, 1, device);
         }
@@ -165,17 +183,27 @@ public final class ModelBenchmark {
             long start = System.nanoTime();
             if (o.mode() == Mode.TRAIN) {
                 optimizer.zeroGrad();
-                Tensor loss = Losses.weightedBceWithLogits(model.forward(images), targets, null, null,
-                        Reduction.MEAN);
-                loss.backward();
-                optimizer.step();
+                scaler.scale(forwardLoss()).backward();
+                scaler.step(optimizer);
+                scaler.update();
             } else {
-                try (NoGrad _ = NoGrad.enter()) {
-                    model.forward(images);
-                }
+                forwardNoGrad();
             }
             backend.synchronize();
             return (System.nanoTime() - start) / 1e9;
+        }
+
+        /** Forward and loss in the run's precision. */
+        private Tensor forwardLoss() {
+            try (Autocast _ = o.precision().autocast()) {
+                return Losses.weightedBceWithLogits(model.forward(images), targets, null, null, Reduction.MEAN);
+            }
+        }
+
+        private void forwardNoGrad() {
+            try (NoGrad _ = NoGrad.enter(); Autocast _ = o.precision().autocast()) {
+                model.forward(images);
+            }
         }
 
         /** One step timed by phase: forward (with the loss), backward, optimiser; seconds. */
@@ -183,22 +211,21 @@ public final class ModelBenchmark {
             double[] t = new double[3];
             long start = System.nanoTime();
             if (o.mode() == Mode.INFER) {
-                try (NoGrad _ = NoGrad.enter()) {
-                    model.forward(images);
-                }
+                forwardNoGrad();
                 backend.synchronize();
                 t[0] = (System.nanoTime() - start) / 1e9;
                 return t;
             }
             optimizer.zeroGrad();
-            Tensor loss = Losses.weightedBceWithLogits(model.forward(images), targets, null, null, Reduction.MEAN);
+            Tensor loss = scaler.scale(forwardLoss());
             backend.synchronize();
             long forwardEnd = System.nanoTime();
             loss.backward();
             backend.synchronize();
             long backwardEnd = System.nanoTime();
             try (ProfilingBackend.Section _ = profiler.section("optimiser")) {
-                optimizer.step();
+                scaler.step(optimizer);
+                scaler.update();
             }
             backend.synchronize();
             long end = System.nanoTime();

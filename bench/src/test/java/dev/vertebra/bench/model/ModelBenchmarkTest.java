@@ -1,6 +1,7 @@
 package dev.vertebra.bench.model;
 
 import dev.vertebra.core.Device;
+import dev.vertebra.core.Precision;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
@@ -41,6 +42,19 @@ class ModelBenchmarkTest {
         assertTrue(lines[lines.length - 2].startsWith("step 1: ") || lines[lines.length - 2].startsWith("peak RSS"),
                 out.toString());
         assertTrue(!out.toString().contains("profile of"), out.toString());
+    }
+
+    @Test
+    void mixedPrecisionTrainingSteps() {
+        for (Precision p : new Precision[]{Precision.BF16, Precision.FP16, Precision.TF32}) {
+            StringWriter out = new StringWriter();
+            var options = new ModelBenchmark.Options("b0", 2, 32, ModelBenchmark.Mode.TRAIN, 1, 0, Device.CPU, 8,
+                    false, p);
+            ModelBenchmark.Result r = ModelBenchmark.run(options, new PrintWriter(out, true));
+            assertTrue(out.toString().startsWith("b0 train batch=2 size=32 classes=8 precision=" + p.cliName()),
+                    out.toString());
+            assertTrue(r.imagesPerSecond() > 0);
+        }
     }
 
     @Test

@@ -17,6 +17,10 @@ import java.util.Arrays;
  * The fast CPU backend: float32 primitives on Vector API kernels and all cores ({@link CpuThreads}); everything
  * else (other dtypes, rare ops) falls back to the reference loops it extends, so both always agree on
  * semantics. Conformance tests compare every primitive against {@link ReferenceBackend}.
+ *
+ * <p>float16 and bfloat16 (mixed precision): matmul, convolutions, elementwise ops and reductions widen their
+ * operands to float32, run the float32 kernels (float32 accumulation) and round the result once to the 16-bit
+ * type ({@link LowPrecision}). The 16-bit types are storage formats here, not faster arithmetic.
  */
 public final class CpuBackend extends ReferenceBackend {
     /** Elements per parallel task of an elementwise loop. */
@@ -44,10 +48,43 @@ public final class CpuBackend extends ReferenceBackend {
         return out;
     }
 
+    private static boolean isLow(Tensor t) {
+        return LowPrecision.isLow(t.dtype());
+    }
+
+    /** True when {@code a} and {@code b} hold the same 16-bit float type: compute widened to float32. */
+    private static boolean isLowPair(Tensor a, Tensor b) {
+        return isLow(a) && a.dtype() == b.dtype();
+    }
+
+    /** {@code t} as a contiguous float32 tensor (itself when it already is float32). */
+    private Tensor widened(Tensor t) {
+        if (isFloat(t)) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), DType.FLOAT32);
+        copyInto(t, out);
+        return out;
+    }
+
+    /** A float32 result rounded to {@code dtype}. */
+    private Tensor narrowed(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor out = empty(t.shape(), dtype);
+        copyInto(t, out);
+        return out;
+    }
+
     @Override
     public void copyInto(Tensor src, Tensor dst) {
-        if (!isFloat(src) || !isFloat(dst) || dst.numel() == 0) {
+        if (dst.numel() == 0 || !LowPrecision.isConvertible(src.dtype()) || !LowPrecision.isConvertible(dst.dtype())) {
             super.copyInto(src, dst);
+            return;
+        }
+        if (!isFloat(src) || !isFloat(dst)) {
+            convertingCopy(src, dst);
             return;
         }
         Layout s = src.layout().expand(dst.shape());
@@ -74,6 +111,25 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    /** {@link #copyInto} where either side is float16 or bfloat16. */
+    private void convertingCopy(Tensor src, Tensor dst) {
+        Layout s = src.layout().expand(dst.shape());
+        StridedLoops.Plan plan = StridedLoops.plan(dst.shape().dims(), s.strides(), dst.layout().strides());
+        Object from = cpu(src).array();
+        Object to = cpu(dst).array();
+        DType st = src.dtype();
+        DType dt = dst.dtype();
+        int inner = plan.inner();
+        int ss = plan.innerStride(0);
+        int ds = plan.innerStride(1);
+        CpuThreads.parallelFor(0, plan.rows(), Math.max(1, ELEMENTWISE_GRAIN / Math.max(inner, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                LowPrecision.convert(from, st, s.offset() + plan.rowOffset(0, r), ss, to, dt,
+                        dst.layout().offset() + plan.rowOffset(1, r), ds, inner);
+            }
+        });
+    }
+
     @Override
     public Tensor full(Shape shape, DType dtype, double value) {
         if (dtype != DType.FLOAT32) {
@@ -86,6 +142,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor unary(UnaryOp op, Tensor x) {
+        if (isLow(x)) {
+            return narrowed(unary(op, widened(x)), x.dtype());
+        }
         if (!isFloat(x)) {
             return super.unary(op, x);
         }
@@ -101,6 +160,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        if (isLowPair(a, b)) {
+            return narrowed(binary(op, widened(a), widened(b)), a.dtype());
+        }
         if (!isFloat(a) || !isFloat(b)) {
             return super.binary(op, a, b);
         }
@@ -132,6 +194,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
+        if (isLow(a)) {
+            return narrowed(binaryScalar(op, widened(a), scalar), a.dtype());
+        }
         if (!isFloat(a)) {
             return super.binaryScalar(op, a, scalar);
         }
@@ -148,6 +213,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        if (isLow(x)) {
+            return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());
+        }
         if (!isFloat(x)) {
             return super.reduce(op, x, dims, keepDim);
         }
@@ -196,6 +264,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor matmul(Tensor a, Tensor b) {
+        if (isLowPair(a, b)) {
+            return narrowed(matmul(widened(a), widened(b)), a.dtype());
+        }
         if (!isFloat(a) || !isFloat(b)) {
             return super.matmul(a, b);
         }
@@ -242,6 +313,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        if (isLowPair(x, w)) {
+            return narrowed(conv2d(widened(x), widened(w), spec), x.dtype());
+        }
         if (!isFloat(x) || !isFloat(w)) {
             return super.conv2d(x, w, spec);
         }
@@ -255,6 +329,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        if (isLowPair(dy, w)) {
+            return narrowed(conv2dBackwardInput(widened(dy), widened(w), xShape, spec), dy.dtype());
+        }
         if (!isFloat(dy) || !isFloat(w)) {
             return super.conv2dBackwardInput(dy, w, xShape, spec);
         }
@@ -268,6 +345,9 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        if (isLowPair(x, dy)) {
+            return narrowed(conv2dBackwardWeight(widened(x), widened(dy), wShape, spec), x.dtype());
+        }
         if (!isFloat(x) || !isFloat(dy)) {
             return super.conv2dBackwardWeight(x, dy, wShape, spec);
         }

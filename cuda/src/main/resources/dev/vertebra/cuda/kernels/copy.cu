@@ -1,33 +1,8 @@
 // Strided copies with dtype conversion, and fill. Conversions follow dev.vertebra.core.CpuStorage: values pass
-// through double (through float for the 16-bit floats, rounding to nearest even); integer-to-integer copies go
-// through 64-bit integers so they are exact; float-to-integer truncates toward zero (NaN gives 0, out-of-range
-// saturates to the 64-bit range before wrapping, as Java's (long) cast).
+// through double (through float for the 16-bit floats, rounding to nearest even: see vertebra_common.cuh);
+// integer-to-integer copies go through 64-bit integers so they are exact; float-to-integer truncates toward zero
+// (NaN gives 0, out-of-range saturates to the 64-bit range before wrapping, as Java's (long) cast).
 #include "vertebra_common.cuh"
-
-__device__ __forceinline__ float vx_half_to_float(unsigned short h) {
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
-
-// NaN becomes the canonical quiet NaN with its sign, as in CpuStorage: PTX would give 0x7FFF, Java 0x7E00.
-__device__ __forceinline__ unsigned short vx_float_to_half(float f) {
-    if (f != f) {
-        return (unsigned short) (((__float_as_uint(f) >> 16) & 0x8000u) | 0x7E00u);
-    }
-    unsigned short h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
-    return h;
-}
-
-__device__ __forceinline__ unsigned short vx_float_to_bfloat16(float f) {
-    unsigned int bits = __float_as_uint(f);
-    if (f != f) {
-        return (unsigned short) (((bits >> 16) & 0x8000u) | 0x7FC0u);
-    }
-    unsigned int rounding = 0x7FFFu + ((bits >> 16) & 1u);
-    return (unsigned short) ((bits + rounding) >> 16);
-}
 
 __device__ __forceinline__ bool vx_is_float(int type) {
     return type <= VX_BFLOAT16;
@@ -38,7 +13,7 @@ __device__ double vx_load_double(const void* base, int type, int i) {
         case VX_FLOAT32: return ((const float*) base)[i];
         case VX_FLOAT64: return ((const double*) base)[i];
         case VX_FLOAT16: return vx_half_to_float(((const unsigned short*) base)[i]);
-        case VX_BFLOAT16: return __uint_as_float(((unsigned int) ((const unsigned short*) base)[i]) << 16);
+        case VX_BFLOAT16: return vx_bfloat16_to_float(((const unsigned short*) base)[i]);
         case VX_INT64: return (double) ((const long long*) base)[i];
         case VX_INT32: return ((const int*) base)[i];
         case VX_INT16: return ((const short*) base)[i];

@@ -1,6 +1,7 @@
-// Elementwise ops. Kernel names are <unary|binary|scalar>_<op kernel()>_<f32|f64>, where the op names are the
-// kernel() strings of dev.vertebra.core.UnaryOp and BinaryOp. Formulas follow those enums' reference formulas,
+// Elementwise ops. Kernel names are <unary|binary|scalar>_<op kernel()>_<f32|f64|f16|bf16>, where the op names are
+// the kernel() strings of dev.vertebra.core.UnaryOp and BinaryOp. Formulas follow those enums' reference formulas,
 // including NaN handling (maximum/minimum propagate NaN, relu(NaN) = 0, sign keeps NaN and signed zeros).
+// The 16-bit variants (mixed precision) load to float, compute in float and round the result once.
 #include "vertebra_common.cuh"
 
 __device__ __forceinline__ float vx_exp(float x) { return expf(x); }
@@ -32,6 +33,13 @@ template <typename T> __device__ __forceinline__ T vx_max0(T x) {
     return x != x ? x : (x > T(0) ? x : T(0));
 }
 
+// out: [n] contiguous 16-bit; in: view v of n elements; computed in float.
+#define VX_UNARY_16(name, sfx, load, store)                                                                    \
+    extern "C" __global__ void unary_##name##_##sfx(unsigned short* out, const unsigned short* in, VxView v,    \
+                                                    int n) {                                                  \
+        VX_FOR_EACH(i, n) { out[i] = store(vx_unary_##name<float>(load(in[vx_offset(v, (int) i)]))); }        \
+    }
+
 #define VX_UNARY(name, expr)                                                                                   \
     template <typename T> __device__ __forceinline__ T vx_unary_##name(T x) { return (expr); }               \
     /* out: [n] contiguous; in: view v of n elements */                                                       \
@@ -40,7 +48,9 @@ template <typename T> __device__ __forceinline__ T vx_max0(T x) {
     }                                                                                                         \
     extern "C" __global__ void unary_##name##_f64(double* out, const double* in, VxView v, int n) {           \
         VX_FOR_EACH(i, n) { out[i] = vx_unary_##name<double>(in[vx_offset(v, (int) i)]); }                    \
-    }
+    }                                                                                                         \
+    VX_UNARY_16(name, f16, vx_half_to_float, vx_float_to_half)                                                \
+    VX_UNARY_16(name, bf16, vx_bfloat16_to_float, vx_float_to_bfloat16)
 
 VX_UNARY(neg, -x)
 VX_UNARY(exp, vx_exp(x))
@@ -56,6 +66,22 @@ VX_UNARY(softplus, vx_max0(x) + vx_log1p(vx_exp(-vx_abs(x))))
 
 // Tensor-tensor ops compute in the element type: for + - * / a float result rounded once equals the reference's
 // double result rounded to float. Tensor-scalar ops compute in double, as the reference does, then round.
+// 16-bit variants: tensor-tensor in float, tensor-scalar in double (as the float32 kernels), rounded once.
+#define VX_BINARY_16(name, sfx, load, store)                                                                   \
+    extern "C" __global__ void binary_##name##_##sfx(unsigned short* out, const unsigned short* a, VxView va,   \
+                                                     const unsigned short* b, VxView vb, int n) {             \
+        VX_FOR_EACH(i, n) {                                                                                   \
+            out[i] = store(vx_binary_##name<float>(load(a[vx_offset(va, (int) i)]),                          \
+                                                   load(b[vx_offset(vb, (int) i)])));                        \
+        }                                                                                                     \
+    }                                                                                                         \
+    extern "C" __global__ void scalar_##name##_##sfx(unsigned short* out, const unsigned short* a, VxView va,   \
+                                                     double s, int n) {                                       \
+        VX_FOR_EACH(i, n) {                                                                                   \
+            out[i] = store((float) vx_binary_##name<double>((double) load(a[vx_offset(va, (int) i)]), s));   \
+        }                                                                                                     \
+    }
+
 #define VX_BINARY(name, expr)                                                                                  \
     template <typename T> __device__ __forceinline__ T vx_binary_##name(T a, T b) { return (expr); }         \
     /* out: [n] contiguous; a, b: views va, vb of the broadcast output shape */                              \
@@ -77,7 +103,9 @@ VX_UNARY(softplus, vx_max0(x) + vx_log1p(vx_exp(-vx_abs(x))))
     }                                                                                                         \
     extern "C" __global__ void scalar_##name##_f64(double* out, const double* a, VxView va, double s, int n) { \
         VX_FOR_EACH(i, n) { out[i] = vx_binary_##name<double>(a[vx_offset(va, (int) i)], s); }                \
-    }
+    }                                                                                                         \
+    VX_BINARY_16(name, f16, vx_half_to_float, vx_float_to_half)                                               \
+    VX_BINARY_16(name, bf16, vx_bfloat16_to_float, vx_float_to_bfloat16)
 
 VX_BINARY(add, a + b)
 VX_BINARY(sub, a - b)

@@ -66,3 +66,36 @@ template <typename T> __device__ __forceinline__ T vx_minimum(T a, T b) {
     if (a == T(0) && b == T(0)) return vx_signbit(a) ? a : b;
     return a <= b ? a : b;
 }
+
+// ---- 16-bit floats, stored as their raw bits (unsigned short): float16 and bfloat16 ---------------------------
+// NVRTC has no cuda_fp16.h without the toolkit's include path, so the conversions are PTX or bit arithmetic.
+// Rounding is to nearest even, as dev.vertebra.core.CpuStorage does.
+
+__device__ __forceinline__ float vx_half_to_float(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+// NaN becomes the canonical quiet NaN with its sign, as in CpuStorage: PTX would give 0x7FFF, Java 0x7E00.
+__device__ __forceinline__ unsigned short vx_float_to_half(float f) {
+    if (f != f) {
+        return (unsigned short) (((__float_as_uint(f) >> 16) & 0x8000u) | 0x7E00u);
+    }
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+__device__ __forceinline__ float vx_bfloat16_to_float(unsigned short b) {
+    return __uint_as_float(((unsigned int) b) << 16);
+}
+
+__device__ __forceinline__ unsigned short vx_float_to_bfloat16(float f) {
+    unsigned int bits = __float_as_uint(f);
+    if (f != f) {
+        return (unsigned short) (((bits >> 16) & 0x8000u) | 0x7FC0u);
+    }
+    unsigned int rounding = 0x7FFFu + ((bits >> 16) & 1u);
+    return (unsigned short) ((bits + rounding) >> 16);
+}

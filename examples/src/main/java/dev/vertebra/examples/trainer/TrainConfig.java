@@ -1,5 +1,6 @@
 package dev.vertebra.examples.trainer;
 
+import dev.vertebra.core.Precision;
 import dev.vertebra.efficientnet.EfficientNetConfig;
 
 import java.util.LinkedHashMap;
@@ -25,17 +26,26 @@ import java.util.regex.Pattern;
  * @param pooling         study-level pooling of slice probabilities
  * @param topK            k of {@link Pooling#TOPK_MEAN}
  * @param seed            every random draw follows from it
+ * @param precision       fp32, tf32, bf16 or fp16 (autocast around forward and loss; loss scaling for fp16)
  */
 public record TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
                           double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
-                          long seed) {
+                          long seed, Precision precision) {
 
     public TrainConfig {
         if (imageSize < 32 || slices < 1 || epochs < 1 || batch < 1 || !(lr > 0) || samplesPerStudy < 1
-                || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0)) {
+                || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0) || precision == null) {
             throw new IllegalArgumentException("bad training settings: " + this);
         }
         model(model); // validates the name
+    }
+
+    /** The settings in float32. */
+    public TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
+                       double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
+                       long seed) {
+        this(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy, valFraction, pooling,
+                topK, seed, Precision.FP32);
     }
 
     /** The EfficientNet for a model name, with {@link FractureModel#OUTPUTS} outputs and K input channels. */
@@ -71,13 +81,14 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
         m.put("pooling", pooling.name());
         m.put("topK", topK);
         m.put("seed", seed);
+        m.put("precision", precision.cliName());
         StringBuilder sb = new StringBuilder("{");
         m.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
                 .append(v instanceof String s ? "\"" + s + "\"" : String.valueOf(v)));
         return sb.append('}').toString();
     }
 
-    /** Parses {@link #toJson()}'s output. */
+    /** Parses {@link #toJson()}'s output; configurations saved before precision existed are fp32. */
     public static TrainConfig fromJson(String json) {
         Map<String, String> m = new LinkedHashMap<>();
         Matcher matcher = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"[^\"]*\"|[^,}\\s]+)").matcher(json);
@@ -91,7 +102,8 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
                     Double.parseDouble(m.get("lr")), Double.parseDouble(m.get("weightDecay")),
                     Integer.parseInt(m.get("samplesPerStudy")), Double.parseDouble(m.get("valFraction")),
                     Pooling.valueOf(m.get("pooling").toUpperCase(Locale.ROOT)), Integer.parseInt(m.get("topK")),
-                    Long.parseLong(m.get("seed")));
+                    Long.parseLong(m.get("seed")),
+                    m.containsKey("precision") ? Precision.parse(m.get("precision")) : Precision.FP32);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a training configuration: " + json, e);
         }
@@ -100,6 +112,6 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
     /** The same settings with another epoch count. */
     public TrainConfig withEpochs(int e) {
         return new TrainConfig(model, imageSize, pixelMm, slices, e, batch, lr, weightDecay, samplesPerStudy,
-                valFraction, pooling, topK, seed);
+                valFraction, pooling, topK, seed, precision);
     }
 }

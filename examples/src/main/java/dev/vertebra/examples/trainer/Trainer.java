@@ -1,5 +1,7 @@
 package dev.vertebra.examples.trainer;
 
+import dev.vertebra.core.Autocast;
+import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Reduction;
@@ -11,6 +13,7 @@ import dev.vertebra.nn.Checkpoint;
 import dev.vertebra.nn.Losses;
 import dev.vertebra.nn.optim.AdamW;
 import dev.vertebra.nn.optim.GradClip;
+import dev.vertebra.nn.optim.LossScaler;
 import dev.vertebra.nn.optim.LrSchedule;
 import dev.vertebra.nn.optim.ParamGroup;
 import org.slf4j.Logger;
@@ -38,6 +41,10 @@ import java.util.stream.IntStream;
  * metrics.csv and writes
  * last.safetensors (weights, optimiser, generators; atomically) and best.safetensors (lowest validation loss).
  * A run resumed from last.safetensors repeats exactly what the uninterrupted run would have done.
+ *
+ * <p>Precision ({@link TrainConfig#precision()}): bf16 and fp16 run the forward pass and the loss under
+ * {@link Autocast} with float32 master weights; fp16 scales the loss ({@link LossScaler}, its state checkpointed)
+ * and skips steps whose gradients overflow; tf32 lets a GPU use TF32 tensor cores. Validation runs in float32.
  *
  * <pre>{@code
  * Trainer t = Trainer.start(config, studies, Path.of("runs/x"), Device.CPU);
@@ -72,6 +79,7 @@ public final class Trainer {
     private final List<StudySlices> val;
     private final FractureModel model;
     private final AdamW optimizer;
+    private final LossScaler scaler;
     private final LrSchedule schedule;
     private final Generator data;
     private final Path run;
@@ -93,6 +101,9 @@ public final class Trainer {
         this.schedule = new LrSchedule.WarmupCosine(config.lr(), Math.min(50, Math.max(1, steps / 10)),
                 Math.max(2, steps), config.lr() * 0.02);
         this.data = new Generator(config.seed() ^ 0x5DEECE66DL);
+        this.scaler = LossScaler.forPrecision(config.precision());
+        // Process-wide, like torch.backends.cuda.matmul.allow_tf32; only accelerators read it.
+        Backends.allowTf32(config.precision().tf32());
     }
 
     /** A fresh run in {@code run} (created). */
@@ -108,7 +119,8 @@ public final class Trainer {
     public static Trainer resume(Path run, List<StudySlices> studies, Device device) throws IOException {
         TrainConfig config = configOf(run.resolve(LAST));
         Trainer t = new Trainer(config, studies, run, device);
-        Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.generators());
+        Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.scaler,
+                t.generators());
         t.model.calibration(Calibration.fromJson(info.configJson()));
         t.epoch = (int) info.epoch();
         t.step = info.step();
@@ -203,6 +215,7 @@ public final class Trainer {
         Tensor negWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, fw}, o).to(model.device());
         model.net().train();
         double lr = 0;
+        int skipped = 0;
         List<Integer> fracY = new ArrayList<>();
         List<Double> fracQ = new ArrayList<>();
         try (ProgressBar bar = new ProgressBar(System.err, String.format(Locale.ROOT, "epoch %d/%d", e,
@@ -221,22 +234,32 @@ public final class Trainer {
                 }
                 lr = schedule.lr(step);
                 optimizer.scheduleLr(lr);
-                Tensor logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
-                Tensor loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
-                        posWeight, negWeight, Reduction.MEAN);
+                Tensor logits;
+                Tensor loss;
+                try (Autocast _ = config.precision().autocast()) {
+                    logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
+                    loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
+                            posWeight, negWeight, Reduction.MEAN);
+                }
                 float[] out = logits.toFloatArray();
                 for (int i = 0; i < n; i++) {
                     fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
                     fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
                 }
-                loss.backward();
+                scaler.scale(loss).backward();
+                scaler.unscale(optimizer);
                 GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
-                optimizer.step();
+                skipped += scaler.step(optimizer) ? 0 : 1;
+                scaler.update();
                 optimizer.zeroGrad();
                 step++;
                 lossSum += loss.item();
                 bar.update(b + 1, lossSum / (b + 1), (long) from + n);
             }
+        }
+        if (scaler.isEnabled()) {
+            LOG.info("loss scale {} after the epoch; {} of {} steps skipped for inf/NaN gradients",
+                    scaler.currentScale(), skipped, steps);
         }
         LOG.info(String.format(Locale.ROOT, "training AUC: fracture slices %.3f", Roc.auc(
                 fracY.stream().mapToInt(Integer::intValue).toArray(),
@@ -248,10 +271,10 @@ public final class Trainer {
         Files.writeString(run.resolve(METRICS), row.csv() + "\n", StandardCharsets.US_ASCII,
                 java.nio.file.StandardOpenOption.APPEND);
         Checkpoint.Info info = new Checkpoint.Info(epoch, step, metadata());
-        Checkpoint.save(run.resolve(LAST), model.net(), optimizer, info, generators());
+        Checkpoint.save(run.resolve(LAST), model.net(), optimizer, scaler, info, generators());
         boolean best = history.stream().noneMatch(h -> h.epoch() < e && !(h.valLoss() > row.valLoss()));
         if (best) {
-            Checkpoint.save(run.resolve(BEST), model.net(), optimizer, info, generators());
+            Checkpoint.save(run.resolve(BEST), model.net(), optimizer, scaler, info, generators());
         }
         LOG.info(String.format(Locale.ROOT, "epoch %d: train loss %.4f, validation slice loss %.4f, validation "
                 + "competition loss %.4f%s (%.0f s)", e, row.trainLoss(), row.valSliceLoss(), row.valLoss(),

@@ -2,7 +2,10 @@ package dev.vertebra.examples.trainer;
 
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
+import dev.vertebra.core.Precision;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.io.HostArray;
+import dev.vertebra.core.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -159,5 +163,56 @@ class TrainerTest {
     void configRoundTripsThroughJson() {
         TrainConfig c = tiny(5);
         assertEquals(c, TrainConfig.fromJson(c.toJson()));
+        TrainConfig half = withPrecision(c, Precision.FP16);
+        assertTrue(half.toJson().contains("\"precision\": \"fp16\""), half.toJson());
+        assertEquals(half, TrainConfig.fromJson(half.toJson()));
+    }
+
+    @Test
+    void configsSavedBeforePrecisionExistedAreFp32() {
+        String old = "{\"model\": \"b0\", \"imageSize\": 64, \"pixelMm\": 0.8, \"slices\": 3, \"epochs\": 8, "
+                + "\"batch\": 32, \"lr\": 0.003, \"weightDecay\": 1.0E-4, \"samplesPerStudy\": 24, "
+                + "\"valFraction\": 0.2, \"pooling\": \"TOPK_MEAN\", \"topK\": 3, \"seed\": 1}";
+        assertEquals(Precision.FP32, TrainConfig.fromJson(old).precision());
+    }
+
+    static TrainConfig withPrecision(TrainConfig c, Precision p) {
+        return new TrainConfig(c.model(), c.imageSize(), c.pixelMm(), c.slices(), c.epochs(), c.batch(), c.lr(),
+                c.weightDecay(), c.samplesPerStudy(), c.valFraction(), c.pooling(), c.topK(), c.seed(), p);
+    }
+
+    @Test
+    void float16RunsResumeExactlyScalerIncluded() throws IOException {
+        List<StudySlices> data = studies(4, 32, 5);
+        TrainConfig config = withPrecision(tiny(2), Precision.FP16);
+        Trainer whole = Trainer.start(config, data, tmp.resolve("fp16-whole"), Device.CPU);
+        whole.run(2);
+        Trainer interrupted = Trainer.start(config, data, tmp.resolve("fp16-split"), Device.CPU);
+        interrupted.run(1);
+        Trainer resumed = Trainer.resume(tmp.resolve("fp16-split"), data, Device.CPU);
+        resumed.run(2);
+        Map<String, Tensor> a = weights(whole);
+        Map<String, Tensor> b = weights(resumed);
+        a.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), b.get(name).toFloatArray(), name));
+        Map<String, HostArray> scalerA = scalerState(tmp.resolve("fp16-whole"));
+        assertEquals(Set.of("scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker"),
+                scalerA.keySet());
+        assertEquals(scalerA, scalerState(tmp.resolve("fp16-split")));
+        // Two epochs of two steps each: every step counted, none or some skipped, but the scale is a power of two.
+        double scale = ((double[]) scalerA.get("scale").data())[0];
+        assertEquals(0, Math.getExponent(scale) - Math.log(scale) / Math.log(2), 1e-12);
+        for (Trainer.Epoch e : whole.history()) {
+            assertTrue(Double.isFinite(e.trainLoss()), "finite training loss " + e);
+        }
+    }
+
+    private static Map<String, HostArray> scalerState(Path run) throws IOException {
+        Map<String, HostArray> out = new java.util.TreeMap<>();
+        Safetensors.read(run.resolve("last.safetensors")).tensors().forEach((k, v) -> {
+            if (k.startsWith("__scaler__.")) {
+                out.put(k.substring("__scaler__.".length()), v);
+            }
+        });
+        return out;
     }
 }
