@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * @param batch           images per step
  * @param lr              peak learning rate (AdamW, warmup then cosine)
  * @param weightDecay     AdamW weight decay
- * @param samplesPerStudy slices drawn per training study per epoch (half from fracture slices when it has any)
+ * @param samplesPerStudy slices drawn per training study per epoch (half from fracture slices when it has any,
+ *                        the rest from all its slices)
  * @param valFraction     share of the studies held out for validation (split by study)
  * @param pooling         study-level pooling of slice probabilities
  * @param topK            k of {@link Pooling#TOPK_MEAN}

@@ -34,13 +34,15 @@ import java.util.stream.IntStream;
 /**
  * Trains a {@link FractureModel}: studies split by study into training and validation; each epoch draws
  * {@code samplesPerStudy} slices per training study (half of them from its fracture slices when it has any, so
- * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the slice
- * outputs (fracture positives weigh 2 as in the competition, negatives and visibility 1). After each epoch it
- * scores the validation studies with the competition metric (and logs how well the fracture outputs separate:
- * slice-level AUC on the epoch's training draws and on the validation slices, study-level AUC), appends a row to
- * metrics.csv and writes
- * last.safetensors (weights, optimiser, generators; atomically) and best.safetensors (lowest validation loss).
- * A run resumed from last.safetensors repeats exactly what the uninterrupted run would have done.
+ * that the rare positives are seen; the rest from all its slices), augments them, and takes AdamW steps on the
+ * weighted BCE of the slice outputs (the fracture output weighs {@value #FRACTURE_LOSS_WEIGHT}× a visibility
+ * output, and its positives twice its negatives as in the competition). After each epoch it predicts the
+ * validation studies, fits the {@link Calibration} of their pooled probabilities, scores them with the competition
+ * metric (and logs how well the outputs separate: slice-level AUC on the epoch's training draws and on the
+ * validation slices, study-level AUC, how well {@link SpineLevels} finds the vertebrae), appends a row to
+ * metrics.csv and writes last.safetensors (weights, optimiser, generators, calibration, spine atlas; atomically)
+ * and best.safetensors (lowest calibrated validation loss). A run resumed from last.safetensors repeats exactly
+ * what the uninterrupted run would have done.
  *
  * <p>Precision ({@link TrainConfig#precision()}): bf16 and fp16 run the forward pass and the loss under
  * {@link Autocast} with float32 master weights; fp16 scales the loss ({@link LossScaler}, its state checkpointed)
@@ -59,6 +61,11 @@ public final class Trainer {
     private static final String METRICS_HEADER = "epoch,train_loss,val_slice_loss,val_loss,lr,seconds";
     private static final Augment AUGMENT = new Augment(0.5, 0, 8, 0.08, 0.04, 0.05, 0.01);
     private static final double CLIP = 5.0;
+    /**
+     * The fracture output's share of the loss beside the seven visibility outputs: doubled so that the one output
+     * the score depends on is not outvoted while the network learns where the vertebrae are.
+     */
+    private static final float FRACTURE_LOSS_WEIGHT = 2;
 
     /** One row of metrics.csv. */
     public record Epoch(int epoch, double trainLoss, double valSliceLoss, double valLoss, double lr, double seconds) {
@@ -210,7 +217,7 @@ public final class Trainer {
         int s = config.imageSize();
         int k = config.slices();
         int o = FractureModel.OUTPUTS;
-        float fw = Float.parseFloat(System.getProperty("vertebra.fw", "1"));
+        float fw = FRACTURE_LOSS_WEIGHT;
         Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2 * fw}, o).to(model.device());
         Tensor negWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, fw}, o).to(model.device());
         model.net().train();
@@ -286,22 +293,24 @@ public final class Trainer {
         List<int[]> samples = new ArrayList<>();
         for (int i = 0; i < train.size(); i++) {
             StudySlices st = train.get(i);
-            List<Integer> spine = new ArrayList<>();
+            boolean spine = false;
             List<Integer> positive = new ArrayList<>();
             for (int s = 0; s < st.slices(); s++) {
-                if (st.spine(s)) {
-                    spine.add(s);
-                }
+                spine |= st.spine(s);
                 if (st.positive(s)) {
                     positive.add(s);
                 }
             }
-            if (spine.isEmpty()) {
+            if (!spine) {
                 continue; // stepsPerEpoch does not count this study either
             }
+            // The other draws come from every slice, those without a vertebra included: the visibility outputs
+            // must learn "no vertebra here" too, or they make up anything on the slices above, below and between
+            // the vertebrae, and SpineLevels cannot find the spine.
             for (int j = 0; j < config.samplesPerStudy(); j++) {
-                List<Integer> from = !positive.isEmpty() && j % 2 == 0 ? positive : spine;
-                samples.add(new int[] {i, from.get(data.nextInt(from.size()))});
+                int s = !positive.isEmpty() && j % 2 == 0 ? positive.get(data.nextInt(positive.size()))
+                        : data.nextInt(st.slices());
+                samples.add(new int[] {i, s});
             }
         }
         for (int i = samples.size() - 1; i > 0; i--) {
@@ -353,8 +362,9 @@ public final class Trainer {
             constant = Math.min(constant, Calibration.loss(new Calibration(0, b), labels, pooled));
         }
         LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated, %.4f best constant; "
-                + "calibration scale %.3f, bias %.3f", Calibration.loss(Calibration.IDENTITY, labels, pooled),
-                constant, calibration.scale(), calibration.bias()));
+                + "calibration scale %.3f, bias %.3f, patient_overall scale %.3f, bias %.3f",
+                Calibration.loss(Calibration.IDENTITY, labels, pooled), constant, calibration.scale(),
+                calibration.bias(), calibration.overallScale(), calibration.overallBias()));
         // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
         // "with true visibility": the same pooling over the slices the segmentation says show Ck, which tells
         // whether a weak vertebra AUC comes from the fracture output or from the visibility outputs.
@@ -371,18 +381,36 @@ public final class Trainer {
                         : config.pooling().pool(StudyPrediction.shown(logits, st.visible(), k), config.topK());
             }
         }
-        long agree = 0;
-        long union = 0;
+        long[] agree = new long[2];
+        long[] union = new long[2];
+        long runOff = 0;
         for (StudySlices st : val) {
-            boolean[][] decoded = SpineLevels.decode(last.get(st.uid()), model.atlas());
-            for (int s = 0; st.visible() != null && s < st.slices(); s++) {
-                for (int k = 0; k < 7; k++) {
-                    agree += decoded[s][k] && st.visible()[s][k] ? 1 : 0;
-                    union += decoded[s][k] || st.visible()[s][k] ? 1 : 0;
+            if (st.visible() == null) {
+                continue;
+            }
+            int[] run = SpineLevels.spineRun(last.get(st.uid()));
+            int[] trueRun = {-1, -1};
+            for (int s = 0; s < st.slices(); s++) {
+                if (st.spine(s)) {
+                    trueRun[0] = trueRun[0] < 0 ? s : trueRun[0];
+                    trueRun[1] = s;
+                }
+            }
+            runOff += Math.abs(run[0] - trueRun[0]) + Math.abs(run[1] - trueRun[1]);
+            boolean[][][] decoded = {SpineLevels.layOver(run, st.slices(), model.atlas()),
+                    SpineLevels.layOver(trueRun, st.slices(), model.atlas())};
+            for (int d = 0; d < 2; d++) {
+                for (int s = 0; s < st.slices(); s++) {
+                    for (int k = 0; k < 7; k++) {
+                        agree[d] += decoded[d][s][k] && st.visible()[s][k] ? 1 : 0;
+                        union[d] += decoded[d][s][k] || st.visible()[s][k] ? 1 : 0;
+                    }
                 }
             }
         }
-        LOG.info(String.format(Locale.ROOT, "validation: decoded vertebra slices IoU %.3f", agree / (double) union));
+        LOG.info(String.format(Locale.ROOT, "validation: decoded vertebra slices IoU %.3f (%.3f on the true spine "
+                + "run; run ends off by %.1f slices per study)", agree[0] / (double) union[0],
+                agree[1] / (double) union[1], runOff / (double) val.size()));
         LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f "
                 + "(with true visibility %.3f), patient_overall %.3f",
                 Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),

@@ -36,7 +36,12 @@ class CalibrationTest {
         for (int k = 0; k < 7; k++) {
             assertEquals(sigmoid(-2), constant[k], 1e-12, "scale 0 is a constant");
         }
+        double[] q = new Calibration(0.5, -1, 2, 0.5).apply(pooled);
+        double overall = 1 - none;
+        assertEquals(sigmoid(2 * Math.log(overall / (1 - overall)) + 0.5), q[7], 1e-12, "patient_overall's own map");
+        assertEquals(p[3], q[3], 1e-12);
         assertThrows(IllegalArgumentException.class, () -> new Calibration(-1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Calibration(1, 0, -1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Calibration(1, Double.NaN));
     }
 
@@ -67,11 +72,13 @@ class CalibrationTest {
         assertTrue(calibrated < 0.5 * raw, calibrated + " vs raw " + raw);
         assertTrue(calibrated < bestConstant - 0.01, calibrated + " vs the best constant " + bestConstant);
         assertTrue(fitted.bias() < 0, "over-confident scores are shifted down: " + fitted);
+        Calibration vertebraeOnly = new Calibration(fitted.scale(), fitted.bias());
+        assertTrue(calibrated <= Calibration.loss(vertebraeOnly, labels, pooled), "the overall map only helps");
     }
 
     @Test
     void travelsInTheCheckpointJson() {
-        Calibration c = new Calibration(0.8125, -3.25);
+        Calibration c = new Calibration(0.8125, -3.25, 1.5, -0.75);
         String json = "{\"model\": \"b0\", " + c.jsonMembers() + "}";
         assertEquals(c, Calibration.fromJson(json));
         assertEquals(Calibration.IDENTITY, Calibration.fromJson("{\"model\": \"b0\"}"), "older checkpoints");

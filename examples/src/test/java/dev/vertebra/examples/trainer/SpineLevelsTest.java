@@ -59,6 +59,19 @@ class SpineLevelsTest {
     }
 
     @Test
+    void theDiscsBetweenVertebraeDoNotSplitTheSpine() {
+        int[] truth = truth(6, 6);
+        for (int s = 6; s < 6 + 42; s++) {
+            if ((s - 6) % 6 == 5) {
+                truth[s] = -1; // a disc: no vertebra on this slice
+            }
+        }
+        float[][] x = vagueLogits(truth);
+        x[2][3] = 4; // a stray slice below the spine
+        assertArrayEquals(new int[] {6, 46}, SpineLevels.spineRun(x));
+    }
+
+    @Test
     void theAtlasIsFittedFromSegmentations() {
         // C2 twice as tall as the others: 8 slices of 40, the rest 4 or 5.
         boolean[][] v = new boolean[40][7];
