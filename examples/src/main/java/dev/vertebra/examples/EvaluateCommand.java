@@ -9,10 +9,12 @@ import dev.vertebra.examples.trainer.StudyPrediction;
 import dev.vertebra.examples.trainer.StudySlices;
 import dev.vertebra.examples.trainer.TrainerStudies;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,16 +46,29 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "where to write (default: the checkpoint's folder)")
     private Path out;
 
+    @Mixin
+    private CacheOption cache;
+
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "(default: ${DEFAULT-VALUE})")
     private String device;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        try {
+            evaluate();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
+        }
+    }
+
+    private void evaluate() throws IOException {
         FractureModel model = Inference.load(checkpoint, Device.parse(device));
         int threads = Runtime.getRuntime().availableProcessors();
-        List<StudySlices> studies = test
-                ? TrainerStudies.test(data, model.config().imageSize(), model.config().pixelMm(), threads)
-                : TrainerStudies.train(data, model.config().imageSize(), model.config().pixelMm(), threads);
+        int size = model.config().imageSize();
+        double pixelMm = model.config().pixelMm();
+        List<StudySlices> studies = test ? TrainerStudies.test(data, cache.dir, size, pixelMm, threads)
+                : TrainerStudies.train(data, cache.dir, size, pixelMm, threads);
         var labels = StudyLabels.read(data.resolve(test ? "test_labels.csv" : "train.csv"));
         labels.keySet().retainAll(studies.stream().map(StudySlices::uid).toList());
         List<StudyPrediction> predictions = Inference.predict(model, studies);
@@ -66,6 +81,5 @@ final class EvaluateCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf(Locale.ROOT, "competition loss %.6f on %d studies; %s%n",
                 evaluation.competitionLoss(), evaluation.studies(), dir.resolve("metrics.json"));
         spec.commandLine().getOut().flush();
-        return 0;
     }
 }

@@ -8,8 +8,13 @@ import dev.vertebra.examples.trainer.TrainConfig;
 import dev.vertebra.examples.trainer.Trainer;
 import dev.vertebra.examples.trainer.TrainerStudies;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -18,6 +23,9 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train the cervical-spine fracture model (2.5D EfficientNet) on an RSNA-layout dataset.")
 final class TrainCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "RSNA-layout dataset")
     private Path data;
@@ -79,22 +87,38 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     private long seed;
 
+    @Mixin
+    private CacheOption cache;
+
     @Option(names = "--threads", defaultValue = "2", paramLabel = "N", description = "study loading threads (default: ${DEFAULT-VALUE})")
     private int threads;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        try {
+            train();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
+        }
+    }
+
+    private void train() throws IOException {
         Device dev = Device.parse(device);
         if (resume != null) {
-            TrainConfig config = Trainer.configOf(resume.resolve("last.safetensors"));
-            List<StudySlices> studies = TrainerStudies.train(data, config.imageSize(), config.pixelMm(), threads);
+            Path last = resume.resolve("last.safetensors");
+            if (!Files.isRegularFile(last)) {
+                throw new IOException(resume + " holds no last.safetensors: there is no run to resume there");
+            }
+            TrainConfig config = Trainer.configOf(last);
+            List<StudySlices> studies =
+                    TrainerStudies.train(data, cache.dir, config.imageSize(), config.pixelMm(), threads);
             Trainer.resume(resume, studies, dev).run(config.epochs());
-            return 0;
+            return;
         }
         TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
                 samplesPerStudy, valFraction, pooling, topK, seed, precision);
-        List<StudySlices> studies = TrainerStudies.train(data, imageSize, pixelMm, threads);
+        List<StudySlices> studies = TrainerStudies.train(data, cache.dir, imageSize, pixelMm, threads);
         Trainer.start(config, studies, out, dev).run(epochs);
-        return 0;
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -141,9 +142,35 @@ class RsnaTest {
         assertArrayEquals(p.boxed(), back.boxed());
         assertArrayEquals(p.fractured(), back.fractured());
         assertArrayEquals(p.instanceNumbers(), back.instanceNumbers());
-        assertArrayEquals(p.spacing(), back.spacing(), 1e-3);
+        assertArrayEquals(p.spacing(), back.spacing(), "spacing is kept exactly");
         assertEquals(p.labelled(), back.labelled());
         Files.writeString(cache.resolve(p.uid() + ".json"), "{\"uid\": \"x\"}");
         assertThrows(IOException.class, () -> VolumeCache.read(cache, p.uid()));
+    }
+
+    @Test
+    void cacheSettingsAreKeptAndAMismatchIsRefused(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("cache");
+        assertTrue(VolumeCache.settings(cache).isEmpty());
+        var resized = new VolumeCache.Settings(20, List.of(20, 32, 32));
+        VolumeCache.create(cache, resized);
+        assertEquals(Optional.of(resized), VolumeCache.settings(cache));
+        VolumeCache.create(cache, resized);
+        RsnaDataset.Study study = RsnaDataset.openTrain(root).studies().get(0);
+        PreparedStudy p = resized.load(study);
+        assertEquals(List.of(p.slices(), p.rows(), p.cols()), resized.size());
+        assertArrayEquals(RsnaDataset.load(study, 20).resized(20, 32, 32).hu(), p.hu());
+
+        var nativeGrid = new VolumeCache.Settings(1, List.of());
+        IOException mixed = assertThrows(IOException.class, () -> VolumeCache.create(cache, nativeGrid));
+        assertTrue(mixed.getMessage().contains(cache.toString()) && mixed.getMessage().contains("native grid"),
+                mixed.getMessage());
+
+        Path unknown = dir.resolve("unknown");
+        VolumeCache.write(unknown, p);
+        IOException noSettings = assertThrows(IOException.class, () -> VolumeCache.create(unknown, nativeGrid));
+        assertTrue(noSettings.getMessage().contains(VolumeCache.SETTINGS), noSettings.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new VolumeCache.Settings(0, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new VolumeCache.Settings(1, List.of(4, 4)));
     }
 }

@@ -37,7 +37,7 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
 
     /** The demo's recipe, chosen to finish within minutes on two CPU cores. */
     public static TrainConfig recipe(long seed) {
-        return new TrainConfig("custom:0.25:0.25", 64, 0.8, 3, 10, 32, 3e-3, 1e-4, 24, 0.2, Pooling.TOPK_MEAN, 3,
+        return new TrainConfig("custom:0.5:0.25", 64, 0.8, 3, 16, 32, 3e-3, 1e-4, 24, 0.2, Pooling.TOPK_MEAN, 3,
                 seed);
     }
 
@@ -58,6 +58,10 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
         }
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         List<StudySlices> train = TrainerStudies.train(data, config.imageSize(), config.pixelMm(), threads);
+        if (train.size() != trainStudies) {
+            LOG.warn("{} holds {} training studies, not the {} asked for: it was written by an earlier demo with other "
+                    + "settings (delete the folder to write a new one)", data, train.size(), trainStudies);
+        }
         Trainer trainer = Trainer.start(config, train, run, Device.CPU);
         trainer.run(config.epochs());
 

@@ -9,8 +9,8 @@ import dev.vertebra.efficientnet.EfficientNet;
 import java.util.List;
 
 /**
- * The fracture model: an EfficientNet over 2.5D stacks ([N, S, S, K], NHWC) with 14 outputs per slice — logits
- * of "C1..C7 visible" then "fracture at C1..C7" — and the pooling that turns a study's slices into its eight
+ * The fracture model: an EfficientNet over 2.5D stacks ([N, S, S, K], NHWC) with {@value #OUTPUTS} outputs per
+ * slice — logits of "C1..C7 visible" then "a fracture shows on this slice" — and the pooling that turns a study's slices into its eight
  * probabilities (see {@link Pooling}).
  *
  * <pre>{@code
@@ -19,12 +19,18 @@ import java.util.List;
  * }</pre>
  */
 public final class FractureModel {
+    /** Logits per slice: "C1..C7 visible", then "a fracture shows on this slice". */
+    public static final int OUTPUTS = 8;
+    /** Index of the fracture logit. */
+    public static final int FRACTURE = 7;
     /** Images per forward pass when predicting. */
     static final int PREDICT_BATCH = 64;
     private final TrainConfig config;
     private final EfficientNet net;
     private final Generator generator;
     private final Device device;
+    private Calibration calibration = Calibration.IDENTITY;
+    private SpineAtlas atlas = SpineAtlas.UNIFORM;
 
     public FractureModel(TrainConfig config, Device device) {
         this.config = config;
@@ -46,6 +52,24 @@ public final class FractureModel {
 
     public Device device() {
         return device;
+    }
+
+    /** The map from pooled to reported study probabilities (fitted by the trainer, stored in checkpoints). */
+    public Calibration calibration() {
+        return calibration;
+    }
+
+    public void calibration(Calibration c) {
+        this.calibration = java.util.Objects.requireNonNull(c);
+    }
+
+    /** Where the vertebrae lie along the spine (fitted by the trainer, stored in checkpoints). */
+    public SpineAtlas atlas() {
+        return atlas;
+    }
+
+    public void atlas(SpineAtlas a) {
+        this.atlas = java.util.Objects.requireNonNull(a);
     }
 
     /** The generator the weights were drawn from (checkpointed with them). */
@@ -78,10 +102,10 @@ public final class FractureModel {
                 }
                 float[] out = net.forward(batch(List.of(study), idx, slices)).toFloatArray();
                 for (int i = 0; i < n; i++) {
-                    logits[from + i] = java.util.Arrays.copyOfRange(out, i * 14, (i + 1) * 14);
+                    logits[from + i] = java.util.Arrays.copyOfRange(out, i * OUTPUTS, (i + 1) * OUTPUTS);
                 }
             }
         }
-        return StudyPrediction.of(study.uid(), logits, config.pooling(), config.topK());
+        return StudyPrediction.of(study.uid(), logits, config.pooling(), config.topK(), atlas, calibration);
     }
 }

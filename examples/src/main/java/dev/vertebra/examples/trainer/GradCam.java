@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Grad-CAM (Selvaraju et al., 2017) of a "fracture at Ck" logit over the last feature map (the head, stride 32):
+ * Grad-CAM (Selvaraju et al., 2017) of the "fracture on this slice" logit over the last feature map (the head, stride 32):
  * channel weights = spatial mean of the logit's gradient with respect to the map, heat = ReLU(Σ weight·map),
  * upsampled bilinearly over the slice and drawn in red over the centre slice.
  */
@@ -19,15 +19,15 @@ public final class GradCam {
     private GradCam() {
     }
 
-    /** The heat map [S, S] in [0, 1] of fracture logit {@code k} (0..6) for slice {@code s} of a study. */
-    public static float[] heat(FractureModel model, StudySlices study, int s, int k) {
+    /** The heat map [S, S] in [0, 1] of the fracture logit for slice {@code s} of a study. */
+    public static float[] heat(FractureModel model, StudySlices study, int s) {
         model.net().eval();
         List<Tensor> maps = model.net().features(model.batch(List.of(study), new int[1], new int[] {s}));
         Tensor head = maps.getLast().detach().requiresGrad(true);        // [1, h, w, C]
-        Tensor logits = model.net().classifier().forward(head.mean(false, 1, 2));   // [1, 14]
-        float[] pick = new float[14];
-        pick[7 + k] = 1;
-        logits.mul(Tensor.of(pick, 1, 14).to(model.device())).sum().backward();
+        Tensor logits = model.net().classifier().forward(head.mean(false, 1, 2));   // [1, OUTPUTS]
+        float[] pick = new float[FractureModel.OUTPUTS];
+        pick[FractureModel.FRACTURE] = 1;
+        logits.mul(Tensor.of(pick, 1, FractureModel.OUTPUTS).to(model.device())).sum().backward();
         int h = head.dim(1);
         int w = head.dim(2);
         int c = head.dim(3);

@@ -6,6 +6,7 @@ import dev.vertebra.nn.Checkpoint;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,8 +23,14 @@ public final class Inference {
 
     /** The model of a checkpoint (its configuration is stored in it). */
     public static FractureModel load(Path checkpoint, Device device) throws IOException {
-        FractureModel model = new FractureModel(Trainer.configOf(checkpoint), device);
+        if (!Files.isRegularFile(checkpoint)) {
+            throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint");
+        }
+        String metadata = Trainer.metadataOf(checkpoint);
+        FractureModel model = new FractureModel(TrainConfig.fromJson(metadata), device);
         Checkpoint.loadWeights(checkpoint, model.net(), true);
+        model.calibration(Calibration.fromJson(metadata));
+        model.atlas(SpineAtlas.fromJson(metadata));
         return model;
     }
 
@@ -74,7 +81,7 @@ public final class Inference {
                 }
             }
             StudySlices st = studies.get(top.study());
-            float[] heat = GradCam.heat(model, st, best, top.vertebra());
+            float[] heat = GradCam.heat(model, st, best);
             GradCam.write(st, best, heat, dir.resolve(String.format(Locale.ROOT, "gradcam_%d_%s.png", r + 1,
                     CompetitionMetric.TARGETS.get(top.vertebra()))));
         }

@@ -3,8 +3,8 @@ package dev.vertebra.examples.trainer;
 import java.util.Arrays;
 
 /**
- * How a study's probability for Ck comes from its slices' scores {@code q_s = P(Ck visible in s)·P(fracture at Ck
- * in s)} — the visibility gate keeps slices that do not show Ck from voting.
+ * How a study's probability for Ck comes from the fracture probabilities q of the slices that show Ck (decoded by
+ * {@link SpineLevels}), so that slices of other vertebrae do not vote.
  *
  * <ul>
  *   <li>MAX: the largest q. One spurious slice decides; over ~100 slices per study it over-calls fractures.</li>

@@ -21,7 +21,7 @@ public final class ProgressBar implements AutoCloseable {
         this.total = Math.max(1, total);
     }
 
-    /** Shows {@code done} of total with the running loss and the images processed so far. */
+    /** Shows {@code done} of total with the running loss (left out when NaN) and the images processed so far. */
     public void update(long done, double loss, long images) {
         long now = System.nanoTime();
         if (done < total && now - lastDraw < 200_000_000L) {
@@ -32,8 +32,9 @@ public final class ProgressBar implements AutoCloseable {
         double rate = images / Math.max(seconds, 1e-9);
         double eta = done == 0 ? 0 : seconds * (total - done) / done;
         int filled = (int) (WIDTH * done / total);
-        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d loss %.4f  %.1f img/s  ETA %s ", label, "=".repeat(filled),
-                " ".repeat(WIDTH - filled), done, total, loss, rate, clock(done >= total ? seconds : eta));
+        String lossText = Double.isNaN(loss) ? "" : String.format(Locale.ROOT, " loss %.4f", loss);
+        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d%s  %.1f img/s  ETA %s ", label, "=".repeat(filled),
+                " ".repeat(WIDTH - filled), done, total, lossText, rate, clock(done >= total ? seconds : eta));
         out.flush();
     }
 

@@ -31,29 +31,25 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
     }
 
     /**
-     * The 14 per-slice training targets: 7 "Ck visible", then 7 "fracture at Ck" = the study's Ck label AND Ck
-     * visible in the slice AND (when the study has boxes) a box on the slice — multiple-instance labels.
+     * The {@value FractureModel#OUTPUTS} per-slice training targets: 7 "Ck visible", then "a fracture shows on this
+     * slice" = some Ck with a positive study label is visible in the slice AND (when the study has boxes) a box
+     * lies on the slice — multiple-instance labels where there are no boxes.
      */
     public float[] targets(int s) {
-        float[] t = new float[14];
+        float[] t = new float[FractureModel.OUTPUTS];
         for (int k = 0; k < 7; k++) {
             boolean vis = visible != null && visible[s][k];
             t[k] = vis ? 1 : 0;
-            boolean fractured = labels != null && labels[k] == 1 && vis && (boxed == null || boxed[s]);
-            t[7 + k] = fractured ? 1 : 0;
+            if (labels != null && labels[k] == 1 && vis && (boxed == null || boxed[s])) {
+                t[FractureModel.FRACTURE] = 1;
+            }
         }
         return t;
     }
 
     /** True when slice s has a positive fracture target. */
     public boolean positive(int s) {
-        float[] t = targets(s);
-        for (int k = 7; k < 14; k++) {
-            if (t[k] > 0) {
-                return true;
-            }
-        }
-        return false;
+        return targets(s)[FractureModel.FRACTURE] > 0;
     }
 
     /** The K-slice stack around slice s as [size, size, K], channels interleaved; edge slices repeat. */

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * @param batch           images per step
  * @param lr              peak learning rate (AdamW, warmup then cosine)
  * @param weightDecay     AdamW weight decay
- * @param samplesPerStudy slices drawn per training study per epoch (half from fracture slices when it has any)
+ * @param samplesPerStudy slices drawn per training study per epoch (half from fracture slices when it has any,
+ *                        the rest from all its slices)
  * @param valFraction     share of the studies held out for validation (split by study)
  * @param pooling         study-level pooling of slice probabilities
  * @param topK            k of {@link Pooling#TOPK_MEAN}
@@ -48,7 +49,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
                 topK, seed, Precision.FP32);
     }
 
-    /** The EfficientNet for a model name, with 14 outputs and K input channels. */
+    /** The EfficientNet for a model name, with {@link FractureModel#OUTPUTS} outputs and K input channels. */
     public static EfficientNetConfig model(String name) {
         if (name.startsWith("custom:")) {
             String[] p = name.split(":");
@@ -62,7 +63,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
 
     /** The network's configuration. */
     public EfficientNetConfig network() {
-        return model(model).withClasses(14).withInChannels(slices).withResolution(imageSize);
+        return model(model).withClasses(FractureModel.OUTPUTS).withInChannels(slices).withResolution(imageSize);
     }
 
     /** Flat JSON. */

@@ -29,17 +29,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.stream.IntStream;
 
 /**
  * Trains a {@link FractureModel}: studies split by study into training and validation; each epoch draws
  * {@code samplesPerStudy} slices per training study (half of them from its fracture slices when it has any, so
- * that the rare positives are seen), augments them, and takes AdamW steps on the weighted BCE of the 14 slice
- * outputs (fracture positives weigh 2 as in the competition, negatives and visibility 1). After each epoch it
- * scores the validation studies with the competition metric (and logs how well the fracture outputs separate:
- * slice-level AUC on the epoch's training draws and on the validation slices, study-level AUC), appends a row to
- * metrics.csv and writes
- * last.safetensors (weights, optimiser, generators; atomically) and best.safetensors (lowest validation loss).
- * A run resumed from last.safetensors repeats exactly what the uninterrupted run would have done.
+ * that the rare positives are seen; the rest from all its slices), augments them, and takes AdamW steps on the
+ * weighted BCE of the slice outputs (the fracture output weighs {@value #FRACTURE_LOSS_WEIGHT}× a visibility
+ * output, and its positives twice its negatives as in the competition). After each epoch it predicts the
+ * validation studies, fits the {@link Calibration} of their pooled probabilities, scores them with the competition
+ * metric (and logs how well the outputs separate: slice-level AUC on the epoch's training draws and on the
+ * validation slices, study-level AUC, how well {@link SpineLevels} finds the vertebrae), appends a row to
+ * metrics.csv and writes last.safetensors (weights, optimiser, generators, calibration, spine atlas; atomically)
+ * and best.safetensors (lowest calibrated validation loss). A run resumed from last.safetensors repeats exactly
+ * what the uninterrupted run would have done.
  *
  * <p>Precision ({@link TrainConfig#precision()}): bf16 and fp16 run the forward pass and the loss under
  * {@link Autocast} with float32 master weights; fp16 scales the loss ({@link LossScaler}, its state checkpointed)
@@ -58,6 +61,11 @@ public final class Trainer {
     private static final String METRICS_HEADER = "epoch,train_loss,val_slice_loss,val_loss,lr,seconds";
     private static final Augment AUGMENT = new Augment(0.5, 0, 8, 0.08, 0.04, 0.05, 0.01);
     private static final double CLIP = 5.0;
+    /**
+     * The fracture output's share of the loss beside the seven visibility outputs: doubled so that the one output
+     * the score depends on is not outvoted while the network learns where the vertebrae are.
+     */
+    private static final float FRACTURE_LOSS_WEIGHT = 2;
 
     /** One row of metrics.csv. */
     public record Epoch(int epoch, double trainLoss, double valSliceLoss, double valLoss, double lr, double seconds) {
@@ -93,6 +101,7 @@ public final class Trainer {
         this.train = split.get(0);
         this.val = split.get(1);
         this.model = new FractureModel(config, device);
+        model.atlas(SpineAtlas.fit(train));
         this.optimizer = new AdamW(List.of(ParamGroup.of(model.net().trainableParameters(), config.lr(),
                 config.weightDecay())), 0.9, 0.999, 1e-8);
         long steps = (long) config.epochs() * stepsPerEpoch();
@@ -119,6 +128,7 @@ public final class Trainer {
         Trainer t = new Trainer(config, studies, run, device);
         Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.scaler,
                 t.generators());
+        t.model.calibration(Calibration.fromJson(info.configJson()));
         t.epoch = (int) info.epoch();
         t.step = info.step();
         List<String> kept = new ArrayList<>(List.of(METRICS_HEADER));
@@ -136,7 +146,23 @@ public final class Trainer {
 
     /** The configuration stored in a checkpoint. */
     public static TrainConfig configOf(Path checkpoint) throws IOException {
-        return TrainConfig.fromJson(dev.vertebra.core.io.Safetensors.read(checkpoint).metadata().get("config"));
+        return TrainConfig.fromJson(metadataOf(checkpoint));
+    }
+
+    /** A checkpoint's JSON: the training settings and the fitted {@link Calibration}. */
+    static String metadataOf(Path checkpoint) throws IOException {
+        String json = dev.vertebra.core.io.Safetensors.read(checkpoint).metadata().get("config");
+        if (json == null) {
+            throw new IOException(checkpoint + " holds no training configuration (not a trainer checkpoint)");
+        }
+        return json;
+    }
+
+    /** {@link #metadataOf}'s inverse. */
+    private String metadata() {
+        String config = this.config.toJson();
+        return config.substring(0, config.length() - 1) + ", " + model.calibration().jsonMembers() + ", "
+                + model.atlas().jsonMember() + "}";
     }
 
     private Map<String, Generator> generators() {
@@ -155,8 +181,21 @@ public final class Trainer {
         return val;
     }
 
-    private int stepsPerEpoch() {
-        return (train.size() * config.samplesPerStudy() + config.batch() - 1) / config.batch();
+    /**
+     * Steps of one epoch, which also sizes the LR schedule. Only studies with a slice that shows a vertebra give
+     * draws (see {@link #drawSamples}): counting the others too would leave the last batches empty.
+     */
+    int stepsPerEpoch() {
+        long sampled = train.stream().filter(Trainer::showsSpine).count();
+        if (sampled == 0) {
+            throw new IllegalArgumentException("none of the " + train.size() + " training studies has a slice that "
+                    + "shows a vertebra: nothing to train on");
+        }
+        return Math.toIntExact((sampled * config.samplesPerStudy() + config.batch() - 1) / config.batch());
+    }
+
+    private static boolean showsSpine(StudySlices study) {
+        return IntStream.range(0, study.slices()).anyMatch(study::spine);
     }
 
     /** Trains until {@code untilEpoch} epochs are done (at most the configured count). */
@@ -177,7 +216,10 @@ public final class Trainer {
         double lossSum = 0;
         int s = config.imageSize();
         int k = config.slices();
-        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2}, 14).to(model.device());
+        int o = FractureModel.OUTPUTS;
+        float fw = FRACTURE_LOSS_WEIGHT;
+        Tensor posWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 2 * fw}, o).to(model.device());
+        Tensor negWeight = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, fw}, o).to(model.device());
         model.net().train();
         double lr = 0;
         int skipped = 0;
@@ -189,13 +231,13 @@ public final class Trainer {
                 int from = b * config.batch();
                 int n = Math.min(config.batch(), samples.size() - from);
                 float[] images = new float[n * s * s * k];
-                float[] targets = new float[n * 14];
+                float[] targets = new float[n * o];
                 for (int i = 0; i < n; i++) {
                     int[] sample = samples.get(from + i);
                     StudySlices study = train.get(sample[0]);
                     float[] img = AUGMENT.apply(study.stack(sample[1], k), s, s, k, data);
                     System.arraycopy(img, 0, images, i * s * s * k, img.length);
-                    System.arraycopy(study.targets(sample[1]), 0, targets, i * 14, 14);
+                    System.arraycopy(study.targets(sample[1]), 0, targets, i * o, o);
                 }
                 lr = schedule.lr(step);
                 optimizer.scheduleLr(lr);
@@ -203,15 +245,13 @@ public final class Trainer {
                 Tensor loss;
                 try (Autocast _ = config.precision().autocast()) {
                     logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
-                    loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, 14).to(model.device()),
-                            posWeight, null, Reduction.MEAN);
+                    loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
+                            posWeight, negWeight, Reduction.MEAN);
                 }
                 float[] out = logits.toFloatArray();
-                for (int i = 0; i < n * 14; i++) {
-                    if (i % 14 >= 7 && targets[i - 7] > 0) {
-                        fracY.add(targets[i] > 0 ? 1 : 0);
-                        fracQ.add((double) out[i]);
-                    }
+                for (int i = 0; i < n; i++) {
+                    fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
+                    fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
                 }
                 scaler.scale(loss).backward();
                 scaler.unscale(optimizer);
@@ -237,7 +277,7 @@ public final class Trainer {
         history.add(row);
         Files.writeString(run.resolve(METRICS), row.csv() + "\n", StandardCharsets.US_ASCII,
                 java.nio.file.StandardOpenOption.APPEND);
-        Checkpoint.Info info = new Checkpoint.Info(epoch, step, config.toJson());
+        Checkpoint.Info info = new Checkpoint.Info(epoch, step, metadata());
         Checkpoint.save(run.resolve(LAST), model.net(), optimizer, scaler, info, generators());
         boolean best = history.stream().noneMatch(h -> h.epoch() < e && !(h.valLoss() > row.valLoss()));
         if (best) {
@@ -253,22 +293,24 @@ public final class Trainer {
         List<int[]> samples = new ArrayList<>();
         for (int i = 0; i < train.size(); i++) {
             StudySlices st = train.get(i);
-            List<Integer> spine = new ArrayList<>();
+            boolean spine = false;
             List<Integer> positive = new ArrayList<>();
             for (int s = 0; s < st.slices(); s++) {
-                if (st.spine(s)) {
-                    spine.add(s);
-                }
+                spine |= st.spine(s);
                 if (st.positive(s)) {
                     positive.add(s);
                 }
             }
-            if (spine.isEmpty()) {
-                continue;
+            if (!spine) {
+                continue; // stepsPerEpoch does not count this study either
             }
+            // The other draws come from every slice, those without a vertebra included: the visibility outputs
+            // must learn "no vertebra here" too, or they make up anything on the slices above, below and between
+            // the vertebrae, and SpineLevels cannot find the spine.
             for (int j = 0; j < config.samplesPerStudy(); j++) {
-                List<Integer> from = !positive.isEmpty() && j % 2 == 0 ? positive : spine;
-                samples.add(new int[] {i, from.get(data.nextInt(from.size()))});
+                int s = !positive.isEmpty() && j % 2 == 0 ? positive.get(data.nextInt(positive.size()))
+                        : data.nextInt(st.slices());
+                samples.add(new int[] {i, s});
             }
         }
         for (int i = samples.size() - 1; i > 0; i--) {
@@ -286,7 +328,8 @@ public final class Trainer {
             return new double[] {Double.NaN, Double.NaN};
         }
         SequencedMap<String, int[]> labels = new LinkedHashMap<>();
-        Map<String, double[]> predictions = new LinkedHashMap<>();
+        Map<String, double[]> pooled = new LinkedHashMap<>();
+        Map<String, float[][]> last = new LinkedHashMap<>();
         double sliceLoss = 0;
         long count = 0;
         List<Integer> sliceY = new ArrayList<>();
@@ -294,36 +337,97 @@ public final class Trainer {
         for (StudySlices st : val) {
             StudyPrediction p = model.predict(st);
             labels.put(st.uid(), st.labels());
-            predictions.put(st.uid(), p.probabilities());
+            pooled.put(st.uid(), p.pooled());
+            last.put(st.uid(), p.logits());
             for (int s = 0; s < st.slices(); s++) {
                 float[] t = st.targets(s);
-                for (int c = 0; c < 14; c++) {
+                for (int c = 0; c < FractureModel.OUTPUTS; c++) {
                     double x = p.logits()[s][c];
-                    double w = c >= 7 && t[c] > 0 ? 2 : 1;
+                    double w = c == FractureModel.FRACTURE && t[c] > 0 ? 2 : 1;
                     sliceLoss += w * (t[c] > 0 ? softplus(-x) : softplus(x));
                     count++;
-                    if (c >= 7 && t[c - 7] > 0) {
-                        sliceY.add(t[c] > 0 ? 1 : 0);
-                        sliceQ.add(x);
+                }
+                if (st.spine(s)) {
+                    sliceY.add(t[FractureModel.FRACTURE] > 0 ? 1 : 0);
+                    sliceQ.add((double) p.logits()[s][FractureModel.FRACTURE]);
+                }
+            }
+        }
+        Calibration calibration = Calibration.fit(labels, pooled);
+        model.calibration(calibration);
+        Map<String, double[]> predictions = new LinkedHashMap<>();
+        pooled.forEach((uid, q) -> predictions.put(uid, calibration.apply(q)));
+        double constant = Double.POSITIVE_INFINITY;
+        for (double b = -8; b <= 4; b += 0.025) {
+            constant = Math.min(constant, Calibration.loss(new Calibration(0, b), labels, pooled));
+        }
+        LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated, %.4f best constant; "
+                + "calibration scale %.3f, bias %.3f, patient_overall scale %.3f, bias %.3f",
+                Calibration.loss(Calibration.IDENTITY, labels, pooled), constant, calibration.scale(),
+                calibration.bias(), calibration.overallScale(), calibration.overallBias()));
+        // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
+        // "with true visibility": the same pooling over the slices the segmentation says show Ck, which tells
+        // whether a weak vertebra AUC comes from the fracture output or from the visibility outputs.
+        int[] y = new int[7 * val.size()];
+        double[] q = new double[7 * val.size()];
+        double[] qTrue = new double[7 * val.size()];
+        int i = 0;
+        for (StudySlices st : val) {
+            float[][] logits = last.get(st.uid());
+            for (int k = 0; k < 7; k++, i++) {
+                y[i] = st.labels()[k];
+                q[i] = pooled.get(st.uid())[k];
+                qTrue[i] = st.visible() == null ? 0.5
+                        : config.pooling().pool(StudyPrediction.shown(logits, st.visible(), k), config.topK());
+            }
+        }
+        long[] agree = new long[2];
+        long[] union = new long[2];
+        long runOff = 0;
+        for (StudySlices st : val) {
+            if (st.visible() == null) {
+                continue;
+            }
+            int[] run = SpineLevels.spineRun(last.get(st.uid()));
+            int[] trueRun = {-1, -1};
+            for (int s = 0; s < st.slices(); s++) {
+                if (st.spine(s)) {
+                    trueRun[0] = trueRun[0] < 0 ? s : trueRun[0];
+                    trueRun[1] = s;
+                }
+            }
+            runOff += Math.abs(run[0] - trueRun[0]) + Math.abs(run[1] - trueRun[1]);
+            boolean[][][] decoded = {SpineLevels.layOver(run, st.slices(), model.atlas()),
+                    SpineLevels.layOver(trueRun, st.slices(), model.atlas())};
+            for (int d = 0; d < 2; d++) {
+                for (int s = 0; s < st.slices(); s++) {
+                    for (int k = 0; k < 7; k++) {
+                        agree[d] += decoded[d][s][k] && st.visible()[s][k] ? 1 : 0;
+                        union[d] += decoded[d][s][k] || st.visible()[s][k] ? 1 : 0;
                     }
                 }
             }
         }
-        // Separation, logged only: AUC of patient_overall, and of C1..C7 pooled over (study, vertebra) pairs.
-        int[] y = new int[7 * val.size()];
-        double[] q = new double[7 * val.size()];
-        int i = 0;
-        for (var e : labels.entrySet()) {
-            for (int k = 0; k < 7; k++, i++) {
-                y[i] = e.getValue()[k];
-                q[i] = predictions.get(e.getKey())[k];
-            }
-        }
-        LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f, "
-                + "patient_overall %.3f", Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
-                sliceQ.stream().mapToDouble(Double::doubleValue).toArray()), Roc.auc(y, q),
-                Evaluation.of(labels, predictions).auc().get("patient_overall")));
+        LOG.info(String.format(Locale.ROOT, "validation: decoded vertebra slices IoU %.3f (%.3f on the true spine "
+                + "run; run ends off by %.1f slices per study)", agree[0] / (double) union[0],
+                agree[1] / (double) union[1], runOff / (double) val.size()));
+        LOG.info(String.format(Locale.ROOT, "validation AUC: fracture slices %.3f, vertebrae (pooled) %.3f "
+                + "(with true visibility %.3f), patient_overall %.3f",
+                Roc.auc(sliceY.stream().mapToInt(Integer::intValue).toArray(),
+                        sliceQ.stream().mapToDouble(Double::doubleValue).toArray()), Roc.auc(y, q), Roc.auc(y, qTrue),
+                Evaluation.of(labels, rawOverall(pooled)).auc().get("patient_overall")));
         return new double[] {sliceLoss / count, CompetitionMetric.score(labels, predictions).score()};
+    }
+
+    /** Pooled C1..C7 with patient_overall = 1 − Π(1 − p), uncalibrated (for AUCs, which a constant map would hide). */
+    private static Map<String, double[]> rawOverall(Map<String, double[]> pooled) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        pooled.forEach((uid, q) -> {
+            double[] p = q.clone();
+            p[7] = Pooling.overall(p);
+            out.put(uid, p);
+        });
+        return out;
     }
 
     private static double softplus(double x) {

@@ -20,6 +20,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainerTest {
@@ -94,6 +95,34 @@ class TrainerTest {
                 a.get("classifier.1.weight").toFloatArray()));
     }
 
+    /** The study at {@code index} with its segmentation kept but no vertebra on any slice. */
+    static List<StudySlices> blind(List<StudySlices> studies, int index) {
+        List<StudySlices> out = new ArrayList<>(studies);
+        StudySlices st = out.get(index);
+        out.set(index, new StudySlices(st.uid(), st.slices(), st.size(), st.pixels(), new boolean[st.slices()][7],
+                st.boxed(), st.labels()));
+        return out;
+    }
+
+    @Test
+    void aStudyThatShowsNoVertebraGivesNoDrawsAndNoSteps() throws IOException {
+        // Four training studies (none held out), four draws each, batches of four: counting the blind study as well
+        // would ask for a fourth batch, and its draws would be missing.
+        TrainConfig config = new TrainConfig("custom:0.25:0.25", 32, 1.0, 3, 1, 4, 1e-2, 1e-4, 4, 0,
+                Pooling.TOPK_MEAN, 2, 7);
+        List<StudySlices> seeing = studies(3, 32, 3);
+        List<StudySlices> data = blind(studies(4, 32, 3), 1);
+        Trainer trainer = Trainer.start(config, data, tmp.resolve("blind"), Device.CPU);
+        assertEquals(Trainer.start(config, seeing, tmp.resolve("seeing"), Device.CPU).stepsPerEpoch(),
+                trainer.stepsPerEpoch());
+        trainer.run(1);
+        assertTrue(Double.isFinite(trainer.history().getFirst().trainLoss()), trainer.history().toString());
+
+        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.start(config,
+                blind(blind(studies(2, 32, 3), 0), 1), tmp.resolve("none"), Device.CPU));
+        assertTrue(e.getMessage().contains("shows a vertebra"), e.getMessage());
+    }
+
     @Test
     void splitIsByStudyAndSeeded() {
         List<StudySlices> data = studies(10, 32, 1);
@@ -112,8 +141,8 @@ class TrainerTest {
         visible[1][2] = true;
         int[] labels = {0, 1, 0, 0, 0, 0, 0, 1};
         StudySlices st = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible, null, labels);
-        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(0));
-        assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, st.targets(1));
+        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 1}, st.targets(0));
+        assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 0, 1}, st.targets(1));
         assertFalse(st.positive(2));
         StudySlices boxed = new StudySlices("u", 3, 32, new float[3 * 32 * 32], visible,
                 new boolean[] {false, true, false}, labels);

@@ -1,0 +1,136 @@
+package dev.vertebra.examples.trainer;
+
+import dev.vertebra.examples.metric.CompetitionMetric;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SequencedMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Platt scaling of the pooled study probabilities: {@code p' = σ(scale · logit(p) + bias)} for C1..C7 (one map for
+ * all seven), then patient_overall = {@code σ(overallScale · logit(1 − Π(1 − p')) + overallBias)}. Why it is needed: the slice classifier is trained on draws
+ * that over-represent fracture slices, and pooling the top slices of a vertebra picks the largest of many noisy
+ * scores, so the raw pooled numbers rank studies usefully but are far too confident for a log loss. The trainer
+ * fits the map on the validation studies after each epoch (by the competition metric itself) and stores it in the
+ * checkpoint; {@code scale = 0} degenerates to a constant, so a fitted map is never worse on the fitting studies
+ * than the best single constant. patient_overall gets a map of its own because 1 − Π(1 − p') compounds whatever
+ * error the seven maps leave. The competition loss splits into a C1..C7 part and a patient_overall part (each
+ * study's weight sum depends on its labels only), so the two maps are fitted one after the other, exactly.
+ *
+ * @param scale        multiplies the pooled logit of C1..C7 (≥ 0)
+ * @param bias         added to it
+ * @param overallScale multiplies the logit of 1 − Π(1 − p') (≥ 0)
+ * @param overallBias  added to it
+ */
+public record Calibration(double scale, double bias, double overallScale, double overallBias) {
+    /** Leaves the pooled probabilities as they are. */
+    public static final Calibration IDENTITY = new Calibration(1, 0, 1, 0);
+    /** Pooled probabilities are clamped to [CLAMP, 1 − CLAMP] before the logit. */
+    private static final double CLAMP = 1e-6;
+    private static final double MAX_SCALE = 3;
+    private static final double MIN_BIAS = -8;
+    private static final double MAX_BIAS = 4;
+
+    public Calibration {
+        if (!(scale >= 0 && Double.isFinite(scale)) || !Double.isFinite(bias)
+                || !(overallScale >= 0 && Double.isFinite(overallScale)) || !Double.isFinite(overallBias)) {
+            throw new IllegalArgumentException("bad calibration: " + scale + ", " + bias + ", " + overallScale + ", "
+                    + overallBias);
+        }
+    }
+
+    /** The same map for C1..C7 with patient_overall left as 1 − Π(1 − p'). */
+    public Calibration(double scale, double bias) {
+        this(scale, bias, 1, 0);
+    }
+
+    /** C1..C7 calibrated and patient_overall recomputed from them, from pooled C1..C7 (index 7 is ignored). */
+    public double[] apply(double[] pooled) {
+        double[] p = new double[8];
+        for (int k = 0; k < 7; k++) {
+            p[k] = platt(pooled[k], scale, bias);
+        }
+        p[7] = platt(Pooling.overall(p), overallScale, overallBias);
+        return p;
+    }
+
+    private static double platt(double p, double scale, double bias) {
+        double q = Math.clamp(p, CLAMP, 1 - CLAMP);
+        return 1 / (1 + Math.exp(-(scale * Math.log(q / (1 - q)) + bias)));
+    }
+
+    /**
+     * The map that minimises the competition loss of {@code pooled} (study → pooled C1..C7) against {@code labels}:
+     * for C1..C7, then for patient_overall, a grid over scale ∈ [0, 3] and bias ∈ [−8, 4], then a finer grid around
+     * the best point.
+     */
+    public static Calibration fit(SequencedMap<String, int[]> labels, Map<String, double[]> pooled) {
+        Calibration vertebrae = fit(labels, pooled, false, IDENTITY);
+        return fit(labels, pooled, true, vertebrae);
+    }
+
+    /** A grid search over one of the two maps, the other kept as in {@code start}. */
+    private static Calibration fit(SequencedMap<String, int[]> labels, Map<String, double[]> pooled, boolean overall,
+                                   Calibration start) {
+        Calibration best = start;
+        double bestLoss = loss(best, labels, pooled);
+        double scaleStep = 0.1;
+        double biasStep = 0.25;
+        double scaleLo = 0;
+        double scaleHi = MAX_SCALE;
+        double biasLo = MIN_BIAS;
+        double biasHi = MAX_BIAS;
+        for (int round = 0; round < 2; round++) {
+            for (double a = scaleLo; a <= scaleHi + 1e-9; a += scaleStep) {
+                for (double b = biasLo; b <= biasHi + 1e-9; b += biasStep) {
+                    Calibration c = overall ? new Calibration(start.scale, start.bias, a, b)
+                            : new Calibration(a, b, start.overallScale, start.overallBias);
+                    double l = loss(c, labels, pooled);
+                    if (l < bestLoss) {
+                        bestLoss = l;
+                        best = c;
+                    }
+                }
+            }
+            double a = overall ? best.overallScale : best.scale;
+            double b = overall ? best.overallBias : best.bias;
+            scaleLo = Math.max(0, a - scaleStep);
+            scaleHi = Math.min(MAX_SCALE, a + scaleStep);
+            biasLo = Math.max(MIN_BIAS, b - biasStep);
+            biasHi = Math.min(MAX_BIAS, b + biasStep);
+            scaleStep /= 10;
+            biasStep /= 10;
+        }
+        return best;
+    }
+
+    /** The competition loss of the calibrated predictions. */
+    static double loss(Calibration c, SequencedMap<String, int[]> labels, Map<String, double[]> pooled) {
+        Map<String, double[]> p = new LinkedHashMap<>();
+        pooled.forEach((uid, q) -> p.put(uid, c.apply(q)));
+        return CompetitionMetric.score(labels, p).score();
+    }
+
+    /** The fields as JSON members (no braces), for the checkpoint's metadata. */
+    String jsonMembers() {
+        return String.format(Locale.ROOT, "\"calibrationScale\": %s, \"calibrationBias\": %s, "
+                + "\"calibrationOverallScale\": %s, \"calibrationOverallBias\": %s", scale, bias, overallScale,
+                overallBias);
+    }
+
+    /** The calibration in a checkpoint's JSON; {@link #IDENTITY} when it has none (an older checkpoint). */
+    static Calibration fromJson(String json) {
+        double[] v = {1, 0, 1, 0};
+        String[] names = {"calibrationScale", "calibrationBias", "calibrationOverallScale", "calibrationOverallBias"};
+        for (int i = 0; i < 4; i++) {
+            Matcher m = Pattern.compile("\"" + names[i] + "\"\\s*:\\s*([^,}\\s]+)").matcher(json);
+            if (m.find()) {
+                v[i] = Double.parseDouble(m.group(1));
+            }
+        }
+        return new Calibration(v[0], v[1], v[2], v[3]);
+    }
+}
