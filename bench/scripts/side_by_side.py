@@ -10,6 +10,7 @@ table gives the median over rounds and the ratio Vertebra / PyTorch.
 
     bench/scripts/side_by_side.py                       # 1 round, 3 warm-up + 5 measured steps
     bench/scripts/side_by_side.py --rounds 3 --steps 10
+    bench/scripts/side_by_side.py --plain-malloc         # PyTorch without the malloc settings below
     VERTEBRA_JAVA_OPTS=-Xmx6g bench/scripts/side_by_side.py
 
 Run with Debian's python3-torch and python3-torchvision (/usr/bin/python3).
@@ -26,6 +27,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
 DEFAULT_JAVA_OPTS = "-Xmx3g"
+# glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
+# each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
+# 95 (see bench/NOTES.md). The settings keep freed memory in the process, as a caching allocator would; they are
+# what a PyTorch user tuning CPU training sets (or gets from jemalloc/tcmalloc). --plain-malloc leaves them out.
+TORCH_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "68719476736",
+                "MALLOC_TOP_PAD_": "1073741824"}
 
 
 def torch_worker(args):
@@ -91,6 +98,7 @@ def driver(args):
     # Build once up front, so no Vertebra run pays for compiling.
     subprocess.run([os.path.join(ROOT, "vertebra"), "--version"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    torch_env = dict(env) if args.plain_malloc else {**env, **TORCH_MALLOC}
     results = {}
     for mode, batch, size in WORKLOADS:
         for r in range(args.rounds):
@@ -98,14 +106,15 @@ def driver(args):
             v = run([os.path.join(ROOT, "vertebra"), "bench-model", "--model", "b0", "--device", "cpu"]
                     + shape + common, env, "vertebra")
             t = run([args.python, os.path.abspath(__file__), "torch", "--threads", str(args.threads)] + shape + common,
-                    env, "pytorch")
+                    torch_env, "pytorch")
             results.setdefault((mode, batch, size), []).append((v, t))
             print(f"round {r + 1} {mode} b={batch} {size}²: vertebra {v[0]:.2f} img/s ({v[1]:.0f} MB), "
                   f"pytorch {t[0]:.2f} img/s ({t[1]:.0f} MB)", flush=True)
 
     print()
     print(f"EfficientNet-B0, {args.warmup} warm-up + {args.steps} measured steps (median), {args.rounds} round(s) "
-          f"alternating, VERTEBRA_JAVA_OPTS={env['VERTEBRA_JAVA_OPTS']}, torch threads={args.threads}")
+          f"alternating, VERTEBRA_JAVA_OPTS={env['VERTEBRA_JAVA_OPTS']}, torch threads={args.threads}, "
+          f"torch malloc {'plain' if args.plain_malloc else 'tuned'}")
     print("| workload | Vertebra img/s | PyTorch img/s | Vertebra / PyTorch | Vertebra peak RSS | PyTorch peak RSS |")
     print("|---|---|---|---|---|---|")
     for (mode, batch, size), runs in results.items():
@@ -131,6 +140,8 @@ def main():
         q.add_argument("--classes", type=int, default=8)
         q.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--plain-malloc", action="store_true",
+                   help="run PyTorch with glibc's default malloc settings (slow here: page faults every step)")
     p.add_argument("--python", default="/usr/bin/python3", help="the python with torch (default: %(default)s)")
     args = p.parse_args()
     if args.command == "torch":
