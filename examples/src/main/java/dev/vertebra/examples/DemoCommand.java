@@ -1,9 +1,15 @@
 package dev.vertebra.examples;
 
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Precision;
 import dev.vertebra.examples.trainer.Demo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /** {@code vertebra demo}: synthetic data → training on the CPU → test predictions → loss beside baselines. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"End to end on synthetic CT: write the dataset (once), train on the CPU, predict the test "
+        description = {"End to end on synthetic CT: write the dataset (once), train (on the CPU by default), predict the test "
                 + "studies, write runs/demo/ (checkpoints, metrics.json, plots, submission.csv, solution.csv) and "
                 + "print the competition loss beside two baselines."})
 final class DemoCommand implements Callable<Integer> {
@@ -35,15 +41,31 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "2022", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     private long seed;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    private String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", converter = PrecisionConverter.class,
+            description = PrecisionConverter.HELP)
+    private Precision precision;
+
+    @Spec
+    private CommandSpec spec;
+
     @Override
-    public Integer call() throws Exception {
-        var recipe = Demo.recipe(seed);
-        if (epochs != null) {
-            recipe = recipe.withEpochs(epochs);
+    public Integer call() {
+        try {
+            var recipe = Demo.recipe(seed).withPrecision(precision);
+            if (epochs != null) {
+                recipe = recipe.withEpochs(epochs);
+            }
+            Device dev = Device.parse(device);
+            Backends.get(dev); // an unusable device fails here, before minutes of data preparation
+            new Demo(data, out, trainStudies, testStudies, seed, recipe, dev)
+                    .run(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+                            StandardCharsets.UTF_8));
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
         }
-        new Demo(data, out, trainStudies, testStudies, seed, recipe)
-                .run(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
-                        StandardCharsets.UTF_8));
-        return 0;
     }
 }

@@ -233,6 +233,18 @@ class TrainerCommandsTest {
         assertTrue(r.err().startsWith("vertebra train: bad training settings"), r.err());
     }
 
+    @Test
+    void anUnusableDeviceFailsBeforeAnyDataIsWritten() {
+        Path fresh = dir.resolve("never-written");
+        Result r = run("demo", "--device", "tpu:0", "--data", fresh, "--out", dir.resolve("never-run"));
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().startsWith("vertebra demo: ") && r.err().contains("tpu:0"), r.err());
+        assertFalse(Files.exists(fresh), "the synthetic dataset was not written");
+        Result t = run("train", "--data", data, "--device", "tpu:0", "--out", dir.resolve("never-trained"));
+        assertNotEquals(0, t.exit());
+        assertTrue(t.err().startsWith("vertebra train: ") && t.err().contains("tpu:0"), t.err());
+    }
+
     static void assertSameStudies(List<StudySlices> expected, List<StudySlices> actual) {
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++) {

@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.SequencedMap;
 
 /**
- * The end-to-end demo: a synthetic RSNA-layout dataset (written once), training on the CPU, prediction of the test
+ * The end-to-end demo: a synthetic RSNA-layout dataset (written once), training (on the CPU unless told otherwise), prediction of the test
  * studies, and the model's competition loss beside two constant baselines on the same studies.
  *
  * @param data          dataset folder (written when it holds no train.csv)
@@ -29,8 +29,10 @@ import java.util.SequencedMap;
  * @param testStudies   synthetic test studies
  * @param dataSeed      synthetic data seed
  * @param config        training settings
+ * @param device        where to train and predict
  */
-public record Demo(Path data, Path run, int trainStudies, int testStudies, long dataSeed, TrainConfig config) {
+public record Demo(Path data, Path run, int trainStudies, int testStudies, long dataSeed, TrainConfig config,
+                   Device device) {
     private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
     /** Demo phantoms: 96×96 pixels of 0.8–1 mm (the spine and its surroundings), 96–112 slices. */
     public static final CervicalPhantom.PhantomSize PHANTOM = new CervicalPhantom.PhantomSize(96, 96, 96, 112);
@@ -62,10 +64,10 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
             LOG.warn("{} holds {} training studies, not the {} asked for: it was written by an earlier demo with other "
                     + "settings (delete the folder to write a new one)", data, train.size(), trainStudies);
         }
-        Trainer trainer = Trainer.start(config, train, run, Device.CPU);
+        Trainer trainer = Trainer.start(config, train, run, device);
         trainer.run(config.epochs());
 
-        FractureModel model = Inference.load(run.resolve(Trainer.BEST), Device.CPU);
+        FractureModel model = Inference.load(run.resolve(Trainer.BEST), device);
         List<StudySlices> test = TrainerStudies.test(data, config.imageSize(), config.pixelMm(), threads);
         List<StudyPrediction> predictions = Inference.predict(model, test);
         SequencedMap<String, double[]> probabilities = Inference.probabilities(predictions);

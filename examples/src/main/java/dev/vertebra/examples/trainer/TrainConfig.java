@@ -110,6 +110,12 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
         }
     }
 
+    /** The same settings in another precision. */
+    public TrainConfig withPrecision(Precision p) {
+        return new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy,
+                valFraction, pooling, topK, seed, p);
+    }
+
     /** The same settings with another epoch count. */
     public TrainConfig withEpochs(int e) {
         return new TrainConfig(model, imageSize, pixelMm, slices, e, batch, lr, weightDecay, samplesPerStudy,
