@@ -171,6 +171,9 @@ public final class CpuBackend extends ReferenceBackend {
         Layout la = a.layout().expand(shape);
         Layout lb = b.layout().expand(shape);
         Tensor out = empty(shape, a.dtype());
+        if (rowBroadcast(op, a, b, lb, shape, out)) {
+            return out;
+        }
         StridedLoops.Plan plan = StridedLoops.plan(shape.dims(), la.strides(), lb.strides(), shape.contiguousStrides());
         float[] av = floats(a);
         float[] bv = floats(b);
@@ -192,6 +195,46 @@ public final class CpuBackend extends ReferenceBackend {
             }
         });
         return out;
+    }
+
+    /**
+     * {@code [N, …, C] op [N or 1, 1, …, 1, C]} with the left side contiguous: the per-channel broadcasts of NHWC
+     * models (batch norm's scale and shift, the squeeze-excitation gate), done a block of rows per call by
+     * {@link RowBroadcast}. False (nothing done) for any other pattern.
+     */
+    private static boolean rowBroadcast(BinaryOp op, Tensor a, Tensor b, Layout lb, Shape shape, Tensor out) {
+        int rank = shape.rank();
+        if (!RowBroadcast.supports(op) || rank < 2 || shape.numel() == 0 || !a.shape().equals(shape)
+                || !a.isContiguous()) {
+            return false;
+        }
+        int[] bs = lb.strides();
+        if (bs[rank - 1] != 1) {
+            return false;
+        }
+        for (int i = 1; i < rank - 1; i++) {
+            if (bs[i] != 0) {
+                return false;
+            }
+        }
+        int c = shape.dim(rank - 1);
+        int rows = shape.numel() / c;
+        int perBatch = rows / shape.dim(0);   // consecutive rows that share one b vector
+        int bStride = bs[0];
+        int ao = a.layout().offset();
+        int bo = lb.offset();
+        float[] av = floats(a);
+        float[] bv = floats(b);
+        float[] yv = floats(out);
+        CpuThreads.parallelFor(0, rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(c, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; ) {
+                int batch = r / perBatch;
+                int upTo = Math.min(r1, (batch + 1) * perBatch);
+                RowBroadcast.apply(op, av, ao + r * c, bv, bo + batch * bStride, yv, r * c, upTo - r, c);
+                r = upTo;
+            }
+        });
+        return true;
     }
 
     /** In place: each element of dst is read and written by the same iteration, so no copy is needed. */

@@ -33,6 +33,14 @@ final class LargeCases {
             cases.add(large("large " + op.name() + " channel-last broadcast [2, 20, 30, 67] [67]",
                     new Tolerance(1e-5, 1e-5, "the [C] operand's gradient sums 1200 rows in fp32"),
                     List.of(Input.normal(nhwc), positiveIfDiv(op, 67)), in -> op.fn().apply(in.get(0), in.get(1))));
+            cases.add(large("large " + op.name() + " SE-gate broadcast [2, 20, 30, 67] [2, 1, 1, 67]",
+                    new Tolerance(1e-5, 1e-5, "the gate's gradient sums 600 rows in fp32"),
+                    List.of(Input.normal(nhwc), positiveIfDiv(op, 2, 1, 1, 67)),
+                    in -> op.fn().apply(in.get(0), in.get(1))));
+            cases.add(large("large " + op.name() + " channel-last broadcast, lhs at an offset [1 of 2, 20, 30, 67] [67]",
+                    new Tolerance(1e-5, 1e-5, "the [C] operand's gradient sums 600 rows in fp32"),
+                    List.of(Input.normal(nhwc), positiveIfDiv(op, 67)),
+                    in -> op.fn().apply(in.get(0).narrow(0, 1, 1), in.get(1))));
             cases.add(large("large " + op.name() + " strided (permuted) lhs [301, 50, 3]", Tolerance.ELEMENTWISE,
                     List.of(Input.normal(301, 50, 3), positiveIfDiv(op, big)),
                     in -> op.fn().apply(in.get(0).permute(2, 1, 0), in.get(1))));
