@@ -156,12 +156,20 @@ public final class CudaBackend implements Backend {
         context.makeCurrent();
         Driver d = runtime.driver;
         MemorySegment start = d.createEvent();
-        MemorySegment end = d.createEvent();
-        d.record(start, context.stream());
-        work.run();
-        d.record(end, context.stream());
-        d.synchronizeEvent(end);
-        return d.elapsedMillis(start, end);
+        try {
+            MemorySegment end = d.createEvent();
+            try {
+                d.record(start, context.stream());
+                work.run();
+                d.record(end, context.stream());
+                d.synchronizeEvent(end);
+                return d.elapsedMillis(start, end);
+            } finally {
+                d.destroyEvent(end);
+            }
+        } finally {
+            d.destroyEvent(start);
+        }
     }
 
     @Override

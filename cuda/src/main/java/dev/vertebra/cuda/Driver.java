@@ -63,6 +63,7 @@ final class Driver {
     private final MethodHandle cuEventRecord;
     private final MethodHandle cuEventSynchronize;
     private final MethodHandle cuEventElapsedTime;
+    private final MethodHandle cuEventDestroy;
 
     Driver() {
         NativeLibraries.Loaded lib = NativeLibraries.open(List.of(LIB), List.of());
@@ -103,6 +104,8 @@ final class Driver {
         cuEventCreate = NativeCall.bind(l, LIB, "cuEventCreate", I_PI);
         cuEventRecord = NativeCall.bind(l, LIB, "cuEventRecord", I_PP);
         cuEventSynchronize = NativeCall.bind(l, LIB, "cuEventSynchronize", I_P);
+        // cuda.h maps cuEventDestroy to cuEventDestroy_v2 (since CUDA 4.0); the plain name is the old ABI.
+        cuEventDestroy = NativeCall.bindFirst(l, LIB, I_P, "cuEventDestroy_v2", "cuEventDestroy");
         // CUDA 12.8 added cuEventElapsedTime_v2 (cuda.h 13 maps the plain name to it); older drivers lack it.
         cuEventElapsedTime = NativeCall.bindFirst(l, LIB, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
                 "cuEventElapsedTime_v2", "cuEventElapsedTime");
@@ -278,6 +281,10 @@ final class Driver {
 
     MemorySegment createEvent() {
         return handleOut("cuEventCreate", p -> (int) cuEventCreate.invokeExact(p, 0));
+    }
+
+    void destroyEvent(MemorySegment event) {
+        check(NativeCall.status(() -> (int) cuEventDestroy.invokeExact(event)), "cuEventDestroy");
     }
 
     void record(MemorySegment event, MemorySegment stream) {
