@@ -79,6 +79,14 @@ final class TrainCommand implements Callable<Integer> {
             description = PrecisionConverter.HELP + " A resumed run keeps its own.")
     private Precision precision;
 
+    @Option(names = "--dropout", paramLabel = "P",
+            description = "dropout before the classifier (default: the model's own, 0.2 for B0)")
+    private Double dropout;
+
+    @Option(names = "--drop-path", paramLabel = "P",
+            description = "stochastic depth rate of the last block (default: the model's own, 0.2)")
+    private Double dropPath;
+
     @Option(names = "--out", defaultValue = "runs/train", paramLabel = "RUN", description = "run folder (default: ${DEFAULT-VALUE})")
     private Path out;
 
@@ -118,8 +126,10 @@ final class TrainCommand implements Callable<Integer> {
             Trainer.resume(resume, studies, dev).run(config.epochs());
             return;
         }
+        var network = TrainConfig.model(model);
         TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
-                samplesPerStudy, valFraction, pooling, topK, seed, precision);
+                samplesPerStudy, valFraction, pooling, topK, seed, precision,
+                dropout != null ? dropout : network.dropout(), dropPath != null ? dropPath : network.stochasticDepth());
         List<StudySlices> studies = TrainerStudies.train(data, cache.dir, imageSize, pixelMm, threads);
         Trainer.start(config, studies, out, dev).run(epochs);
     }

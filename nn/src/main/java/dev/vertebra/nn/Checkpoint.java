@@ -46,6 +46,8 @@ public final class Checkpoint {
     public static final String SCALER_PREFIX = "__scaler__.";
     private static final String MARKER = "vertebra.checkpoint";
     private static final String GENERATOR_PREFIX = "generator.";
+    /** Metadata prefix of the generators modules own ({@link Module#namedGenerators()}). */
+    private static final String MODULE_GENERATOR_PREFIX = "module-generator.";
 
     private Checkpoint() {
     }
@@ -106,13 +108,8 @@ public final class Checkpoint {
         metadata.put("epoch", Long.toString(info.epoch()));
         metadata.put("step", Long.toString(info.step()));
         metadata.put("config", info.configJson());
-        generators.forEach((name, gen) -> {
-            StringBuilder words = new StringBuilder();
-            for (long w : gen.state()) {
-                words.append(words.isEmpty() ? "" : ",").append(w);
-            }
-            metadata.put(GENERATOR_PREFIX + name, words.toString());
-        });
+        generators.forEach((name, gen) -> metadata.put(GENERATOR_PREFIX + name, words(gen)));
+        model.namedGenerators().forEach((name, gen) -> metadata.put(MODULE_GENERATOR_PREFIX + name, words(gen)));
         Safetensors.write(file, tensors, metadata);
     }
 
@@ -147,7 +144,17 @@ public final class Checkpoint {
         Info info = new Info(number(metadata, "epoch", where), number(metadata, "step", where),
                 metadata.getOrDefault("config", "{}"));
         Map<String, long[]> generatorStates = new LinkedHashMap<>();
-        generators.keySet().forEach(name -> generatorStates.put(name, generatorState(metadata, name, where)));
+        generators.keySet().forEach(name -> generatorStates.put(name,
+                generatorState(metadata, GENERATOR_PREFIX + name, name, where)));
+        // The modules' own generators (dropout, stochastic depth); a checkpoint written before they were saved
+        // has none, and leaves them as they are.
+        Map<Generator, long[]> moduleStates = new java.util.IdentityHashMap<>();
+        model.namedGenerators().forEach((name, gen) -> {
+            if (metadata.containsKey(MODULE_GENERATOR_PREFIX + name)) {
+                moduleStates.put(gen, generatorState(metadata, MODULE_GENERATOR_PREFIX + name,
+                        "module " + name, where));
+            }
+        });
 
         SequencedMap<String, Tensor> weights = new LinkedHashMap<>();
         SequencedMap<String, Tensor> optimizerState = new LinkedHashMap<>();
@@ -181,7 +188,16 @@ public final class Checkpoint {
             scaler.loadStateDict(scalerState);
         }
         generatorStates.forEach((name, state) -> generators.get(name).setState(state));
+        moduleStates.forEach(Generator::setState);
         return info;
+    }
+
+    private static String words(Generator gen) {
+        StringBuilder words = new StringBuilder();
+        for (long w : gen.state()) {
+            words.append(words.isEmpty() ? "" : ",").append(w);
+        }
+        return words.toString();
     }
 
     private static long number(Map<String, String> metadata, String key, String where) {
@@ -197,8 +213,9 @@ public final class Checkpoint {
         throw new IllegalArgumentException(where + ": metadata '" + key + "' must be a number ≥ 0, got " + text);
     }
 
-    private static long[] generatorState(Map<String, String> metadata, String name, String where) {
-        String text = metadata.get(GENERATOR_PREFIX + name);
+    /** The four state words stored under metadata {@code key}; {@code name} is what messages call it. */
+    private static long[] generatorState(Map<String, String> metadata, String key, String name, String where) {
+        String text = metadata.get(key);
         if (text == null) {
             throw new IllegalArgumentException(where + " has no state for generator '" + name + "'");
         }

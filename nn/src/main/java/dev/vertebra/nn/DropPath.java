@@ -36,6 +36,11 @@ public final class DropPath extends Module {
     }
 
     @Override
+    protected Generator ownGenerator() {
+        return gen;
+    }
+
+    @Override
     public String toString() {
         return "DropPath(p=" + p + ")";
     }

@@ -35,6 +35,11 @@ public final class Dropout extends Module {
     }
 
     @Override
+    protected Generator ownGenerator() {
+        return gen;
+    }
+
+    @Override
     public String toString() {
         return "Dropout(p=" + p + ")";
     }

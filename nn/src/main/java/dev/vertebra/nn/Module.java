@@ -1,6 +1,7 @@
 package dev.vertebra.nn;
 
 import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
 
 import java.util.ArrayList;
@@ -117,6 +118,27 @@ public abstract class Module {
     /** The parameters that are not frozen. */
     public final List<Parameter> trainableParameters() {
         return parameters().stream().filter(Parameter::trainable).toList();
+    }
+
+    /**
+     * The random generators that modules of this tree draw from while training (dropout masks, stochastic depth),
+     * by the dotted name of the module that owns each. {@link Checkpoint} saves and restores them with the
+     * weights, so that a resumed run draws the same masks as an uninterrupted one.
+     */
+    public final SequencedMap<String, Generator> namedGenerators() {
+        SequencedMap<String, Generator> out = new LinkedHashMap<>();
+        namedModules().forEach((prefix, m) -> {
+            Generator g = m.ownGenerator();
+            if (g != null) {
+                out.put(prefix, g);
+            }
+        });
+        return out;
+    }
+
+    /** The generator this module draws from in training, if it has one (none by default). */
+    protected Generator ownGenerator() {
+        return null;
     }
 
     /** All buffers of this module and its descendants, with dotted names. */

@@ -36,9 +36,9 @@ public final class FractureModel {
         this.config = config;
         this.device = device;
         this.generator = new Generator(config.seed());
-        // Dropout and stochastic depth stay off: their generators live inside the modules and are not part of a
-        // checkpoint, so with them on a resumed run could not repeat an uninterrupted one.
-        this.net = new EfficientNet(config.network().withDropout(0).withStochasticDepth(0), generator);
+        // Dropout and stochastic depth as the network's configuration says; their generators travel in checkpoints
+        // (Module.namedGenerators), so a resumed run repeats an uninterrupted one.
+        this.net = new EfficientNet(config.network(), generator);
         net.to(device);
     }
 

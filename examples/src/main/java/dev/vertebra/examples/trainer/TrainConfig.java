@@ -28,17 +28,28 @@ import java.util.regex.Pattern;
  * @param topK            k of {@link Pooling#TOPK_MEAN}
  * @param seed            every random draw follows from it
  * @param precision       fp32, tf32, bf16 or fp16 (autocast around forward and loss; loss scaling for fp16)
+ * @param dropout         dropout before the classifier (the model's own, 0.2 for B0, unless set)
+ * @param dropPath        stochastic depth rate of the last block (the model's own unless set)
  */
 public record TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
                           double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
-                          long seed, Precision precision) {
+                          long seed, Precision precision, double dropout, double dropPath) {
 
     public TrainConfig {
         if (imageSize < 32 || slices < 1 || epochs < 1 || batch < 1 || !(lr > 0) || samplesPerStudy < 1
-                || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0) || precision == null) {
+                || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0) || precision == null
+                || !(dropout >= 0 && dropout < 1) || !(dropPath >= 0 && dropPath < 1)) {
             throw new IllegalArgumentException("bad training settings: " + this);
         }
         model(model); // validates the name
+    }
+
+    /** The settings with the model's own dropout and stochastic depth. */
+    public TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
+                       double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
+                       long seed, Precision precision) {
+        this(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy, valFraction, pooling,
+                topK, seed, precision, model(model).dropout(), model(model).stochasticDepth());
     }
 
     /** The settings in float32. */
@@ -63,7 +74,8 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
 
     /** The network's configuration. */
     public EfficientNetConfig network() {
-        return model(model).withClasses(FractureModel.OUTPUTS).withInChannels(slices).withResolution(imageSize);
+        return model(model).withClasses(FractureModel.OUTPUTS).withInChannels(slices).withResolution(imageSize)
+                .withDropout(dropout).withStochasticDepth(dropPath);
     }
 
     /** Flat JSON. */
@@ -83,13 +95,18 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
         m.put("topK", topK);
         m.put("seed", seed);
         m.put("precision", precision.cliName());
+        m.put("dropout", dropout);
+        m.put("dropPath", dropPath);
         StringBuilder sb = new StringBuilder("{");
         m.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
                 .append(v instanceof String s ? "\"" + s + "\"" : String.valueOf(v)));
         return sb.append('}').toString();
     }
 
-    /** Parses {@link #toJson()}'s output; configurations saved before precision existed are fp32. */
+    /**
+     * Parses {@link #toJson()}'s output; configurations saved before precision existed are fp32, those saved before
+     * dropout and stochastic depth were settings had both off.
+     */
     public static TrainConfig fromJson(String json) {
         Map<String, String> m = new LinkedHashMap<>();
         Matcher matcher = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"[^\"]*\"|[^,}\\s]+)").matcher(json);
@@ -104,7 +121,9 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
                     Integer.parseInt(m.get("samplesPerStudy")), Double.parseDouble(m.get("valFraction")),
                     Pooling.valueOf(m.get("pooling").toUpperCase(Locale.ROOT)), Integer.parseInt(m.get("topK")),
                     Long.parseLong(m.get("seed")),
-                    m.containsKey("precision") ? Precision.parse(m.get("precision")) : Precision.FP32);
+                    m.containsKey("precision") ? Precision.parse(m.get("precision")) : Precision.FP32,
+                    Double.parseDouble(m.getOrDefault("dropout", "0")),
+                    Double.parseDouble(m.getOrDefault("dropPath", "0")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a training configuration: " + json, e);
         }
@@ -113,12 +132,12 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
     /** The same settings in another precision. */
     public TrainConfig withPrecision(Precision p) {
         return new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy,
-                valFraction, pooling, topK, seed, p);
+                valFraction, pooling, topK, seed, p, dropout, dropPath);
     }
 
     /** The same settings with another epoch count. */
     public TrainConfig withEpochs(int e) {
         return new TrainConfig(model, imageSize, pixelMm, slices, e, batch, lr, weightDecay, samplesPerStudy,
-                valFraction, pooling, topK, seed, precision);
+                valFraction, pooling, topK, seed, precision, dropout, dropPath);
     }
 }
