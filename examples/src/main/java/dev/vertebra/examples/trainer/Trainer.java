@@ -325,6 +325,10 @@ public final class Trainer {
     /** {mean weighted slice BCE, competition loss} over the validation studies; NaN when there are none. */
     private double[] validate() {
         if (val.isEmpty()) {
+            if (epoch == 0) {
+                LOG.warn("no validation studies: the study probabilities stay uncalibrated (pooled slice scores are "
+                        + "far too confident for a log loss); keep --val-fraction above 0");
+            }
             return new double[] {Double.NaN, Double.NaN};
         }
         SequencedMap<String, int[]> labels = new LinkedHashMap<>();
