@@ -76,7 +76,7 @@ public record Calibration(double scale, double bias, double overallScale, double
     private static Calibration fit(SequencedMap<String, int[]> labels, Map<String, double[]> pooled, boolean overall,
                                    Calibration start) {
         Calibration best = start;
-        double bestLoss = loss(best, labels, pooled);
+        double bestLoss = part(best, labels, pooled, overall);
         double scaleStep = 0.1;
         double biasStep = 0.25;
         double scaleLo = 0;
@@ -88,7 +88,7 @@ public record Calibration(double scale, double bias, double overallScale, double
                 for (double b = biasLo; b <= biasHi + 1e-9; b += biasStep) {
                     Calibration c = overall ? new Calibration(start.scale, start.bias, a, b)
                             : new Calibration(a, b, start.overallScale, start.overallBias);
-                    double l = loss(c, labels, pooled);
+                    double l = part(c, labels, pooled, overall);
                     if (l < bestLoss) {
                         bestLoss = l;
                         best = c;
@@ -105,6 +105,31 @@ public record Calibration(double scale, double bias, double overallScale, double
             biasStep /= 10;
         }
         return best;
+    }
+
+    /**
+     * One part of the competition loss: the C1..C7 terms, or the patient_overall term, each study's terms divided by
+     * its full weight sum (which depends on its labels only), averaged over studies. The two parts add up to the
+     * competition loss, and the C1..C7 part does not depend on patient_overall's map.
+     */
+    static double part(Calibration c, SequencedMap<String, int[]> labels, Map<String, double[]> pooled,
+                       boolean overall) {
+        double sum = 0;
+        for (var e : labels.entrySet()) {
+            int[] y = e.getValue();
+            double[] p = c.apply(pooled.get(e.getKey()));
+            double weights = 0;
+            double terms = 0;
+            for (int t = 0; t < 8; t++) {
+                double w = CompetitionMetric.weight(t, y[t]);
+                weights += w;
+                if ((t == CompetitionMetric.OVERALL) == overall) {
+                    terms += w * CompetitionMetric.logLoss(y[t], p[t]);
+                }
+            }
+            sum += terms / weights;
+        }
+        return sum / labels.size();
     }
 
     /** The competition loss of the calibrated predictions. */

@@ -32,19 +32,53 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
 
     /**
      * The {@value FractureModel#OUTPUTS} per-slice training targets: 7 "Ck visible", then "a fracture shows on this
-     * slice" = some Ck with a positive study label is visible in the slice AND (when the study has boxes) a box
-     * lies on the slice — multiple-instance labels where there are no boxes.
+     * slice". With boxes, the fracture target is "a box lies on the slice"; without boxes but with a segmentation it
+     * is "some Ck with a positive study label is visible in the slice" (multiple-instance labels); a study without
+     * a fractured vertebra is negative on every slice. Targets nobody knows are 0 with weight 0 ({@link #weights}).
      */
     public float[] targets(int s) {
         float[] t = new float[FractureModel.OUTPUTS];
+        boolean fractured = false;
         for (int k = 0; k < 7; k++) {
             boolean vis = visible != null && visible[s][k];
             t[k] = vis ? 1 : 0;
-            if (labels != null && labels[k] == 1 && vis && (boxed == null || boxed[s])) {
-                t[FractureModel.FRACTURE] = 1;
+            fractured |= labels != null && labels[k] == 1 && vis;
+        }
+        t[FractureModel.FRACTURE] = (boxed != null ? boxed[s] && anyFracture() : fractured) ? 1 : 0;
+        return t;
+    }
+
+    /**
+     * Which of {@link #targets}' values are known (1) or unknown (0, left out of the loss): the visibility
+     * targets of a study without a segmentation, and the fracture target of a fractured study with neither boxes
+     * nor a segmentation. (On the RSNA data most studies have no segmentation: without this they would teach the
+     * visibility outputs that no slice shows a vertebra.)
+     */
+    public float[] weights(int s) {
+        float[] w = new float[FractureModel.OUTPUTS];
+        for (int k = 0; k < 7; k++) {
+            w[k] = visible != null ? 1 : 0;
+        }
+        boolean known = labels != null && (boxed != null || visible != null || !anyFracture());
+        w[FractureModel.FRACTURE] = known ? 1 : 0;
+        return w;
+    }
+
+    /** True when every target of every slice is known (a segmented study, or one with boxes and no fracture…). */
+    public boolean fullyLabelled() {
+        return visible != null && labels != null;
+    }
+
+    private boolean anyFracture() {
+        if (labels == null) {
+            return false;
+        }
+        for (int k = 0; k < 7; k++) {
+            if (labels[k] == 1) {
+                return true;
             }
         }
-        return t;
+        return false;
     }
 
     /** True when slice s has a positive fracture target. */

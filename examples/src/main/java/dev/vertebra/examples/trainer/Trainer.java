@@ -69,9 +69,15 @@ public final class Trainer {
 
     /** One row of metrics.csv. */
     public record Epoch(int epoch, double trainLoss, double valSliceLoss, double valLoss, double lr, double seconds) {
+        /** The validation loss in full (it decides the best checkpoint again after a resume), the rest rounded. */
         String csv() {
-            return String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6g,%.1f", epoch, trainLoss, valSliceLoss, valLoss,
+            return String.format(Locale.ROOT, "%d,%.6f,%.6f,%s,%.6g,%.1f", epoch, trainLoss, valSliceLoss, valLoss,
                     lr, seconds);
+        }
+
+        /** The validation loss for choosing the best epoch: NaN (no validation) counts as the worst. */
+        double rank() {
+            return Double.isNaN(valLoss) ? Double.POSITIVE_INFINITY : valLoss;
         }
 
         static Epoch parse(String line) {
@@ -232,12 +238,16 @@ public final class Trainer {
                 int n = Math.min(config.batch(), samples.size() - from);
                 float[] images = new float[n * s * s * k];
                 float[] targets = new float[n * o];
+                float[] known = new float[n * o];
+                boolean allKnown = true;
                 for (int i = 0; i < n; i++) {
                     int[] sample = samples.get(from + i);
                     StudySlices study = train.get(sample[0]);
                     float[] img = AUGMENT.apply(study.stack(sample[1], k), s, s, k, data);
                     System.arraycopy(img, 0, images, i * s * s * k, img.length);
                     System.arraycopy(study.targets(sample[1]), 0, targets, i * o, o);
+                    System.arraycopy(study.weights(sample[1]), 0, known, i * o, o);
+                    allKnown &= study.fullyLabelled();
                 }
                 lr = schedule.lr(step);
                 optimizer.scheduleLr(lr);
@@ -245,13 +255,17 @@ public final class Trainer {
                 Tensor loss;
                 try (Autocast _ = config.precision().autocast()) {
                     logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
-                    loss = Losses.weightedBceWithLogits(logits, Tensor.of(targets, n, o).to(model.device()),
-                            posWeight, negWeight, Reduction.MEAN);
+                    Tensor y = Tensor.of(targets, n, o).to(model.device());
+                    loss = allKnown ? Losses.weightedBceWithLogits(logits, y, posWeight, negWeight, Reduction.MEAN)
+                            : maskedMean(Losses.weightedBceWithLogits(logits, y, posWeight, negWeight,
+                            Reduction.NONE), known, n, o);
                 }
                 float[] out = logits.toFloatArray();
                 for (int i = 0; i < n; i++) {
-                    fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
-                    fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
+                    if (known[i * o + FractureModel.FRACTURE] > 0) {
+                        fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
+                        fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
+                    }
                 }
                 scaler.scale(loss).backward();
                 scaler.unscale(optimizer);
@@ -279,13 +293,22 @@ public final class Trainer {
                 java.nio.file.StandardOpenOption.APPEND);
         Checkpoint.Info info = new Checkpoint.Info(epoch, step, metadata());
         Checkpoint.save(run.resolve(LAST), model.net(), optimizer, scaler, info, generators());
-        boolean best = history.stream().noneMatch(h -> h.epoch() < e && !(h.valLoss() > row.valLoss()));
+        boolean best = history.stream().noneMatch(h -> h.epoch() < e && h.rank() <= row.rank());
         if (best) {
             Checkpoint.save(run.resolve(BEST), model.net(), optimizer, scaler, info, generators());
         }
         LOG.info(String.format(Locale.ROOT, "epoch %d: train loss %.4f, validation slice loss %.4f, validation "
                 + "competition loss %.4f%s (%.0f s)", e, row.trainLoss(), row.valSliceLoss(), row.valLoss(),
                 best ? " (best)" : "", row.seconds()));
+    }
+
+    /** The mean of the per-element losses whose target is known ({@code known} 1), [n, o] → scalar. */
+    private Tensor maskedMean(Tensor perElement, float[] known, int n, int o) {
+        double count = 0;
+        for (float w : known) {
+            count += w;
+        }
+        return perElement.mul(Tensor.of(known, n, o).to(model.device())).sum().div(Math.max(1, count));
     }
 
     /** This epoch's (study, slice) draws, shuffled. */
@@ -345,13 +368,17 @@ public final class Trainer {
             last.put(st.uid(), p.logits());
             for (int s = 0; s < st.slices(); s++) {
                 float[] t = st.targets(s);
+                float[] known = st.weights(s);
                 for (int c = 0; c < FractureModel.OUTPUTS; c++) {
+                    if (known[c] == 0) {
+                        continue;
+                    }
                     double x = p.logits()[s][c];
                     double w = c == FractureModel.FRACTURE && t[c] > 0 ? 2 : 1;
                     sliceLoss += w * (t[c] > 0 ? softplus(-x) : softplus(x));
                     count++;
                 }
-                if (st.spine(s)) {
+                if (st.spine(s) && known[FractureModel.FRACTURE] > 0) {
                     sliceY.add(t[FractureModel.FRACTURE] > 0 ? 1 : 0);
                     sliceQ.add((double) p.logits()[s][FractureModel.FRACTURE]);
                 }

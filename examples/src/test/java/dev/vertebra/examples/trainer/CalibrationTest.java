@@ -77,6 +77,30 @@ class CalibrationTest {
     }
 
     @Test
+    void theTwoPartsAddUpToTheCompetitionLoss() {
+        Generator g = new Generator(4);
+        SequencedMap<String, int[]> labels = new LinkedHashMap<>();
+        Map<String, double[]> pooled = new LinkedHashMap<>();
+        for (int i = 0; i < 20; i++) {
+            int[] y = new int[8];
+            double[] q = new double[8];
+            for (int k = 0; k < 7; k++) {
+                y[k] = g.nextDouble() < 0.2 ? 1 : 0;
+                y[7] |= y[k];
+                q[k] = g.nextDouble();
+            }
+            labels.put("s" + i, y);
+            pooled.put("s" + i, q);
+        }
+        Calibration c = new Calibration(0.7, -1.2, 1.3, 0.4);
+        assertEquals(Calibration.loss(c, labels, pooled), Calibration.part(c, labels, pooled, false)
+                + Calibration.part(c, labels, pooled, true), 1e-12);
+        Calibration otherOverall = new Calibration(0.7, -1.2, 0.2, -3);
+        assertEquals(Calibration.part(c, labels, pooled, false), Calibration.part(otherOverall, labels, pooled, false),
+                0.0, "the C1..C7 part ignores patient_overall's map");
+    }
+
+    @Test
     void travelsInTheCheckpointJson() {
         Calibration c = new Calibration(0.8125, -3.25, 1.5, -0.75);
         String json = "{\"model\": \"b0\", " + c.jsonMembers() + "}";

@@ -151,6 +151,38 @@ class TrainerTest {
     }
 
     @Test
+    void unknownTargetsOfStudiesWithoutASegmentationStayOutOfTheLoss() throws IOException {
+        int[] fractured = {0, 1, 0, 0, 0, 0, 0, 1};
+        int[] healthy = new int[8];
+        float[] px = new float[3 * 32 * 32];
+        StudySlices bare = new StudySlices("u", 3, 32, px, null, null, fractured);
+        assertArrayEquals(new float[8], bare.weights(1), "a fractured study with neither mask nor boxes: all unknown");
+        StudySlices healthyBare = new StudySlices("h", 3, 32, px, null, null, healthy);
+        assertArrayEquals(new float[] {0, 0, 0, 0, 0, 0, 0, 1}, healthyBare.weights(1), "no fracture anywhere");
+        assertEquals(0, healthyBare.targets(1)[FractureModel.FRACTURE]);
+        StudySlices boxedBare = new StudySlices("b", 3, 32, px, null, new boolean[] {false, true, false}, fractured);
+        assertArrayEquals(new float[] {0, 0, 0, 0, 0, 0, 0, 1}, boxedBare.weights(0), "boxes say where");
+        assertEquals(1, boxedBare.targets(1)[FractureModel.FRACTURE]);
+        assertEquals(0, boxedBare.targets(0)[FractureModel.FRACTURE]);
+        assertFalse(boxedBare.fullyLabelled());
+        assertTrue(studies(1, 32, 1).getFirst().fullyLabelled());
+
+        // A run mixing segmented studies with bare ones trains (the masked loss) and ends with finite weights.
+        List<StudySlices> mixed = new ArrayList<>(studies(4, 32, 5));
+        for (StudySlices st : studies(4, 32, 6)) {
+            mixed.add(new StudySlices(st.uid() + ".9", st.slices(), st.size(), st.pixels(), null, null, st.labels()));
+        }
+        Trainer t = Trainer.start(tiny(1), mixed, tmp.resolve("mixed"), Device.CPU);
+        t.run(1);
+        assertTrue(Double.isFinite(t.history().getFirst().trainLoss()));
+        weights(t).forEach((k, v) -> {
+            for (float f : v.toFloatArray()) {
+                assertTrue(Float.isFinite(f), k);
+            }
+        });
+    }
+
+    @Test
     void pooling() {
         double[] q = {0.1, 0.9, 0.5, 0.2};
         assertEquals(0.9, Pooling.MAX.pool(q, 3), 1e-12);
