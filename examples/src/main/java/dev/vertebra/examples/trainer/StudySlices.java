@@ -32,9 +32,9 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
 
     /**
      * The {@value FractureModel#OUTPUTS} per-slice training targets: 7 "Ck visible", then "a fracture shows on this
-     * slice". With boxes, the fracture target is "a box lies on the slice"; without boxes but with a segmentation it
-     * is "some Ck with a positive study label is visible in the slice" (multiple-instance labels); a study without
-     * a fractured vertebra is negative on every slice. Targets nobody knows are 0 with weight 0 ({@link #weights}).
+     * slice": "some Ck with a positive study label is visible in the slice" (multiple-instance labels without
+     * boxes), AND a box lies on the slice when the study has boxes; with boxes but no segmentation, the boxes alone.
+     * A study without a fractured vertebra is negative on every slice. Targets nobody knows are 0 with weight 0 ({@link #weights}).
      */
     public float[] targets(int s) {
         float[] t = new float[FractureModel.OUTPUTS];
@@ -44,7 +44,8 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
             t[k] = vis ? 1 : 0;
             fractured |= labels != null && labels[k] == 1 && vis;
         }
-        t[FractureModel.FRACTURE] = (boxed != null ? boxed[s] && anyFracture() : fractured) ? 1 : 0;
+        boolean shown = visible != null ? fractured : anyFracture(); // without a mask, the boxes alone say where
+        t[FractureModel.FRACTURE] = (boxed != null ? boxed[s] && shown : fractured) ? 1 : 0;
         return t;
     }
 
