@@ -49,20 +49,12 @@ public record SpineAtlas(double[] start, double[] end) {
         double[] e = new double[7];
         int[] n = new int[7];
         for (StudySlices st : studies) {
-            if (st.visible() == null) {
+            int[] run = st.spineRun();
+            if (run == null) {
                 continue;
             }
-            int first = -1;
-            int last = -1;
-            for (int i = 0; i < st.slices(); i++) {
-                if (st.spine(i)) {
-                    first = first < 0 ? i : first;
-                    last = i;
-                }
-            }
-            if (first < 0) {
-                continue;
-            }
+            int first = run[0];
+            int last = run[1];
             double length = last - first + 1;
             for (int k = 0; k < 7; k++) {
                 int from = -1;

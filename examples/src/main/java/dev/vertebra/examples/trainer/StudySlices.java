@@ -82,6 +82,25 @@ public record StudySlices(String uid, int slices, int size, float[] pixels, bool
         return false;
     }
 
+    /**
+     * {first, last} slice that the segmentation marks as showing some vertebra (the discs between them included);
+     * null without a segmentation or when it marks none.
+     */
+    public int[] spineRun() {
+        if (visible == null) {
+            return null;
+        }
+        int first = -1;
+        int last = -1;
+        for (int s = 0; s < slices; s++) {
+            if (spine(s)) {
+                first = first < 0 ? s : first;
+                last = s;
+            }
+        }
+        return first < 0 ? null : new int[] {first, last};
+    }
+
     /** True when slice s has a positive fracture target. */
     public boolean positive(int s) {
         return targets(s)[FractureModel.FRACTURE] > 0;

@@ -416,17 +416,11 @@ public final class Trainer {
         long[] union = new long[2];
         long runOff = 0;
         for (StudySlices st : val) {
-            if (st.visible() == null) {
+            int[] trueRun = st.spineRun();
+            if (trueRun == null) {
                 continue;
             }
             int[] run = SpineLevels.spineRun(last.get(st.uid()));
-            int[] trueRun = {-1, -1};
-            for (int s = 0; s < st.slices(); s++) {
-                if (st.spine(s)) {
-                    trueRun[0] = trueRun[0] < 0 ? s : trueRun[0];
-                    trueRun[1] = s;
-                }
-            }
             runOff += Math.abs(run[0] - trueRun[0]) + Math.abs(run[1] - trueRun[1]);
             boolean[][][] decoded = {SpineLevels.layOver(run, st.slices(), model.atlas()),
                     SpineLevels.layOver(trueRun, st.slices(), model.atlas())};
