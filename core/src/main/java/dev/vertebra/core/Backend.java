@@ -66,6 +66,18 @@ public interface Backend {
     /** Convolution. {@code x: [N, H, W, Cin]}, {@code w: [KH, KW, Cin/groups, Cout]} → {@code [N, OH, OW, Cout]}. */
     Tensor conv2d(Tensor x, Tensor w, ConvSpec spec);
 
+    /**
+     * Convolution with a per-output-channel affine epilogue and an activation, for inference:
+     * {@code activation(conv2d(x, w)·scale + shift)} with {@code scale, shift: [Cout]}. What an evaluation-mode
+     * convolution → batch norm (→ activation) runs as ({@link Functional#conv2dBatchNormEval}); it has no
+     * backward. A backend can finish each block of the output while it is still in cache instead of making three
+     * more passes over it. Default: the separate primitives.
+     */
+    default Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
+        Tensor y = binary(BinaryOp.ADD, binary(BinaryOp.MUL, conv2d(x, w, spec), scale), shift);
+        return activation == Activation.NONE ? y : unary(activation.unaryOp(), y);
+    }
+
     /** Gradient of {@link #conv2d} with respect to its input, of shape {@code xShape}. */
     Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
 

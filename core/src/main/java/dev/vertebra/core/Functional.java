@@ -1,6 +1,7 @@
 package dev.vertebra.core;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Neural-network operations on tensors, the counterpart of {@code torch.nn.functional}. Image tensors are NHWC;
@@ -35,6 +36,58 @@ public final class Functional {
             y = y.add(bias);
         }
         return y;
+    }
+
+    /**
+     * {@code activation(batchNorm(conv2d(x, w, convBias)))} in evaluation mode (running statistics), as one backend
+     * op ({@link Backend#conv2dAffine}) when nothing needs a gradient: the batch norm folds into a per-channel
+     * scale {@code bnWeight / sqrt(runningVar + eps)} and shift, which the backend applies with the activation to
+     * each block of the convolution's output while it is in cache. The result equals the separate ops' up to
+     * rounding (one fused multiply-add instead of a rounded product and sum).
+     *
+     * <p>When autograd would record (gradients enabled and an input or parameter requiring one), inside
+     * {@link Autocast} or with a 16-bit {@code x}: the separate ops, with their usual gradients and precision.
+     * {@code convBias}, {@code bnWeight} and {@code bnBias} may be null.
+     */
+    public static Tensor conv2dBatchNormEval(Tensor x, Tensor w, Tensor convBias, ConvSpec spec, Tensor runningMean,
+                                             Tensor runningVar, Tensor bnWeight, Tensor bnBias, double eps,
+                                             Activation activation) {
+        if (runningMean == null || runningVar == null) {
+            throw new IllegalArgumentException("conv2dBatchNormEval needs running statistics");
+        }
+        boolean records = NoGrad.isGradEnabled() && Stream.of(x, w, convBias, bnWeight, bnBias)
+                .anyMatch(t -> t != null && t.requiresGrad());
+        boolean fp32 = Stream.of(x, w, convBias, runningMean, runningVar, bnWeight, bnBias)
+                .allMatch(t -> t == null || t.dtype() == DType.FLOAT32);
+        if (records || !fp32 || Autocast.isEnabled()) {
+            Tensor y = batchNorm(conv2d(x, w, convBias, spec), runningMean, runningVar, bnWeight, bnBias, false, 0,
+                    eps, activation == Activation.SILU);
+            return activation == Activation.RELU ? y.relu() : y;
+        }
+        checkConv(x, w, spec);
+        int c = w.dim(3);
+        for (Tensor t : new Tensor[]{convBias, runningMean, runningVar, bnWeight, bnBias}) {
+            if (t != null) {
+                x.requireSameDevice("conv2dBatchNormEval", t);
+                if (t.rank() != 1 || t.dim(0) != c) {
+                    throw new IllegalArgumentException("conv2dBatchNormEval: parameter " + t.describe()
+                            + " does not match " + c + " output channels");
+                }
+            }
+        }
+        try (NoGrad _ = NoGrad.enter()) {
+            // The same scale and shift as batchNorm's evaluation branch, with the convolution's bias moved in.
+            Tensor scale = runningVar.add(eps).pow(-0.5);
+            if (bnWeight != null) {
+                scale = bnWeight.mul(scale);
+            }
+            Tensor centre = convBias == null ? runningMean : runningMean.sub(convBias);
+            Tensor shift = centre.mul(scale).neg();
+            if (bnBias != null) {
+                shift = bnBias.add(shift);
+            }
+            return x.backend().conv2dAffine(x, w, spec, scale.contiguous(), shift.contiguous(), activation);
+        }
     }
 
     private static void checkConv(Tensor x, Tensor w, ConvSpec spec) {

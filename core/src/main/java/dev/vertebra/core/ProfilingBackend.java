@@ -264,6 +264,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
+        String name = "conv2d fwd " + convKind(w.shape(), spec) + " + affine"
+                + (activation == Activation.NONE ? "" : " + " + lower(activation));
+        return timed(name, () -> inner.conv2dAffine(x, w, spec, scale, shift, activation));
+    }
+
+    @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
         return timed("conv2d bwd-input " + convKind(w.shape(), spec),
                 () -> inner.conv2dBackwardInput(dy, w, xShape, spec));

@@ -102,6 +102,14 @@ public final class BatchNorm2d extends Module {
         return out;
     }
 
+    /**
+     * True when this batch norm is a fixed per-channel affine map (evaluation mode with running statistics), so a
+     * preceding convolution can apply it in its epilogue ({@link Conv2d#forwardBatchNorm}).
+     */
+    public boolean foldsIntoConvolution() {
+        return !isTraining() && runningMean != null;
+    }
+
     /** The scale {@code [C]}, or null when not affine. */
     public Parameter weight() {
         return weight;

@@ -1,6 +1,7 @@
 package dev.vertebra.nn;
 
 import dev.vertebra.core.Backends;
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
@@ -66,15 +67,39 @@ public final class Conv2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return Functional.conv2d(x, weight.data(), bias == null ? null : bias.data(), spec(x));
+    }
+
+    /**
+     * {@code activation(bn.forward(forward(x)))} for a batch norm in evaluation mode with running statistics, as
+     * one fused op when no gradient is needed ({@link Functional#conv2dBatchNormEval}): what {@link Sequential}
+     * runs for conv → batch norm (→ SiLU or ReLU) in evaluation.
+     *
+     * @throws IllegalStateException when {@code bn} is training or keeps no running statistics
+     */
+    public Tensor forwardBatchNorm(Tensor x, BatchNorm2d bn, Activation activation) {
+        if (!bn.foldsIntoConvolution()) {
+            throw new IllegalStateException(bn + " folds into a convolution only in evaluation mode with running "
+                    + "statistics");
+        }
+        if (bn.numFeatures() != outChannels) {
+            throw new IllegalArgumentException(bn + " does not match the " + outChannels + " channels of " + this);
+        }
+        return Functional.conv2dBatchNormEval(x, weight.data(), bias == null ? null : bias.data(), spec(x),
+                bn.runningMean().data(), bn.runningVar().data(), bn.weight() == null ? null : bn.weight().data(),
+                bn.bias() == null ? null : bn.bias().data(), bn.eps(), activation);
+    }
+
+    /** The convolution's geometry for input {@code x} (TensorFlow "SAME" padding depends on its size). */
+    private ConvSpec spec(Tensor x) {
         if (x.rank() != 4 || x.dim(3) != inChannels) {
             throw new IllegalArgumentException("Conv2d(" + inChannels + " → " + outChannels + ") needs [N, H, W, "
                     + inChannels + "] input, got " + x.describe());
         }
-        ConvSpec spec = switch (padding) {
+        return switch (padding) {
             case Padding.Fixed(int p) -> ConvSpec.of(stride, p, dilation, groups);
             case Padding.Same() -> ConvSpec.same(x.dim(1), x.dim(2), kernel, kernel, stride, dilation, groups);
         };
-        return Functional.conv2d(x, weight.data(), bias == null ? null : bias.data(), spec);
     }
 
     /** The weight, held HWIO {@code [K, K, Cin/groups, Cout]}. */

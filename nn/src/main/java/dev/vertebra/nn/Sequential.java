@@ -1,5 +1,6 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.Tensor;
 
 import java.util.ArrayList;
@@ -43,18 +44,36 @@ public final class Sequential extends Module {
         return layers.size();
     }
 
-    /** Applies the layers in order; a {@link BatchNorm2d} directly followed by a {@link SiLU} runs as one fused op. */
+    /**
+     * Applies the layers in order, fusing neighbours that have a fused op: a {@link Conv2d} followed by a
+     * {@link BatchNorm2d} in evaluation mode (and a {@link SiLU} or {@link ReLU}) runs as one convolution with the
+     * batch norm and activation in its epilogue ({@link Conv2d#forwardBatchNorm}); a {@link BatchNorm2d} followed
+     * by a {@link SiLU}, as one batch norm + SiLU.
+     */
     @Override
     public Tensor forward(Tensor x) {
         Tensor y = x;
         for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i) instanceof BatchNorm2d bn && i + 1 < layers.size() && layers.get(i + 1) instanceof SiLU) {
+            Module layer = layers.get(i);
+            if (layer instanceof Conv2d conv && layerAt(i + 1) instanceof BatchNorm2d bn && bn.foldsIntoConvolution()) {
+                Activation activation = switch (layerAt(i + 2)) {
+                    case SiLU _ -> Activation.SILU;
+                    case ReLU _ -> Activation.RELU;
+                    case null, default -> Activation.NONE;
+                };
+                y = conv.forwardBatchNorm(y, bn, activation);
+                i += activation == Activation.NONE ? 1 : 2;
+            } else if (layer instanceof BatchNorm2d bn && layerAt(i + 1) instanceof SiLU) {
                 y = bn.forwardSilu(y);
                 i++;
             } else {
-                y = layers.get(i).forward(y);
+                y = layer.forward(y);
             }
         }
         return y;
+    }
+
+    private Module layerAt(int index) {
+        return index < layers.size() ? layers.get(index) : null;
     }
 }

@@ -47,6 +47,15 @@ public final class Conv2dGemm {
      */
     public static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff,
                                float[] bias, int biasOff, float[] y, int yOff, boolean accumulate) {
+        forward(s, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, null);
+    }
+
+    /**
+     * {@link #forward} that finishes every block of y with {@code epilogue} (after the bias) while the block is
+     * in cache: per task tile of the GEMM for a 1×1 convolution, per unfolded block of pixels otherwise.
+     */
+    static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff,
+                        float[] y, int yOff, boolean accumulate, ChannelEpilogue epilogue) {
         Conv2dShape.checkArray("x", x, xOff, s.inputSize());
         Conv2dShape.checkArray("w", w, wOff, s.weightSize());
         Conv2dShape.checkArray("y", y, yOff, s.outputSize());
@@ -59,15 +68,26 @@ public final class Conv2dGemm {
         int cg = s.inPerGroup();
         int og = s.outPerGroup();
         float beta = accumulate ? 1f : 0f;
+        if (s.isPointwise() && bias == null && epilogue != null) {
+            for (int g = 0; g < s.groups(); g++) {
+                int group = g;
+                // As below, each finished tile of the group's columns then goes through the epilogue.
+                Sgemm.sgemm(false, false, pixels, og, cg, 1f, x, xOff + g * cg, cin,
+                        w, wOff + g * og, cout, beta, y, yOff + g * og, cout, (item, i0, i1, j0, j1) ->
+                                epilogue.apply(y, yOff + i0 * cout + group * og + j0, i1 - i0, j1 - j0, cout,
+                                        group * og + j0));
+            }
+            return;
+        }
         if (s.isPointwise()) {
             for (int g = 0; g < s.groups(); g++) {
                 // y[:, g·og : (g+1)·og] = x[:, g·cg : (g+1)·cg] · w[:, g·og : (g+1)·og]
                 Sgemm.sgemm(false, false, pixels, og, cg, 1f, x, xOff + g * cg, cin,
                         w, wOff + g * og, cout, beta, y, yOff + g * og, cout);
             }
-            if (bias != null) {
-                CpuThreads.parallelFor(0, pixels, 256, (from, to) ->
-                        VectorOps.addRowBias(y, yOff + from * cout, to - from, cout, cout, bias, biasOff));
+            if (bias != null || epilogue != null) {
+                CpuThreads.parallelFor(0, pixels, 256, (from, to) -> finishRows(y, yOff, from, to - from, cout,
+                        bias, biasOff, epilogue));
             }
             return;
         }
@@ -84,11 +104,20 @@ public final class Conv2dGemm {
                     Sgemm.sgemm(false, false, rows, og, depth, 1f, col, 0, depth,
                             w, wOff + g * og, cout, beta, y, yOff + row0 * cout + g * og, cout);
                 }
-                if (bias != null) {
-                    VectorOps.addRowBias(y, yOff + row0 * cout, rows, cout, cout, bias, biasOff);
-                }
+                finishRows(y, yOff, row0, rows, cout, bias, biasOff, epilogue);
             }
         });
+    }
+
+    /** Adds the bias (if any), then applies the epilogue (if any), to rows [row0, row0 + rows) of y. */
+    private static void finishRows(float[] y, int yOff, int row0, int rows, int cout, float[] bias, int biasOff,
+                                   ChannelEpilogue epilogue) {
+        if (bias != null) {
+            VectorOps.addRowBias(y, yOff + row0 * cout, rows, cout, cout, bias, biasOff);
+        }
+        if (epilogue != null) {
+            epilogue.apply(y, yOff + row0 * cout, rows, cout, cout, 0);
+        }
     }
 
     /**

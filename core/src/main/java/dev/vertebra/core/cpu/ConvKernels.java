@@ -12,10 +12,15 @@ final class ConvKernels {
 
     /** y: [N, OH, OW, Cout] = conv(x: [N, H, W, Cin], w: [KH, KW, Cin/g, Cout]). */
     static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y) {
+        forward(s, x, xOff, w, wOff, y, null);
+    }
+
+    /** As {@link #forward(Conv2dShape, float[], int, float[], int, float[])}, each block finished by the epilogue. */
+    static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, ChannelEpilogue epilogue) {
         if (s.isDepthwise()) {
-            DepthwiseConv2d.forward(s, x, xOff, w, wOff, null, 0, y, 0, false);
+            DepthwiseConv2d.forward(s, x, xOff, w, wOff, null, 0, y, 0, false, epilogue);
         } else {
-            Conv2dGemm.forward(s, x, xOff, w, wOff, null, 0, y, 0, false);
+            Conv2dGemm.forward(s, x, xOff, w, wOff, null, 0, y, 0, false, epilogue);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.BinaryOp;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
@@ -397,6 +398,23 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor wi = dense(w);
         Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
         ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y));
+        return y;
+    }
+
+    @Override
+    public Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
+        if (!isFloat(x) || !isFloat(w) || !isFloat(scale) || !isFloat(shift)) {
+            return super.conv2dAffine(x, w, spec, scale, shift, activation);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        Tensor xi = dense(x);
+        Tensor wi = dense(w);
+        Tensor scaleI = dense(scale);
+        Tensor shiftI = dense(shift);
+        Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        ChannelEpilogue epilogue = new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI),
+                shiftI.layout().offset(), activation);
+        ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y), epilogue);
         return y;
     }
 

@@ -36,6 +36,12 @@ public final class DepthwiseConv2d {
      */
     public static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff,
                                float[] bias, int biasOff, float[] y, int yOff, boolean accumulate) {
+        forward(s, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, null);
+    }
+
+    /** {@link #forward} that finishes each output row with {@code epilogue} (after the bias) while it is in cache. */
+    static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff,
+                        float[] y, int yOff, boolean accumulate, ChannelEpilogue epilogue) {
         check(s);
         Conv2dShape.checkArray("x", x, xOff, s.inputSize());
         Conv2dShape.checkArray("w", w, wOff, s.weightSize());
@@ -47,6 +53,10 @@ public final class DepthwiseConv2d {
         CpuThreads.parallelFor(0, rows, rowGrain(s.outWidth() * s.inChannels()), (from, to) -> {
             for (int row = from; row < to; row++) {
                 DepthwiseForward.row(s, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, row);
+                if (epilogue != null) {
+                    int c = s.inChannels();
+                    epilogue.apply(y, yOff + row * s.outWidth() * c, s.outWidth(), c, c, 0);
+                }
             }
         });
     }

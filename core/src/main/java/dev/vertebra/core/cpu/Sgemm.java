@@ -90,7 +90,34 @@ public final class Sgemm {
         checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
         checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
         new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
-                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC).run();
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, null).run();
+    }
+
+    /**
+     * Work a caller does on a finished tile of C while the tile is still in cache (a convolution's per-channel
+     * epilogue): rows {@code [i0, i1)} and columns {@code [j0, j1)} of C_item hold their final values.
+     */
+    @FunctionalInterface
+    interface TileEpilogue {
+        void finish(int item, int i0, int i1, int j0, int j1);
+    }
+
+    /** {@link #sgemm} that hands every finished tile of C to {@code epilogue} before the tile's task ends. */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc, TileEpilogue epilogue) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative size: m=" + m + " n=" + n + " k=" + k);
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix("A", a, aOff, lda, 0, 1, transA ? k : m, transA ? m : k);
+        checkMatrix("B", b, bOff, ldb, 0, 1, transB ? n : k, transB ? k : n);
+        checkMatrix("C", c, cOff, ldc, 0, 1, m, n);
+        new Plan(1, transA, transB, m, n, k, alpha, a, aOff, lda, 0,
+                b, bOff, ldb, 0, beta, c, cOff, ldc, 0, epilogue).run();
     }
 
     private static void checkMatrix(String name, float[] x, int off, int ld, int stride, int batch,
@@ -152,7 +179,7 @@ public final class Sgemm {
     private record Plan(int batch, boolean transA, boolean transB, int m, int n, int k,
                         float alpha, float[] a, int aOff, int lda, int strideA,
                         float[] b, int bOff, int ldb, int strideB,
-                        float beta, float[] c, int cOff, int ldc, int strideC) {
+                        float beta, float[] c, int cOff, int ldc, int strideC, TileEpilogue epilogue) {
 
         void run() {
             int tilesM = ceilDiv(m, TASK_M);
@@ -204,6 +231,7 @@ public final class Sgemm {
             int cBase = cOff + item * strideC;
             if (k == 0) {
                 scaleTile(cBase, i0, i1, j0, j1);
+                finish(item, i0, i1, j0, j1);
                 return;
             }
             int nc = j1 - j0;
@@ -216,6 +244,13 @@ public final class Sgemm {
                 }
                 SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB, 0);
                 multiplyBlock(item, i0, i1, j0, j1, p0, kc, packedB, 0, p0 > 0 || beta != 0f);
+            }
+            finish(item, i0, i1, j0, j1);
+        }
+
+        private void finish(int item, int i0, int i1, int j0, int j1) {
+            if (epilogue != null) {
+                epilogue.finish(item, i0, i1, j0, j1);
             }
         }
 
@@ -238,6 +273,7 @@ public final class Sgemm {
                 int blockStart = p0;
                 int kc = Math.min(KC, k - p0);
                 boolean accumulate = p0 > 0 || beta != 0f;
+                boolean last = p0 + KC >= k;
                 CpuThreads.parallelFor(0, panels, panelGrain, (from, to) -> {
                     int j0 = from * NR;
                     SgemmPacking.packB(transB, b, bOff, ldb, blockStart, kc, j0, Math.min(n, to * NR) - j0,
@@ -247,8 +283,12 @@ public final class Sgemm {
                     for (int t = from; t < to; t++) {
                         int i0 = t / tilesN * SHARED_TILE_M;
                         int j0 = t % tilesN * tileN;
-                        multiplyBlock(0, i0, Math.min(m, i0 + SHARED_TILE_M), j0, Math.min(n, j0 + tileN),
-                                blockStart, kc, packedB, j0 * kc, accumulate);
+                        int i1 = Math.min(m, i0 + SHARED_TILE_M);
+                        int j1 = Math.min(n, j0 + tileN);
+                        multiplyBlock(0, i0, i1, j0, j1, blockStart, kc, packedB, j0 * kc, accumulate);
+                        if (last) {
+                            finish(0, i0, i1, j0, j1);
+                        }
                     }
                 });
             }

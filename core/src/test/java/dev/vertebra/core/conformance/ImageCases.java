@@ -1,7 +1,9 @@
 package dev.vertebra.core.conformance;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.Functional;
+import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.Tensor;
 
@@ -21,6 +23,7 @@ final class ImageCases {
         }
         batchNorm(cases);
         batchNormSilu(cases);
+        convBatchNormEval(cases);
         pool(cases);
         return cases;
     }
@@ -147,6 +150,62 @@ final class ImageCases {
                 + w + "]", Tolerance.CANCELLING, List.of(Input.normal(n, c, h, w), Input.normal(c), Input.normal(c)),
                 in -> Functional.batchNormSilu(in.get(0).permute(0, 2, 3, 1), null, null, in.get(1), in.get(2), true,
                         0.1, 1e-5)));
+    }
+
+    /**
+     * Evaluation-mode conv → batch norm → activation ({@link Functional#conv2dBatchNormEval}): without autograd the
+     * fused backend op (forward only), for every kernel family (1×1 GEMM, grouped 1×1, im2col, depthwise with and
+     * without a partial vector per row), every activation, with and without the conv bias and the batch norm's
+     * affine parameters, and on a strided input; with autograd recording, the separate ops and their gradients.
+     */
+    private static void convBatchNormEval(List<OpCase> cases) {
+        Shapes s = new Shapes("convBatchNormEval", 0);
+        int n = s.dim(1, 2);
+        int h = s.dim(5, 9);
+        int w = s.dim(4, 8);
+        record Geometry(String name, int cin, int cout, int k, ConvSpec spec) {
+        }
+        List<Geometry> geometries = List.of(
+                new Geometry("1x1", 6, 19, 1, ConvSpec.of(1, 0, 1, 1)),
+                new Geometry("1x1 groups 2", 6, 38, 1, ConvSpec.of(1, 0, 1, 2)),
+                new Geometry("3x3 s2 p1 (im2col)", 3, 21, 3, ConvSpec.of(2, 1, 1, 1)),
+                new Geometry("depthwise 3x3 s1 p1", 20, 20, 3, ConvSpec.of(1, 1, 1, 20)),
+                new Geometry("depthwise 5x5 s2 p2", 16, 16, 5, ConvSpec.of(2, 2, 1, 16)));
+        for (Geometry g : geometries) {
+            for (Activation activation : Activation.values()) {
+                for (boolean full : new boolean[]{true, false}) {
+                    // full: conv bias and affine batch norm; otherwise neither.
+                    String name = "conv2dBatchNormEval " + g.name() + " " + activation
+                            + (full ? " conv bias, affine" : " no bias, not affine")
+                            + " x [" + n + ", " + h + ", " + w + ", " + g.cin() + "] → " + g.cout();
+                    List<Input> inputs = new ArrayList<>(List.of(Input.normal(n, h, w, g.cin()),
+                            Input.normal(g.k(), g.k(), g.cin() / g.spec().groups(), g.cout()),
+                            Input.constantNormal(g.cout()), Input.constantPositive(g.cout())));
+                    if (full) {
+                        inputs.addAll(List.of(Input.normal(g.cout()), Input.normal(g.cout()), Input.normal(g.cout())));
+                    }
+                    OpCase.Op op = in -> Functional.conv2dBatchNormEval(in.get(0), in.get(1),
+                            full ? in.get(4) : null, g.spec(), in.get(2), in.get(3), full ? in.get(5) : null,
+                            full ? in.get(6) : null, 1e-3, activation);
+                    cases.add(new OpCase(name + " (fused, no grad)", Tolerance.ACCUMULATING, inputs, in -> {
+                        try (NoGrad _ = NoGrad.enter()) {
+                            return op.apply(in);
+                        }
+                    }).withoutFiniteDifferences());
+                    if (activation != Activation.RELU) {   // ReLU's kink is no place for finite differences
+                        cases.add(new OpCase(name + " (recording: separate ops)", Tolerance.ACCUMULATING, inputs, op));
+                    }
+                }
+            }
+        }
+        cases.add(new OpCase("conv2dBatchNormEval depthwise on a strided (NCHW permuted) input (fused, no grad)",
+                Tolerance.ACCUMULATING, List.of(Input.normal(n, 20, h, w), Input.normal(3, 3, 1, 20),
+                Input.constantNormal(20), Input.constantPositive(20)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0).permute(0, 2, 3, 1), in.get(1), null,
+                                ConvSpec.of(1, 1, 1, 20), in.get(2), in.get(3), null, null, 1e-5, Activation.SILU);
+                    }
+                }).withoutFiniteDifferences());
     }
 
     private static void pool(List<OpCase> cases) {

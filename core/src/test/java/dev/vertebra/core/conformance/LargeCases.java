@@ -1,7 +1,9 @@
 package dev.vertebra.core.conformance;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.Functional;
+import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
@@ -108,6 +110,24 @@ final class LargeCases {
         cases.add(large("large conv2d on a strided (NCHW permuted) input [2, 16, 14, 14]", gemm,
                 List.of(Input.normal(2, 16, 14, 14), Input.normal(3, 3, 16, 8)),
                 in -> Functional.conv2d(in.get(0).permute(0, 2, 3, 1), in.get(1), null, ConvSpec.of(1, 1, 1, 1))));
+        // The fused evaluation conv → BN → SiLU through the large-GEMM path: 1,024 pixel rows share one packed B,
+        // and 1,040 output channels make two column tiles, so the epilogue sees tiles that start past channel 0.
+        cases.add(large("large conv2dBatchNormEval 1x1 [1, 32, 32, 24] → 1040, SiLU (fused, no grad)", gemm,
+                List.of(Input.normal(1, 32, 32, 24), Input.normal(1, 1, 24, 1040), Input.constantNormal(1040),
+                        Input.constantPositive(1040), Input.normal(1040), Input.normal(1040)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0), in.get(1), null, ConvSpec.of(1, 0, 1, 1),
+                                in.get(2), in.get(3), in.get(4), in.get(5), 1e-3, Activation.SILU);
+                    }
+                }));
+        cases.add(large("large conv2dBatchNormEval depthwise 3x3 [2, 19, 21, 40], no activation (fused, no grad)", gemm,
+                List.of(Input.normal(2, 19, 21, 40), Input.normal(3, 3, 1, 40), Input.constantNormal(40),
+                        Input.constantPositive(40), Input.normal(40), Input.normal(40)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0), in.get(1), null, ConvSpec.of(1, 1, 1, 40),
+                                in.get(2), in.get(3), in.get(4), in.get(5), 1e-3, Activation.NONE);
+                    }
+                }));
         for (boolean training : new boolean[]{true, false}) {
             cases.add(large("large batchNorm " + (training ? "train" : "eval") + " [4, 12, 12, 40]", Tolerance.CANCELLING,
                     List.of(Input.normal(4, 12, 12, 40), Input.normal(40), Input.normal(40), Input.constantNormal(40),

@@ -1,0 +1,31 @@
+package dev.vertebra.core;
+
+/**
+ * An activation a fused kernel applies to its output before storing it ({@link Backend#conv2dAffine}): the same
+ * function as the {@link UnaryOp} of that name.
+ */
+public enum Activation {
+    NONE(null),
+    RELU(UnaryOp.RELU),
+    SILU(UnaryOp.SILU);
+
+    private final UnaryOp op;
+
+    Activation(UnaryOp op) {
+        this.op = op;
+    }
+
+    /** The elementwise op this activation is, or null for {@link #NONE}. */
+    public UnaryOp unaryOp() {
+        return op;
+    }
+
+    /** This activation applied to {@code x} as a separate op (recorded by autograd like any other). */
+    public Tensor apply(Tensor x) {
+        return switch (this) {
+            case NONE -> x;
+            case RELU -> x.relu();
+            case SILU -> x.silu();
+        };
+    }
+}
