@@ -3,13 +3,28 @@ package dev.vertebra.core.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** One output row of {@link DepthwiseConv2d#forward}: border pixels one by one, interior pixels four at a time. */
+/**
+ * One output row of {@link DepthwiseConv2d#forward}, one channel vector at a time: for each vector of 16
+ * channels the row's pixels are computed left to right, eight or four interior pixels at once (each weight vector
+ * loaded feeds as many FMAs), border pixels one by one.
+ *
+ * <p>Why channel vectors outermost: the input rows under the window hold a row's worth of all channels (5 rows of
+ * 28 pixels × 240 channels is 134 KB for a 5×5 kernel), more than L1; one channel vector's slice of them is 64
+ * bytes a pixel (9 KB), so while the pixels of one vector are swept every input line is loaded once into L1 and
+ * reused by the neighbouring windows. Sweeping all channels per pixel block instead refetched the window from L2
+ * for every vector: 2–3× slower at EfficientNet's shapes (bench/NOTES.md).
+ */
 final class DepthwiseForward {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
 
     private DepthwiseForward() {
+    }
+
+    /** The geometry of one output row, worked out once: what every pixel kernel needs besides its column. */
+    private record RowPlan(Conv2dShape s, float[] x, int xTop, float[] w, int wOff, float[] bias, int biasOff,
+                           float[] y, int yRow, boolean accumulate, int rowOffset, int khLo, int khHi) {
     }
 
     /**
@@ -25,8 +40,6 @@ final class DepthwiseForward {
         int c = s.inChannels();
         int n = row / s.outHeight();
         int oy = row % s.outHeight();
-        int yRow = yOff + row * s.outWidth() * c;
-        int xImage = xOff + n * s.height() * s.width() * c;
         // Kernel rows that land inside the image for this output row.
         int rowOffset = oy * s.strideH() - s.padTop();
         int khLo = DepthwiseConv2d.firstInside(rowOffset, s.dilationH());
@@ -35,26 +48,34 @@ final class DepthwiseForward {
         int oxLo = DepthwiseConv2d.firstInside(-s.padLeft(), s.strideW());
         int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(
                 (s.kernelW() - 1) * s.dilationW() - s.padLeft(), s.strideW(), s.width()) + 1);
+        // xTop: input row rowOffset (the window's kernel row 0, possibly outside the image) of image n.
+        RowPlan p = new RowPlan(s, x, xOff + (n * s.height() + rowOffset) * s.width() * c, w, wOff, bias, biasOff,
+                y, yOff + row * s.outWidth() * c, accumulate, rowOffset, khLo, khHi);
         boolean slide = s.kernelH() == 3 && s.kernelW() == 3 && s.strideW() == 1 && s.dilationW() == 1
                 && khLo == 0 && khHi == 3 && oxHi - oxLo >= 2 && c >= LANES;
+        int interiorEnd; // interior pixels [oxLo, interiorEnd) go through a block kernel, the others one by one
         if (slide) {
-            threeByThreeInterior(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, oxLo, oxHi);
-            for (int ox = 0; ox < oxLo; ox++) {
-                onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
+            threeByThreeInterior(p, oxLo, oxHi);
+            interiorEnd = oxHi;
+        } else {
+            interiorEnd = oxLo + Math.max(0, oxHi - oxLo) / 4 * 4;
+            int bound = SPECIES.loopBound(c);
+            for (int c0 = 0; c0 < bound; c0 += LANES) {
+                int ox = oxLo;
+                for (; ox + 8 <= interiorEnd; ox += 8) {
+                    eightPixels(p, ox, c0);
+                }
+                if (ox < interiorEnd) {
+                    fourPixels(p, ox, c0);
+                }
             }
-            for (int ox = oxHi; ox < s.outWidth(); ox++) {
-                onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
+            for (int ox = oxLo; bound < c && ox < interiorEnd; ox++) {
+                scalarTail(p, ox, bound);
             }
-            return;
         }
-        int ox = 0;
-        while (ox < s.outWidth()) {
-            if (ox >= oxLo && ox + 4 <= oxHi) {
-                fourPixels(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
-                ox += 4;
-            } else {
-                onePixel(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi, ox);
-                ox++;
+        for (int ox = 0; ox < s.outWidth(); ox++) {
+            if (ox < oxLo || ox >= interiorEnd) {
+                onePixel(p, ox);
             }
         }
     }
@@ -65,17 +86,19 @@ final class DepthwiseForward {
      * nine weights stay in registers. Three partial sums (one per kernel row) shorten the FMA dependency chain.
      * Channels past the last whole vector are left to the scalar tail.
      */
-    private static void threeByThreeInterior(Conv2dShape s, float[] x, int xImage, float[] w, int wOff,
-                                             float[] bias, int biasOff, float[] y, int yRow, boolean accumulate,
-                                             int rowOffset, int oxLo, int oxHi) {
+    private static void threeByThreeInterior(RowPlan p, int oxLo, int oxHi) {
+        Conv2dShape s = p.s();
+        float[] x = p.x();
+        float[] w = p.w();
+        float[] y = p.y();
         int c = s.inChannels();
         int rowStride = s.dilationH() * s.width() * c;
-        int r0 = xImage + rowOffset * s.width() * c;
+        int r0 = p.xTop();
         int r1 = r0 + rowStride;
         int r2 = r1 + rowStride;
         int bound = SPECIES.loopBound(c);
         for (int c0 = 0; c0 < bound; c0 += LANES) {
-            int wAt = wOff + c0;
+            int wAt = p.wOff() + c0;
             FloatVector w00 = FloatVector.fromArray(SPECIES, w, wAt);
             FloatVector w01 = FloatVector.fromArray(SPECIES, w, wAt + c);
             FloatVector w02 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c);
@@ -98,8 +121,8 @@ final class DepthwiseForward {
                 FloatVector right0 = FloatVector.fromArray(SPECIES, x, r0 + right);
                 FloatVector right1 = FloatVector.fromArray(SPECIES, x, r1 + right);
                 FloatVector right2 = FloatVector.fromArray(SPECIES, x, r2 + right);
-                int out = yRow + ox * c;
-                FloatVector sum0 = left0.fma(w00, initial(bias, biasOff, y, out, accumulate, c0));
+                int out = p.yRow() + ox * c;
+                FloatVector sum0 = left0.fma(w00, initial(p, out, c0));
                 FloatVector sum1 = left1.mul(w10);
                 FloatVector sum2 = left2.mul(w20);
                 sum0 = mid0.fma(w01, sum0);
@@ -119,106 +142,143 @@ final class DepthwiseForward {
         }
         if (bound < c) {
             for (int ox = oxLo; ox < oxHi; ox++) {
-                scalarTail(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, 0, 3, ox, bound);
+                scalarTail(p, ox, bound);
             }
         }
     }
 
-    private static void onePixel(Conv2dShape s, float[] x, int xImage, float[] w, int wOff, float[] bias,
-                                 int biasOff, float[] y, int yRow, boolean accumulate,
-                                 int rowOffset, int khLo, int khHi, int ox) {
+    /** Every channel of one pixel, any part of its window inside the image. */
+    private static void onePixel(RowPlan p, int ox) {
+        Conv2dShape s = p.s();
         int c = s.inChannels();
-        int colOffset = ox * s.strideW() - s.padLeft();
-        int kwLo = DepthwiseConv2d.firstInside(colOffset, s.dilationW());
-        int kwHi = Math.min(s.kernelW(), DepthwiseConv2d.lastInside(colOffset, s.dilationW(), s.width()) + 1);
-        int out = yRow + ox * c;
         int bound = SPECIES.loopBound(c);
         for (int c0 = 0; c0 < bound; c0 += LANES) {
-            FloatVector acc = initial(bias, biasOff, y, out, accumulate, c0);
-            for (int kh = khLo; kh < khHi; kh++) {
-                int xRow = xImage + (rowOffset + kh * s.dilationH()) * s.width() * c;
-                int wRow = wOff + kh * s.kernelW() * c;
-                for (int kw = kwLo; kw < kwHi; kw++) {
-                    int ix = colOffset + kw * s.dilationW();
-                    acc = FloatVector.fromArray(SPECIES, x, xRow + ix * c + c0)
-                            .fma(FloatVector.fromArray(SPECIES, w, wRow + kw * c + c0), acc);
-                }
-            }
-            acc.intoArray(y, out + c0);
+            onePixel(p, ox, c0);
         }
-        for (int ch = bound; ch < c; ch++) {
-            float acc = (bias == null ? 0f : bias[biasOff + ch]) + (accumulate ? y[out + ch] : 0f);
-            for (int kh = khLo; kh < khHi; kh++) {
-                int xRow = xImage + (rowOffset + kh * s.dilationH()) * s.width() * c;
-                for (int kw = kwLo; kw < kwHi; kw++) {
-                    int ix = colOffset + kw * s.dilationW();
-                    acc += x[xRow + ix * c + ch] * w[wOff + (kh * s.kernelW() + kw) * c + ch];
-                }
-            }
-            y[out + ch] = acc;
-        }
+        scalarTail(p, ox, bound);
     }
 
-    /** Four neighbouring interior pixels: every tap is inside the image, and each weight load feeds four FMAs. */
-    private static void fourPixels(Conv2dShape s, float[] x, int xImage, float[] w, int wOff, float[] bias,
-                                   int biasOff, float[] y, int yRow, boolean accumulate,
-                                   int rowOffset, int khLo, int khHi, int ox) {
+    /** Kernel columns [lo, hi) that land inside the image for output column ox, as {@code lo << 16 | hi}. */
+    private static int columnsInside(Conv2dShape s, int ox) {
+        int colOffset = ox * s.strideW() - s.padLeft();
+        int lo = DepthwiseConv2d.firstInside(colOffset, s.dilationW());
+        int hi = Math.min(s.kernelW(), DepthwiseConv2d.lastInside(colOffset, s.dilationW(), s.width()) + 1);
+        return lo << 16 | hi;
+    }
+
+    /** Channels [c0, c0 + LANES) of one pixel, any part of its window inside the image. */
+    private static void onePixel(RowPlan p, int ox, int c0) {
+        Conv2dShape s = p.s();
+        int c = s.inChannels();
+        int colOffset = ox * s.strideW() - s.padLeft();
+        int cols = columnsInside(s, ox);
+        int kwLo = cols >>> 16;
+        int kwHi = cols & 0xFFFF;
+        int out = p.yRow() + ox * c;
+        FloatVector acc = initial(p, out, c0);
+        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+            int xRow = p.xTop() + kh * s.dilationH() * s.width() * c + c0;
+            int wRow = p.wOff() + kh * s.kernelW() * c + c0;
+            for (int kw = kwLo; kw < kwHi; kw++) {
+                acc = FloatVector.fromArray(SPECIES, p.x(), xRow + (colOffset + kw * s.dilationW()) * c)
+                        .fma(FloatVector.fromArray(SPECIES, p.w(), wRow + kw * c), acc);
+            }
+        }
+        acc.intoArray(p.y(), out + c0);
+    }
+
+    /** Channels [c0, c0 + LANES) of four neighbouring interior pixels: each weight vector loaded feeds four FMAs. */
+    private static void fourPixels(RowPlan p, int ox, int c0) {
+        Conv2dShape s = p.s();
         int c = s.inChannels();
         int step = s.strideW() * c;
-        int out = yRow + ox * c;
-        int colOffset = ox * s.strideW() - s.padLeft();
-        int bound = SPECIES.loopBound(c);
-        for (int c0 = 0; c0 < bound; c0 += LANES) {
-            FloatVector acc0 = initial(bias, biasOff, y, out, accumulate, c0);
-            FloatVector acc1 = initial(bias, biasOff, y, out + c, accumulate, c0);
-            FloatVector acc2 = initial(bias, biasOff, y, out + 2 * c, accumulate, c0);
-            FloatVector acc3 = initial(bias, biasOff, y, out + 3 * c, accumulate, c0);
-            for (int kh = khLo; kh < khHi; kh++) {
-                int xRow = xImage + (rowOffset + kh * s.dilationH()) * s.width() * c + c0;
-                int wRow = wOff + kh * s.kernelW() * c + c0;
-                for (int kw = 0; kw < s.kernelW(); kw++) {
-                    FloatVector k = FloatVector.fromArray(SPECIES, w, wRow + kw * c);
-                    int at = xRow + (colOffset + kw * s.dilationW()) * c;
-                    acc0 = FloatVector.fromArray(SPECIES, x, at).fma(k, acc0);
-                    acc1 = FloatVector.fromArray(SPECIES, x, at + step).fma(k, acc1);
-                    acc2 = FloatVector.fromArray(SPECIES, x, at + 2 * step).fma(k, acc2);
-                    acc3 = FloatVector.fromArray(SPECIES, x, at + 3 * step).fma(k, acc3);
-                }
-            }
-            acc0.intoArray(y, out + c0);
-            acc1.intoArray(y, out + c + c0);
-            acc2.intoArray(y, out + 2 * c + c0);
-            acc3.intoArray(y, out + 3 * c + c0);
-        }
-        if (bound < c) {
-            for (int p = 0; p < 4; p++) {
-                scalarTail(s, x, xImage, w, wOff, bias, biasOff, y, yRow, accumulate, rowOffset, khLo, khHi,
-                        ox + p, bound);
+        int tap = s.dilationW() * c;
+        int out = p.yRow() + ox * c;
+        FloatVector a0 = initial(p, out, c0);
+        FloatVector a1 = initial(p, out + c, c0);
+        FloatVector a2 = initial(p, out + 2 * c, c0);
+        FloatVector a3 = initial(p, out + 3 * c, c0);
+        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+            int at = p.xTop() + kh * s.dilationH() * s.width() * c + (ox * s.strideW() - s.padLeft()) * c + c0;
+            int wAt = p.wOff() + kh * s.kernelW() * c + c0;
+            for (int kw = 0; kw < s.kernelW(); kw++, at += tap, wAt += c) {
+                FloatVector k = FloatVector.fromArray(SPECIES, p.w(), wAt);
+                a0 = FloatVector.fromArray(SPECIES, p.x(), at).fma(k, a0);
+                a1 = FloatVector.fromArray(SPECIES, p.x(), at + step).fma(k, a1);
+                a2 = FloatVector.fromArray(SPECIES, p.x(), at + 2 * step).fma(k, a2);
+                a3 = FloatVector.fromArray(SPECIES, p.x(), at + 3 * step).fma(k, a3);
             }
         }
+        a0.intoArray(p.y(), out + c0);
+        a1.intoArray(p.y(), out + c + c0);
+        a2.intoArray(p.y(), out + 2 * c + c0);
+        a3.intoArray(p.y(), out + 3 * c + c0);
     }
 
-    private static void scalarTail(Conv2dShape s, float[] x, int xImage, float[] w, int wOff, float[] bias,
-                                   int biasOff, float[] y, int yRow, boolean accumulate,
-                                   int rowOffset, int khLo, int khHi, int ox, int from) {
+    /** As {@link #fourPixels} for eight pixels: nine loads per eight FMAs, eight independent sums. */
+    private static void eightPixels(RowPlan p, int ox, int c0) {
+        Conv2dShape s = p.s();
         int c = s.inChannels();
-        int out = yRow + ox * c;
+        int step = s.strideW() * c;
+        int tap = s.dilationW() * c;
+        int out = p.yRow() + ox * c;
+        FloatVector a0 = initial(p, out, c0);
+        FloatVector a1 = initial(p, out + c, c0);
+        FloatVector a2 = initial(p, out + 2 * c, c0);
+        FloatVector a3 = initial(p, out + 3 * c, c0);
+        FloatVector a4 = initial(p, out + 4 * c, c0);
+        FloatVector a5 = initial(p, out + 5 * c, c0);
+        FloatVector a6 = initial(p, out + 6 * c, c0);
+        FloatVector a7 = initial(p, out + 7 * c, c0);
+        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+            int at = p.xTop() + kh * s.dilationH() * s.width() * c + (ox * s.strideW() - s.padLeft()) * c + c0;
+            int wAt = p.wOff() + kh * s.kernelW() * c + c0;
+            for (int kw = 0; kw < s.kernelW(); kw++, at += tap, wAt += c) {
+                FloatVector k = FloatVector.fromArray(SPECIES, p.w(), wAt);
+                a0 = FloatVector.fromArray(SPECIES, p.x(), at).fma(k, a0);
+                a1 = FloatVector.fromArray(SPECIES, p.x(), at + step).fma(k, a1);
+                a2 = FloatVector.fromArray(SPECIES, p.x(), at + 2 * step).fma(k, a2);
+                a3 = FloatVector.fromArray(SPECIES, p.x(), at + 3 * step).fma(k, a3);
+                a4 = FloatVector.fromArray(SPECIES, p.x(), at + 4 * step).fma(k, a4);
+                a5 = FloatVector.fromArray(SPECIES, p.x(), at + 5 * step).fma(k, a5);
+                a6 = FloatVector.fromArray(SPECIES, p.x(), at + 6 * step).fma(k, a6);
+                a7 = FloatVector.fromArray(SPECIES, p.x(), at + 7 * step).fma(k, a7);
+            }
+        }
+        a0.intoArray(p.y(), out + c0);
+        a1.intoArray(p.y(), out + c + c0);
+        a2.intoArray(p.y(), out + 2 * c + c0);
+        a3.intoArray(p.y(), out + 3 * c + c0);
+        a4.intoArray(p.y(), out + 4 * c + c0);
+        a5.intoArray(p.y(), out + 5 * c + c0);
+        a6.intoArray(p.y(), out + 6 * c + c0);
+        a7.intoArray(p.y(), out + 7 * c + c0);
+    }
+
+    /** Channels past the last whole vector of one pixel, any part of its window inside the image. */
+    private static void scalarTail(RowPlan p, int ox, int from) {
+        Conv2dShape s = p.s();
+        int c = s.inChannels();
         int colOffset = ox * s.strideW() - s.padLeft();
+        int cols = columnsInside(s, ox);
+        int out = p.yRow() + ox * c;
         for (int ch = from; ch < c; ch++) {
-            float acc = (bias == null ? 0f : bias[biasOff + ch]) + (accumulate ? y[out + ch] : 0f);
-            for (int kh = khLo; kh < khHi; kh++) {
-                int xRow = xImage + (rowOffset + kh * s.dilationH()) * s.width() * c;
-                for (int kw = 0; kw < s.kernelW(); kw++) {
-                    int ix = colOffset + kw * s.dilationW();
-                    acc += x[xRow + ix * c + ch] * w[wOff + (kh * s.kernelW() + kw) * c + ch];
+            float acc = (p.bias() == null ? 0f : p.bias()[p.biasOff() + ch]) + (p.accumulate() ? p.y()[out + ch] : 0f);
+            for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+                int xRow = p.xTop() + kh * s.dilationH() * s.width() * c;
+                for (int kw = cols >>> 16; kw < (cols & 0xFFFF); kw++) {
+                    acc += p.x()[xRow + (colOffset + kw * s.dilationW()) * c + ch]
+                            * p.w()[p.wOff() + (kh * s.kernelW() + kw) * c + ch];
                 }
             }
-            y[out + ch] = acc;
+            p.y()[out + ch] = acc;
         }
     }
 
-    private static FloatVector initial(float[] bias, int biasOff, float[] y, int at, boolean accumulate, int c0) {
-        FloatVector acc = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, biasOff + c0);
-        return accumulate ? acc.add(FloatVector.fromArray(SPECIES, y, at + c0)) : acc;
+    /** The bias, plus y's old value when accumulating, for channels [c0, c0 + LANES) at {@code at}. */
+    private static FloatVector initial(RowPlan p, int at, int c0) {
+        FloatVector acc = p.bias() == null ? FloatVector.zero(SPECIES)
+                : FloatVector.fromArray(SPECIES, p.bias(), p.biasOff() + c0);
+        return p.accumulate() ? acc.add(FloatVector.fromArray(SPECIES, p.y(), at + c0)) : acc;
     }
 }
