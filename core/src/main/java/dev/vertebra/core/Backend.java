@@ -68,13 +68,17 @@ public interface Backend {
 
     /**
      * Convolution with a per-output-channel affine epilogue and an activation, for inference:
-     * {@code activation(conv2d(x, w)·scale + shift)} with {@code scale, shift: [Cout]}. What an evaluation-mode
-     * convolution → batch norm (→ activation) runs as ({@link Functional#conv2dBatchNormEval}); it has no
-     * backward. A backend can finish each block of the output while it is still in cache instead of making three
-     * more passes over it. Default: the separate primitives.
+     * {@code activation(conv2d(x · inputScale, w)·scale + shift)} with {@code scale, shift: [Cout]} and
+     * {@code inputScale} null or {@code [N, 1, 1, Cin]} (a squeeze-and-excitation gate, per image and input
+     * channel). What an evaluation-mode convolution → batch norm (→ activation) runs as
+     * ({@link Functional#conv2dBatchNormEval}); it has no backward. A backend can finish each block of the output
+     * while it is still in cache instead of making three more passes over it, and fold the input scale into the
+     * weights instead of scaling x. Default: the separate primitives.
      */
-    default Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
-        Tensor y = binary(BinaryOp.ADD, binary(BinaryOp.MUL, conv2d(x, w, spec), scale), shift);
+    default Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
+                                Activation activation) {
+        Tensor scaled = inputScale == null ? x : binary(BinaryOp.MUL, x, inputScale);
+        Tensor y = binary(BinaryOp.ADD, binary(BinaryOp.MUL, conv2d(scaled, w, spec), scale), shift);
         return activation == Activation.NONE ? y : unary(activation.unaryOp(), y);
     }
 

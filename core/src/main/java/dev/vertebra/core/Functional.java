@@ -52,17 +52,38 @@ public final class Functional {
     public static Tensor conv2dBatchNormEval(Tensor x, Tensor w, Tensor convBias, ConvSpec spec, Tensor runningMean,
                                              Tensor runningVar, Tensor bnWeight, Tensor bnBias, double eps,
                                              Activation activation) {
+        return conv2dBatchNormEval(x, null, w, convBias, spec, runningMean, runningVar, bnWeight, bnBias, eps,
+                activation);
+    }
+
+    /**
+     * {@link #conv2dBatchNormEval} of {@code x · gate}, {@code gate} null or {@code [N, 1, 1, Cin]}: a
+     * squeeze-and-excitation gate followed by the projection convolution. A backend may fold the gate into the
+     * weights (per image) instead of scaling x, which for a 1×1 convolution saves a pass over x.
+     */
+    public static Tensor conv2dBatchNormEval(Tensor x, Tensor gate, Tensor w, Tensor convBias, ConvSpec spec,
+                                             Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
+                                             double eps, Activation activation) {
         if (runningMean == null || runningVar == null) {
             throw new IllegalArgumentException("conv2dBatchNormEval needs running statistics");
         }
-        boolean records = NoGrad.isGradEnabled() && Stream.of(x, w, convBias, bnWeight, bnBias)
+        if (gate != null && (gate.rank() != 4 || x.rank() != 4 || gate.dim(0) != x.dim(0) || gate.dim(1) != 1
+                || gate.dim(2) != 1 || gate.dim(3) != x.dim(3))) {
+            throw new IllegalArgumentException("conv2dBatchNormEval: gate " + gate.describe() + " is not [N, 1, 1, C]"
+                    + " for input " + x.describe());
+        }
+        boolean records = NoGrad.isGradEnabled() && Stream.of(x, gate, w, convBias, bnWeight, bnBias)
                 .anyMatch(t -> t != null && t.requiresGrad());
-        boolean fp32 = Stream.of(x, w, convBias, runningMean, runningVar, bnWeight, bnBias)
+        boolean fp32 = Stream.of(x, gate, w, convBias, runningMean, runningVar, bnWeight, bnBias)
                 .allMatch(t -> t == null || t.dtype() == DType.FLOAT32);
         if (records || !fp32 || Autocast.isEnabled()) {
-            Tensor y = batchNorm(conv2d(x, w, convBias, spec), runningMean, runningVar, bnWeight, bnBias, false, 0,
-                    eps, activation == Activation.SILU);
+            Tensor input = gate == null ? x : x.mul(gate);
+            Tensor y = batchNorm(conv2d(input, w, convBias, spec), runningMean, runningVar, bnWeight, bnBias, false,
+                    0, eps, activation == Activation.SILU);
             return activation == Activation.RELU ? y.relu() : y;
+        }
+        if (gate != null) {
+            x.requireSameDevice("conv2dBatchNormEval", gate);
         }
         checkConv(x, w, spec);
         int c = w.dim(3);
@@ -86,7 +107,7 @@ public final class Functional {
             if (bnBias != null) {
                 shift = bnBias.add(shift);
             }
-            return x.backend().conv2dAffine(x, w, spec, scale.contiguous(), shift.contiguous(), activation);
+            return x.backend().conv2dAffine(x, gate, w, spec, scale.contiguous(), shift.contiguous(), activation);
         }
     }
 

@@ -264,10 +264,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
-        String name = "conv2d fwd " + convKind(w.shape(), spec) + " + affine"
+    public Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
+                               Activation activation) {
+        String name = "conv2d fwd " + convKind(w.shape(), spec) + (inputScale == null ? "" : " gated") + " + affine"
                 + (activation == Activation.NONE ? "" : " + " + lower(activation));
-        return timed(name, () -> inner.conv2dAffine(x, w, spec, scale, shift, activation));
+        return timed(name, () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
     }
 
     @Override

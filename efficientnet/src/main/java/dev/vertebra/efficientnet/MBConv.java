@@ -1,5 +1,6 @@
 package dev.vertebra.efficientnet;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.nn.BatchNorm2d;
@@ -55,8 +56,28 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = block.forward(x);
+        Tensor y = projectionBatchNorm().foldsIntoConvolution() ? gatedForward(x) : block.forward(x);
         return spec.hasResidual() ? dropPath.forward(y).add(x) : y;
+    }
+
+    /**
+     * The block in evaluation mode: the layers up to the squeeze-excitation, then its gate and the projection
+     * conv → BN as one fused op ({@link Conv2d#forwardBatchNorm(Tensor, Tensor, BatchNorm2d, Activation)}), which
+     * folds the gate into the 1×1 weights instead of scaling the widest activation of the block.
+     */
+    private Tensor gatedForward(Tensor x) {
+        int se = block.size() - 2;
+        Tensor h = x;
+        for (int i = 0; i < se; i++) {
+            h = block.get(i).forward(h);
+        }
+        Tensor gate = ((SqueezeExcitation) block.get(se)).gate(h);
+        Sequential projection = (Sequential) block.get(se + 1);
+        return ((Conv2d) projection.get(0)).forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE);
+    }
+
+    private BatchNorm2d projectionBatchNorm() {
+        return (BatchNorm2d) ((Sequential) block.get(block.size() - 1)).get(1);
     }
 
     /** The block's channels, kernel, stride and drop-path probability. */

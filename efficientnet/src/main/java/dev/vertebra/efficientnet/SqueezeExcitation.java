@@ -28,9 +28,12 @@ public final class SqueezeExcitation extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        // gate: [N, 1, 1, C], broadcast over H and W
-        Tensor gate = fc2.forward(fc1.forward(Functional.globalAvgPool(x)).silu()).sigmoid();
-        return x.mul(gate);
+        return x.mul(gate(x));
+    }
+
+    /** The gate {@code σ(fc2(SiLU(fc1(mean_HW(x)))))}: [N, 1, 1, C], what {@link #forward} multiplies x by. */
+    public Tensor gate(Tensor x) {
+        return fc2.forward(fc1.forward(Functional.globalAvgPool(x)).silu()).sigmoid();
     }
 
     public Conv2d fc1() {

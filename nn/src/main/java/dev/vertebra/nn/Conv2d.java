@@ -78,6 +78,15 @@ public final class Conv2d extends Module {
      * @throws IllegalStateException when {@code bn} is training or keeps no running statistics
      */
     public Tensor forwardBatchNorm(Tensor x, BatchNorm2d bn, Activation activation) {
+        return forwardBatchNorm(x, null, bn, activation);
+    }
+
+    /**
+     * {@link #forwardBatchNorm(Tensor, BatchNorm2d, Activation)} of {@code x · gate}, {@code gate} null or
+     * {@code [N, 1, 1, inChannels]} (a squeeze-and-excitation gate): the backend may fold the gate into the weights
+     * instead of scaling x.
+     */
+    public Tensor forwardBatchNorm(Tensor x, Tensor gate, BatchNorm2d bn, Activation activation) {
         if (!bn.foldsIntoConvolution()) {
             throw new IllegalStateException(bn + " folds into a convolution only in evaluation mode with running "
                     + "statistics");
@@ -85,7 +94,7 @@ public final class Conv2d extends Module {
         if (bn.numFeatures() != outChannels) {
             throw new IllegalArgumentException(bn + " does not match the " + outChannels + " channels of " + this);
         }
-        return Functional.conv2dBatchNormEval(x, weight.data(), bias == null ? null : bias.data(), spec(x),
+        return Functional.conv2dBatchNormEval(x, gate, weight.data(), bias == null ? null : bias.data(), spec(x),
                 bn.runningMean().data(), bn.runningVar().data(), bn.weight() == null ? null : bn.weight().data(),
                 bn.bias() == null ? null : bn.bias().data(), bn.eps(), activation);
     }

@@ -109,6 +109,42 @@ public final class Conv2dGemm {
         });
     }
 
+    /**
+     * A 1×1, stride-1, ungrouped convolution of {@code x · gate}, gate [N, Cin] per image and input channel, each
+     * finished tile of y put through {@code epilogue}: the gate is folded into a per-image copy of the weights
+     * (N·Cin·Cout multiplications instead of N·H·W·Cin), then one GEMM per image.
+     *
+     * @param x    input: [N, H, W, Cin] from xOff
+     * @param gate [N, Cin] from gateOff
+     * @param w    weight: [1, 1, Cin, Cout] from wOff
+     * @param y    output: [N, H, W, Cout] from 0, overwritten
+     */
+    static void forwardGated(Conv2dShape s, float[] x, int xOff, float[] gate, int gateOff, float[] w, int wOff,
+                             float[] y, ChannelEpilogue epilogue) {
+        if (!s.isPointwise() || s.groups() != 1) {
+            throw new IllegalArgumentException("a gated convolution here is 1×1, stride 1, unpadded and ungrouped: "
+                    + s);
+        }
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("y", y, 0, s.outputSize());
+        int n = s.batch();
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        Conv2dShape.checkArray("gate", gate, gateOff, (long) n * cin);
+        float[] scaled = new float[n * cin * cout]; // [N, Cin, Cout]: w with row c scaled by gate[image, c]
+        for (int image = 0; image < n; image++) {
+            for (int ci = 0; ci < cin; ci++) {
+                VectorOps.scale(w, wOff + ci * cout, gate[gateOff + image * cin + ci], scaled,
+                        (image * cin + ci) * cout, cout);
+            }
+        }
+        int pixels = s.height() * s.width();
+        Sgemm.sgemmBatched(n, false, false, pixels, cout, cin, 1f, x, xOff, cin, pixels * cin,
+                scaled, 0, cout, cin * cout, 0f, y, 0, cout, pixels * cout, (item, i0, i1, j0, j1) ->
+                        epilogue.apply(y, (item * pixels + i0) * cout + j0, i1 - i0, j1 - j0, cout, j0));
+    }
+
     /** Adds the bias (if any), then applies the epilogue (if any), to rows [row0, row0 + rows) of y. */
     private static void finishRows(float[] y, int yOff, int row0, int rows, int cout, float[] bias, int biasOff,
                                    ChannelEpilogue epilogue) {

@@ -402,18 +402,28 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
-    public Tensor conv2dAffine(Tensor x, Tensor w, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
-        if (!isFloat(x) || !isFloat(w) || !isFloat(scale) || !isFloat(shift)) {
-            return super.conv2dAffine(x, w, spec, scale, shift, activation);
+    public Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
+                               Activation activation) {
+        if (!isFloat(x) || !isFloat(w) || !isFloat(scale) || !isFloat(shift)
+                || (inputScale != null && !isFloat(inputScale))) {
+            return super.conv2dAffine(x, inputScale, w, spec, scale, shift, activation);
         }
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
-        Tensor xi = dense(x);
         Tensor wi = dense(w);
         Tensor scaleI = dense(scale);
         Tensor shiftI = dense(shift);
         Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
         ChannelEpilogue epilogue = new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI),
                 shiftI.layout().offset(), activation);
+        if (inputScale != null && s.isPointwise() && s.groups() == 1) {
+            // The gate folds into per-image weights: no pass over x to scale it.
+            Tensor xi = dense(x);
+            Tensor gate = dense(inputScale);
+            Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(gate), gate.layout().offset(),
+                    floats(wi), wi.layout().offset(), floats(y), epilogue);
+            return y;
+        }
+        Tensor xi = dense(inputScale == null ? x : binary(BinaryOp.MUL, x, inputScale));
         ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y), epilogue);
         return y;
     }

@@ -79,18 +79,8 @@ public final class Sgemm {
                                     float alpha, float[] a, int aOff, int lda, int strideA,
                                     float[] b, int bOff, int ldb, int strideB,
                                     float beta, float[] c, int cOff, int ldc, int strideC) {
-        if (batch < 0 || m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException(
-                    "negative size: batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
-        }
-        if (batch == 0 || m == 0 || n == 0) {
-            return;
-        }
-        checkMatrix("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
-        checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
-        checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
-        new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
-                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, null).run();
+        sgemmBatched(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                beta, c, cOff, ldc, strideC, null);
     }
 
     /**
@@ -107,17 +97,27 @@ public final class Sgemm {
                       float alpha, float[] a, int aOff, int lda,
                       float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc, TileEpilogue epilogue) {
-        if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException("negative size: m=" + m + " n=" + n + " k=" + k);
+        sgemmBatched(1, transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0,
+                epilogue);
+    }
+
+    /** {@link #sgemmBatched} that hands every finished tile of C to {@code epilogue} before the tile's task ends. */
+    static void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda, int strideA,
+                             float[] b, int bOff, int ldb, int strideB,
+                             float beta, float[] c, int cOff, int ldc, int strideC, TileEpilogue epilogue) {
+        if (batch < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(
+                    "negative size: batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
         }
-        if (m == 0 || n == 0) {
+        if (batch == 0 || m == 0 || n == 0) {
             return;
         }
-        checkMatrix("A", a, aOff, lda, 0, 1, transA ? k : m, transA ? m : k);
-        checkMatrix("B", b, bOff, ldb, 0, 1, transB ? n : k, transB ? k : n);
-        checkMatrix("C", c, cOff, ldc, 0, 1, m, n);
-        new Plan(1, transA, transB, m, n, k, alpha, a, aOff, lda, 0,
-                b, bOff, ldb, 0, beta, c, cOff, ldc, 0, epilogue).run();
+        checkMatrix("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
+        checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
+        checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
+        new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, epilogue).run();
     }
 
     private static void checkMatrix(String name, float[] x, int off, int ld, int stride, int batch,

@@ -198,6 +198,22 @@ final class ImageCases {
                 }
             }
         }
+        // With a squeeze-excitation gate [N, 1, 1, Cin]: folded into the weights (1×1) or applied to x (depthwise).
+        for (Geometry g : List.of(geometries.get(0), geometries.get(3))) {
+            String name = "conv2dBatchNormEval gated " + g.name() + " x [" + n + ", " + h + ", " + w + ", " + g.cin()
+                    + "] → " + g.cout();
+            List<Input> inputs = List.of(Input.normal(n, h, w, g.cin()), Input.positive(n, 1, 1, g.cin()),
+                    Input.normal(g.k(), g.k(), g.cin() / g.spec().groups(), g.cout()), Input.constantNormal(g.cout()),
+                    Input.constantPositive(g.cout()), Input.normal(g.cout()), Input.normal(g.cout()));
+            OpCase.Op op = in -> Functional.conv2dBatchNormEval(in.get(0), in.get(1), in.get(2), null, g.spec(),
+                    in.get(3), in.get(4), in.get(5), in.get(6), 1e-3, Activation.NONE);
+            cases.add(new OpCase(name + " (fused, no grad)", Tolerance.ACCUMULATING, inputs, in -> {
+                try (NoGrad _ = NoGrad.enter()) {
+                    return op.apply(in);
+                }
+            }).withoutFiniteDifferences());
+            cases.add(new OpCase(name + " (recording: separate ops)", Tolerance.ACCUMULATING, inputs, op));
+        }
         cases.add(new OpCase("conv2dBatchNormEval depthwise on a strided (NCHW permuted) input (fused, no grad)",
                 Tolerance.ACCUMULATING, List.of(Input.normal(n, 20, h, w), Input.normal(3, 3, 1, 20),
                 Input.constantNormal(20), Input.constantPositive(20)), in -> {

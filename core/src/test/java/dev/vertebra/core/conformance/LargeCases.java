@@ -120,6 +120,16 @@ final class LargeCases {
                                 in.get(2), in.get(3), in.get(4), in.get(5), 1e-3, Activation.SILU);
                     }
                 }));
+        cases.add(large("large conv2dBatchNormEval gated 1x1 [3, 20, 20, 72] → 40 (fused, no grad)", gemm,
+                List.of(Input.normal(3, 20, 20, 72), Input.positive(3, 1, 1, 72), Input.normal(1, 1, 72, 40),
+                        Input.constantNormal(40), Input.constantPositive(40), Input.normal(40), Input.normal(40)),
+                in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0), in.get(1), in.get(2), null,
+                                ConvSpec.of(1, 0, 1, 1), in.get(3), in.get(4), in.get(5), in.get(6), 1e-3,
+                                Activation.NONE);
+                    }
+                }));
         cases.add(large("large conv2dBatchNormEval depthwise 3x3 [2, 19, 21, 40], no activation (fused, no grad)", gemm,
                 List.of(Input.normal(2, 19, 21, 40), Input.normal(3, 3, 1, 40), Input.constantNormal(40),
                         Input.constantPositive(40), Input.normal(40), Input.normal(40)), in -> {
