@@ -26,7 +26,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
-DEFAULT_JAVA_OPTS = "-Xmx3g"
+# The same on the JVM side: ZGC grows its heap to the maximum before it reuses memory, and each first touch of a heap
+# page is a page fault (4 KiB shared-memory pages, slow on these machines), so until the whole heap has been touched
+# once every step pays for faults: inference ran at 33-41 img/s where the same build gives 72-90 once its heap is
+# warm. A heap committed and touched at start (-Xms = -Xmx, AlwaysPreTouch) measures the steady state from the first
+# measured step, as the malloc settings do for PyTorch. Peak RSS is then the heap size.
+DEFAULT_JAVA_OPTS = "-Xms3g -Xmx3g -XX:+AlwaysPreTouch"
 # glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
 # each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
 # 95 (see bench/NOTES.md). The settings keep freed memory in the process, as a caching allocator would; they are

@@ -42,6 +42,18 @@ public interface Backend {
         copyInto(binary(BinaryOp.ADD, dst, src), dst);
     }
 
+    /**
+     * {@code dst = alpha·dst + beta·src} in place, rounded as the separate ops would be: each product rounded to
+     * {@code dst}'s type, then their sum (no fused multiply-add), so an optimiser step written with it gives the
+     * same bits as one written with {@link #binaryScalar} and {@link #binary}. {@code dst} is contiguous; {@code src}
+     * has its shape and dtype and shares no storage with it, or is {@code dst} itself. Default: the separate
+     * primitives, copied back.
+     */
+    default void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
+        copyInto(binary(BinaryOp.ADD, binaryScalar(BinaryOp.MUL, dst, alpha), binaryScalar(BinaryOp.MUL, src, beta)),
+                dst);
+    }
+
     /** A new tensor with every element {@code value}. */
     Tensor full(Shape shape, DType dtype, double value);
 

@@ -228,6 +228,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
+        long start = begin();
+        try {
+            inner.scaleAdd(dst, alpha, src, beta);
+        } finally {
+            end("scale-add (in place)", start);
+        }
+    }
+
+    @Override
     public Tensor full(Shape shape, DType dtype, double value) {
         return timed("fill", () -> inner.full(shape, dtype, value));
     }

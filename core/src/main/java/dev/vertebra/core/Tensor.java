@@ -334,6 +334,25 @@ public final class Tensor {
         return this;
     }
 
+    /**
+     * {@code this = alpha·this + beta·src} in place ({@link Backend#scaleAdd}), with the rounding of
+     * {@code assign(mul(alpha).add(src.mul(beta)))} and without its temporaries: what optimisers update their
+     * moments and weights with. A {@code src} of another shape or dtype, or a strided {@code this}, goes through the
+     * separate ops. Refused, as {@link #assign}, on tensors that require grad while gradients are being recorded.
+     */
+    public Tensor scaleAddInPlace(double alpha, Tensor src, double beta) {
+        if (requiresGrad && NoGrad.isGradEnabled()) {
+            throw new IllegalStateException("in-place scaleAdd on a tensor that requires grad; do it inside NoGrad.enter()");
+        }
+        requireSameDevice("scaleAddInPlace", src);
+        if (isContiguous() && src.shape().equals(shape()) && src.dtype() == dtype()) {
+            backend.scaleAdd(this, alpha, src, beta);
+        } else {
+            assign(mul(alpha).add(src.mul(beta)));   // broadcasting and type promotion as the separate ops
+        }
+        return this;
+    }
+
     void requireSameDevice(String op, Tensor other) {
         if (!other.device().equals(device())) {
             throw new IllegalArgumentException(op + ": operands are on different devices: " + describe() + " and "

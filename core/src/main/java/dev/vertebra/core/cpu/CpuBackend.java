@@ -267,6 +267,24 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
+        boolean sameStorage = cpu(dst) == cpu(src);
+        if (!isFloat(dst) || !isFloat(src) || !dst.isContiguous() || !src.isContiguous()
+                || (sameStorage && src.layout().offset() != dst.layout().offset())) {
+            super.scaleAdd(dst, alpha, src, beta);
+            return;
+        }
+        float[] dv = floats(dst);
+        float[] sv = floats(src);
+        int dOff = dst.layout().offset();
+        int sOff = src.layout().offset();
+        float a = (float) alpha;
+        float b = (float) beta;
+        CpuThreads.parallelFor(0, dst.numel(), ELEMENTWISE_GRAIN,
+                (from, to) -> VectorOps.scaleAdd(dv, dOff + from, a, sv, sOff + from, b, to - from));
+    }
+
+    @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
         if (isLow(a)) {
             return narrowed(binaryScalar(op, widened(a), scalar), a.dtype());

@@ -24,6 +24,22 @@ final class VectorOps {
         }
     }
 
+    /**
+     * d[dOff + i] = a·d[dOff + i] + b·s[sOff + i] for i &lt; length, each product rounded, then the sum (no fused
+     * multiply-add: the result equals the separate scalar multiplications and addition bit for bit).
+     */
+    static void scaleAdd(float[] d, int dOff, float a, float[] s, int sOff, float b, int length) {
+        int i = 0;
+        for (int end = SPECIES.loopBound(length); i < end; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, d, dOff + i).mul(a)
+                    .add(FloatVector.fromArray(SPECIES, s, sOff + i).mul(b))
+                    .intoArray(d, dOff + i);
+        }
+        for (; i < length; i++) {
+            d[dOff + i] = a * d[dOff + i] + b * s[sOff + i];
+        }
+    }
+
     /** dst[dstOff + i] = factor · src[srcOff + i] for i &lt; length. */
     static void scale(float[] src, int srcOff, float factor, float[] dst, int dstOff, int length) {
         int i = 0;

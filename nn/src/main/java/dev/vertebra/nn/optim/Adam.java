@@ -50,12 +50,12 @@ public class Adam extends Optimizer {
         }
         Tensor m = state.tensor("exp_avg", w);
         Tensor v = state.tensor("exp_avg_sq", w);
-        m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-        v.assign(v.mul(beta2).add(g.mul(g).mul(1 - beta2)));
+        m.scaleAddInPlace(beta1, g, 1 - beta1);
+        v.scaleAddInPlace(beta2, g.mul(g), 1 - beta2);
         long t = state.step();
         double stepSize = group.lr() / (1 - Math.pow(beta1, t));
         double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
         Tensor denom = v.sqrt().div(correction2Sqrt).add(eps);
-        set(p, w.sub(m.div(denom).mul(stepSize)));
+        scaleAdd(p, m.div(denom), -stepSize);
     }
 }

@@ -121,6 +121,11 @@ public abstract class Optimizer {
         p.data().assign(value);
     }
 
+    /** {@code p += scale·delta} in place, rounded as {@code p − (−scale)·delta} computed by separate ops. */
+    protected static void scaleAdd(Parameter p, Tensor delta, double scale) {
+        p.data().scaleAddInPlace(1, delta, scale);
+    }
+
     /**
      * The optimiser state: for parameter i (counting across groups in order) {@code "state.i.step"} (0-d INT64)
      * and {@code "state.i.<moment>"}; for group g {@code "group.g.lr"} (0-d FLOAT64).

@@ -40,10 +40,15 @@ public final class Sgd extends Optimizer {
         if (momentum != 0) {
             boolean first = !state.has("momentum_buffer");
             Tensor buf = state.tensor("momentum_buffer", w);
-            // ×1 is exact, so skipping it without dampening changes no bit and saves a pass per parameter.
-            buf.assign(first ? d : buf.mul(momentum).add(dampening == 0 ? d : d.mul(1 - dampening)));
+            // In place, rounded as buf·μ + d·(1 − dampening) by separate ops (×1 is exact without dampening).
+            if (first) {
+                buf.assign(d);
+            } else {
+                buf.scaleAddInPlace(momentum, d, 1 - dampening);
+            }
             d = nesterov ? d.add(buf.mul(momentum)) : buf;
         }
-        set(p, w.sub(d.mul(group.lr())));
+        // In place, with the rounding of w − lr·d.
+        scaleAdd(p, d, -group.lr());
     }
 }
