@@ -70,6 +70,15 @@ public interface Backend {
     Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim);
 
     /**
+     * {@code reduce(SUM, a·b, dims, keepDim)} for {@code a} and {@code b} of one shape, without the product tensor:
+     * what the gradient of a broadcast multiplication (a squeeze-excitation gate) needs. Default: the two
+     * primitives.
+     */
+    default Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
+        return reduce(ReduceOp.SUM, binary(BinaryOp.MUL, a, b), dims, keepDim);
+    }
+
+    /**
      * Batched matrix product. {@code a: [B, M, K]}, {@code b: [B, K, N]} → {@code [B, M, N]}; either batch may
      * be a broadcast view (stride 0).
      */

@@ -68,7 +68,7 @@ final class MathOps {
             Tensor[] grads = switch (op) {
                 case ADD -> new Tensor[]{g, g};
                 case SUB -> new Tensor[]{g, db ? g.neg() : null};
-                case MUL -> new Tensor[]{da ? g.mul(b) : null, db ? g.mul(a) : null};
+                case MUL -> new Tensor[]{da ? mulSumTo(g, b, a.shape()) : null, db ? mulSumTo(g, a, b.shape()) : null};
                 case DIV -> new Tensor[]{da ? g.div(b) : null, db ? g.mul(a).div(b.mul(b)).neg() : null};
                 case MAX, MIN -> {
                     BinaryOp wins = op == BinaryOp.MAX ? BinaryOp.GT : BinaryOp.LT;
@@ -81,6 +81,28 @@ final class MathOps {
             return new Tensor[]{da ? Views.sumTo(grads[0], a.shape()) : null,
                     db ? Views.sumTo(grads[1], b.shape()) : null};
         }, a, b);
+    }
+
+    /**
+     * {@code g·other}, summed down to {@code target} when that is a broadcast operand's shape: for g and other of
+     * one shape and dtype, one backend op ({@link Backend#mulSum}) without the full-size product — the gradient of
+     * x·gate with respect to a squeeze-excitation gate. Otherwise the plain product, which the caller sums. The
+     * sum records its own backward rule, as the product and sum it replaces would.
+     */
+    private static Tensor mulSumTo(Tensor g, Tensor other, Shape target) {
+        if (!g.shape().equals(other.shape()) || g.dtype() != other.dtype() || g.rank() != target.rank()
+                || g.shape().equals(target)) {
+            return g.mul(other);
+        }
+        int[] dims = new int[g.rank()];
+        int n = 0;
+        for (int i = 0; i < g.rank(); i++) {
+            if (target.dim(i) == 1 && g.dim(i) != 1) {
+                dims[n++] = i;
+            }
+        }
+        Tensor y = g.backend().mulSum(g, other, Arrays.copyOf(dims, n), true);
+        return Autograd.record("mul_sum", y, dy -> new Tensor[]{dy.mul(other), dy.mul(g)}, g, other);
     }
 
     static Tensor binaryScalar(BinaryOp op, Tensor input, double s) {

@@ -264,6 +264,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
+        return timed("mul-sum", () -> inner.mulSum(a, b, dims, keepDim));
+    }
+
+    @Override
     public Tensor matmul(Tensor a, Tensor b) {
         return timed("matmul", () -> inner.matmul(a, b));
     }

@@ -304,6 +304,42 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
+        boolean consecutive = dims.length > 0;
+        for (int i = 1; i < dims.length; i++) {
+            consecutive &= dims[i] == dims[i - 1] + 1;
+        }
+        if (!isFloat(a) || !isFloat(b) || !a.shape().equals(b.shape()) || !consecutive) {
+            return super.mulSum(a, b, dims, keepDim);
+        }
+        Tensor ai = dense(a);
+        Tensor bi = dense(b);
+        int outer = 1;
+        int reduced = 1;
+        int inner = 1;
+        for (int d = 0; d < a.rank(); d++) {
+            if (d < dims[0]) {
+                outer *= a.dim(d);
+            } else if (d <= dims[dims.length - 1]) {
+                reduced *= a.dim(d);
+            } else {
+                inner *= a.dim(d);
+            }
+        }
+        int[] kept = a.shape().dims();
+        for (int d : dims) {
+            kept[d] = 1;
+        }
+        Tensor out = empty(Shape.of(keepDim ? kept : dropped(a.shape(), dims)), a.dtype());
+        if (reduced == 0) {
+            return out;   // empty sums: the zeros of a new tensor
+        }
+        FloatReduce.productSum(floats(ai), ai.layout().offset(), floats(bi), bi.layout().offset(), outer, reduced,
+                inner, floats(out));
+        return out;
+    }
+
+    @Override
     public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
         if (isLow(x)) {
             return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());

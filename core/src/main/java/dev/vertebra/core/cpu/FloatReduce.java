@@ -25,6 +25,24 @@ final class FloatReduce {
      * @param out output: [O, I] contiguous from 0
      */
     static void reduce(ReduceOp op, float[] x, int xOff, int outer, int reduced, int inner, float[] out) {
+        reduce(op, x, xOff, null, 0, outer, reduced, inner, out);
+    }
+
+    /**
+     * {@code out[o, i] = Σ_r x[o, r, i]·y[o, r, i]}: the sum of a product without the product tensor (the
+     * gradient of a broadcast multiplication, e.g. a squeeze-excitation gate's), each product rounded to float as
+     * a separate multiplication would be, summed in float runs and double across runs in a fixed order.
+     *
+     * @param x, y inputs: [O, R, I] contiguous from xOff, yOff
+     * @param out  output: [O, I] contiguous from 0
+     */
+    static void productSum(float[] x, int xOff, float[] y, int yOff, int outer, int reduced, int inner, float[] out) {
+        reduce(ReduceOp.SUM, x, xOff, y, yOff, outer, reduced, inner, out);
+    }
+
+    /** {@link #reduce} of x, or of x·y elementwise when y is not null (op SUM only). */
+    private static void reduce(ReduceOp op, float[] x, int xOff, float[] y, int yOff, int outer, int reduced,
+                               int inner, float[] out) {
         int rowsPerChunk = Math.max(1, Math.min(reduced, CHUNK_ELEMENTS / Math.max(inner, 1)));
         int chunks = (reduced + rowsPerChunk - 1) / rowsPerChunk;
         double[][] partial = new double[outer * chunks][];
@@ -33,9 +51,10 @@ final class FloatReduce {
                 int o = t / chunks;
                 int r0 = (t % chunks) * rowsPerChunk;
                 int r1 = Math.min(reduced, r0 + rowsPerChunk);
-                int base = xOff + (o * reduced) * inner;
-                partial[t] = inner == 1 ? new double[]{reduceRun(op, x, base + r0, r1 - r0)}
-                        : reduceColumns(op, x, base, r0, r1, inner);
+                int base = (o * reduced) * inner;
+                partial[t] = y != null ? productColumns(x, xOff + base, y, yOff + base, r0, r1, inner)
+                        : inner == 1 ? new double[]{reduceRun(op, x, xOff + base + r0, r1 - r0)}
+                        : reduceColumns(op, x, xOff + base, r0, r1, inner);
             }
         });
         for (int o = 0; o < outer; o++) {
@@ -90,6 +109,32 @@ final class FloatReduce {
             }
             for (int i = 0; i < inner; i++) {
                 total[i] = op.combine(total[i], run[i]);
+            }
+        }
+        return total;
+    }
+
+    /** Σ over rows r0..r1 of x·y for [R, I] blocks starting at xBase and yBase: one sum per column. */
+    private static double[] productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner) {
+        double[] total = new double[inner];
+        float[] run = new float[inner];
+        for (int start = r0; start < r1; start += FLOAT_RUN) {
+            int end = Math.min(r1, start + FLOAT_RUN);
+            java.util.Arrays.fill(run, 0f);
+            for (int r = start; r < end; r++) {
+                int xRow = xBase + r * inner;
+                int yRow = yBase + r * inner;
+                int i = 0;
+                for (int bound = S.loopBound(inner); i < bound; i += S.length()) {
+                    FloatVector.fromArray(S, x, xRow + i).mul(FloatVector.fromArray(S, y, yRow + i))
+                            .add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
+                }
+                for (; i < inner; i++) {
+                    run[i] += x[xRow + i] * y[yRow + i];
+                }
+            }
+            for (int i = 0; i < inner; i++) {
+                total[i] += run[i];
             }
         }
         return total;
