@@ -130,22 +130,28 @@ final class DepthwiseWeightRows {
                 int dyStep = c;
                 int xStep = s.strideW() * c;
                 for (int c0 = firstChannel; c0 < bound; c0 += LANES) {
-                    // Two independent sums halve the FMA dependency chain along the row.
-                    FloatVector even = FloatVector.zero(SPECIES);
-                    FloatVector odd = FloatVector.zero(SPECIES);
+                    // Four independent sums: the FMA latency, not the loads, limited two.
+                    FloatVector s0 = FloatVector.zero(SPECIES);
+                    FloatVector s1 = s0;
+                    FloatVector s2 = s0;
+                    FloatVector s3 = s0;
                     int g = dyRow + oxLo * c + c0;
                     int xi = xRow + (oxLo * s.strideW() + offset) * c + c0;
                     int ox = oxLo;
-                    for (; ox + 1 < oxHi; ox += 2, g += 2 * dyStep, xi += 2 * xStep) {
-                        even = FloatVector.fromArray(SPECIES, dy, g)
-                                .fma(FloatVector.fromArray(SPECIES, x, xi), even);
-                        odd = FloatVector.fromArray(SPECIES, dy, g + dyStep)
-                                .fma(FloatVector.fromArray(SPECIES, x, xi + xStep), odd);
+                    for (; ox + 3 < oxHi; ox += 4, g += 4 * dyStep, xi += 4 * xStep) {
+                        s0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), s0);
+                        s1 = FloatVector.fromArray(SPECIES, dy, g + dyStep)
+                                .fma(FloatVector.fromArray(SPECIES, x, xi + xStep), s1);
+                        s2 = FloatVector.fromArray(SPECIES, dy, g + 2 * dyStep)
+                                .fma(FloatVector.fromArray(SPECIES, x, xi + 2 * xStep), s2);
+                        s3 = FloatVector.fromArray(SPECIES, dy, g + 3 * dyStep)
+                                .fma(FloatVector.fromArray(SPECIES, x, xi + 3 * xStep), s3);
                     }
-                    if (ox < oxHi) {
-                        even = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), even);
+                    for (; ox < oxHi; ox++, g += dyStep, xi += xStep) {
+                        s0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), s0);
                     }
-                    even.add(odd).add(FloatVector.fromArray(SPECIES, sum, tap + c0)).intoArray(sum, tap + c0);
+                    s0.add(s1).add(s2.add(s3)).add(FloatVector.fromArray(SPECIES, sum, tap + c0))
+                            .intoArray(sum, tap + c0);
                 }
                 for (int ch = Math.max(bound, firstChannel); ch < c; ch++) {
                     float acc = 0f;
