@@ -1,5 +1,14 @@
 package dev.vertebra.bench;
 
+import dev.vertebra.core.Activation;
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Init;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
 import dev.vertebra.core.cpu.Conv2dGemm;
 import dev.vertebra.core.cpu.Conv2dShape;
 import java.util.Random;
@@ -20,6 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * 1×1 convolutions of EfficientNet-B0's MBConv blocks at batch 8, 56×56 (stage 3 input): the expansion
  * 24 → 144 and the projection 144 → 24. Each is a GEMM [25088, Cin] × [Cin, Cout]: 2·25088·24·144 = 173 MFLOP,
  * and (25088·(24 + 144) + 24·144) · 4 = 16.9 MB moved, so at most ~10 flops per byte: bandwidth decides.
+ * {@code forwardAffineSilu} is the evaluation-mode conv → BN → SiLU as one op ({@link Backend#conv2dAffine}),
+ * through the backend as the model calls it (a new output tensor per call), against {@code forwardThenSeparateOps}:
+ * the same convolution followed by the three separate passes it replaces.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,6 +49,11 @@ public class PointwiseConvBenchmark {
     float[] w; // [1, 1, Cin, Cout]
     float[] y; // [8, 56, 56, Cout]
     float[] dw; // [1, 1, Cin, Cout]
+    Backend cpu;
+    Tensor xt; // x, w as tensors; scale and shift [Cout]
+    Tensor wt;
+    Tensor scale;
+    Tensor shift;
 
     @Setup
     public void setUp() {
@@ -56,6 +73,24 @@ public class PointwiseConvBenchmark {
         for (int i = 0; i < w.length; i++) {
             w[i] = random.nextFloat() - 0.5f;
         }
+        cpu = Backends.get(Device.CPU);
+        Generator gen = new Generator(3);
+        xt = Init.normal(gen, Shape.of(8, 56, 56, shape.inChannels()), 0, 1, Device.CPU);
+        wt = Init.normal(gen, Shape.of(1, 1, shape.inChannels(), shape.outChannels()), 0, 0.2, Device.CPU);
+        scale = Init.uniform(gen, Shape.of(shape.outChannels()), 0.5, 1.5, Device.CPU);
+        shift = Init.normal(gen, Shape.of(shape.outChannels()), 0, 1, Device.CPU);
+    }
+
+    /** silu(conv(x, w)·scale + shift), the epilogue applied to each tile of the output while it is in cache. */
+    @Benchmark
+    public Tensor forwardAffineSilu() {
+        return cpu.conv2dAffine(xt, null, wt, ConvSpec.of(1, 0, 1, 1), scale, shift, Activation.SILU);
+    }
+
+    /** The same as the convolution then a multiply, an add and a SiLU pass, each with a new output. */
+    @Benchmark
+    public Tensor forwardThenSeparateOps() {
+        return cpu.conv2d(xt, wt, ConvSpec.of(1, 0, 1, 1)).mul(scale).add(shift).silu();
     }
 
     /** y = x · w. */
