@@ -28,8 +28,8 @@ public interface Backend {
 
     /**
      * Writes {@code src} into the view {@code dst} (same shape after broadcasting {@code src}), converting
-     * dtypes. With {@link #accumulate}, the only primitive that writes into existing storage: contiguous copies,
-     * casts, concatenation, padding and optimiser updates are made of it.
+     * dtypes. With {@link #accumulate} and {@link #scaleAdd}, the only primitives that write into existing storage:
+     * contiguous copies, casts, concatenation and padding are made of it.
      */
     void copyInto(Tensor src, Tensor dst);
 

@@ -305,38 +305,53 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
-        boolean consecutive = dims.length > 0;
-        for (int i = 1; i < dims.length; i++) {
-            consecutive &= dims[i] == dims[i - 1] + 1;
-        }
-        if (!isFloat(a) || !isFloat(b) || !a.shape().equals(b.shape()) || !consecutive) {
+        Folded f = Folded.of(a.shape(), dims);
+        if (!isFloat(a) || !isFloat(b) || !a.shape().equals(b.shape()) || f == null || dims.length == 0) {
             return super.mulSum(a, b, dims, keepDim);
         }
         Tensor ai = dense(a);
         Tensor bi = dense(b);
-        int outer = 1;
-        int reduced = 1;
-        int inner = 1;
-        for (int d = 0; d < a.rank(); d++) {
-            if (d < dims[0]) {
-                outer *= a.dim(d);
-            } else if (d <= dims[dims.length - 1]) {
-                reduced *= a.dim(d);
-            } else {
-                inner *= a.dim(d);
-            }
+        Tensor out = empty(reducedShape(a.shape(), dims, keepDim), a.dtype());
+        if (f.reduced() == 0) {
+            return out;   // empty sums: the zeros of a new tensor
         }
-        int[] kept = a.shape().dims();
+        FloatReduce.productSum(floats(ai), ai.layout().offset(), floats(bi), bi.layout().offset(), f.outer(),
+                f.reduced(), f.inner(), floats(out));
+        return out;
+    }
+
+    /** A shape viewed as [outer, reduced, inner] around consecutive reduced dimensions. */
+    private record Folded(int outer, int reduced, int inner) {
+        /** The view for {@code dims} (ascending), or null when they are not consecutive. */
+        static Folded of(Shape shape, int[] dims) {
+            for (int i = 1; i < dims.length; i++) {
+                if (dims[i] != dims[i - 1] + 1) {
+                    return null;
+                }
+            }
+            int outer = 1;
+            int reduced = 1;
+            int inner = 1;
+            for (int d = 0; d < shape.rank(); d++) {
+                if (dims.length > 0 && d < dims[0]) {
+                    outer *= shape.dim(d);
+                } else if (dims.length > 0 && d <= dims[dims.length - 1]) {
+                    reduced *= shape.dim(d);
+                } else {
+                    inner *= shape.dim(d);
+                }
+            }
+            return new Folded(outer, reduced, inner);
+        }
+    }
+
+    /** {@code shape} with {@code dims} reduced: kept as size 1 or dropped. */
+    private static Shape reducedShape(Shape shape, int[] dims, boolean keepDim) {
+        int[] kept = shape.dims();
         for (int d : dims) {
             kept[d] = 1;
         }
-        Tensor out = empty(Shape.of(keepDim ? kept : dropped(a.shape(), dims)), a.dtype());
-        if (reduced == 0) {
-            return out;   // empty sums: the zeros of a new tensor
-        }
-        FloatReduce.productSum(floats(ai), ai.layout().offset(), floats(bi), bi.layout().offset(), outer, reduced,
-                inner, floats(out));
-        return out;
+        return Shape.of(keepDim ? kept : dropped(shape, dims));
     }
 
     @Override
@@ -348,34 +363,17 @@ public final class CpuBackend extends ReferenceBackend {
             return super.reduce(op, x, dims, keepDim);
         }
         // Fast when the reduced dimensions are consecutive: x viewed as [outer, reduced, inner].
-        for (int i = 1; i < dims.length; i++) {
-            if (dims[i] != dims[i - 1] + 1) {
-                return super.reduce(op, x, dims, keepDim);
-            }
+        Folded f = Folded.of(x.shape(), dims);
+        if (f == null) {
+            return super.reduce(op, x, dims, keepDim);
         }
         Tensor in = dense(x);
-        int outer = 1;
-        int reduced = 1;
-        int inner = 1;
-        for (int d = 0; d < x.rank(); d++) {
-            if (dims.length > 0 && d < dims[0]) {
-                outer *= x.dim(d);
-            } else if (dims.length > 0 && d <= dims[dims.length - 1]) {
-                reduced *= x.dim(d);
-            } else {
-                inner *= x.dim(d);
-            }
-        }
-        int[] kept = x.shape().dims();
-        for (int d : dims) {
-            kept[d] = 1;
-        }
-        Tensor out = empty(Shape.of(keepDim ? kept : dropped(x.shape(), dims)), x.dtype());
-        if (reduced == 0) {
+        Tensor out = empty(reducedShape(x.shape(), dims, keepDim), x.dtype());
+        if (f.reduced() == 0) {
             Arrays.fill(floats(out), (float) op.identity());
             return out;
         }
-        FloatReduce.reduce(op, floats(in), in.layout().offset(), outer, reduced, inner, floats(out));
+        FloatReduce.reduce(op, floats(in), in.layout().offset(), f.outer(), f.reduced(), f.inner(), floats(out));
         return out;
     }
 
