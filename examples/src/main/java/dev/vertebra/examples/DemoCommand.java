@@ -22,8 +22,9 @@ import java.util.concurrent.Callable;
                 + "print the competition loss beside two baselines."})
 final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--data", defaultValue = "data-cache/demo", paramLabel = "DIR",
-            description = "synthetic dataset folder, written when absent (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", paramLabel = "DIR", description = "synthetic dataset folder, written when absent "
+            + "(default: data-cache/demo, or data-cache/demo-seed<S> with another --seed: a dataset already there "
+            + "is used as it is, whatever seed wrote it)")
     private Path data;
 
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "RUN", description = "(default: ${DEFAULT-VALUE})")
@@ -38,7 +39,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "E", description = "override the recipe's epoch count")
     private Integer epochs;
 
-    @Option(names = "--seed", defaultValue = "2022", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
+    private static final long DEFAULT_SEED = 2022;
+
+    @Option(names = "--seed", defaultValue = "" + DEFAULT_SEED, paramLabel = "S",
+            description = "data and training seed (default: ${DEFAULT-VALUE})")
     private long seed;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
@@ -60,7 +64,9 @@ final class DemoCommand implements Callable<Integer> {
             }
             Device dev = Device.parse(device);
             Backends.get(dev); // an unusable device fails here, before minutes of data preparation
-            new Demo(data, out, trainStudies, testStudies, seed, recipe, dev)
+            Path dataDir = data != null ? data
+                    : Path.of(seed == DEFAULT_SEED ? "data-cache/demo" : "data-cache/demo-seed" + seed);
+            new Demo(dataDir, out, trainStudies, testStudies, seed, recipe, dev)
                     .run(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                             StandardCharsets.UTF_8));
             return 0;
