@@ -19,13 +19,4 @@ public enum Activation {
     public UnaryOp unaryOp() {
         return op;
     }
-
-    /** This activation applied to {@code x} as a separate op (recorded by autograd like any other). */
-    public Tensor apply(Tensor x) {
-        return switch (this) {
-            case NONE -> x;
-            case RELU -> x.relu();
-            case SILU -> x.silu();
-        };
-    }
 }

@@ -1,7 +1,7 @@
 package dev.vertebra.core;
 
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Objects;
 
 /**
  * Neural-network operations on tensors, the counterpart of {@code torch.nn.functional}. Image tensors are NHWC;
@@ -72,10 +72,13 @@ public final class Functional {
             throw new IllegalArgumentException("conv2dBatchNormEval: gate " + gate.describe() + " is not [N, 1, 1, C]"
                     + " for input " + x.describe());
         }
-        boolean records = NoGrad.isGradEnabled() && Stream.of(x, gate, w, convBias, bnWeight, bnBias)
-                .anyMatch(t -> t != null && t.requiresGrad());
-        boolean fp32 = Stream.of(x, gate, w, convBias, runningMean, runningVar, bnWeight, bnBias)
-                .allMatch(t -> t == null || t.dtype() == DType.FLOAT32);
+        Objects.requireNonNull(activation, "activation");
+        boolean records = false;
+        boolean fp32 = true;
+        for (Tensor t : new Tensor[]{x, gate, w, convBias, runningMean, runningVar, bnWeight, bnBias}) {
+            records |= t != null && t.requiresGrad() && NoGrad.isGradEnabled();
+            fp32 &= t == null || t.dtype() == DType.FLOAT32;
+        }
         if (records || !fp32 || Autocast.isEnabled()) {
             Tensor input = gate == null ? x : x.mul(gate);
             Tensor y = batchNorm(conv2d(input, w, convBias, spec), runningMean, runningVar, bnWeight, bnBias, false,

@@ -1,7 +1,7 @@
 package dev.vertebra.nn;
 
-import dev.vertebra.core.Backends;
 import dev.vertebra.core.Activation;
+import dev.vertebra.core.Backends;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;

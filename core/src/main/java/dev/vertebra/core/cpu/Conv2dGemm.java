@@ -112,7 +112,7 @@ public final class Conv2dGemm {
     /**
      * A 1×1, stride-1, ungrouped convolution of {@code x · gate}, gate [N, Cin] per image and input channel, each
      * finished tile of y put through {@code epilogue}: the gate is folded into a per-image copy of the weights
-     * (N·Cin·Cout multiplications instead of N·H·W·Cin), then one GEMM per image.
+     * (N·Cin·Cout multiplications instead of N·H·W·Cin: cheaper when Cout &lt; H·W), then one GEMM per image.
      *
      * @param x    input: [N, H, W, Cin] from xOff
      * @param gate [N, Cin] from gateOff
@@ -132,7 +132,7 @@ public final class Conv2dGemm {
         int cin = s.inChannels();
         int cout = s.outChannels();
         Conv2dShape.checkArray("gate", gate, gateOff, (long) n * cin);
-        float[] scaled = new float[n * cin * cout]; // [N, Cin, Cout]: w with row c scaled by gate[image, c]
+        float[] scaled = new float[Math.toIntExact((long) n * cin * cout)]; // [N, Cin, Cout]: w, row c × gate[image, c]
         for (int image = 0; image < n; image++) {
             for (int ci = 0; ci < cin; ci++) {
                 VectorOps.scale(w, wOff + ci * cout, gate[gateOff + image * cin + ci], scaled,

@@ -13,6 +13,7 @@ import dev.vertebra.core.UnaryOp;
 import dev.vertebra.core.reference.ReferenceBackend;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The fast CPU backend: float32 primitives on Vector API kernels and all cores ({@link CpuThreads}); everything
@@ -268,7 +269,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
-        boolean sameStorage = cpu(dst) == cpu(src);
+        boolean sameStorage = floats(dst) == floats(src);   // two storages may wrap one array
         if (!isFloat(dst) || !isFloat(src) || !dst.isContiguous() || !src.isContiguous()
                 || (sameStorage && src.layout().offset() != dst.layout().offset())) {
             super.scaleAdd(dst, alpha, src, beta);
@@ -461,13 +462,20 @@ public final class CpuBackend extends ReferenceBackend {
             return super.conv2dAffine(x, inputScale, w, spec, scale, shift, activation);
         }
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        if (scale.numel() != s.outChannels() || shift.numel() != s.outChannels()) {
+            throw new IllegalArgumentException("conv2dAffine: scale " + scale.describe() + " and shift "
+                    + shift.describe() + " must have the " + s.outChannels() + " output channels");
+        }
         Tensor wi = dense(w);
         Tensor scaleI = dense(scale);
         Tensor shiftI = dense(shift);
         Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
         ChannelEpilogue epilogue = new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI),
-                shiftI.layout().offset(), activation);
-        if (inputScale != null && s.isPointwise() && s.groups() == 1) {
+                shiftI.layout().offset(), Objects.requireNonNull(activation, "activation"));
+        boolean perImageGate = inputScale != null && inputScale.shape().equals(Shape.of(s.batch(), 1, 1,
+                s.inChannels()));
+        // Scaling the weights costs Cin·Cout per image, scaling x costs H·W·Cin: fold only where it is cheaper.
+        if (perImageGate && s.isPointwise() && s.groups() == 1 && s.outChannels() < s.height() * s.width()) {
             // The gate folds into per-image weights: no pass over x to scale it.
             Tensor xi = dense(x);
             Tensor gate = dense(inputScale);

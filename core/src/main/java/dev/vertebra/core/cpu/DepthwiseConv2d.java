@@ -8,8 +8,9 @@ package dev.vertebra.core.cpu;
  * <p>Channels are the contiguous dimension, so every kernel vectorises over C and runs the spatial loops around
  * it; work is split over rows of the image across {@link CpuThreads}. Loads, not FMAs, are what limit these
  * kernels, so the 3×3 stride-1 case (most of EfficientNet's depthwise layers) slides a window of input vectors
- * along the row in registers: three loads per output vector instead of nine. Other shapes compute four
- * neighbouring output pixels at once, so each weight vector loaded serves four FMAs.
+ * along the row in registers: three loads per output vector instead of nine. Other shapes compute eight or four
+ * neighbouring output pixels at once, one channel vector at a time, so each weight vector loaded serves eight or
+ * four FMAs ({@link DepthwiseForward}).
  *
  * <p>{@code accumulate = false} overwrites the output without reading it; {@code true} adds to it.
  *

@@ -4,9 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One output row of {@link DepthwiseConv2d#forward}, one channel vector at a time: for each vector of 16
- * channels the row's pixels are computed left to right, eight or four interior pixels at once (each weight vector
- * loaded feeds as many FMAs), border pixels one by one.
+ * One output row of {@link DepthwiseConv2d#forward}, one channel vector at a time: for each vector of channels
+ * (16 with AVX-512) the row's pixels are computed left to right, eight or four interior pixels at once (each weight
+ * vector loaded feeds as many FMAs), border pixels one by one.
  *
  * <p>Why channel vectors outermost: the input rows under the window hold a row's worth of all channels (5 rows of
  * 28 pixels × 240 channels is 134 KB for a 5×5 kernel), more than L1; one channel vector's slice of them is 64

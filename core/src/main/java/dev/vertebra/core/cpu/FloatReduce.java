@@ -52,9 +52,13 @@ final class FloatReduce {
                 int r0 = (t % chunks) * rowsPerChunk;
                 int r1 = Math.min(reduced, r0 + rowsPerChunk);
                 int base = (o * reduced) * inner;
-                partial[t] = y != null ? productColumns(x, xOff + base, y, yOff + base, r0, r1, inner)
-                        : inner == 1 ? new double[]{reduceRun(op, x, xOff + base + r0, r1 - r0)}
-                        : reduceColumns(op, x, xOff + base, r0, r1, inner);
+                if (inner == 1) {
+                    partial[t] = new double[]{y != null ? productRun(x, xOff + base + r0, y, yOff + base + r0, r1 - r0)
+                            : reduceRun(op, x, xOff + base + r0, r1 - r0)};
+                } else {
+                    partial[t] = y != null ? productColumns(x, xOff + base, y, yOff + base, r0, r1, inner)
+                            : reduceColumns(op, x, xOff + base, r0, r1, inner);
+                }
             }
         });
         for (int o = 0; o < outer; o++) {
@@ -112,6 +116,23 @@ final class FloatReduce {
             }
         }
         return total;
+    }
+
+    /** Σ x[xFrom + i]·y[yFrom + i] for i &lt; n, each product rounded, lanes combined in a fixed order. */
+    private static double productRun(float[] x, int xFrom, float[] y, int yFrom, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += S.length()) {
+            acc = FloatVector.fromArray(S, x, xFrom + i).mul(FloatVector.fromArray(S, y, yFrom + i)).add(acc);
+        }
+        double result = 0;
+        for (float lane : acc.toArray()) {
+            result += lane;
+        }
+        for (; i < n; i++) {
+            result += x[xFrom + i] * y[yFrom + i];
+        }
+        return result;
     }
 
     /** Σ over rows r0..r1 of x·y for [R, I] blocks starting at xBase and yBase: one sum per column. */

@@ -130,6 +130,17 @@ final class LargeCases {
                                 Activation.NONE);
                     }
                 }));
+        // Cout ≥ H·W: the gate scales x instead of the weights.
+        cases.add(large("large conv2dBatchNormEval gated 1x1 [2, 3, 3, 40] → 48, SiLU (fused, no grad)", gemm,
+                List.of(Input.normal(2, 3, 3, 40), Input.positive(2, 1, 1, 40), Input.normal(1, 1, 40, 48),
+                        Input.constantNormal(48), Input.constantPositive(48), Input.normal(48), Input.normal(48)),
+                in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0), in.get(1), in.get(2), null,
+                                ConvSpec.of(1, 0, 1, 1), in.get(3), in.get(4), in.get(5), in.get(6), 1e-3,
+                                Activation.SILU);
+                    }
+                }));
         cases.add(large("large conv2dBatchNormEval depthwise 3x3 [2, 19, 21, 40], no activation (fused, no grad)", gemm,
                 List.of(Input.normal(2, 19, 21, 40), Input.normal(3, 3, 1, 40), Input.constantNormal(40),
                         Input.constantPositive(40), Input.normal(40), Input.normal(40)), in -> {
