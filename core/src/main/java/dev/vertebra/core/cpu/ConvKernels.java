@@ -2,8 +2,9 @@ package dev.vertebra.core.cpu;
 
 /**
  * Chooses the kernel for a convolution: the direct depthwise kernel (vectorised over channels) when every
- * group has one input and one output channel, otherwise the GEMM-based one (1×1 convolutions are one GEMM,
- * others im2col + GEMM). Outputs are overwritten.
+ * group has one input and one output channel, the direct small-channel kernel for a stem (≤ 4 input channels,
+ * forward only), otherwise the GEMM-based one (1×1 convolutions are one GEMM, others im2col + GEMM). Outputs are
+ * overwritten.
  */
 final class ConvKernels {
 
@@ -19,6 +20,8 @@ final class ConvKernels {
     static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, ChannelEpilogue epilogue) {
         if (s.isDepthwise()) {
             DepthwiseConv2d.forward(s, x, xOff, w, wOff, null, 0, y, 0, false, epilogue);
+        } else if (SmallChannelConv2d.handles(s) && !s.isPointwise()) {
+            SmallChannelConv2d.forward(s, x, xOff, w, wOff, y, epilogue);
         } else {
             Conv2dGemm.forward(s, x, xOff, w, wOff, null, 0, y, 0, false, epilogue);
         }

@@ -107,6 +107,23 @@ final class LargeCases {
         cases.add(large("large grouped conv 3x3 groups 4 [2, 12, 12, 32] → 32", gemm,
                 List.of(Input.normal(2, 12, 12, 32), Input.normal(3, 3, 8, 32)),
                 in -> Functional.conv2d(in.get(0), in.get(1), null, ConvSpec.of(1, 1, 1, 4))));
+        // A stem (few input channels, whole output vectors) takes the direct small-channel kernel: borders,
+        // stride 2, asymmetric padding, dilation, and the fused evaluation epilogue.
+        cases.add(large("large stem conv 3x3 s2 p1 [2, 17, 19, 3] → 32", gemm,
+                List.of(Input.normal(2, 17, 19, 3), Input.normal(3, 3, 3, 32), Input.normal(32)),
+                in -> Functional.conv2d(in.get(0), in.get(1), in.get(2), ConvSpec.of(2, 1, 1, 1))));
+        cases.add(large("large stem conv 5x5 TF-same dilation 2 [1, 12, 13, 4] → 16", gemm,
+                List.of(Input.normal(1, 12, 13, 4), Input.normal(5, 5, 4, 16)),
+                in -> Functional.conv2d(in.get(0), in.get(1), null, ConvSpec.same(12, 13, 5, 5, 1, 2, 1))));
+        cases.add(large("large stem conv2dBatchNormEval 3x3 s2 TF-same [2, 18, 16, 1] → 48, SiLU (fused, no grad)",
+                gemm, List.of(Input.normal(2, 18, 16, 1), Input.normal(3, 3, 1, 48), Input.constantNormal(48),
+                        Input.constantPositive(48), Input.normal(48), Input.normal(48)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEval(in.get(0), in.get(1), null,
+                                ConvSpec.same(18, 16, 3, 3, 2, 1, 1), in.get(2), in.get(3), in.get(4), in.get(5),
+                                1e-3, Activation.SILU);
+                    }
+                }));
         cases.add(large("large conv2d on a strided (NCHW permuted) input [2, 16, 14, 14]", gemm,
                 List.of(Input.normal(2, 16, 14, 14), Input.normal(3, 3, 16, 8)),
                 in -> Functional.conv2d(in.get(0).permute(0, 2, 3, 1), in.get(1), null, ConvSpec.of(1, 1, 1, 1))));

@@ -1,0 +1,131 @@
+package dev.vertebra.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import static jdk.incubator.vector.VectorOperators.FMA;
+
+/**
+ * Direct convolution for a few input channels (an image stem: 1–4 channels in, a multiple of the vector length
+ * out), without unfolding: each output vector is a sum over the window's taps and input channels of a broadcast
+ * input value times a row of the weight. im2col + GEMM would write and read back a [pixels, KH·KW·Cin] matrix as
+ * large as the input times the kernel area, for a product of depth 27; here the input stays in cache and four
+ * neighbouring pixels share every weight load.
+ *
+ * <p>Sums run over (kh, kw, ci) in that order with one FMA each, the order of the unfolded GEMM, starting from
+ * zero; taps outside the image are skipped (the GEMM adds their zero products).
+ */
+final class SmallChannelConv2d {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    /** Input channels up to which this kernel is used. */
+    static final int MAX_IN_CHANNELS = 4;
+
+    private SmallChannelConv2d() {
+    }
+
+    /** True for the shapes this kernel handles: ungrouped, few input channels, whole output vectors. */
+    static boolean handles(Conv2dShape s) {
+        return s.groups() == 1 && s.inChannels() <= MAX_IN_CHANNELS && s.outChannels() % LANES == 0;
+    }
+
+    /**
+     * y = conv(x, w), each output row finished by {@code epilogue} (or none) while in cache.
+     *
+     * @param x input: [N, H, W, Cin] from xOff
+     * @param w weight: [KH, KW, Cin, Cout] from wOff
+     * @param y output: [N, OH, OW, Cout] from 0, overwritten
+     */
+    static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, ChannelEpilogue epilogue) {
+        int rowFloats = s.outWidth() * s.outChannels();
+        CpuThreads.parallelFor(0, s.batch() * s.outHeight(), Math.max(1, (1 << 14) / rowFloats), (from, to) -> {
+            for (int row = from; row < to; row++) {
+                row(s, x, xOff, w, wOff, y, row);
+                if (epilogue != null) {
+                    epilogue.apply(y, row * rowFloats, s.outWidth(), s.outChannels(), s.outChannels(), 0);
+                }
+            }
+        });
+    }
+
+    private static void row(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, int row) {
+        int n = row / s.outHeight();
+        int oy = row % s.outHeight();
+        int rowOffset = oy * s.strideH() - s.padTop();
+        int khLo = DepthwiseConv2d.firstInside(rowOffset, s.dilationH());
+        int khHi = Math.min(s.kernelH(), DepthwiseConv2d.lastInside(rowOffset, s.dilationH(), s.height()) + 1);
+        int oxLo = DepthwiseConv2d.firstInside(-s.padLeft(), s.strideW());
+        int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(
+                (s.kernelW() - 1) * s.dilationW() - s.padLeft(), s.strideW(), s.width()) + 1);
+        int xTop = xOff + (n * s.height() + rowOffset) * s.width() * s.inChannels();
+        int yRow = row * s.outWidth() * s.outChannels();
+        int ox = 0;
+        while (ox < s.outWidth()) {
+            if (ox >= oxLo && ox + 4 <= oxHi) {
+                fourPixels(s, x, xTop, w, wOff, y, yRow, khLo, khHi, ox);
+                ox += 4;
+            } else {
+                onePixel(s, x, xTop, w, wOff, y, yRow, khLo, khHi, ox);
+                ox++;
+            }
+        }
+    }
+
+    private static void onePixel(Conv2dShape s, float[] x, int xTop, float[] w, int wOff, float[] y, int yRow,
+                                 int khLo, int khHi, int ox) {
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int colOffset = ox * s.strideW() - s.padLeft();
+        int kwLo = DepthwiseConv2d.firstInside(colOffset, s.dilationW());
+        int kwHi = Math.min(s.kernelW(), DepthwiseConv2d.lastInside(colOffset, s.dilationW(), s.width()) + 1);
+        for (int co = 0; co < cout; co += LANES) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int kh = khLo; kh < khHi; kh++) {
+                int xRow = xTop + kh * s.dilationH() * s.width() * cin;
+                for (int kw = kwLo; kw < kwHi; kw++) {
+                    int xAt = xRow + (colOffset + kw * s.dilationW()) * cin;
+                    int wAt = wOff + (kh * s.kernelW() + kw) * cin * cout + co;
+                    for (int ci = 0; ci < cin; ci++) {
+                        acc = FloatVector.fromArray(SPECIES, w, wAt + ci * cout).lanewise(FMA, x[xAt + ci], acc);
+                    }
+                }
+            }
+            acc.intoArray(y, yRow + ox * cout + co);
+        }
+    }
+
+    /** Four neighbouring pixels whose windows lie inside the image along the row: one weight load, four FMAs. */
+    private static void fourPixels(Conv2dShape s, float[] x, int xTop, float[] w, int wOff, float[] y, int yRow,
+                                   int khLo, int khHi, int ox) {
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int step = s.strideW() * cin;
+        int colOffset = ox * s.strideW() - s.padLeft();
+        for (int co = 0; co < cout; co += LANES) {
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int kh = khLo; kh < khHi; kh++) {
+                int xRow = xTop + kh * s.dilationH() * s.width() * cin;
+                for (int kw = 0; kw < s.kernelW(); kw++) {
+                    int xAt = xRow + (colOffset + kw * s.dilationW()) * cin;
+                    int wAt = wOff + (kh * s.kernelW() + kw) * cin * cout + co;
+                    for (int ci = 0; ci < cin; ci++) {
+                        FloatVector k = FloatVector.fromArray(SPECIES, w, wAt + ci * cout);
+                        a0 = k.lanewise(FMA, x[xAt + ci], a0);
+                        a1 = k.lanewise(FMA, x[xAt + step + ci], a1);
+                        a2 = k.lanewise(FMA, x[xAt + 2 * step + ci], a2);
+                        a3 = k.lanewise(FMA, x[xAt + 3 * step + ci], a3);
+                    }
+                }
+            }
+            int out = yRow + ox * cout + co;
+            a0.intoArray(y, out);
+            a1.intoArray(y, out + cout);
+            a2.intoArray(y, out + 2 * cout);
+            a3.intoArray(y, out + 3 * cout);
+        }
+    }
+}
