@@ -150,6 +150,16 @@ public final class ProfilingBackend implements Backend {
         return Tensor.wrap(t.storage(), t.layout(), this);
     }
 
+    /** An op that writes into existing storage: timed, nothing to hand back. */
+    private void timedInPlace(String op, Runnable body) {
+        long start = begin();
+        try {
+            body.run();
+        } finally {
+            end(op, start);
+        }
+    }
+
     private Tensor timed(String op, Supplier<Tensor> body) {
         long start = begin();
         try {
@@ -219,22 +229,12 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public void accumulate(Tensor dst, Tensor src) {
-        long start = begin();
-        try {
-            inner.accumulate(dst, src);
-        } finally {
-            end("accumulate (in place)", start);
-        }
+        timedInPlace("accumulate (in place)", () -> inner.accumulate(dst, src));
     }
 
     @Override
     public void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
-        long start = begin();
-        try {
-            inner.scaleAdd(dst, alpha, src, beta);
-        } finally {
-            end("scale-add (in place)", start);
-        }
+        timedInPlace("scale-add (in place)", () -> inner.scaleAdd(dst, alpha, src, beta));
     }
 
     @Override

@@ -74,6 +74,44 @@ public record Conv2dShape(int batch, int height, int width, int inChannels, int 
         return (width + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW + 1;
     }
 
+    // The window geometry the direct kernels (depthwise, small-channel) share: which taps fall inside the image.
+
+    /** Input row under kernel row 0 for output row oy (negative in the top padding). */
+    int windowTop(int oy) {
+        return oy * strideH - padTop;
+    }
+
+    /** First kernel row inside the image for output row oy. */
+    int kernelRowsFrom(int oy) {
+        return DepthwiseConv2d.firstInside(windowTop(oy), dilationH);
+    }
+
+    /** One past the last kernel row inside the image for output row oy. */
+    int kernelRowsTo(int oy) {
+        return Math.min(kernelH, DepthwiseConv2d.lastInside(windowTop(oy), dilationH, height) + 1);
+    }
+
+    /** First kernel column inside the image for output column ox. */
+    int kernelColumnsFrom(int ox) {
+        return DepthwiseConv2d.firstInside(ox * strideW - padLeft, dilationW);
+    }
+
+    /** One past the last kernel column inside the image for output column ox. */
+    int kernelColumnsTo(int ox) {
+        return Math.min(kernelW, DepthwiseConv2d.lastInside(ox * strideW - padLeft, dilationW, width) + 1);
+    }
+
+    /** First output column whose whole window lies inside the image along the row. */
+    int interiorColumnsFrom() {
+        return DepthwiseConv2d.firstInside(-padLeft, strideW);
+    }
+
+    /** One past the last output column whose whole window lies inside the image along the row. */
+    int interiorColumnsTo() {
+        int lastStart = DepthwiseConv2d.lastInside((kernelW - 1) * dilationW - padLeft, strideW, width);
+        return Math.min(outWidth(), lastStart + 1);
+    }
+
     /** Cin / groups: input channels one output channel sees. */
     public int inPerGroup() {
         return inChannels / groups;

@@ -40,14 +40,12 @@ final class DepthwiseForward {
         int c = s.inChannels();
         int n = row / s.outHeight();
         int oy = row % s.outHeight();
-        // Kernel rows that land inside the image for this output row.
-        int rowOffset = oy * s.strideH() - s.padTop();
-        int khLo = DepthwiseConv2d.firstInside(rowOffset, s.dilationH());
-        int khHi = Math.min(s.kernelH(), DepthwiseConv2d.lastInside(rowOffset, s.dilationH(), s.height()) + 1);
-        // Output columns whose whole window lies inside the image.
-        int oxLo = DepthwiseConv2d.firstInside(-s.padLeft(), s.strideW());
-        int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(
-                (s.kernelW() - 1) * s.dilationW() - s.padLeft(), s.strideW(), s.width()) + 1);
+        // Kernel rows that land inside the image for this output row; columns whose whole window is inside.
+        int rowOffset = s.windowTop(oy);
+        int khLo = s.kernelRowsFrom(oy);
+        int khHi = s.kernelRowsTo(oy);
+        int oxLo = s.interiorColumnsFrom();
+        int oxHi = s.interiorColumnsTo();
         // xTop: input row rowOffset (the window's kernel row 0, possibly outside the image) of image n.
         RowPlan p = new RowPlan(s, x, xOff + (n * s.height() + rowOffset) * s.width() * c, w, wOff, bias, biasOff,
                 y, yOff + row * s.outWidth() * c, accumulate, rowOffset, khLo, khHi);
@@ -158,22 +156,13 @@ final class DepthwiseForward {
         scalarTail(p, ox, bound);
     }
 
-    /** Kernel columns [lo, hi) that land inside the image for output column ox, as {@code lo << 16 | hi}. */
-    private static int columnsInside(Conv2dShape s, int ox) {
-        int colOffset = ox * s.strideW() - s.padLeft();
-        int lo = DepthwiseConv2d.firstInside(colOffset, s.dilationW());
-        int hi = Math.min(s.kernelW(), DepthwiseConv2d.lastInside(colOffset, s.dilationW(), s.width()) + 1);
-        return lo << 16 | hi;
-    }
-
     /** Channels [c0, c0 + LANES) of one pixel, any part of its window inside the image. */
     private static void onePixel(RowPlan p, int ox, int c0) {
         Conv2dShape s = p.s();
         int c = s.inChannels();
         int colOffset = ox * s.strideW() - s.padLeft();
-        int cols = columnsInside(s, ox);
-        int kwLo = cols >>> 16;
-        int kwHi = cols & 0xFFFF;
+        int kwLo = s.kernelColumnsFrom(ox);
+        int kwHi = s.kernelColumnsTo(ox);
         int out = p.yRow() + ox * c;
         FloatVector acc = initial(p, out, c0);
         for (int kh = p.khLo(); kh < p.khHi(); kh++) {
@@ -260,13 +249,14 @@ final class DepthwiseForward {
         Conv2dShape s = p.s();
         int c = s.inChannels();
         int colOffset = ox * s.strideW() - s.padLeft();
-        int cols = columnsInside(s, ox);
+        int kwLo = s.kernelColumnsFrom(ox);
+        int kwHi = s.kernelColumnsTo(ox);
         int out = p.yRow() + ox * c;
         for (int ch = from; ch < c; ch++) {
             float acc = (p.bias() == null ? 0f : p.bias()[p.biasOff() + ch]) + (p.accumulate() ? p.y()[out + ch] : 0f);
             for (int kh = p.khLo(); kh < p.khHi(); kh++) {
                 int xRow = p.xTop() + kh * s.dilationH() * s.width() * c;
-                for (int kw = cols >>> 16; kw < (cols & 0xFFFF); kw++) {
+                for (int kw = kwLo; kw < kwHi; kw++) {
                     acc += p.x()[xRow + (colOffset + kw * s.dilationW()) * c + ch]
                             * p.w()[p.wOff() + (kh * s.kernelW() + kw) * c + ch];
                 }

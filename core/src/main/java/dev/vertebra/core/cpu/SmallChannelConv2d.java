@@ -52,13 +52,11 @@ final class SmallChannelConv2d {
     private static void row(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, int row) {
         int n = row / s.outHeight();
         int oy = row % s.outHeight();
-        int rowOffset = oy * s.strideH() - s.padTop();
-        int khLo = DepthwiseConv2d.firstInside(rowOffset, s.dilationH());
-        int khHi = Math.min(s.kernelH(), DepthwiseConv2d.lastInside(rowOffset, s.dilationH(), s.height()) + 1);
-        int oxLo = DepthwiseConv2d.firstInside(-s.padLeft(), s.strideW());
-        int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(
-                (s.kernelW() - 1) * s.dilationW() - s.padLeft(), s.strideW(), s.width()) + 1);
-        int xTop = xOff + (n * s.height() + rowOffset) * s.width() * s.inChannels();
+        int khLo = s.kernelRowsFrom(oy);
+        int khHi = s.kernelRowsTo(oy);
+        int oxLo = s.interiorColumnsFrom();
+        int oxHi = s.interiorColumnsTo();
+        int xTop = xOff + (n * s.height() + s.windowTop(oy)) * s.width() * s.inChannels();
         int yRow = row * s.outWidth() * s.outChannels();
         int ox = 0;
         while (ox < s.outWidth()) {
@@ -77,8 +75,8 @@ final class SmallChannelConv2d {
         int cin = s.inChannels();
         int cout = s.outChannels();
         int colOffset = ox * s.strideW() - s.padLeft();
-        int kwLo = DepthwiseConv2d.firstInside(colOffset, s.dilationW());
-        int kwHi = Math.min(s.kernelW(), DepthwiseConv2d.lastInside(colOffset, s.dilationW(), s.width()) + 1);
+        int kwLo = s.kernelColumnsFrom(ox);
+        int kwHi = s.kernelColumnsTo(ox);
         for (int co = 0; co < cout; co += LANES) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int kh = khLo; kh < khHi; kh++) {
