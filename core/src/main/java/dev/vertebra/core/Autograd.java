@@ -71,6 +71,9 @@ final class Autograd {
                 if (!retainGraph) {
                     node.release();
                 }
+                if (gradOwned && !sharesStorage(grad, inputGrads)) {
+                    MemoryScope.recycle(grad.storage()); // consumed, and nothing else holds it
+                }
                 Tensor[] inputs = node.inputs();
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
@@ -110,12 +113,26 @@ final class Autograd {
      */
     private static Tensor accumulate(Tensor before, boolean beforeOwned, Tensor g, boolean fresh) {
         if (beforeOwned) {
-            return before.accumulateInPlace(g);
+            before.accumulateInPlace(g);
+            if (fresh) {
+                MemoryScope.recycle(g.storage());
+            }
+            return before;
         }
         if (fresh) {
             return g.accumulateInPlace(before);
         }
         return before.add(g);
+    }
+
+    /** True when one of {@code results} is a view of (or is) {@code t}'s storage. */
+    private static boolean sharesStorage(Tensor t, Tensor[] results) {
+        for (Tensor r : results) {
+            if (r != null && r.storage() == t.storage()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -12,8 +12,11 @@ import dev.vertebra.core.io.HostArray;
  */
 public final class CpuStorage implements Storage {
     private final DType dtype;
-    private final Object array;
+    /** Null once handed back to a {@link MemoryScope}'s pool: every access then throws. */
+    private Object array;
     private final int size;
+    /** The open scope this storage's array returns to, or null for garbage-collected memory. */
+    private MemoryScope scope;
 
     private CpuStorage(DType dtype, Object array, int size) {
         this.dtype = dtype;
@@ -21,10 +24,13 @@ public final class CpuStorage implements Storage {
         this.size = size;
     }
 
-    /** Zero-filled storage of {@code size} elements. */
+    /** Zero-filled storage of {@code size} elements (from the current {@link MemoryScope}'s pool when one is open). */
     public static CpuStorage allocate(DType dtype, int size) {
+        if (dtype == DType.FLOAT32) {
+            return scoped(MemoryScope.floats(size, true), size);
+        }
         Object array = switch (dtype) {
-            case FLOAT32 -> new float[size];
+            case FLOAT32 -> throw new AssertionError("float32 is pooled above");
             case FLOAT64 -> new double[size];
             case INT64 -> new long[size];
             case INT32 -> new int[size];
@@ -32,6 +38,51 @@ public final class CpuStorage implements Storage {
             case UINT8 -> new byte[size];
         };
         return new CpuStorage(dtype, array, size);
+    }
+
+    /**
+     * float32 storage whose contents are unspecified (reused memory from the current {@link MemoryScope}'s pool):
+     * for kernels that write every element of their output.
+     */
+    public static CpuStorage allocateUninitialized(int size) {
+        return scoped(MemoryScope.floats(size, false), size);
+    }
+
+    private static CpuStorage scoped(float[] array, int size) {
+        CpuStorage s = new CpuStorage(DType.FLOAT32, array, size);
+        s.scope = MemoryScope.adopt(s, size);
+        return s;
+    }
+
+    MemoryScope scope() {
+        return scope;
+    }
+
+    /** Leaves the scope: the array stays with this storage and is garbage-collected with it. */
+    void detachFromScope() {
+        scope = null;
+    }
+
+    /** Gives up the array (for the pool); every later access throws. */
+    float[] release() {
+        float[] a = (float[]) live();
+        array = null;
+        scope = null;
+        return a;
+    }
+
+    /** True once the array was handed back to a {@link MemoryScope}: the tensors on it are dead. */
+    public boolean isReleased() {
+        return array == null;
+    }
+
+    private Object live() {
+        Object a = array;
+        if (a == null) {
+            throw new IllegalStateException("this tensor's memory was handed back when its MemoryScope closed; "
+                    + "keep a tensor that must outlive its scope with MemoryScope.keep, or read it inside the scope");
+        }
+        return a;
     }
 
     /** Wraps (does not copy) a host array's backing data. */
@@ -56,12 +107,12 @@ public final class CpuStorage implements Storage {
 
     /** The backing Java array (its type follows the dtype). */
     public Object array() {
-        return array;
+        return live();
     }
 
     /** The backing array of a FLOAT32 storage. */
     public float[] floats() {
-        if (array instanceof float[] f) {
+        if (live() instanceof float[] f) {
             return f;
         }
         throw new IllegalStateException("storage holds " + dtype + ", not float32");
@@ -69,7 +120,7 @@ public final class CpuStorage implements Storage {
 
     /** The backing array of a FLOAT64 storage. */
     public double[] doubles() {
-        if (array instanceof double[] d) {
+        if (live() instanceof double[] d) {
             return d;
         }
         throw new IllegalStateException("storage holds " + dtype + ", not float64");
@@ -77,7 +128,7 @@ public final class CpuStorage implements Storage {
 
     /** Element {@code i} converted to double (unsigned for UINT8, decoded for the 16-bit floats). */
     public double get(int i) {
-        return switch (array) {
+        return switch (live()) {
             case float[] a -> a[i];
             case double[] a -> a[i];
             case long[] a -> a[i];
@@ -94,7 +145,7 @@ public final class CpuStorage implements Storage {
 
     /** Element {@code i} as a long, exact for the integer types. */
     public long getLong(int i) {
-        return switch (array) {
+        return switch (live()) {
             case long[] a -> a[i];
             case int[] a -> a[i];
             case byte[] a -> a[i] & 0xFF;
@@ -108,7 +159,7 @@ public final class CpuStorage implements Storage {
      * truncated toward zero for the integer types (as a C cast, which is what PyTorch's {@code .to()} does).
      */
     public void set(int i, double v) {
-        switch (array) {
+        switch (live()) {
             case float[] a -> a[i] = (float) v;
             case double[] a -> a[i] = v;
             case long[] a -> a[i] = (long) v;
@@ -125,7 +176,7 @@ public final class CpuStorage implements Storage {
 
     /** Stores an integer value exactly (for the integer types). */
     public void setLong(int i, long v) {
-        switch (array) {
+        switch (live()) {
             case long[] a -> a[i] = v;
             case int[] a -> a[i] = (int) v;
             case byte[] a -> a[i] = (byte) v;

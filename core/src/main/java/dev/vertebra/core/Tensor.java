@@ -192,7 +192,7 @@ public final class Tensor {
         if (value != null && !value.shape().equals(shape())) {
             throw new IllegalArgumentException("gradient of shape " + value.shape() + " for a tensor of shape " + shape());
         }
-        grad = value;
+        grad = MemoryScope.keep(value);
     }
 
     /** Name of the operation that produced this tensor, or null for leaves. */
@@ -234,10 +234,14 @@ public final class Tensor {
      * sum rather than adding in place: the user may hold the previous one.
      */
     void accumulateGrad(Tensor g, boolean owned) {
+        // A leaf's gradient outlives the step's MemoryScope (gradient accumulation, the optimiser, the caller).
         if (grad == null) {
-            grad = owned ? g : g.contiguousCopy();
+            grad = MemoryScope.keep(owned ? g : g.contiguousCopy());
         } else {
-            grad = grad.add(g);
+            grad = MemoryScope.keep(grad.add(g));
+            if (owned) {
+                MemoryScope.recycle(g.storage());
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Tensor;
 
@@ -12,7 +13,7 @@ public final class Buffer implements StateEntry {
 
     /** A buffer holding {@code data} (detached). */
     public Buffer(Tensor data) {
-        this.data = data.detach();
+        this.data = MemoryScope.keep(data.detach());
     }
 
     /** The current value. */
@@ -38,7 +39,7 @@ public final class Buffer implements StateEntry {
             throw new IllegalArgumentException("cannot replace a buffer of shape " + data.shape() + " by "
                     + value.describe());
         }
-        data = value.detach();
+        data = MemoryScope.keep(value.detach());
     }
 
     @Override

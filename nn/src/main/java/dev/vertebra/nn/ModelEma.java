@@ -1,5 +1,6 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Tensor;
 
@@ -33,7 +34,8 @@ public final class ModelEma {
         }
         this.decay = decay;
         this.warmup = warmup;
-        entries(model).forEach((name, t) -> shadow.put(name, t.detach().contiguousCopy().detach()));
+        entries(model).forEach((name, t) -> shadow.put(name,
+                MemoryScope.keep(t.detach().contiguousCopy().detach())));
     }
 
     private static SequencedMap<String, Tensor> entries(Module model) {

@@ -1,5 +1,6 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Tensor;
 
@@ -30,7 +31,7 @@ public final class Parameter implements StateEntry {
         if (!data.dtype().isFloating()) {
             throw new IllegalArgumentException("a parameter must be floating-point, got " + data.describe());
         }
-        this.data = data.isLeaf() ? data : data.detach();
+        this.data = MemoryScope.keep(data.isLeaf() ? data : data.detach());
         this.data.requiresGrad(true);
         this.fileLayout = fileLayout;
     }
@@ -91,7 +92,7 @@ public final class Parameter implements StateEntry {
             throw new IllegalArgumentException("cannot replace a parameter of shape " + data.shape() + " by "
                     + value.describe());
         }
-        data = value.detach();
+        data = MemoryScope.keep(value.detach());
         data.requiresGrad(trainable);
     }
 

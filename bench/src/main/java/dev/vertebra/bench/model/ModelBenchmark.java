@@ -6,6 +6,7 @@ import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Precision;
 import dev.vertebra.core.ProfilingBackend;
@@ -134,8 +135,9 @@ public final class ModelBenchmark {
             out.printf(Locale.ROOT, "step %d: %.1f ms%n", i + 1, times[i] * 1e3);
             out.flush();
         }
-        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %.0f MB/step%n",
-                median(times) * 1e3, gcMillis() - gcBefore, (allocatedBytes() - allocatedBefore) / 1e6 / o.steps());
+        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %.0f MB/step; "
+                        + "reused between steps: %.0f MB%n", median(times) * 1e3, gcMillis() - gcBefore,
+                (allocatedBytes() - allocatedBefore) / 1e6 / o.steps(), MemoryScope.cachedBytes() / 1e6);
         return times;
     }
 
@@ -182,15 +184,17 @@ public final class ModelBenchmark {
         /** One step's wall time in seconds, queued device work included. */
         double timedStep() {
             long start = System.nanoTime();
-            if (o.mode() == Mode.TRAIN) {
-                optimizer.zeroGrad();
-                scaler.scale(forwardLoss()).backward();
-                scaler.step(optimizer);
-                scaler.update();
-            } else {
-                forwardNoGrad();
+            try (MemoryScope _ = MemoryScope.open()) {
+                if (o.mode() == Mode.TRAIN) {
+                    optimizer.zeroGrad();
+                    scaler.scale(forwardLoss()).backward();
+                    scaler.step(optimizer);
+                    scaler.update();
+                } else {
+                    forwardNoGrad();
+                }
+                backend.synchronize();
             }
-            backend.synchronize();
             return (System.nanoTime() - start) / 1e9;
         }
 
@@ -209,6 +213,12 @@ public final class ModelBenchmark {
 
         /** One step timed by phase: forward (with the loss), backward, optimiser; seconds. */
         double[] phasedStep(ProfilingBackend profiler) {
+            try (MemoryScope _ = MemoryScope.open()) {
+                return phases(profiler);
+            }
+        }
+
+        private double[] phases(ProfilingBackend profiler) {
             double[] t = new double[3];
             long start = System.nanoTime();
             if (o.mode() == Mode.INFER) {

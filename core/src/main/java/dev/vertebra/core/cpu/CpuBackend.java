@@ -3,9 +3,11 @@ package dev.vertebra.core.cpu;
 import dev.vertebra.core.Activation;
 import dev.vertebra.core.BinaryOp;
 import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.CpuStorage;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Layout;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
@@ -40,12 +42,23 @@ public final class CpuBackend extends ReferenceBackend {
         return cpu(t).floats();
     }
 
+    /**
+     * A new tensor for a kernel that writes every element: float32 comes uncleared from the {@link MemoryScope}'s
+     * pool when one is open (a clearing pass saved); other dtypes are zero-filled as usual.
+     */
+    private Tensor output(Shape shape, DType dtype) {
+        if (dtype != DType.FLOAT32) {
+            return empty(shape, dtype);
+        }
+        return Tensor.wrap(CpuStorage.allocateUninitialized(shape.numel()), shape, this);
+    }
+
     /** The float data of {@code t} as a contiguous array from offset 0 or {@code t.layout().offset()}. */
     private Tensor dense(Tensor t) {
         if (t.isContiguous()) {
             return t;
         }
-        Tensor out = empty(t.shape(), t.dtype());
+        Tensor out = output(t.shape(), t.dtype());
         copyInto(t, out);
         return out;
     }
@@ -64,7 +77,7 @@ public final class CpuBackend extends ReferenceBackend {
         if (isFloat(t)) {
             return t;
         }
-        Tensor out = empty(t.shape(), DType.FLOAT32);
+        Tensor out = output(t.shape(), DType.FLOAT32);
         copyInto(t, out);
         return out;
     }
@@ -138,7 +151,7 @@ public final class CpuBackend extends ReferenceBackend {
         if (dtype != DType.FLOAT32) {
             return super.full(shape, dtype, value);
         }
-        Tensor out = empty(shape, dtype);
+        Tensor out = output(shape, dtype);
         Arrays.fill(floats(out), (float) value);
         return out;
     }
@@ -152,7 +165,7 @@ public final class CpuBackend extends ReferenceBackend {
             return super.unary(op, x);
         }
         Tensor in = dense(x);
-        Tensor out = empty(x.shape(), x.dtype());
+        Tensor out = output(x.shape(), x.dtype());
         float[] xs = floats(in);
         float[] ys = floats(out);
         int base = in.layout().offset();
@@ -172,7 +185,7 @@ public final class CpuBackend extends ReferenceBackend {
         Shape shape = Shape.broadcast(a.shape(), b.shape());
         Layout la = a.layout().expand(shape);
         Layout lb = b.layout().expand(shape);
-        Tensor out = empty(shape, a.dtype());
+        Tensor out = output(shape, a.dtype());
         if (rowBroadcast(op, a, b, lb, shape, out)) {
             return out;
         }
@@ -294,7 +307,7 @@ public final class CpuBackend extends ReferenceBackend {
             return super.binaryScalar(op, a, scalar);
         }
         Tensor in = dense(a);
-        Tensor out = empty(a.shape(), a.dtype());
+        Tensor out = output(a.shape(), a.dtype());
         float[] xs = floats(in);
         float[] ys = floats(out);
         float[] s = {(float) scalar};
@@ -369,7 +382,7 @@ public final class CpuBackend extends ReferenceBackend {
             return super.reduce(op, x, dims, keepDim);
         }
         Tensor in = dense(x);
-        Tensor out = empty(reducedShape(x.shape(), dims, keepDim), x.dtype());
+        Tensor out = output(reducedShape(x.shape(), dims, keepDim), x.dtype());
         if (f.reduced() == 0) {
             Arrays.fill(floats(out), (float) op.identity());
             return out;
@@ -403,7 +416,7 @@ public final class CpuBackend extends ReferenceBackend {
         int m = a.dim(1);
         int k = a.dim(2);
         int n = b.dim(2);
-        Tensor out = empty(Shape.of(batch, m, n), a.dtype());
+        Tensor out = output(Shape.of(batch, m, n), a.dtype());
         Sgemm.sgemmBatched(batch, ga.transposed(), gb.transposed(), m, n, k, 1f,
                 floats(ga.t()), ga.t().layout().offset(), ga.ld(), ga.batchStride(),
                 floats(gb.t()), gb.t().layout().offset(), gb.ld(), gb.batchStride(),
@@ -449,7 +462,7 @@ public final class CpuBackend extends ReferenceBackend {
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
         Tensor xi = dense(x);
         Tensor wi = dense(w);
-        Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
         ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y));
         return y;
     }
@@ -469,7 +482,7 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor wi = dense(w);
         Tensor scaleI = dense(scale);
         Tensor shiftI = dense(shift);
-        Tensor y = empty(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
         ChannelEpilogue epilogue = new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI),
                 shiftI.layout().offset(), Objects.requireNonNull(activation, "activation"));
         boolean perImageGate = inputScale != null && inputScale.shape().equals(Shape.of(s.batch(), 1, 1,
@@ -499,7 +512,7 @@ public final class CpuBackend extends ReferenceBackend {
         Conv2dShape s = convShape(xShape, w.shape(), spec);
         Tensor g = dense(dy);
         Tensor wi = dense(w);
-        Tensor dx = empty(xShape, dy.dtype());
+        Tensor dx = output(xShape, dy.dtype());
         ConvKernels.backwardData(s, floats(g), g.layout().offset(), floats(wi), wi.layout().offset(), floats(dx));
         return dx;
     }
@@ -515,7 +528,7 @@ public final class CpuBackend extends ReferenceBackend {
         Conv2dShape s = convShape(x.shape(), wShape, spec);
         Tensor xi = dense(x);
         Tensor g = dense(dy);
-        Tensor dw = empty(wShape, x.dtype());
+        Tensor dw = output(wShape, x.dtype());
         ConvKernels.backwardWeight(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(dw));
         return dw;
     }
@@ -532,7 +545,7 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor mean = empty(cs, x.dtype());
         Tensor var = empty(cs, x.dtype());
         Tensor invStd = empty(cs, x.dtype());
-        Tensor y = empty(x.shape(), x.dtype());
+        Tensor y = output(x.shape(), x.dtype());
         FloatBatchNorm.forward(floats(in), in.layout().offset(), rows, c, packed(weight), packed(bias), eps, floats(y), floats(mean), floats(var), floats(invStd));
         return new BatchNormResult(y, mean, var, invStd);
     }
@@ -547,7 +560,7 @@ public final class CpuBackend extends ReferenceBackend {
         int c = x.dim(-1);
         int rows = x.numel() / c;
         Shape cs = Shape.of(c);
-        Tensor dx = empty(x.shape(), x.dtype());
+        Tensor dx = output(x.shape(), x.dtype());
         Tensor dw = empty(cs, x.dtype());
         Tensor db = empty(cs, x.dtype());
         FloatBatchNorm.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), rows, c,
@@ -566,7 +579,7 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor mean = empty(cs, x.dtype());
         Tensor var = empty(cs, x.dtype());
         Tensor invStd = empty(cs, x.dtype());
-        Tensor z = empty(x.shape(), x.dtype());
+        Tensor z = output(x.shape(), x.dtype());
         FloatBatchNormSilu.forward(floats(in), in.layout().offset(), x.numel() / c, c, packed(weight), packed(bias),
                 eps, floats(z), floats(mean), floats(var), floats(invStd));
         return new BatchNormResult(z, mean, var, invStd);
@@ -582,7 +595,7 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor g = dense(dz);
         int c = x.dim(-1);
         Shape cs = Shape.of(c);
-        Tensor dx = empty(x.shape(), x.dtype());
+        Tensor dx = output(x.shape(), x.dtype());
         Tensor dw = empty(cs, x.dtype());
         Tensor db = empty(cs, x.dtype());
         FloatBatchNormSilu.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), x.numel() / c, c,

@@ -81,32 +81,55 @@ final class FloatElementwise {
         }
     }
 
-    /** The whole vectors of {@link #binary}; returns how many elements it did. */
+    /**
+     * The whole vectors of {@link #binary}; returns how many elements it did. One loop per broadcast case: a vector
+     * that is either loaded or broadcast (a nullable merge) would keep C2 from keeping it in a register, and every
+     * load would then allocate.
+     */
     private static int vectorBinary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs,
                                     float[] y, int yo, int n) {
-        FloatVector av = as == 0 ? FloatVector.broadcast(S, a[ao]) : null;
-        FloatVector bv = bs == 0 ? FloatVector.broadcast(S, b[bo]) : null;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector zero = FloatVector.zero(S);
         int end = S.loopBound(n);
-        for (int i = 0; i < end; i += L) {
-            FloatVector va = av != null ? av : FloatVector.fromArray(S, a, ao + i);
-            FloatVector vb = bv != null ? bv : FloatVector.fromArray(S, b, bo + i);
-            switch (op) {
-                case ADD -> va.add(vb).intoArray(y, yo + i);
-                case SUB -> va.sub(vb).intoArray(y, yo + i);
-                case MUL -> va.mul(vb).intoArray(y, yo + i);
-                case DIV -> va.div(vb).intoArray(y, yo + i);
-                case MAX -> va.max(vb).intoArray(y, yo + i);
-                case MIN -> va.min(vb).intoArray(y, yo + i);
-                case GT -> zero.blend(one, va.compare(VectorOperators.GT, vb)).intoArray(y, yo + i);
-                case GE -> zero.blend(one, va.compare(VectorOperators.GE, vb)).intoArray(y, yo + i);
-                case LT -> zero.blend(one, va.compare(VectorOperators.LT, vb)).intoArray(y, yo + i);
-                case LE -> zero.blend(one, va.compare(VectorOperators.LE, vb)).intoArray(y, yo + i);
-                case EQ -> zero.blend(one, va.compare(VectorOperators.EQ, vb)).intoArray(y, yo + i);
-                case POW, SILU_GRAD -> throw new IllegalStateException(op + " has no vector form here");
+        if (as == 0 && bs == 0) {
+            return 0; // both scalars: the scalar loop
+        }
+        if (as == 0) {
+            FloatVector va = FloatVector.broadcast(S, a[ao]);
+            for (int i = 0; i < end; i += L) {
+                combine(op, va, FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+            }
+        } else if (bs == 0) {
+            FloatVector vb = FloatVector.broadcast(S, b[bo]);
+            for (int i = 0; i < end; i += L) {
+                combine(op, FloatVector.fromArray(S, a, ao + i), vb).intoArray(y, yo + i);
+            }
+        } else {
+            for (int i = 0; i < end; i += L) {
+                combine(op, FloatVector.fromArray(S, a, ao + i), FloatVector.fromArray(S, b, bo + i))
+                        .intoArray(y, yo + i);
             }
         }
         return end;
+    }
+
+    /** {@code op(a, b)} lane by lane; comparisons give 1 or 0. */
+    private static FloatVector combine(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            case MAX -> a.max(b);
+            case MIN -> a.min(b);
+            case GT -> indicator(a.compare(VectorOperators.GT, b));
+            case GE -> indicator(a.compare(VectorOperators.GE, b));
+            case LT -> indicator(a.compare(VectorOperators.LT, b));
+            case LE -> indicator(a.compare(VectorOperators.LE, b));
+            case EQ -> indicator(a.compare(VectorOperators.EQ, b));
+            case POW, SILU_GRAD -> throw new IllegalStateException(op + " has no vector form here");
+        };
+    }
+
+    private static FloatVector indicator(VectorMask<Float> m) {
+        return FloatVector.zero(S).blend(1f, m);
     }
 }

@@ -2,6 +2,7 @@ package dev.vertebra.examples.trainer;
 
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.efficientnet.EfficientNet;
@@ -100,9 +101,11 @@ public final class FractureModel {
                 for (int i = 0; i < n; i++) {
                     slices[i] = from + i;
                 }
-                float[] out = net.forward(batch(List.of(study), idx, slices)).toFloatArray();
-                for (int i = 0; i < n; i++) {
-                    logits[from + i] = java.util.Arrays.copyOfRange(out, i * OUTPUTS, (i + 1) * OUTPUTS);
+                try (MemoryScope _ = MemoryScope.open()) {
+                    float[] out = net.forward(batch(List.of(study), idx, slices)).toFloatArray();
+                    for (int i = 0; i < n; i++) {
+                        logits[from + i] = java.util.Arrays.copyOfRange(out, i * OUTPUTS, (i + 1) * OUTPUTS);
+                    }
                 }
             }
         }

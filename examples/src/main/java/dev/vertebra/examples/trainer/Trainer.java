@@ -4,6 +4,7 @@ import dev.vertebra.core.Autocast;
 import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.data.volume.Augment;
@@ -249,32 +250,35 @@ public final class Trainer {
                     System.arraycopy(study.weights(sample[1]), 0, known, i * o, o);
                     allKnown &= study.fullyLabelled();
                 }
-                lr = schedule.lr(step);
-                optimizer.scheduleLr(lr);
-                Tensor logits;
-                Tensor loss;
-                try (Autocast _ = config.precision().autocast()) {
-                    logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
-                    Tensor y = Tensor.of(targets, n, o).to(model.device());
-                    loss = allKnown ? Losses.weightedBceWithLogits(logits, y, posWeight, negWeight, Reduction.MEAN)
-                            : maskedMean(Losses.weightedBceWithLogits(logits, y, posWeight, negWeight,
-                            Reduction.NONE), known, n, o);
-                }
-                float[] out = logits.toFloatArray();
-                for (int i = 0; i < n; i++) {
-                    if (known[i * o + FractureModel.FRACTURE] > 0) {
-                        fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
-                        fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
+                // The step's activations and gradients go back to the pool for the next step (MemoryScope).
+                try (MemoryScope _ = MemoryScope.open()) {
+                    lr = schedule.lr(step);
+                    optimizer.scheduleLr(lr);
+                    Tensor logits;
+                    Tensor loss;
+                    try (Autocast _ = config.precision().autocast()) {
+                        logits = model.net().forward(Tensor.of(images, n, s, s, k).to(model.device()));
+                        Tensor y = Tensor.of(targets, n, o).to(model.device());
+                        loss = allKnown ? Losses.weightedBceWithLogits(logits, y, posWeight, negWeight, Reduction.MEAN)
+                                : maskedMean(Losses.weightedBceWithLogits(logits, y, posWeight, negWeight,
+                                Reduction.NONE), known, n, o);
                     }
+                    float[] out = logits.toFloatArray();
+                    for (int i = 0; i < n; i++) {
+                        if (known[i * o + FractureModel.FRACTURE] > 0) {
+                            fracY.add(targets[i * o + FractureModel.FRACTURE] > 0 ? 1 : 0);
+                            fracQ.add((double) out[i * o + FractureModel.FRACTURE]);
+                        }
+                    }
+                    scaler.scale(loss).backward();
+                    scaler.unscale(optimizer);
+                    GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
+                    skipped += scaler.step(optimizer) ? 0 : 1;
+                    scaler.update();
+                    optimizer.zeroGrad();
+                    step++;
+                    lossSum += loss.item();
                 }
-                scaler.scale(loss).backward();
-                scaler.unscale(optimizer);
-                GradClip.clipByGlobalNorm(model.net().trainableParameters(), CLIP);
-                skipped += scaler.step(optimizer) ? 0 : 1;
-                scaler.update();
-                optimizer.zeroGrad();
-                step++;
-                lossSum += loss.item();
                 bar.update(b + 1, lossSum / (b + 1), (long) from + n);
             }
         }

@@ -1,6 +1,7 @@
 package dev.vertebra.nn.optim;
 
 import dev.vertebra.core.DType;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.nn.Parameter;
@@ -53,12 +54,14 @@ public abstract class Optimizer {
 
         /** The moment tensor {@code name}, created as zeros shaped like {@code like} on first use. */
         public Tensor tensor(String name, Tensor like) {
-            return tensors.computeIfAbsent(name, _ -> Tensor.zeros(like.shape(), like.dtype(), like.device()));
+            return tensors.computeIfAbsent(name,
+                    _ -> MemoryScope.keep(Tensor.zeros(like.shape(), like.dtype(), like.device())));
         }
 
         /** The moment tensor {@code name}, created filled with {@code initial} on first use. */
         public Tensor tensor(String name, Tensor like, double initial) {
-            return tensors.computeIfAbsent(name, _ -> Tensor.full(like.shape(), like.dtype(), like.device(), initial));
+            return tensors.computeIfAbsent(name,
+                    _ -> MemoryScope.keep(Tensor.full(like.shape(), like.dtype(), like.device(), initial)));
         }
 
         /** True when {@code name} exists yet. */
@@ -211,7 +214,8 @@ public abstract class Optimizer {
                     throw new IllegalArgumentException("optimiser state '" + key + "' has shape " + value.shape()
                             + " but parameter " + i + " has shape " + target.shape());
                 }
-                s.tensors.put(parts[2], value.to(target.device()).to(target.dtype()).contiguousCopy().detach());
+                Tensor held = value.to(target.device()).to(target.dtype()).contiguousCopy().detach();
+                s.tensors.put(parts[2], MemoryScope.keep(held));
             }
         }
         for (Integer i : parsed.keySet()) {

@@ -1,0 +1,164 @@
+package dev.vertebra.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The lifetime of the temporaries of one unit of work (a training step, an inference batch): CPU tensor memory
+ * allocated while a scope is open on this thread is handed back when it closes, and the next scope reuses those
+ * arrays instead of asking the JVM for new ones. A training step allocates over a gigabyte of activations and
+ * gradients; reused, warm arrays save the JVM's clearing pass, the collector's work and the first-touch page
+ * faults of fresh heap, and bound the heap by what one step needs.
+ *
+ * <pre>{@code
+ * for (Batch batch : loader) {
+ *     try (MemoryScope _ = MemoryScope.open()) {
+ *         optimizer.zeroGrad();
+ *         Tensor loss = lossFn.apply(model.forward(batch.images()), batch.labels());
+ *         loss.backward();
+ *         optimizer.step();
+ *         losses.add(loss.item());      // a number, not the tensor
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>What survives the scope: tensors stored in a module (parameters, buffers — updated in place or adopted when
+ * replaced), optimiser state, the gradients autograd leaves on leaf tensors, and anything passed to {@link #keep}.
+ * Every other tensor created inside the scope is dead once it closes: reading or writing it throws
+ * {@link IllegalStateException}, so a tensor kept by mistake fails loudly instead of reading reused memory.
+ * Autograd also hands back the intermediate gradients it consumed during {@code backward()}, so a step's peak is
+ * its activations plus a few gradients rather than everything it allocated.
+ *
+ * <p>Scopes are per thread and nest; each must be closed on the thread that opened it, innermost first. Tensors
+ * allocated with no scope open (or on other threads, such as data-loader workers) are ordinary garbage-collected
+ * memory. Only float32 arrays of at least {@value #MIN_POOLED_ELEMENTS} elements are pooled (smaller ones cost the
+ * JVM almost nothing); accelerator memory has its own caching allocator and is not affected.
+ */
+public final class MemoryScope implements AutoCloseable {
+    /** Arrays below this many floats are left to the garbage collector. */
+    public static final int MIN_POOLED_ELEMENTS = 4096;
+
+    /**
+     * Tests set the system property {@code vertebra.poisonUninitialized}: every uncleared allocation is then
+     * filled with NaN, so a kernel that leaves part of its output unwritten fails its comparison with the
+     * reference instead of passing on the JVM's zeros.
+     */
+    private static final boolean POISON_UNINITIALIZED = Boolean.getBoolean("vertebra.poisonUninitialized");
+
+    private static final ThreadLocal<MemoryScope> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<FloatArrayPool> POOL = ThreadLocal.withInitial(FloatArrayPool::new);
+
+    private final MemoryScope parent;
+    private final Thread thread;
+    private final FloatArrayPool pool;
+    private final List<CpuStorage> owned = new ArrayList<>();
+    private boolean closed;
+
+    private MemoryScope(MemoryScope parent) {
+        this.parent = parent;
+        this.thread = Thread.currentThread();
+        this.pool = POOL.get();
+    }
+
+    /** Opens a scope on this thread (nested inside the current one, if any); close it to hand its memory back. */
+    public static MemoryScope open() {
+        MemoryScope scope = new MemoryScope(CURRENT.get());
+        CURRENT.set(scope);
+        return scope;
+    }
+
+    /** True when a scope is open on this thread. */
+    public static boolean isOpen() {
+        return CURRENT.get() != null;
+    }
+
+    /**
+     * Takes {@code t}'s memory out of every scope: it stays valid after they close and is garbage-collected like
+     * memory allocated outside a scope. Returns {@code t}. Views share their base tensor's memory, so keeping a view
+     * keeps the whole base.
+     */
+    public static Tensor keep(Tensor t) {
+        if (t != null && t.storage() instanceof CpuStorage s) {
+            s.detachFromScope();
+        }
+        return t;
+    }
+
+    /** Drops the arrays this thread keeps for reuse (the pool refills on the next scope). */
+    public static void releaseCached() {
+        POOL.get().clear();
+    }
+
+    /** Bytes of arrays this thread's pool holds for reuse, between scopes or inside one. */
+    public static long cachedBytes() {
+        return POOL.get().bytes();
+    }
+
+    /**
+     * A float array of {@code size} elements for a new storage: from the pool when a scope is open and one of that
+     * length is free (cleared first when {@code zeroed}), else a new array. The storage registers with
+     * {@link #adopt} once constructed.
+     */
+    static float[] floats(int size, boolean zeroed) {
+        MemoryScope scope = CURRENT.get();
+        float[] reused = scope == null || size < MIN_POOLED_ELEMENTS ? null : scope.pool.take(size);
+        if (reused == null) {
+            float[] fresh = new float[size];
+            if (!zeroed && POISON_UNINITIALIZED) {
+                Arrays.fill(fresh, Float.NaN);
+            }
+            return fresh;
+        }
+        if (zeroed) {
+            Arrays.fill(reused, 0f);
+        }
+        return reused;
+    }
+
+    /** The scope a new storage of {@code size} floats belongs to: the innermost open one, or null. */
+    static MemoryScope adopt(CpuStorage storage, int size) {
+        MemoryScope scope = CURRENT.get();
+        if (scope == null || size < MIN_POOLED_ELEMENTS) {
+            return null;
+        }
+        scope.owned.add(storage);
+        return scope;
+    }
+
+    /**
+     * Hands {@code storage}'s array back now, before its scope closes, when it belongs to a scope open on this
+     * thread; autograd calls this for intermediate gradients it has consumed and that nothing else references.
+     */
+    static void recycle(Storage storage) {
+        if (storage instanceof CpuStorage s && s.scope() instanceof MemoryScope scope
+                && scope.thread == Thread.currentThread() && !scope.closed) {
+            scope.pool.put(s.release());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("a MemoryScope must be closed on the thread that opened it ("
+                    + thread.getName() + ")");
+        }
+        if (CURRENT.get() != this) {
+            throw new IllegalStateException("MemoryScopes close innermost first: an inner scope is still open");
+        }
+        closed = true;
+        for (CpuStorage s : owned) {
+            if (s.scope() == this) {
+                pool.put(s.release());
+            }
+        }
+        owned.clear();
+        CURRENT.set(parent);
+        if (parent == null) {
+            pool.endOfOutermostScope();
+        }
+    }
+}
