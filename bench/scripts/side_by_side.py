@@ -26,12 +26,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
-# The same on the JVM side: ZGC grows its heap to the maximum before it reuses memory, and each first touch of a heap
-# page is a page fault (4 KiB shared-memory pages, slow on these machines), so until the whole heap has been touched
-# once every step pays for faults: inference ran at 33-41 img/s where the same build gives 72-90 once its heap is
-# warm. A heap committed and touched at start (-Xms = -Xmx, AlwaysPreTouch) measures the steady state from the first
-# measured step, as the malloc settings do for PyTorch. Peak RSS is then the heap size.
-DEFAULT_JAVA_OPTS = "-Xms3g -Xmx3g -XX:+AlwaysPreTouch"
+# The same on the JVM side. bench-model runs each step in a MemoryScope, so a step reuses the arrays of the one before
+# and allocates little else (60-70 MB a training step, 21 MB an inference step); but while the heap is still growing
+# toward its maximum (half the RAM by default), even that lands on heap pages touched for the first time, and each
+# first touch is a page fault (4 KiB shared-memory pages, slow on these machines): training b=32 128² measured
+# 38-65 img/s on the default heap and 83 with -Xmx2g. A 2 GB heap committed and touched at start holds the largest
+# workload's pooled step (about 1 GB) and measures the steady state from the first measured step, as the malloc
+# settings do for PyTorch. Peak RSS is then about the heap size.
+DEFAULT_JAVA_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch"
 # glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
 # each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
 # 95 (see bench/NOTES.md). The settings keep freed memory in the process, as a caching allocator would; they are
