@@ -77,6 +77,20 @@ class MemoryScopeTest {
     }
 
     @Test
+    void arraysCopiedOutInAScopeBelongToTheCaller() {
+        float[] copied;
+        try (MemoryScope _ = MemoryScope.open()) {
+            copied = filled(N, 3).mul(2).toFloatArray();
+        }
+        try (MemoryScope _ = MemoryScope.open()) {
+            filled(N, -1);
+            filled(N, -1).mul(5);
+        }
+        assertEquals(6f, copied[0], "the next scope did not reuse the caller's array");
+        assertEquals(6f, copied[N - 1]);
+    }
+
+    @Test
     void keepingAViewKeepsItsBase() {
         Tensor base;
         Tensor view;

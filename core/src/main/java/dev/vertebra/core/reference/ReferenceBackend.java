@@ -7,6 +7,7 @@ import dev.vertebra.core.CpuStorage;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Layout;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
@@ -44,9 +45,10 @@ public class ReferenceBackend implements Backend {
 
     @Override
     public HostArray download(Tensor x) {
-        CpuStorage out = CpuStorage.allocate(x.dtype(), x.numel());
-        copyInto(x, Tensor.wrap(out, x.shape(), this));
-        return new HostArray(x.dtype(), x.shape().dims(), out.array());
+        // The caller owns the returned array: it must never go back to a MemoryScope's pool.
+        Tensor copy = MemoryScope.keep(Tensor.wrap(CpuStorage.allocate(x.dtype(), x.numel()), x.shape(), this));
+        copyInto(x, copy);
+        return new HostArray(x.dtype(), x.shape().dims(), ((CpuStorage) copy.storage()).array());
     }
 
     /** The CPU storage behind a tensor of this backend. */
