@@ -12,8 +12,11 @@ import dev.vertebra.core.io.HostArray;
  */
 public final class CpuStorage implements Storage {
     private final DType dtype;
-    /** Null once handed back to a {@link MemoryScope}'s pool: every access then throws. */
-    private Object array;
+    /**
+     * Null once handed back to a {@link MemoryScope}'s pool: every access then throws. Volatile so that a thread
+     * that reads a dead tensor sees the release rather than the reused array.
+     */
+    private volatile Object array;
     private final int size;
     /** The open scope this storage's array returns to, or null for garbage-collected memory. */
     private MemoryScope scope;

@@ -30,7 +30,8 @@ import java.util.List;
  * Autograd also hands back the intermediate gradients it consumed during {@code backward()}, so a step's peak is
  * its activations plus a few gradients rather than everything it allocated.
  *
- * <p>Scopes are per thread and nest; each must be closed on the thread that opened it, innermost first. Tensors
+ * <p>Scopes are per thread and nest; each must be closed on the thread that opened it, and closing one first closes
+ * any inner scope left open. A scope's tensors belong to its thread: hand other threads copies or kept tensors. Tensors
  * allocated with no scope open (or on other threads, such as data-loader workers) are ordinary garbage-collected
  * memory. Only float32 arrays of at least {@value #MIN_POOLED_ELEMENTS} elements are pooled (smaller ones cost the
  * JVM almost nothing); accelerator memory has its own caching allocator and is not affected.
@@ -146,8 +147,13 @@ public final class MemoryScope implements AutoCloseable {
             throw new IllegalStateException("a MemoryScope must be closed on the thread that opened it ("
                     + thread.getName() + ")");
         }
-        if (CURRENT.get() != this) {
-            throw new IllegalStateException("MemoryScopes close innermost first: an inner scope is still open");
+        // An inner scope still open (an exception skipped its close) closes first: left open, it would stay the
+        // current scope of this thread and keep every later allocation.
+        for (MemoryScope inner = CURRENT.get(); inner != this; inner = CURRENT.get()) {
+            if (inner == null) {
+                throw new IllegalStateException("this MemoryScope is not open on " + thread.getName());
+            }
+            inner.close();
         }
         closed = true;
         for (CpuStorage s : owned) {

@@ -113,22 +113,29 @@ class MemoryScopeTest {
     }
 
     @Test
-    void nestedScopesFreeTheirOwnTensorsAndCloseInnermostFirst() {
-        MemoryScope outer = MemoryScope.open();
-        try {
+    void nestedScopesFreeTheirOwnTensors() {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor a = filled(N, 1);
-            MemoryScope inner = MemoryScope.open();
-            Tensor b = filled(N, 2);
-            IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
-            assertTrue(e.getMessage().contains("innermost"), e.getMessage());
-            inner.close();
+            Tensor b;
+            try (MemoryScope _ = MemoryScope.open()) {
+                b = filled(N, 2);
+            }
             assertThrows(IllegalStateException.class, b::toFloatArray);
             assertEquals(1f, a.toFloatArray()[0], "the outer scope's tensor lives on");
             assertTrue(MemoryScope.isOpen());
-        } finally {
-            outer.close();
         }
         assertFalse(MemoryScope.isOpen());
+    }
+
+    @Test
+    void closingAScopeClosesAnInnerOneLeftOpen() {
+        Tensor inner;
+        try (MemoryScope _ = MemoryScope.open()) {
+            MemoryScope.open();                    // never closed, as when an exception skips its close
+            inner = filled(N, 2);
+        }
+        assertFalse(MemoryScope.isOpen(), "no scope is left current on this thread");
+        assertThrows(IllegalStateException.class, inner::toFloatArray);
     }
 
     @Test

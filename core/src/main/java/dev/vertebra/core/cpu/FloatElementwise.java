@@ -90,9 +90,11 @@ final class FloatElementwise {
                                     float[] y, int yo, int n) {
         int end = S.loopBound(n);
         if (as == 0 && bs == 0) {
-            return 0; // both scalars: the scalar loop
-        }
-        if (as == 0) {
+            FloatVector v = combine(op, FloatVector.broadcast(S, a[ao]), FloatVector.broadcast(S, b[bo]));
+            for (int i = 0; i < end; i += L) {
+                v.intoArray(y, yo + i);
+            }
+        } else if (as == 0) {
             FloatVector va = FloatVector.broadcast(S, a[ao]);
             for (int i = 0; i < end; i += L) {
                 combine(op, va, FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
