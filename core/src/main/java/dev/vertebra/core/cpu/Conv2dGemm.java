@@ -1,5 +1,7 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.CpuStorage;
+
 import java.util.Arrays;
 
 /**
@@ -32,7 +34,8 @@ public final class Conv2dGemm {
     private static final int ROWS_PER_WEIGHT_PARTIAL = 2048;
     private static final int MAX_WEIGHT_PARTIALS = 8;
 
-    private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch COLUMNS = new ThreadScratch();
+    private static final ThreadScratch TRANSPOSED = new ThreadScratch();
 
     private Conv2dGemm() {
     }
@@ -228,21 +231,24 @@ public final class Conv2dGemm {
         // the shape only, so the result does not depend on the thread count or timing.
         int weightSize = (int) s.weightSize();
         int rowsPerPartial = (pixels + partials - 1) / partials;
-        float[][] sums = new float[partials][]; // each: [KH, KW, Cin/groups, Cout]
+        // [partials, KH, KW, Cin/groups, Cout], every element overwritten; taken on the calling thread, so that a
+        // MemoryScope open there recycles it.
+        float[] sums = CpuStorage.allocateUninitialized(partials * weightSize).floats();
         CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
             for (int p = from; p < to; p++) {
-                float[] sum = new float[weightSize];
-                int row0 = p * rowsPerPartial;
-                weightGradientRows(s, x, xOff, dy, dyOff, row0, Math.min(pixels, row0 + rowsPerPartial), sum, 0,
-                        false);
-                sums[p] = sum;
+                int row0 = Math.min(pixels, p * rowsPerPartial);
+                int row1 = Math.min(pixels, row0 + rowsPerPartial);
+                if (row0 == row1) {
+                    Arrays.fill(sums, p * weightSize, (p + 1) * weightSize, 0f); // no rows: nothing overwrites it
+                }
+                weightGradientRows(s, x, xOff, dy, dyOff, row0, row1, sums, p * weightSize, false);
             }
         });
         if (!accumulate) {
-            System.arraycopy(sums[0], 0, dw, dwOff, weightSize);
+            System.arraycopy(sums, 0, dw, dwOff, weightSize);
         }
         for (int p = accumulate ? 0 : 1; p < partials; p++) {
-            VectorOps.addInto(sums[p], 0, dw, dwOff, weightSize);
+            VectorOps.addInto(sums, p * weightSize, dw, dwOff, weightSize);
         }
     }
 
@@ -294,7 +300,7 @@ public final class Conv2dGemm {
                     out, outOff, ldOut);
             return;
         }
-        float[] transposed = new float[n * m]; // [n, m]
+        float[] transposed = transposedScratch(n * m); // [n, m]
         Sgemm.sgemm(true, false, n, m, rows, 1f, b, bOff, ldb, a, aOff, lda, 0f, transposed, 0, m);
         for (int i = 0; i < m; i++) {
             int row = outOff + i * ldOut;
@@ -321,12 +327,12 @@ public final class Conv2dGemm {
         return Math.max(1, Math.min(Math.min(byWorkspace, bySplit), pixels));
     }
 
+    /** This thread's scratch for {@link #productOverRows}' transposed product (used and consumed within one call). */
+    private static float[] transposedScratch(int size) {
+        return TRANSPOSED.floats(size);
+    }
+
     private static float[] columns(int size) {
-        float[] col = COLUMNS.get();
-        if (col.length < size) {
-            col = new float[size];
-            COLUMNS.set(col);
-        }
-        return col;
+        return COLUMNS.floats(size);
     }
 }

@@ -1,5 +1,8 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.CpuStorage;
+import dev.vertebra.core.DType;
+
 /**
  * Depthwise convolution (groups = Cin = Cout, one filter per channel) on channels-last activations: forward,
  * backward-data and backward-weight, for any kernel size, stride, per-side padding and dilation.
@@ -129,20 +132,20 @@ public final class DepthwiseConv2d {
         int rows = s.batch() * s.outHeight();
         int partials = Math.min(WEIGHT_PARTIALS, rows);
         int rowsPerPartial = (rows + partials - 1) / partials;
-        float[][] partial = new float[partials][]; // each: [KH, KW, C]
+        int size = taps * c;
+        // [partials, KH, KW, C], zeroed; taken on the calling thread, so that a MemoryScope open there recycles it.
+        float[] partial = CpuStorage.allocate(DType.FLOAT32, partials * size).floats();
         CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
             for (int p = from; p < to; p++) {
-                float[] sum = new float[taps * c];
                 for (int row = p * rowsPerPartial; row < Math.min(rows, (p + 1) * rowsPerPartial); row++) {
-                    DepthwiseWeightRows.accumulate(s, x, xOff, dy, dyOff, row, sum);
+                    DepthwiseWeightRows.accumulate(s, x, xOff, dy, dyOff, row, partial, p * size);
                 }
-                partial[p] = sum;
             }
         });
-        for (int i = 0; i < taps * c; i++) {
+        for (int i = 0; i < size; i++) {
             float total = accumulate ? dw[dwOff + i] : 0f;
-            for (float[] sum : partial) {
-                total += sum[i];
+            for (int p = 0; p < partials; p++) {
+                total += partial[p * size + i];
             }
             dw[dwOff + i] = total;
         }

@@ -17,17 +17,18 @@ final class DepthwiseWeightRows {
      *
      * @param x   input: [N, H, W, C] from xOff
      * @param dy  output gradient: [N, OH, OW, C] from dyOff
-     * @param sum gradient being summed: [KH, KW, C]
+     * @param sum gradient being summed: [KH, KW, C] from sumOff
      */
-    static void accumulate(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row, float[] sum) {
+    static void accumulate(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row, float[] sum,
+                           int sumOff) {
         int oy = row % s.outHeight();
         int top = oy * s.strideH() - s.padTop();
         boolean allRowsInside = top >= 0 && top + s.dilationH() * (s.kernelH() - 1) < s.height();
         if (s.kernelH() == 3 && s.kernelW() == 3 && s.strideW() == 1 && s.dilationW() == 1 && allRowsInside
                 && s.inChannels() >= LANES) {
-            threeByThree(s, x, xOff, dy, dyOff, row, sum);
+            threeByThree(s, x, xOff, dy, dyOff, row, sum, sumOff);
         } else {
-            anyKernel(s, x, xOff, dy, dyOff, row, sum, 0);
+            anyKernel(s, x, xOff, dy, dyOff, row, sum, sumOff, 0);
         }
     }
 
@@ -38,7 +39,7 @@ final class DepthwiseWeightRows {
      * the general path.
      */
     private static void threeByThree(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row,
-                                     float[] sum) {
+                                     float[] sum, int sumOff) {
         int c = s.inChannels();
         int width = s.width();
         int n = row / s.outHeight();
@@ -80,18 +81,19 @@ final class DepthwiseWeightRows {
                 mid1 = right1;
                 mid2 = right2;
             }
-            addInto(sum, c0, s00);
-            addInto(sum, c + c0, s01);
-            addInto(sum, 2 * c + c0, s02);
-            addInto(sum, 3 * c + c0, s10);
-            addInto(sum, 4 * c + c0, s11);
-            addInto(sum, 5 * c + c0, s12);
-            addInto(sum, 6 * c + c0, s20);
-            addInto(sum, 7 * c + c0, s21);
-            addInto(sum, 8 * c + c0, s22);
+            int at = sumOff + c0;
+            addInto(sum, at, s00);
+            addInto(sum, at + c, s01);
+            addInto(sum, at + 2 * c, s02);
+            addInto(sum, at + 3 * c, s10);
+            addInto(sum, at + 4 * c, s11);
+            addInto(sum, at + 5 * c, s12);
+            addInto(sum, at + 6 * c, s20);
+            addInto(sum, at + 7 * c, s21);
+            addInto(sum, at + 8 * c, s22);
         }
         if (bound < c) {
-            anyKernel(s, x, xOff, dy, dyOff, row, sum, bound);
+            anyKernel(s, x, xOff, dy, dyOff, row, sum, sumOff, bound);
         }
     }
 
@@ -110,7 +112,7 @@ final class DepthwiseWeightRows {
      * multiple of the vector length) on.
      */
     private static void anyKernel(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row, float[] sum,
-                                  int firstChannel) {
+                                  int sumOff, int firstChannel) {
         int c = s.inChannels();
         int bound = SPECIES.loopBound(c);
         int n = row / s.outHeight();
@@ -126,7 +128,7 @@ final class DepthwiseWeightRows {
                 int offset = kw * s.dilationW() - s.padLeft();
                 int oxLo = DepthwiseConv2d.firstInside(offset, s.strideW());
                 int oxHi = Math.min(s.outWidth(), DepthwiseConv2d.lastInside(offset, s.strideW(), s.width()) + 1);
-                int tap = (kh * s.kernelW() + kw) * c;
+                int tap = sumOff + (kh * s.kernelW() + kw) * c;
                 int dyStep = c;
                 int xStep = s.strideW() * c;
                 for (int c0 = firstChannel; c0 < bound; c0 += LANES) {

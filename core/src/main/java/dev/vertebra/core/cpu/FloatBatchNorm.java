@@ -1,5 +1,7 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.CpuStorage;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,6 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatBatchNorm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int CHUNK_ROWS = 256;
+    // Per-thread working arrays of one chunk; the chunks' results go to arrays taken on the calling thread (pooled by
+    // a MemoryScope open there), not to an array per chunk.
+    private static final ThreadScratch CHUNK_MEAN = new ThreadScratch();
+    private static final ThreadScratch CHUNK_M2 = new ThreadScratch();
+    private static final ThreadScratch CHUNK_SUMS = new ThreadScratch();
 
     private FloatBatchNorm() {
     }
@@ -135,14 +142,14 @@ final class FloatBatchNorm {
      */
     private static void moments(float[] x, int xOff, int rows, int c, float[] mean, double[] m2) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        float[][] chunkMean = new float[chunks][];
-        float[][] chunkM2 = new float[chunks][];
+        float[] chunkMean = CpuStorage.allocateUninitialized(chunks * c).floats(); // [chunks, C]
+        float[] chunkM2 = CpuStorage.allocateUninitialized(chunks * c).floats();   // [chunks, C]
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
             for (int t = c0; t < c1; t++) {
                 int r0 = t * CHUNK_ROWS;
                 int r1 = Math.min(rows, r0 + CHUNK_ROWS);
-                float[] m = new float[c];
-                float[] q = new float[c];
+                float[] m = CHUNK_MEAN.zeroedFloats(c);
+                float[] q = CHUNK_M2.zeroedFloats(c);
                 for (int r = r0; r < r1; r++) {
                     addRow(x, xOff + r * c, c, m);
                 }
@@ -153,15 +160,15 @@ final class FloatBatchNorm {
                 for (int r = r0; r < r1; r++) {
                     addSquaredDeviations(x, xOff + r * c, c, m, q);
                 }
-                chunkMean[t] = m;
-                chunkM2[t] = q;
+                System.arraycopy(m, 0, chunkMean, t * c, c);
+                System.arraycopy(q, 0, chunkM2, t * c, c);
             }
         });
         double[] total = new double[c];
         for (int t = 0; t < chunks; t++) {
             int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
             for (int ch = 0; ch < c; ch++) {
-                total[ch] += (double) n * chunkMean[t][ch];
+                total[ch] += (double) n * chunkMean[t * c + ch];
             }
         }
         for (int ch = 0; ch < c; ch++) {
@@ -171,8 +178,8 @@ final class FloatBatchNorm {
         for (int t = 0; t < chunks; t++) {
             int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
             for (int ch = 0; ch < c; ch++) {
-                double d = chunkMean[t][ch] - total[ch];
-                m2[ch] += chunkM2[t][ch] + n * d * d;
+                double d = chunkMean[t * c + ch] - total[ch];
+                m2[ch] += chunkM2[t * c + ch] + n * d * d;
             }
         }
     }
@@ -213,20 +220,20 @@ final class FloatBatchNorm {
      */
     static double[] columnSums(int rows, int width, RowAccumulator rowBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        float[][] partial = new float[chunks][];
+        float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, width]
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
             for (int t = c0; t < c1; t++) {
-                float[] run = new float[width];
+                float[] run = CHUNK_SUMS.zeroedFloats(width);
                 for (int r = t * CHUNK_ROWS, end = Math.min(rows, r + CHUNK_ROWS); r < end; r++) {
                     rowBody.add(r, run);
                 }
-                partial[t] = run;
+                System.arraycopy(run, 0, partial, t * width, width);
             }
         });
         double[] total = new double[width];
-        for (float[] p : partial) {
+        for (int t = 0; t < chunks; t++) {
             for (int i = 0; i < width; i++) {
-                total[i] += p[i];
+                total[i] += partial[t * width + i];
             }
         }
         return total;

@@ -16,6 +16,9 @@ final class FloatReduce {
     private static final int CHUNK_ELEMENTS = 1 << 14;
     /** Rows summed in float before the partial sums move to double. */
     private static final int FLOAT_RUN = 256;
+    /** The calling thread's [tasks, inner] partial results of one reduction; each task's float run. */
+    private static final ThreadScratch PARTIALS = new ThreadScratch();
+    private static final ThreadScratch RUN = new ThreadScratch();
 
     private FloatReduce() {
     }
@@ -45,7 +48,7 @@ final class FloatReduce {
                                int inner, float[] out) {
         int rowsPerChunk = Math.max(1, Math.min(reduced, CHUNK_ELEMENTS / Math.max(inner, 1)));
         int chunks = (reduced + rowsPerChunk - 1) / rowsPerChunk;
-        double[][] partial = new double[outer * chunks][];
+        double[] partial = PARTIALS.doubles(outer * chunks * inner); // [outer · chunks, inner], this thread's
         CpuThreads.parallelFor(0, outer * chunks, 1, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int o = t / chunks;
@@ -53,11 +56,12 @@ final class FloatReduce {
                 int r1 = Math.min(reduced, r0 + rowsPerChunk);
                 int base = (o * reduced) * inner;
                 if (inner == 1) {
-                    partial[t] = new double[]{y != null ? productRun(x, xOff + base + r0, y, yOff + base + r0, r1 - r0)
-                            : reduceRun(op, x, xOff + base + r0, r1 - r0)};
+                    partial[t] = y != null ? productRun(x, xOff + base + r0, y, yOff + base + r0, r1 - r0)
+                            : reduceRun(op, x, xOff + base + r0, r1 - r0);
+                } else if (y != null) {
+                    productColumns(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner);
                 } else {
-                    partial[t] = y != null ? productColumns(x, xOff + base, y, yOff + base, r0, r1, inner)
-                            : reduceColumns(op, x, xOff + base, r0, r1, inner);
+                    reduceColumns(op, x, xOff + base, r0, r1, inner, partial, t * inner);
                 }
             }
         });
@@ -65,7 +69,7 @@ final class FloatReduce {
             for (int i = 0; i < inner; i++) {
                 double acc = op.identity();
                 for (int c = 0; c < chunks; c++) {
-                    acc = op.combine(acc, partial[o * chunks + c][i]);
+                    acc = op.combine(acc, partial[(o * chunks + c) * inner + i]);
                 }
                 out[o * inner + i] = (float) acc;
             }
@@ -93,14 +97,14 @@ final class FloatReduce {
         return result;
     }
 
-    /** Reduces rows r0..r1 of an [R, I] block starting at base: one value per column. */
-    private static double[] reduceColumns(ReduceOp op, float[] x, int base, int r0, int r1, int inner) {
-        double[] total = new double[inner];
-        java.util.Arrays.fill(total, op.identity());
-        float[] run = new float[inner];
+    /** Reduces rows r0..r1 of an [R, I] block starting at base: one value per column, into total from at. */
+    private static void reduceColumns(ReduceOp op, float[] x, int base, int r0, int r1, int inner, double[] total,
+                                      int at) {
+        java.util.Arrays.fill(total, at, at + inner, op.identity());
+        float[] run = RUN.floats(inner);
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
-            java.util.Arrays.fill(run, (float) op.identity());
+            java.util.Arrays.fill(run, 0, inner, (float) op.identity());
             for (int r = start; r < end; r++) {
                 int row = base + r * inner;
                 int i = 0;
@@ -112,10 +116,9 @@ final class FloatReduce {
                 }
             }
             for (int i = 0; i < inner; i++) {
-                total[i] = op.combine(total[i], run[i]);
+                total[at + i] = op.combine(total[at + i], run[i]);
             }
         }
-        return total;
     }
 
     /** Σ x[xFrom + i]·y[yFrom + i] for i &lt; n, each product rounded, lanes combined in a fixed order. */
@@ -135,13 +138,14 @@ final class FloatReduce {
         return result;
     }
 
-    /** Σ over rows r0..r1 of x·y for [R, I] blocks starting at xBase and yBase: one sum per column. */
-    private static double[] productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner) {
-        double[] total = new double[inner];
-        float[] run = new float[inner];
+    /** Σ over rows r0..r1 of x·y for [R, I] blocks starting at xBase and yBase: one sum per column, into total from at. */
+    private static void productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner,
+                                       double[] total, int at) {
+        java.util.Arrays.fill(total, at, at + inner, 0.0);
+        float[] run = RUN.floats(inner);
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
-            java.util.Arrays.fill(run, 0f);
+            java.util.Arrays.fill(run, 0, inner, 0f);
             for (int r = start; r < end; r++) {
                 int xRow = xBase + r * inner;
                 int yRow = yBase + r * inner;
@@ -155,10 +159,9 @@ final class FloatReduce {
                 }
             }
             for (int i = 0; i < inner; i++) {
-                total[i] += run[i];
+                total[at + i] += run[i];
             }
         }
-        return total;
     }
 
     private static FloatVector combine(ReduceOp op, FloatVector acc, FloatVector v) {
