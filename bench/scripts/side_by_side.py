@@ -27,12 +27,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
 # The same on the JVM side. bench-model runs each step in a MemoryScope, so a step reuses the arrays of the one before
-# and allocates little else (60-70 MB a training step, 21 MB an inference step); but while the heap is still growing
-# toward its maximum (half the RAM by default), even that lands on heap pages touched for the first time, and each
-# first touch is a page fault (4 KiB shared-memory pages, slow on these machines): training b=32 128² measured
-# 38-65 img/s on the default heap and 83 with -Xmx2g. A 2 GB heap committed and touched at start holds the largest
-# workload's pooled step (about 1 GB) and measures the steady state from the first measured step, as the malloc
-# settings do for PyTorch. Peak RSS is then about the heap size.
+# and allocates little else (about 30 MB a training step, 17 MB an inference step), but that little still lands on
+# fresh heap pages while ZGC grows the heap toward its maximum (half the RAM by default), and first touches are page
+# faults (4 KiB shared-memory pages, slow on these machines). A 2 GB heap committed and touched at start holds the
+# largest workload's pooled step (about 1 GB), measures the steady state from the first measured step, as the malloc
+# settings do for PyTorch, and keeps peak RSS lower than the default heap does (2.3 against 2.6 GB for training).
+# VERTEBRA_JAVA_OPTS= (empty) runs the launcher's defaults.
 DEFAULT_JAVA_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch"
 # glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
 # each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
