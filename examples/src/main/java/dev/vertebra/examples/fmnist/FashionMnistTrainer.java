@@ -3,6 +3,7 @@ package dev.vertebra.examples.fmnist;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
@@ -73,12 +74,14 @@ public final class FashionMnistTrainer {
             for (int b = 0; b < n; b += recipe.batch()) {
                 int[] idx = Arrays.copyOfRange(order, b, Math.min(n, b + recipe.batch()));
                 opt.scheduleLr(schedule.lr(step));
-                Tensor loss = Losses.crossEntropy(net.forward(images(train, idx)),
-                        Tensor.ofLongs(train.gatherLabels(idx), idx.length), 0, Reduction.MEAN);
-                opt.zeroGrad();
-                loss.backward();
-                opt.step();
-                lossSum += loss.item() * idx.length;
+                try (MemoryScope _ = MemoryScope.open()) {   // the step's memory is reused by the next step
+                    Tensor loss = Losses.crossEntropy(net.forward(images(train, idx)),
+                            Tensor.ofLongs(train.gatherLabels(idx), idx.length), 0, Reduction.MEAN);
+                    opt.zeroGrad();
+                    loss.backward();
+                    opt.step();
+                    lossSum += loss.item() * idx.length;
+                }
                 step++;
             }
             double accuracy = accuracy(net, test);
@@ -101,7 +104,10 @@ public final class FashionMnistTrainer {
                 int first = start;
                 int[] idx = new int[Math.min(EVAL_BATCH, data.size() - first)];
                 Arrays.setAll(idx, i -> first + i);
-                float[] logits = net.forward(images(data, idx)).contiguous().toFloatArray();   // [B, 10]
+                float[] logits;   // [B, 10]
+                try (MemoryScope _ = MemoryScope.open()) {
+                    logits = net.forward(images(data, idx)).contiguous().toFloatArray();
+                }
                 for (int i = 0; i < idx.length; i++) {
                     int best = 0;
                     for (int c = 1; c < FashionMnist.CLASSES; c++) {
