@@ -29,7 +29,12 @@ class DepthwiseConv2dTest {
                 // a row narrower than one interior block, no padding
                 Conv2dShape.symmetric(2, 5, 4, 16, 16, 3, 1, 0, 1, 16),
                 // 1×1 depthwise: a per-channel scale
-                Conv2dShape.symmetric(1, 3, 5, 33, 33, 1, 1, 0, 1, 33));
+                Conv2dShape.symmetric(1, 3, 5, 33, 33, 1, 1, 0, 1, 33),
+                // five taps wide at stride 1 (the sliding weight-gradient path): a 7×7 map with a channel tail, a
+                // 3×5 kernel with vertical dilation and TF-"same" padding, a map narrower than the kernel
+                Conv2dShape.symmetric(2, 7, 7, 37, 37, 5, 1, 2, 1, 37),
+                new Conv2dShape(1, 9, 11, 16, 16, 3, 5, 2, 1, 1, 2, 2, 2, 2, 1, 16),
+                Conv2dShape.symmetric(1, 3, 3, 16, 16, 5, 1, 2, 1, 16));
     }
 
     @ParameterizedTest
