@@ -27,14 +27,15 @@ import java.util.List;
  * replaced), optimiser state, the gradients autograd leaves on leaf tensors, and anything passed to {@link #keep}.
  * Every other tensor created inside the scope is dead once it closes: reading or writing it throws
  * {@link IllegalStateException}, so a tensor kept by mistake fails loudly instead of reading reused memory.
- * Autograd also hands back the intermediate gradients it consumed during {@code backward()}, so a step's peak is
- * its activations plus a few gradients rather than everything it allocated.
+ * Autograd also hands back the intermediate gradients it consumed during {@code backward()}, for the rest of the
+ * same backward to reuse, so a step holds less than it allocates (EfficientNet-B0 at batch 8, 224²: 0.75 GB kept
+ * between steps, 1.4 GB allocated).
  *
  * <p>Scopes are per thread and nest; each must be closed on the thread that opened it, and closing one first closes
- * any inner scope left open. A scope's tensors belong to its thread: hand other threads copies or kept tensors. Tensors
- * allocated with no scope open (or on other threads, such as data-loader workers) are ordinary garbage-collected
- * memory. Only float32 arrays of at least {@value #MIN_POOLED_ELEMENTS} elements are pooled (smaller ones cost the
- * JVM almost nothing); accelerator memory has its own caching allocator and is not affected.
+ * any inner scope left open. A scope's tensors belong to its thread: hand other threads copies or kept tensors.
+ * Tensors allocated with no scope open (or on other threads, such as data-loader workers) are ordinary
+ * garbage-collected memory. Only float32 arrays of at least {@value #MIN_POOLED_ELEMENTS} elements are pooled
+ * (smaller ones cost the JVM almost nothing); accelerator memory has its own caching allocator and is not affected.
  */
 public final class MemoryScope implements AutoCloseable {
     /** Arrays below this many floats are left to the garbage collector. */

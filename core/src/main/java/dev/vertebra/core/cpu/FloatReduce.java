@@ -138,7 +138,7 @@ final class FloatReduce {
         return result;
     }
 
-    /** Σ over rows r0..r1 of x·y for [R, I] blocks starting at xBase and yBase: one sum per column, into total from at. */
+    /** Σ over rows r0..r1 of x·y for [R, I] blocks from xBase and yBase: one sum per column, into total from at. */
     private static void productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner,
                                        double[] total, int at) {
         java.util.Arrays.fill(total, at, at + inner, 0.0);
