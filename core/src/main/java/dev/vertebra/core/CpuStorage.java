@@ -29,11 +29,16 @@ public final class CpuStorage implements Storage {
 
     /** Zero-filled storage of {@code size} elements (from the current {@link MemoryScope}'s pool when one is open). */
     public static CpuStorage allocate(DType dtype, int size) {
-        if (dtype == DType.FLOAT32) {
-            return scoped(MemoryScope.floats(size, true), size);
-        }
+        return dtype == DType.FLOAT32 ? scoped(MemoryScope.floats(size, true), size) : allocateUnpooled(dtype, size);
+    }
+
+    /**
+     * Zero-filled storage that never comes from or goes back to a {@link MemoryScope}'s pool: for arrays handed to
+     * a caller, who owns them.
+     */
+    public static CpuStorage allocateUnpooled(DType dtype, int size) {
         Object array = switch (dtype) {
-            case FLOAT32 -> throw new AssertionError("float32 is pooled above");
+            case FLOAT32 -> new float[size];
             case FLOAT64 -> new double[size];
             case INT64 -> new long[size];
             case INT32 -> new int[size];

@@ -35,6 +35,7 @@ public final class Conv2dGemm {
     private static final int MAX_WEIGHT_PARTIALS = 8;
 
     private static final ThreadScratch COLUMNS = new ThreadScratch();
+    /** productOverRows' transposed product, used and consumed within one call. */
     private static final ThreadScratch TRANSPOSED = new ThreadScratch();
 
     private Conv2dGemm() {
@@ -101,7 +102,7 @@ public final class Conv2dGemm {
             for (int block = from; block < to; block++) {
                 int row0 = block * blockRows;
                 int rows = Math.min(blockRows, pixels - row0);
-                float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+                float[] col = COLUMNS.floats(rows * depth); // col: [rows, KH, KW, cg]
                 for (int g = 0; g < s.groups(); g++) {
                     Im2col.unfold(s, x, xOff, g, row0, rows, col);
                     Sgemm.sgemm(false, false, rows, og, depth, 1f, col, 0, depth,
@@ -196,7 +197,7 @@ public final class Conv2dGemm {
                 }
                 for (int row0 = n * imagePixels; row0 < (n + 1) * imagePixels; row0 += blockRows) {
                     int rows = Math.min(blockRows, (n + 1) * imagePixels - row0);
-                    float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+                    float[] col = COLUMNS.floats(rows * depth); // col: [rows, KH, KW, cg]
                     for (int g = 0; g < s.groups(); g++) {
                         // col = dy_block[:, g·og : (g+1)·og] · w_g^T, w_g: [depth, og] with row stride Cout
                         Sgemm.sgemm(false, true, rows, depth, og, 1f, dy, dyOff + row0 * cout + g * og, cout,
@@ -272,7 +273,7 @@ public final class Conv2dGemm {
         int blockRows = blockRows(depth, row1 - row0, 1);
         for (int block = row0; block < row1; block += blockRows) {
             int rows = Math.min(blockRows, row1 - block);
-            float[] col = columns(rows * depth); // col: [rows, KH, KW, cg]
+            float[] col = COLUMNS.floats(rows * depth); // col: [rows, KH, KW, cg]
             boolean add = accumulate || block > row0;
             for (int g = 0; g < s.groups(); g++) {
                 Im2col.unfold(s, x, xOff, g, block, rows, col);
@@ -300,7 +301,7 @@ public final class Conv2dGemm {
                     out, outOff, ldOut);
             return;
         }
-        float[] transposed = transposedScratch(n * m); // [n, m]
+        float[] transposed = TRANSPOSED.floats(n * m); // [n, m]
         Sgemm.sgemm(true, false, n, m, rows, 1f, b, bOff, ldb, a, aOff, lda, 0f, transposed, 0, m);
         for (int i = 0; i < m; i++) {
             int row = outOff + i * ldOut;
@@ -325,14 +326,5 @@ public final class Conv2dGemm {
         int byWorkspace = Math.max(1, WORKSPACE_FLOATS / depth);
         int bySplit = Math.max(MIN_BLOCK_ROWS, (pixels + wantedBlocks - 1) / wantedBlocks);
         return Math.max(1, Math.min(Math.min(byWorkspace, bySplit), pixels));
-    }
-
-    /** This thread's scratch for {@link #productOverRows}' transposed product (used and consumed within one call). */
-    private static float[] transposedScratch(int size) {
-        return TRANSPOSED.floats(size);
-    }
-
-    private static float[] columns(int size) {
-        return COLUMNS.floats(size);
     }
 }

@@ -7,7 +7,6 @@ import dev.vertebra.core.CpuStorage;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Layout;
-import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
@@ -45,10 +44,9 @@ public class ReferenceBackend implements Backend {
 
     @Override
     public HostArray download(Tensor x) {
-        // The caller owns the returned array: it must never go back to a MemoryScope's pool.
-        Tensor copy = MemoryScope.keep(Tensor.wrap(CpuStorage.allocate(x.dtype(), x.numel()), x.shape(), this));
-        copyInto(x, copy);
-        return new HostArray(x.dtype(), x.shape().dims(), ((CpuStorage) copy.storage()).array());
+        CpuStorage out = CpuStorage.allocateUnpooled(x.dtype(), x.numel());   // the caller owns the array
+        copyInto(x, Tensor.wrap(out, x.shape(), this));
+        return new HostArray(x.dtype(), x.shape().dims(), out.array());
     }
 
     /** The CPU storage behind a tensor of this backend. */
