@@ -7,68 +7,120 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Depthwise 3×3, stride 1, pad 1 on N=8, 112×112, C=96 (NHWC): EfficientNet-B0's second stage shape. Memory
- * bound: bytes = (input + output + weight) · 4 = 77.1 MB per forward call, so GB/s = 77.1 / ms per call.
+ * Depthwise convolutions of EfficientNet-B0 at batch 8, 224² input (NHWC), forward and both backward kernels:
+ * {@code layer} is "side x channels k kernel s stride" — 3×3 stride 1 (stage 1), 3×3 stride 2 (stage 2's first
+ * block), 5×5 stride 2 (stage 3's first block), 5×5 stride 1 (stage 3's repeats) — plus 112²×96 3×3 stride 1, the
+ * shape of this file's earlier figures in bench/NOTES.md. Memory bound (about two flops per byte):
+ * {@link Rate#ofLimit} is against copy bandwidth. {@code cache=cold} evicts the caches before each call and cycles
+ * through copies of the activations, as inside a model; {@code warm} repeats one call on the same arrays.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class DepthwiseConvBenchmark {
 
-    final Conv2dShape shape = Conv2dShape.symmetric(8, 112, 112, 96, 96, 3, 1, 1, 1, 96);
-    float[] x; // [8, 112, 112, 96]
-    float[] w; // [3, 3, 1, 96]
-    float[] y; // [8, 112, 112, 96]
-    float[] dx; // [8, 112, 112, 96]
-    float[] dw; // [3, 3, 1, 96]
+    @Param({"112x32k3s1", "112x96k3s2", "56x144k5s2", "28x240k5s1", "112x96k3s1"})
+    String layer;
+
+    @Param({"warm", "cold"})
+    String cache;
+
+    Conv2dShape shape;
+    float[][] x; // copies of [8, H, W, C]
+    float[][] y; // copies of [8, OH, OW, C]: the output, and dy for the backward kernels
+    float[][] dx; // copies of [8, H, W, C]
+    float[] w; // [K, K, 1, C]
+    float[] dw; // [K, K, 1, C]
+    int copy;
+    float sink;
 
     @Setup
     public void setUp() {
+        shape = parse(layer);
         Random random = new Random(2);
-        x = new float[(int) shape.inputSize()];
+        int copies = cache.equals("cold") ? ColdCache.copiesFor((shape.inputSize() + shape.outputSize()) * 4) : 1;
+        x = new float[copies][(int) shape.inputSize()];
+        y = new float[copies][(int) shape.outputSize()];
+        dx = new float[copies][(int) shape.inputSize()];
+        for (int k = 0; k < copies; k++) {
+            fill(random, x[k]);
+            fill(random, y[k]);
+        }
         w = new float[(int) shape.weightSize()];
-        y = new float[(int) shape.outputSize()];
-        dx = new float[x.length];
         dw = new float[w.length];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = random.nextFloat() - 0.5f;
-            y[i] = random.nextFloat() - 0.5f;
+        fill(random, w);
+    }
+
+    /** Before each call when cold: the next copy of the arrays, and caches swept. */
+    @Setup(Level.Invocation)
+    public void evict() {
+        if (x.length > 1) {
+            copy = (copy + 1) % x.length;
+            sink += ColdCache.sweep();
         }
-        for (int i = 0; i < w.length; i++) {
-            w[i] = random.nextFloat() - 0.5f;
-        }
+    }
+
+    /** "112x96k3s2": N = 8, 112² × 96 channels, 3×3, stride 2, padding (k − 1) / 2. */
+    static Conv2dShape parse(String layer) {
+        String[] p = layer.split("[xks]");
+        int side = Integer.parseInt(p[0]);
+        int c = Integer.parseInt(p[1]);
+        int k = Integer.parseInt(p[2]);
+        int stride = Integer.parseInt(p[3]);
+        return Conv2dShape.symmetric(8, side, side, c, c, k, stride, (k - 1) / 2, 1, c);
+    }
+
+    /** Bytes of one forward or backward-data call: input, output and weight once each. */
+    static double bytes(Conv2dShape s) {
+        return (s.inputSize() + s.outputSize() + s.weightSize()) * 4.0;
+    }
+
+    /** Flops of one call of any of the three kernels: a multiply-add per tap and output. */
+    static double flops(Conv2dShape s) {
+        return 2.0 * s.outputSize() * s.kernelH() * s.kernelW();
     }
 
     /** y = depthwise(x, w). */
     @Benchmark
-    public float[] forward() {
-        DepthwiseConv2d.forward(shape, x, 0, w, 0, null, 0, y, 0, false);
-        return y;
+    public float[] forward(Rate rate) {
+        DepthwiseConv2d.forward(shape, x[copy], 0, w, 0, null, 0, y[copy], 0, false);
+        rate.memoryBound(bytes(shape), flops(shape));
+        return y[copy];
     }
 
     /** dx from dy (here y) and w: the same bytes as the forward. */
     @Benchmark
-    public float[] backwardData() {
-        DepthwiseConv2d.backwardData(shape, y, 0, w, 0, dx, 0, false);
-        return dx;
+    public float[] backwardData(Rate rate) {
+        DepthwiseConv2d.backwardData(shape, y[copy], 0, w, 0, dx[copy], 0, false);
+        rate.memoryBound(bytes(shape), flops(shape));
+        return dx[copy];
     }
 
     /** dw from x and dy (here y): reads both activations, writes almost nothing. */
     @Benchmark
-    public float[] backwardWeight() {
-        DepthwiseConv2d.backwardWeight(shape, x, 0, y, 0, dw, 0, false);
+    public float[] backwardWeight(Rate rate) {
+        DepthwiseConv2d.backwardWeight(shape, x[copy], 0, y[copy], 0, dw, 0, false);
+        rate.memoryBound(bytes(shape), flops(shape));
         return dw;
+    }
+
+    private static void fill(Random random, float[] a) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] = random.nextFloat() - 0.5f;
+        }
     }
 }

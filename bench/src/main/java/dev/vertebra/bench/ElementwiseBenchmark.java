@@ -28,12 +28,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * Bytes per call, zeroing not counted: neg and silu 77.1 MB, add and silu_grad 115.6 MB.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ElementwiseBenchmark {
+
+    // One [8, 112, 112, 96] float32 tensor.
+    private static final double BYTES = 8.0 * 112 * 112 * 96 * 4;
 
     Backend cpu;
     Tensor x; // [8, 112, 112, 96]
@@ -48,22 +51,26 @@ public class ElementwiseBenchmark {
     }
 
     @Benchmark
-    public Tensor silu() {
+    public Tensor silu(Rate rate) {
+        rate.memoryBound(2 * BYTES, 0);
         return cpu.unary(UnaryOp.SILU, x);
     }
 
     @Benchmark
-    public Tensor siluGrad() {
+    public Tensor siluGrad(Rate rate) {
+        rate.memoryBound(3 * BYTES, 0);
         return cpu.binary(BinaryOp.SILU_GRAD, x, g);
     }
 
     @Benchmark
-    public Tensor neg() {
+    public Tensor neg(Rate rate) {
+        rate.memoryBound(2 * BYTES, 0);
         return cpu.unary(UnaryOp.NEG, x);
     }
 
     @Benchmark
-    public Tensor add() {
+    public Tensor add(Rate rate) {
+        rate.memoryBound(3 * BYTES, 0);
         return cpu.binary(BinaryOp.ADD, x, g);
     }
 }

@@ -34,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same convolution followed by the three separate passes it replaces.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
@@ -49,6 +49,7 @@ public class PointwiseConvBenchmark {
     float[] w; // [1, 1, Cin, Cout]
     float[] y; // [8, 56, 56, Cout]
     float[] dw; // [1, 1, Cin, Cout]
+    float[] dx; // [8, 56, 56, Cin]
     Backend cpu;
     Tensor xt; // x, w as tensors; scale and shift [Cout]
     Tensor wt;
@@ -64,6 +65,7 @@ public class PointwiseConvBenchmark {
         w = new float[(int) shape.weightSize()];
         y = new float[(int) shape.outputSize()];
         dw = new float[w.length];
+        dx = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             x[i] = random.nextFloat() - 0.5f;
         }
@@ -83,27 +85,46 @@ public class PointwiseConvBenchmark {
 
     /** silu(conv(x, w)·scale + shift), the epilogue applied to each tile of the output while it is in cache. */
     @Benchmark
-    public Tensor forwardAffineSilu() {
+    public Tensor forwardAffineSilu(Rate rate) {
+        count(rate);
         return cpu.conv2dAffine(xt, null, wt, ConvSpec.of(1, 0, 1, 1), scale, shift, Activation.SILU);
     }
 
     /** The same as the convolution then a multiply, an add and a SiLU pass, each with a new output. */
     @Benchmark
-    public Tensor forwardThenSeparateOps() {
+    public Tensor forwardThenSeparateOps(Rate rate) {
+        count(rate);
         return cpu.conv2d(xt, wt, ConvSpec.of(1, 0, 1, 1)).mul(scale).add(shift).silu();
     }
 
     /** y = x · w. */
     @Benchmark
-    public float[] forward() {
+    public float[] forward(Rate rate) {
         Conv2dGemm.forward(shape, x, 0, w, 0, null, 0, y, 0, false);
+        count(rate);
         return y;
+    }
+
+    /** dx = dy (here y) · wᵀ. */
+    @Benchmark
+    public float[] backwardData(Rate rate) {
+        Conv2dGemm.backwardData(shape, y, 0, w, 0, dx, 0, false);
+        count(rate);
+        return dx;
     }
 
     /** dw = xᵀ · dy (here y): the long reduction over the 25088 pixels. */
     @Benchmark
-    public float[] backwardWeight() {
+    public float[] backwardWeight(Rate rate) {
         Conv2dGemm.backwardWeight(shape, x, 0, y, 0, dw, 0, false);
+        count(rate);
         return dw;
+    }
+
+    /** Every kernel here reads or writes the two activations and the weight once: bandwidth decides. */
+    private void count(Rate rate) {
+        double pixels = shape.batch() * shape.height() * shape.width();
+        rate.memoryBound((pixels * (shape.inChannels() + shape.outChannels()) + shape.weightSize()) * 4,
+                2 * pixels * shape.inChannels() * shape.outChannels());
     }
 }

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleSupplier;
 
 /**
  * End-to-end throughput of an EfficientNet on random data: the workload of the PyTorch CPU reference
@@ -96,6 +97,16 @@ public final class ModelBenchmark {
      * @param peakRssBytes    the process's peak resident set (VmHWM), or -1 where /proc does not say
      */
     public record Result(double[] stepSeconds, double medianSeconds, double imagesPerSecond, long peakRssBytes) {
+    }
+
+    /**
+     * The workload of {@code o} built once (model, optimiser, random batch on its device), as a step to call
+     * repeatedly: each call runs one step and returns its wall time in seconds. For harnesses that do their own
+     * timing (JMH); {@link #run} is the measured benchmark.
+     */
+    public static DoubleSupplier prepare(Options o) {
+        Workload workload = new Workload(o, o.device());
+        return workload::timedStep;
     }
 
     /** Runs the benchmark, printing progress and (last line) {@code img/s: X} to {@code out}. */

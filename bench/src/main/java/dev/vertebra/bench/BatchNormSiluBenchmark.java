@@ -1,0 +1,108 @@
+package dev.vertebra.bench;
+
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Init;
+import dev.vertebra.core.MemoryScope;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Training-mode batch norm fused with SiLU ({@link Backend#batchNormSilu}, {@link Backend#batchNormSiluBackward}) on
+ * EfficientNet-B0's activations at batch 8, 224² input: {@code layer} "112x96" is the widest (stage 2's expansion),
+ * "28x240" a mid-network one. Through the backend as the model calls it, each call in a {@link MemoryScope} as
+ * a training step runs. Bytes are the compulsory traffic (forward: read x, write z; backward: read dz and x,
+ * write dx); the kernels make more passes (statistics first), so {@link Rate#ofLimit} is an upper bound's share.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class BatchNormSiluBenchmark {
+
+    private static final double EPS = 1e-3;
+
+    @Param({"112x96", "28x240"})
+    String layer;
+
+    @Param({"warm", "cold"})
+    String cache;
+
+    Backend cpu;
+    Tensor[] x; // copies of [8, H, W, C]
+    Tensor[] dz; // copies of [8, H, W, C]
+    Tensor weight; // [C]
+    Tensor bias; // [C]
+    Tensor mean; // [C], of x[0]
+    Tensor invStd; // [C], of x[0]
+    double elementBytes;
+    int copy;
+    float sink;
+
+    @Setup
+    public void setUp() {
+        String[] p = layer.split("x");
+        int side = Integer.parseInt(p[0]);
+        int c = Integer.parseInt(p[1]);
+        Shape shape = Shape.of(8, side, side, c);
+        elementBytes = shape.numel() * 4.0;
+        int copies = cache.equals("cold") ? ColdCache.copiesFor((long) (2 * elementBytes)) : 1;
+        Generator gen = new Generator(4);
+        x = new Tensor[copies];
+        dz = new Tensor[copies];
+        for (int k = 0; k < copies; k++) {
+            x[k] = Init.normal(gen, shape, 0.5, 2, Device.CPU);
+            dz[k] = Init.normal(gen, shape, 0, 1, Device.CPU);
+        }
+        weight = Init.uniform(gen, Shape.of(c), 0.5, 1.5, Device.CPU);
+        bias = Init.normal(gen, Shape.of(c), 0, 0.5, Device.CPU);
+        cpu = Backends.get(Device.CPU);
+        Backend.BatchNormResult stats = cpu.batchNormSilu(x[0], weight, bias, EPS);
+        mean = stats.mean();
+        invStd = stats.invStd();
+    }
+
+    /** Before each call when cold: the next copy of the activations, and caches swept. */
+    @Setup(Level.Invocation)
+    public void evict() {
+        if (x.length > 1) {
+            copy = (copy + 1) % x.length;
+            sink += ColdCache.sweep();
+        }
+    }
+
+    /** z = silu(batchnorm(x)) with the batch's statistics. */
+    @Benchmark
+    public Tensor forward(Rate rate) {
+        rate.memoryBound(2 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSilu(x[copy], weight, bias, EPS).output();
+        }
+    }
+
+    /** dx, dweight, dbias from dz. */
+    @Benchmark
+    public Tensor backward(Rate rate) {
+        rate.memoryBound(3 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSiluBackward(dz[copy], x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+}
