@@ -7,6 +7,7 @@ import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.cpu.Conv2dGemm;
@@ -30,8 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * 24 → 144 and the projection 144 → 24. Each is a GEMM [25088, Cin] × [Cin, Cout]: 2·25088·24·144 = 173 MFLOP,
  * and (25088·(24 + 144) + 24·144) · 4 = 16.9 MB moved, so at most ~10 flops per byte: bandwidth decides.
  * {@code forwardAffineSilu} is the evaluation-mode conv → BN → SiLU as one op ({@link Backend#conv2dAffine}),
- * through the backend as the model calls it (a new output tensor per call), against {@code forwardThenSeparateOps}:
- * the same convolution followed by the three separate passes it replaces.
+ * through the backend as the model calls it (a new output tensor per call, in a {@link MemoryScope} as in a model
+ * step), against {@code forwardThenSeparateOps}: the same convolution followed by the three separate passes it
+ * replaces. {@code backwardData} is dx = dy · wᵀ.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -87,14 +89,18 @@ public class PointwiseConvBenchmark {
     @Benchmark
     public Tensor forwardAffineSilu(Rate rate) {
         count(rate);
-        return cpu.conv2dAffine(xt, null, wt, ConvSpec.of(1, 0, 1, 1), scale, shift, Activation.SILU);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.conv2dAffine(xt, null, wt, ConvSpec.of(1, 0, 1, 1), scale, shift, Activation.SILU);
+        }
     }
 
     /** The same as the convolution then a multiply, an add and a SiLU pass, each with a new output. */
     @Benchmark
     public Tensor forwardThenSeparateOps(Rate rate) {
         count(rate);
-        return cpu.conv2d(xt, wt, ConvSpec.of(1, 0, 1, 1)).mul(scale).add(shift).silu();
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.conv2d(xt, wt, ConvSpec.of(1, 0, 1, 1)).mul(scale).add(shift).silu();
+        }
     }
 
     /** y = x · w. */
