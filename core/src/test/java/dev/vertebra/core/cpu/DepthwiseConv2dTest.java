@@ -34,7 +34,11 @@ class DepthwiseConv2dTest {
                 // 3×5 kernel with vertical dilation and TF-"same" padding, a map narrower than the kernel
                 Conv2dShape.symmetric(2, 7, 7, 37, 37, 5, 1, 2, 1, 37),
                 new Conv2dShape(1, 9, 11, 16, 16, 3, 5, 2, 1, 1, 2, 2, 2, 2, 1, 16),
-                Conv2dShape.symmetric(1, 3, 3, 16, 16, 5, 1, 2, 1, 16));
+                Conv2dShape.symmetric(1, 3, 3, 16, 16, 5, 1, 2, 1, 16),
+                // five wide at stride 1, every pixel in blocks of eight: rows of 8 and 9 (a block of one), 14 wide
+                Conv2dShape.symmetric(1, 6, 8, 32, 32, 5, 1, 2, 1, 32),
+                Conv2dShape.symmetric(2, 5, 9, 48, 48, 5, 1, 2, 1, 48),
+                Conv2dShape.symmetric(1, 14, 14, 16, 16, 5, 1, 2, 1, 16));
     }
 
     @ParameterizedTest
