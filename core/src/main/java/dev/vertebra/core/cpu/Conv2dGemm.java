@@ -115,8 +115,9 @@ public final class Conv2dGemm {
 
     /**
      * A 1×1, stride-1, ungrouped convolution of {@code x · gate}, gate [N, Cin] per image and input channel, each
-     * finished tile of y put through {@code epilogue}: the gate is folded into a per-image copy of the weights
-     * (N·Cin·Cout multiplications instead of N·H·W·Cin: cheaper when Cout &lt; H·W), then one GEMM per image.
+     * finished tile of y put through {@code epilogue}: the gate is folded into each image's weights as the GEMM
+     * packs them (N·Cin·Cout multiplications instead of N·H·W·Cin: cheaper when Cout &lt; H·W), one GEMM per
+     * image, no copy of the weights.
      *
      * @param x    input: [N, H, W, Cin] from xOff
      * @param gate [N, Cin] from gateOff
@@ -136,16 +137,10 @@ public final class Conv2dGemm {
         int cin = s.inChannels();
         int cout = s.outChannels();
         Conv2dShape.checkArray("gate", gate, gateOff, (long) n * cin);
-        float[] scaled = new float[Math.toIntExact((long) n * cin * cout)]; // [N, Cin, Cout]: w, row c × gate[image, c]
-        for (int image = 0; image < n; image++) {
-            for (int ci = 0; ci < cin; ci++) {
-                VectorOps.scale(w, wOff + ci * cout, gate[gateOff + image * cin + ci], scaled,
-                        (image * cin + ci) * cout, cout);
-            }
-        }
         int pixels = s.height() * s.width();
-        Sgemm.sgemmBatched(n, false, false, pixels, cout, cin, 1f, x, xOff, cin, pixels * cin,
-                scaled, 0, cout, cin * cout, 0f, y, 0, cout, pixels * cout, (item, i0, i1, j0, j1) ->
+        // Image t's weights are w with row ci scaled by gate[t, ci]; the GEMM scales them as it packs them.
+        Sgemm.sgemmBatchedRowScaledB(n, pixels, cout, cin, x, xOff, cin, pixels * cin, w, wOff, cout,
+                gate, gateOff, cin, y, 0, cout, pixels * cout, (item, i0, i1, j0, j1) ->
                         epilogue.apply(y, (item * pixels + i0) * cout + j0, i1 - i0, j1 - j0, cout, j0));
     }
 

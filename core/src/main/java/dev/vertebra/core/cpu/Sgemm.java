@@ -16,8 +16,9 @@ import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
  * calls) and sweeps them with the register-blocked {@link SgemmMicroKernel}, so that a B micro-panel stays in L1
  * while {@value #MC}-row blocks of A stream from L2. A is read in place when it is plain row-major and alpha is 1,
  * and packed the same way as B otherwise (transposed or scaled). A large product packs each K block of B once,
- * all threads together, into a buffer its tasks share. Each element of C is produced by one task with a fixed
- * summation order, so results do not depend on scheduling.
+ * all threads together, into a buffer its tasks share; so does a smaller one whose tasks would otherwise pack the
+ * same slice of B several times (row tiles of one item, or a batch sharing B). Each element of C is produced by
+ * one task with a fixed summation order, so results do not depend on scheduling.
  *
  * <pre>{@code
  * // y[rows, out] = x[rows, in] · w[in, out]
@@ -39,6 +40,8 @@ public final class Sgemm {
     // A product with at least this many rows shares one packed B among its tasks; its row tiles are this tall.
     private static final int SHARED_B_MIN_ROWS = 4 * MC;
     private static final int SHARED_TILE_M = MC / 2;
+    // Most floats of B packed up front for a whole call (64 MiB); beyond, each task packs its own slice.
+    private static final long MAX_PREPACKED_FLOATS = 16L << 20;
     // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
     private static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -117,7 +120,36 @@ public final class Sgemm {
         checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
         checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
         new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
-                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, epilogue).run();
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, epilogue, null, 0, 0).run();
+    }
+
+    /**
+     * {@code C_t = A_t · diag(s_t) · B} for each {@code t < batch}: one B shared by the batch, its row p scaled by
+     * {@code s_t[p] = rowScale[rowScaleOff + t · rowScaleStride + p]} as it is packed, each product rounded once
+     * (the same values as scaling a copy of B first). A squeeze-excitation gate folded into a 1×1 convolution's
+     * weights, without a per-image copy of them. Every finished tile goes to {@code epilogue}.
+     *
+     * @param a A_t: [M, K], row stride lda, from aOff + t·strideA
+     * @param b B: [K, N], row stride ldb, from bOff
+     * @param c C_t: [M, N], row stride ldc, from cOff + t·strideC, overwritten
+     */
+    static void sgemmBatchedRowScaledB(int batch, int m, int n, int k, float[] a, int aOff, int lda, int strideA,
+                                       float[] b, int bOff, int ldb, float[] rowScale, int rowScaleOff,
+                                       int rowScaleStride, float[] c, int cOff, int ldc, int strideC,
+                                       TileEpilogue epilogue) {
+        if (batch < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(
+                    "negative size: batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
+        }
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix("A", a, aOff, lda, strideA, batch, m, k);
+        checkMatrix("B", b, bOff, ldb, 0, 1, k, n);
+        checkMatrix("row scale", rowScale, rowScaleOff, Math.max(1, k), rowScaleStride, batch, 1, k);
+        checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
+        new Plan(batch, false, false, m, n, k, 1f, a, aOff, lda, strideA, b, bOff, ldb, 0, 0f, c, cOff, ldc,
+                strideC, epilogue, rowScale, rowScaleOff, rowScaleStride).run();
     }
 
     private static void checkMatrix(String name, float[] x, int off, int ld, int stride, int batch,
@@ -179,7 +211,8 @@ public final class Sgemm {
     private record Plan(int batch, boolean transA, boolean transB, int m, int n, int k,
                         float alpha, float[] a, int aOff, int lda, int strideA,
                         float[] b, int bOff, int ldb, int strideB,
-                        float beta, float[] c, int cOff, int ldc, int strideC, TileEpilogue epilogue) {
+                        float beta, float[] c, int cOff, int ldc, int strideC, TileEpilogue epilogue,
+                        float[] rowScale, int rowScaleOff, int rowScaleStride) {
 
         void run() {
             int tilesM = ceilDiv(m, TASK_M);
@@ -209,6 +242,12 @@ public final class Sgemm {
             int perBatch = ceilDiv(m, tileM) * ceilDiv(n, tileN);
             int tasks = batch * perBatch;
             int tilesAcross = ceilDiv(n, tileN);
+            // Tiles that would pack the same slice of B each (several row tiles of an item, or items sharing one
+            // B) read it packed once, up front, by all threads.
+            int distinctB = strideB == 0 && rowScale == null ? 1 : batch;
+            long prepackedSize = (long) distinctB * k * roundUp(n, NR);
+            float[] prepacked = parallel && k > 0 && tasks > distinctB * tilesAcross
+                    && prepackedSize <= MAX_PREPACKED_FLOATS ? prepackB(distinctB, (int) prepackedSize) : null;
             CpuThreads.RangeBody body = (from, to) -> {
                 for (int t = from; t < to; t++) {
                     int item = t / perBatch;
@@ -216,7 +255,12 @@ public final class Sgemm {
                     int tileCol = (t % perBatch) % tilesAcross;
                     int i0 = tileRow * tileM;
                     int j0 = tileCol * tileN;
-                    runTile(item, i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN));
+                    if (prepacked != null) {
+                        runPrepackedTile(item, i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN), prepacked,
+                                distinctB == 1 ? 0 : item);
+                    } else {
+                        runTile(item, i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN));
+                    }
                 }
             };
             if (parallel) {
@@ -242,8 +286,47 @@ public final class Sgemm {
                 if (p0 == 0 && beta != 0f && beta != 1f) {
                     scaleTile(cBase, i0, i1, j0, j1);
                 }
-                SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB, 0);
+                SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, nc, packedB, 0,
+                        rowScale, rowScaleOff + item * rowScaleStride);
                 multiplyBlock(item, i0, i1, j0, j1, p0, kc, packedB, 0, p0 > 0 || beta != 0f);
+            }
+            finish(item, i0, i1, j0, j1);
+        }
+
+        /**
+         * Packs all of op(B) for each of {@code distinct} items (one when the batch shares B) into the calling
+         * thread's shared buffer, all threads together: item d's K block from p0 starts at
+         * {@code d·K·N' + p0·N'} (N' = N rounded up to NR), its micro-panel of column j at {@code + j·kc}.
+         */
+        private float[] prepackB(int distinct, int size) {
+            int paddedN = roundUp(n, NR);
+            int panels = paddedN / NR;
+            int blocks = ceilDiv(k, KC);
+            float[] packed = WORKSPACE.get().sharedB(size);
+            CpuThreads.parallelFor(0, distinct * blocks * panels, Math.max(1, panels / 4), (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int item = t / (blocks * panels);
+                    int p0 = (t / panels) % blocks * KC;
+                    int j0 = t % panels * NR;
+                    int kc = Math.min(KC, k - p0);
+                    SgemmPacking.packB(transB, b, bOff + item * strideB, ldb, p0, kc, j0, Math.min(NR, n - j0),
+                            packed, (item * k + p0) * paddedN + j0 * kc, rowScale,
+                            rowScaleOff + item * rowScaleStride);
+                }
+            });
+            return packed;
+        }
+
+        /** {@link #runTile} reading B packed up front by {@link #prepackB} (item {@code packedItem} of it). */
+        private void runPrepackedTile(int item, int i0, int i1, int j0, int j1, float[] packed, int packedItem) {
+            int paddedN = roundUp(n, NR);
+            if (beta != 0f && beta != 1f) {
+                scaleTile(cOff + item * strideC, i0, i1, j0, j1);
+            }
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                multiplyBlock(item, i0, i1, j0, j1, p0, kc, packed, (packedItem * k + p0) * paddedN + j0 * kc,
+                        p0 > 0 || beta != 0f);
             }
             finish(item, i0, i1, j0, j1);
         }
@@ -278,7 +361,7 @@ public final class Sgemm {
                 CpuThreads.parallelFor(0, panels, panelGrain, (from, to) -> {
                     int j0 = from * NR;
                     SgemmPacking.packB(transB, b, bOff, ldb, blockStart, kc, j0, Math.min(n, to * NR) - j0,
-                            packedB, j0 * kc);
+                            packedB, j0 * kc, rowScale, rowScaleOff);
                 });
                 CpuThreads.parallelFor(0, tilesM * tilesN, 1, (from, to) -> {
                     for (int t = from; t < to; t++) {

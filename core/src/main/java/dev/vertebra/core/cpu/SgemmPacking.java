@@ -61,6 +61,15 @@ final class SgemmPacking {
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
                       float[] dst, int dstOff) {
+        packB(transB, b, bOff, ldb, p0, kc, j0, nc, dst, dstOff, null, 0);
+    }
+
+    /**
+     * {@link #packB(boolean, float[], int, int, int, int, int, int, float[], int)} with row p of op(B) multiplied by
+     * {@code rowScale[rowScaleOff + p]} (each product rounded once), or unscaled when rowScale is null.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
+                      float[] dst, int dstOff, float[] rowScale, int rowScaleOff) {
         int d = dstOff;
         for (int jp = 0; jp < nc; jp += NR, d += kc * NR) {
             int cols = Math.min(NR, nc - jp);
@@ -71,20 +80,32 @@ final class SgemmPacking {
                 for (int j = 0; j < cols; j++) {
                     int src = bOff + (j0 + jp + j) * ldb + p0;
                     for (int p = 0; p < kc; p++) {
-                        dst[d + p * NR + j] = b[src + p];
+                        dst[d + p * NR + j] = rowScale == null ? b[src + p]
+                                : b[src + p] * rowScale[rowScaleOff + p0 + p];
                     }
                 }
             } else if (cols == NR) {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0 + jp;
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d + p * NR);
-                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(dst, d + p * NR + LANES);
+                    FloatVector lo = FloatVector.fromArray(SPECIES, b, src);
+                    FloatVector hi = FloatVector.fromArray(SPECIES, b, src + LANES);
+                    if (rowScale != null) {
+                        float factor = rowScale[rowScaleOff + p0 + p];
+                        lo = lo.mul(factor);
+                        hi = hi.mul(factor);
+                    }
+                    lo.intoArray(dst, d + p * NR);
+                    hi.intoArray(dst, d + p * NR + LANES);
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0 + jp;
                     int row = d + p * NR;
-                    System.arraycopy(b, src, dst, row, cols);
+                    if (rowScale == null) {
+                        System.arraycopy(b, src, dst, row, cols);
+                    } else {
+                        VectorOps.scale(b, src, rowScale[rowScaleOff + p0 + p], dst, row, cols);
+                    }
                     Arrays.fill(dst, row + cols, row + NR, 0f);
                 }
             }

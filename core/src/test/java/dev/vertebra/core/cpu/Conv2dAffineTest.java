@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The CPU backend's {@link Backend#conv2dAffine} called directly (the conformance suite reaches it through
  * {@code Functional}, which checks shapes first): an input scale that is not per image and channel broadcasts as
- * the default does, and a scale of the wrong length is refused.
+ * the default does, a per-image gate folded into the weights matches scaling x first, and a scale of the wrong
+ * length is refused.
  */
 class Conv2dAffineTest {
 
@@ -34,6 +35,24 @@ class Conv2dAffineTest {
         Backend cpu = Backends.get(Device.CPU);
         double[] got = cpu.conv2dAffine(x, gate, w, spec, scale, shift, Activation.SILU).toDoubleArray();
         double[] want = cpu.conv2d(x.mul(gate), w, spec).mul(scale).add(shift).silu().toDoubleArray();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), "element " + i);
+        }
+    }
+
+    @Test
+    void aPerImageGateFoldedIntoTheWeightsMatchesTheSeparateOps() {
+        // Large enough to run on the pool, with several row tiles per image sharing each image's packed weights.
+        Generator gen = new Generator(6);
+        Tensor x = Init.normal(gen, Shape.of(3, 20, 20, 64), 0, 1, Device.CPU);
+        Tensor gate = Init.uniform(gen, Shape.of(3, 1, 1, 64), 0, 1, Device.CPU);
+        Tensor w = Init.normal(gen, Shape.of(1, 1, 64, 24), 0, 0.2, Device.CPU);
+        Tensor scale = Init.uniform(gen, Shape.of(24), 0.5, 1.5, Device.CPU);
+        Tensor shift = Init.normal(gen, Shape.of(24), 0, 1, Device.CPU);
+        ConvSpec spec = ConvSpec.of(1, 0, 1, 1);
+        Backend cpu = Backends.get(Device.CPU);
+        double[] got = cpu.conv2dAffine(x, gate, w, spec, scale, shift, Activation.NONE).toDoubleArray();
+        double[] want = cpu.conv2d(x.mul(gate), w, spec).mul(scale).add(shift).toDoubleArray();
         for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), "element " + i);
         }

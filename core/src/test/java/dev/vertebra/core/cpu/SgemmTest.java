@@ -1,5 +1,6 @@
 package dev.vertebra.core.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -129,6 +130,40 @@ class SgemmTest {
                     assertEquals(sum, c[t * m * n + i * n + j], 1e-5 * Math.sqrt(k) * k,
                             "C_" + t + "[" + i + ", " + j + "]");
                 }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "batch={0} m={1} n={2} k={3}")
+    @CsvSource({"3, 23, 37, 19", "4, 300, 70, 530", "2, 900, 40, 33", "1, 800, 50, 300"})
+    void rowScaledRightOperandIsTheProductWithAScaledCopy(int batch, int m, int n, int k) {
+        Random random = new Random(11 + m);
+        float[] a = random(random, batch * m * k);
+        float[] b = random(random, 2 + k * n);
+        float[] scale = random(random, 1 + batch * (k + 3)); // item t's row p at 1 + t·(k + 3) + p
+        float[] c = new float[batch * m * n];
+        Sgemm.sgemmBatchedRowScaledB(batch, m, n, k, a, 0, k, m * k, b, 2, n, scale, 1, k + 3, c, 0, n, m * n, null);
+
+        // The same products with each item's B scaled into a copy first (one rounding per product, as packing).
+        float[] scaled = new float[batch * k * n];
+        for (int t = 0; t < batch; t++) {
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    scaled[(t * k + p) * n + j] = b[2 + p * n + j] * scale[1 + t * (k + 3) + p];
+                }
+            }
+        }
+        float[] expected = new float[c.length];
+        Sgemm.sgemmBatched(batch, false, false, m, n, k, 1f, a, 0, k, m * k, scaled, 0, n, k * n, 0f, expected, 0, n,
+                m * n);
+        assertArrayEquals(expected, c);
+        for (int t = 0; t < batch; t++) {
+            for (int j = 0; j < n; j += 7) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    sum += (double) a[t * m * k + (m - 1) * k + p] * b[2 + p * n + j] * scale[1 + t * (k + 3) + p];
+                }
+                assertEquals(sum, c[t * m * n + (m - 1) * n + j], 1e-5 * Math.sqrt(k) * k, "C_" + t + " last row");
             }
         }
     }
