@@ -102,20 +102,44 @@ final class FloatReduce {
                                       int at) {
         java.util.Arrays.fill(total, at, at + inner, op.identity());
         float[] run = RUN.floats(inner);
+        int bound = S.loopBound(inner);
+        int l = S.length();
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
-            java.util.Arrays.fill(run, 0, inner, (float) op.identity());
-            for (int r = start; r < end; r++) {
-                int row = base + r * inner;
-                int i = 0;
-                for (int bound = S.loopBound(inner); i < bound; i += S.length()) {
-                    combine(op, FloatVector.fromArray(S, run, i), FloatVector.fromArray(S, x, row + i)).intoArray(run, i);
+            // Four column vectors at a time summed down the rows in registers (a sum through memory waited on
+            // its own store every row); each column still takes its rows in order, so the sums are the same.
+            int i = 0;
+            for (; i + 4 * l <= bound; i += 4 * l) {
+                FloatVector v0 = FloatVector.broadcast(S, (float) op.identity());
+                FloatVector v1 = v0;
+                FloatVector v2 = v0;
+                FloatVector v3 = v0;
+                for (int r = start, row = base + start * inner + i; r < end; r++, row += inner) {
+                    v0 = combine(op, v0, FloatVector.fromArray(S, x, row));
+                    v1 = combine(op, v1, FloatVector.fromArray(S, x, row + l));
+                    v2 = combine(op, v2, FloatVector.fromArray(S, x, row + 2 * l));
+                    v3 = combine(op, v3, FloatVector.fromArray(S, x, row + 3 * l));
                 }
-                for (; i < inner; i++) {
-                    run[i] = (float) op.combine(run[i], x[row + i]);
-                }
+                v0.intoArray(run, i);
+                v1.intoArray(run, i + l);
+                v2.intoArray(run, i + 2 * l);
+                v3.intoArray(run, i + 3 * l);
             }
-            for (int i = 0; i < inner; i++) {
+            for (; i < bound; i += l) {
+                FloatVector v = FloatVector.broadcast(S, (float) op.identity());
+                for (int r = start, row = base + start * inner + i; r < end; r++, row += inner) {
+                    v = combine(op, v, FloatVector.fromArray(S, x, row));
+                }
+                v.intoArray(run, i);
+            }
+            for (; i < inner; i++) {
+                float acc = (float) op.identity();
+                for (int r = start; r < end; r++) {
+                    acc = (float) op.combine(acc, x[base + r * inner + i]);
+                }
+                run[i] = acc;
+            }
+            for (i = 0; i < inner; i++) {
                 total[at + i] = op.combine(total[at + i], run[i]);
             }
         }
@@ -143,22 +167,41 @@ final class FloatReduce {
                                        double[] total, int at) {
         java.util.Arrays.fill(total, at, at + inner, 0.0);
         float[] run = RUN.floats(inner);
+        int bound = S.loopBound(inner);
+        int l = S.length();
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
-            java.util.Arrays.fill(run, 0, inner, 0f);
-            for (int r = start; r < end; r++) {
-                int xRow = xBase + r * inner;
-                int yRow = yBase + r * inner;
-                int i = 0;
-                for (int bound = S.loopBound(inner); i < bound; i += S.length()) {
-                    FloatVector.fromArray(S, x, xRow + i).mul(FloatVector.fromArray(S, y, yRow + i))
-                            .add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
+            // As reduceColumns: column vectors summed down the rows in registers, products rounded before the add.
+            int i = 0;
+            for (; i + 2 * l <= bound; i += 2 * l) {
+                FloatVector v0 = FloatVector.zero(S);
+                FloatVector v1 = v0;
+                int xRow = xBase + start * inner + i;
+                int yRow = yBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
+                    v0 = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v0);
+                    v1 = FloatVector.fromArray(S, x, xRow + l).mul(FloatVector.fromArray(S, y, yRow + l)).add(v1);
                 }
-                for (; i < inner; i++) {
-                    run[i] += x[xRow + i] * y[yRow + i];
-                }
+                v0.intoArray(run, i);
+                v1.intoArray(run, i + l);
             }
-            for (int i = 0; i < inner; i++) {
+            for (; i < bound; i += l) {
+                FloatVector v = FloatVector.zero(S);
+                int xRow = xBase + start * inner + i;
+                int yRow = yBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
+                    v = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v);
+                }
+                v.intoArray(run, i);
+            }
+            for (; i < inner; i++) {
+                float acc = 0f;
+                for (int r = start; r < end; r++) {
+                    acc += x[xBase + r * inner + i] * y[yBase + r * inner + i];
+                }
+                run[i] = acc;
+            }
+            for (i = 0; i < inner; i++) {
                 total[at + i] += run[i];
             }
         }

@@ -28,6 +28,7 @@ class MulSumTest {
         Case[] cases = {
                 new Case(new int[]{2, 5, 7, 33}, new int[]{1, 2}, true),
                 new Case(new int[]{2, 30, 30, 48}, new int[]{1, 2}, true),
+                new Case(new int[]{2, 20, 15, 144}, new int[]{1, 2}, true),
                 new Case(new int[]{2, 5, 7, 33}, new int[]{1, 2}, false),
                 new Case(new int[]{1000, 1}, new int[]{0}, true),
                 new Case(new int[]{3, 4, 5}, new int[]{0, 2}, false),
