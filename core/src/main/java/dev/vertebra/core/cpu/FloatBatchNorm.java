@@ -150,16 +150,12 @@ final class FloatBatchNorm {
                 int r1 = Math.min(rows, r0 + CHUNK_ROWS);
                 float[] m = CHUNK_MEAN.zeroedFloats(c);
                 float[] q = CHUNK_M2.zeroedFloats(c);
-                for (int r = r0; r < r1; r++) {
-                    addRow(x, xOff + r * c, c, m);
-                }
+                columnSums(x, xOff + r0 * c, r1 - r0, c, m);
                 float inv = 1f / (r1 - r0);
                 for (int ch = 0; ch < c; ch++) {
                     m[ch] *= inv;
                 }
-                for (int r = r0; r < r1; r++) {
-                    addSquaredDeviations(x, xOff + r * c, c, m, q);
-                }
+                columnSquaredDeviations(x, xOff + r0 * c, r1 - r0, c, m, q);
                 System.arraycopy(m, 0, chunkMean, t * c, c);
                 System.arraycopy(q, 0, chunkM2, t * c, c);
             }
@@ -184,27 +180,75 @@ final class FloatBatchNorm {
         }
     }
 
-    /** run[i] += x[row + i] for i &lt; c. */
-    private static void addRow(float[] x, int row, int c, float[] run) {
+    // The two column loops below keep their sums in registers, a few column vectors at a time down all the rows
+    // (through memory, each row waited on the previous row's store); every column still adds its rows in order.
+
+    /** run[i] = Σ_r x[base + r·c + i] over {@code rows} rows, in row order, for i &lt; c (run zeroed). */
+    private static void columnSums(float[] x, int base, int rows, int c, float[] run) {
+        int l = S.length();
+        int bound = S.loopBound(c);
         int i = 0;
-        for (int end = S.loopBound(c); i < end; i += S.length()) {
-            FloatVector.fromArray(S, x, row + i).add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
+        for (; i + 2 * l <= bound; i += 2 * l) {
+            FloatVector v0 = FloatVector.zero(S);
+            FloatVector v1 = v0;
+            for (int r = 0, at = base + i; r < rows; r++, at += c) {
+                v0 = FloatVector.fromArray(S, x, at).add(v0);
+                v1 = FloatVector.fromArray(S, x, at + l).add(v1);
+            }
+            v0.intoArray(run, i);
+            v1.intoArray(run, i + l);
+        }
+        for (; i < bound; i += l) {
+            FloatVector v = FloatVector.zero(S);
+            for (int r = 0, at = base + i; r < rows; r++, at += c) {
+                v = FloatVector.fromArray(S, x, at).add(v);
+            }
+            v.intoArray(run, i);
         }
         for (; i < c; i++) {
-            run[i] += x[row + i];
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) {
+                acc += x[base + r * c + i];
+            }
+            run[i] = acc;
         }
     }
 
-    /** q[i] += (x[row + i] − m[i])² for i &lt; c. */
-    private static void addSquaredDeviations(float[] x, int row, int c, float[] m, float[] q) {
+    /** q[i] = Σ_r (x[base + r·c + i] − m[i])², fused multiply-adds in row order, for i &lt; c (q zeroed). */
+    private static void columnSquaredDeviations(float[] x, int base, int rows, int c, float[] m, float[] q) {
+        int l = S.length();
+        int bound = S.loopBound(c);
         int i = 0;
-        for (int end = S.loopBound(c); i < end; i += S.length()) {
-            FloatVector d = FloatVector.fromArray(S, x, row + i).sub(FloatVector.fromArray(S, m, i));
-            d.fma(d, FloatVector.fromArray(S, q, i)).intoArray(q, i);
+        for (; i + 2 * l <= bound; i += 2 * l) {
+            FloatVector m0 = FloatVector.fromArray(S, m, i);
+            FloatVector m1 = FloatVector.fromArray(S, m, i + l);
+            FloatVector v0 = FloatVector.zero(S);
+            FloatVector v1 = v0;
+            for (int r = 0, at = base + i; r < rows; r++, at += c) {
+                FloatVector d0 = FloatVector.fromArray(S, x, at).sub(m0);
+                FloatVector d1 = FloatVector.fromArray(S, x, at + l).sub(m1);
+                v0 = d0.fma(d0, v0);
+                v1 = d1.fma(d1, v1);
+            }
+            v0.intoArray(q, i);
+            v1.intoArray(q, i + l);
+        }
+        for (; i < bound; i += l) {
+            FloatVector mi = FloatVector.fromArray(S, m, i);
+            FloatVector v = FloatVector.zero(S);
+            for (int r = 0, at = base + i; r < rows; r++, at += c) {
+                FloatVector d = FloatVector.fromArray(S, x, at).sub(mi);
+                v = d.fma(d, v);
+            }
+            v.intoArray(q, i);
         }
         for (; i < c; i++) {
-            float d = x[row + i] - m[i];
-            q[i] += d * d;
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) {
+                float d = x[base + r * c + i] - m[i];
+                acc += d * d;
+            }
+            q[i] = acc;
         }
     }
 
