@@ -54,24 +54,46 @@ final class FloatBatchNorm {
      */
     static void backward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                          float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
-        // One pass for both sums: [Σdy | Σdy·x̂] side by side in one run of 2C.
-        double[] sums = columnSums(rows, 2 * c, (r, run) -> {
-            int gr = dyOff + r * c;
-            int xr = xOff + r * c;
-            int i = 0;
-            for (int end = S.loopBound(c); i < end; i += S.length()) {
-                FloatVector g = FloatVector.fromArray(S, dy, gr + i);
-                FloatVector xhat = FloatVector.fromArray(S, x, xr + i).sub(FloatVector.fromArray(S, mean, i))
-                        .mul(FloatVector.fromArray(S, invStd, i));
-                g.add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
-                xhat.fma(g, FloatVector.fromArray(S, run, c + i)).intoArray(run, c + i);
-            }
-            for (; i < c; i++) {
-                run[i] += dy[gr + i];
-                run[c + i] += dy[gr + i] * (x[xr + i] - mean[i]) * invStd[i];
-            }
-        });
+        // One pass for both sums: [Σdy | Σdy·x̂] side by side in one run of 2C, chunk by chunk.
+        double[] sums = chunkedSums(rows, 2 * c, (r0, r1, run) -> gradientSums(dy, dyOff, x, xOff, r0, r1, c,
+                mean, invStd, run));
         finishBackward(dy, dyOff, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+    }
+
+    /**
+     * run[i] = Σ dy, run[C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for i &lt; C: column vectors summed down
+     * the rows in registers (see {@link #columnSums(float[], int, int, int, float[])}).
+     */
+    private static void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, int c,
+                                     float[] mean, float[] invStd, float[] run) {
+        int l = S.length();
+        int bound = S.loopBound(c);
+        int i = 0;
+        for (; i < bound; i += l) {
+            FloatVector m = FloatVector.fromArray(S, mean, i);
+            FloatVector is = FloatVector.fromArray(S, invStd, i);
+            FloatVector sumDy = FloatVector.zero(S);
+            FloatVector sumDyXhat = sumDy;
+            for (int r = r0; r < r1; r++) {
+                FloatVector g = FloatVector.fromArray(S, dy, dyOff + r * c + i);
+                FloatVector xhat = FloatVector.fromArray(S, x, xOff + r * c + i).sub(m).mul(is);
+                sumDy = g.add(sumDy);
+                sumDyXhat = xhat.fma(g, sumDyXhat);
+            }
+            sumDy.intoArray(run, i);
+            sumDyXhat.intoArray(run, c + i);
+        }
+        for (; i < c; i++) {
+            float sumDy = 0f;
+            float sumDyXhat = 0f;
+            for (int r = r0; r < r1; r++) {
+                float g = dy[dyOff + r * c + i];
+                sumDy += g;
+                sumDyXhat += g * (x[xOff + r * c + i] - mean[i]) * invStd[i];
+            }
+            run[i] = sumDy;
+            run[c + i] = sumDyXhat;
+        }
     }
 
     /**
@@ -253,24 +275,23 @@ final class FloatBatchNorm {
     }
 
     @FunctionalInterface
-    interface RowAccumulator {
-        /** Adds row {@code r}'s contribution to {@code run} ([width]). */
-        void add(int r, float[] run);
+    interface ChunkAccumulator {
+        /** Writes the sums of rows [r0, r1) into {@code run} ([width]). */
+        void sum(int r0, int r1, float[] run);
     }
 
     /**
-     * Sums of a per-row quantity of {@code width} values: float within chunks of rows, double across chunks, fixed
-     * order.
+     * Sums of a per-row quantity of {@code width} values over chunks of {@value #CHUNK_ROWS} rows: each chunk's
+     * float sums (into a zeroed run, rows in order) by {@code chunkBody}, then the chunks added in double in
+     * order, so the result does not depend on the threads.
      */
-    static double[] columnSums(int rows, int width, RowAccumulator rowBody) {
+    static double[] chunkedSums(int rows, int width, ChunkAccumulator chunkBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, width]
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
             for (int t = c0; t < c1; t++) {
                 float[] run = CHUNK_SUMS.zeroedFloats(width);
-                for (int r = t * CHUNK_ROWS, end = Math.min(rows, r + CHUNK_ROWS); r < end; r++) {
-                    rowBody.add(r, run);
-                }
+                chunkBody.sum(t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), run);
                 System.arraycopy(run, 0, partial, t * width, width);
             }
         });

@@ -58,36 +58,54 @@ final class FloatBatchNormSilu {
                          float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
         // dy = dz·silu'(y) goes into dx while [Σdy | Σdy·x̂] accumulate; the batch-norm backward then finishes
         // dx from it in place.
-        double[] sums = FloatBatchNorm.columnSums(rows, 2 * c,
-                (r, run) -> backwardRow(dz, dzOff + r * c, x, xOff + r * c, dx, r * c, c, weight, bias, mean, invStd, run));
+        double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c,
+                (r0, r1, run) -> backwardRows(dz, dzOff, x, xOff, dx, r0, r1, c, weight, bias, mean, invStd, run));
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
     /**
-     * One row: y = x̂·w + b with x̂ = (x − mean)·invStd; dy = dz·σ(y)·(1 + y·σ(−y)) (one exp, as
-     * {@link FloatExpKernels#siluGrad}) into dy[out ..]; run[0, C) += dy, run[C, 2C) += dy·x̂.
+     * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = dz·σ(y)·(1 + y·σ(−y)) (one exp, as
+     * {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0); run[0, C) = Σdy, run[C, 2C) = Σdy·x̂ in
+     * row order. A column vector at a time down the rows, its sums and per-channel constants in registers.
      */
-    private static void backwardRow(float[] dz, int gr, float[] x, int xr, float[] dy, int out, int c, float[] weight,
-                                     float[] bias, float[] mean, float[] invStd, float[] run) {
+    private static void backwardRows(float[] dz, int dzOff, float[] x, int xOff, float[] dy, int r0, int r1, int c,
+                                     float[] weight, float[] bias, float[] mean, float[] invStd, float[] run) {
         int i = 0;
         for (int end = S.loopBound(c); i < end; i += S.length()) {
-            FloatVector xhat = FloatVector.fromArray(S, x, xr + i).sub(FloatVector.fromArray(S, mean, i))
-                    .mul(FloatVector.fromArray(S, invStd, i));
-            FloatVector y = xhat.fma(FloatVector.fromArray(S, weight, i), FloatVector.fromArray(S, bias, i));
-            FloatVector e = VectorExp.exp(y.neg());
-            FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-            FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
-            FloatVector g = FloatVector.fromArray(S, dz, gr + i).mul(s.mul(y.mul(t).add(1f)));
-            g.intoArray(dy, out + i);
-            g.add(FloatVector.fromArray(S, run, i)).intoArray(run, i);
-            xhat.fma(g, FloatVector.fromArray(S, run, c + i)).intoArray(run, c + i);
+            FloatVector m = FloatVector.fromArray(S, mean, i);
+            FloatVector is = FloatVector.fromArray(S, invStd, i);
+            FloatVector w = FloatVector.fromArray(S, weight, i);
+            FloatVector b = FloatVector.fromArray(S, bias, i);
+            FloatVector sumDy = FloatVector.zero(S);
+            FloatVector sumDyXhat = sumDy;
+            for (int r = r0; r < r1; r++) {
+                int at = r * c + i;
+                FloatVector xhat = FloatVector.fromArray(S, x, xOff + at).sub(m).mul(is);
+                FloatVector y = xhat.fma(w, b);
+                FloatVector e = VectorExp.exp(y.neg());
+                FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
+                FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
+                FloatVector g = FloatVector.fromArray(S, dz, dzOff + at).mul(s.mul(y.mul(t).add(1f)));
+                g.intoArray(dy, at);
+                sumDy = g.add(sumDy);
+                sumDyXhat = xhat.fma(g, sumDyXhat);
+            }
+            sumDy.intoArray(run, i);
+            sumDyXhat.intoArray(run, c + i);
         }
         for (; i < c; i++) {
-            float xhat = (x[xr + i] - mean[i]) * invStd[i];
-            float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], dz[gr + i]);
-            dy[out + i] = g;
-            run[i] += g;
-            run[c + i] += g * xhat;
+            float sumDy = 0f;
+            float sumDyXhat = 0f;
+            for (int r = r0; r < r1; r++) {
+                int at = r * c + i;
+                float xhat = (x[xOff + at] - mean[i]) * invStd[i];
+                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], dz[dzOff + at]);
+                dy[at] = g;
+                sumDy += g;
+                sumDyXhat += g * xhat;
+            }
+            run[i] = sumDy;
+            run[c + i] = sumDyXhat;
         }
     }
 }
