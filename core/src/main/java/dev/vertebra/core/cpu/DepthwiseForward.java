@@ -252,9 +252,10 @@ final class DepthwiseForward {
     /**
      * A row of a kernel five taps wide at stride 1, every pixel in blocks of eight, borders included: where a
      * block's window leaves the image the missing input columns are zero vectors, so their taps add 0·w, which
-     * leaves a sum unchanged (its sign of zero aside, and a sum here never is −0). Each sum takes its taps in the
-     * order of {@link #onePixel} and {@link #eightPixels}, so the results are theirs. Why: at 14² and 7² most
-     * pixels are borders (at 7² with padding 2, all of them), which went one by one at a load per FMA.
+     * leaves a sum unchanged (a −0 may become +0: only a −0 bias or accumulated output with nothing else added
+     * gives one). Each sum takes its taps in the order of {@link #onePixel} and {@link #eightPixels}, so the
+     * results are theirs. Why: at 14² and 7² most pixels are borders (at 7² with padding 2, all of them), which
+     * went one by one at a load per FMA.
      */
     private static void fiveWideRow(RowPlan p) {
         Conv2dShape s = p.s();
