@@ -55,7 +55,11 @@ final class DepthwiseGather {
                 }
             }
             int out = dxOff + (row * s.width() + ix) * c;
-            for (int c0 = 0; c0 < bound; c0 += LANES) {
+            int c0 = 0;
+            for (; c0 + 4 * LANES <= bound; c0 += 4 * LANES) {
+                fourVectors(dy, w, dx, out, c0, accumulate, dyRows, wRows, rowTaps, dyCols, wCols, colTaps);
+            }
+            for (; c0 < bound; c0 += LANES) {
                 FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dx, out + c0) : FloatVector.zero(SPECIES);
                 for (int r = 0; r < rowTaps; r++) {
                     for (int t = 0; t < colTaps; t++) {
@@ -75,6 +79,41 @@ final class DepthwiseGather {
                 dx[out + ch] = acc;
             }
         }
+    }
+
+    /**
+     * Channels [c0, c0 + 4·LANES) of one input pixel: four independent sums over the same taps, so the FMAs of
+     * neighbouring channel vectors overlap instead of waiting on one chain; each sum takes the taps in the order
+     * of the one-vector loop.
+     */
+    private static void fourVectors(float[] dy, float[] w, float[] dx, int out, int c0, boolean accumulate,
+                                    int[] dyRows, int[] wRows, int rowTaps, int[] dyCols, int[] wCols, int colTaps) {
+        FloatVector a0 = FloatVector.zero(SPECIES);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(SPECIES, dx, out + c0);
+            a1 = FloatVector.fromArray(SPECIES, dx, out + c0 + LANES);
+            a2 = FloatVector.fromArray(SPECIES, dx, out + c0 + 2 * LANES);
+            a3 = FloatVector.fromArray(SPECIES, dx, out + c0 + 3 * LANES);
+        }
+        for (int r = 0; r < rowTaps; r++) {
+            for (int t = 0; t < colTaps; t++) {
+                int g = dyRows[r] + dyCols[t] + c0;
+                int k = wRows[r] + wCols[t] + c0;
+                a0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, w, k), a0);
+                a1 = FloatVector.fromArray(SPECIES, dy, g + LANES).fma(FloatVector.fromArray(SPECIES, w, k + LANES), a1);
+                a2 = FloatVector.fromArray(SPECIES, dy, g + 2 * LANES)
+                        .fma(FloatVector.fromArray(SPECIES, w, k + 2 * LANES), a2);
+                a3 = FloatVector.fromArray(SPECIES, dy, g + 3 * LANES)
+                        .fma(FloatVector.fromArray(SPECIES, w, k + 3 * LANES), a3);
+            }
+        }
+        a0.intoArray(dx, out + c0);
+        a1.intoArray(dx, out + c0 + LANES);
+        a2.intoArray(dx, out + c0 + 2 * LANES);
+        a3.intoArray(dx, out + c0 + 3 * LANES);
     }
 
     /**

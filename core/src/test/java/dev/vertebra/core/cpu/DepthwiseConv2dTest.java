@@ -38,7 +38,10 @@ class DepthwiseConv2dTest {
                 // five wide at stride 1, every pixel in blocks of eight: rows of 8 and 9 (a block of one), 14 wide
                 Conv2dShape.symmetric(1, 6, 8, 32, 32, 5, 1, 2, 1, 32),
                 Conv2dShape.symmetric(2, 5, 9, 48, 48, 5, 1, 2, 1, 48),
-                Conv2dShape.symmetric(1, 14, 14, 16, 16, 5, 1, 2, 1, 16));
+                Conv2dShape.symmetric(1, 14, 14, 16, 16, 5, 1, 2, 1, 16),
+                // stride 2 with enough channels for the backward gather's blocks of four vectors, and a tail
+                Conv2dShape.symmetric(1, 9, 10, 80, 80, 5, 2, 2, 1, 80),
+                Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71));
     }
 
     @ParameterizedTest
