@@ -13,11 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatBatchNorm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int CHUNK_ROWS = 256;
-    // Per-thread working arrays of one chunk; the chunks' results go to arrays taken on the calling thread (pooled by
-    // a MemoryScope open there), not to an array per chunk.
-    private static final ThreadScratch CHUNK_MEAN = new ThreadScratch();
-    private static final ThreadScratch CHUNK_M2 = new ThreadScratch();
-    private static final ThreadScratch CHUNK_SUMS = new ThreadScratch();
+    // The chunks' results go straight into arrays taken on the calling thread (pooled by a MemoryScope open
+    // there), [chunks, width], each chunk writing its own row of them.
 
     private FloatBatchNorm() {
     }
@@ -55,17 +52,17 @@ final class FloatBatchNorm {
     static void backward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                          float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
         // One pass for both sums: [Σdy | Σdy·x̂] side by side in one run of 2C, chunk by chunk.
-        double[] sums = chunkedSums(rows, 2 * c, (r0, r1, run) -> gradientSums(dy, dyOff, x, xOff, r0, r1, c,
-                mean, invStd, run));
+        double[] sums = chunkedSums(rows, 2 * c, (r0, r1, run, at) -> gradientSums(dy, dyOff, x, xOff, r0, r1, c,
+                mean, invStd, run, at));
         finishBackward(dy, dyOff, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
     /**
-     * run[i] = Σ dy, run[C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for i &lt; C: column vectors summed down
-     * the rows in registers (see {@link #columnSums(float[], int, int, int, float[])}).
+     * run[at + i] = Σ dy, run[at + C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for i &lt; C: column vectors
+     * summed down the rows in registers (see {@link #columnSums(float[], int, int, int, float[], int)}).
      */
     private static void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, int c,
-                                     float[] mean, float[] invStd, float[] run) {
+                                     float[] mean, float[] invStd, float[] run, int at) {
         int l = S.length();
         int bound = S.loopBound(c);
         int i = 0;
@@ -80,8 +77,8 @@ final class FloatBatchNorm {
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);
             }
-            sumDy.intoArray(run, i);
-            sumDyXhat.intoArray(run, c + i);
+            sumDy.intoArray(run, at + i);
+            sumDyXhat.intoArray(run, at + c + i);
         }
         for (; i < c; i++) {
             float sumDy = 0f;
@@ -91,8 +88,8 @@ final class FloatBatchNorm {
                 sumDy += g;
                 sumDyXhat += g * (x[xOff + r * c + i] - mean[i]) * invStd[i];
             }
-            run[i] = sumDy;
-            run[c + i] = sumDyXhat;
+            run[at + i] = sumDy;
+            run[at + c + i] = sumDyXhat;
         }
     }
 
@@ -170,16 +167,12 @@ final class FloatBatchNorm {
             for (int t = c0; t < c1; t++) {
                 int r0 = t * CHUNK_ROWS;
                 int r1 = Math.min(rows, r0 + CHUNK_ROWS);
-                float[] m = CHUNK_MEAN.zeroedFloats(c);
-                float[] q = CHUNK_M2.zeroedFloats(c);
-                columnSums(x, xOff + r0 * c, r1 - r0, c, m);
+                columnSums(x, xOff + r0 * c, r1 - r0, c, chunkMean, t * c);
                 float inv = 1f / (r1 - r0);
-                for (int ch = 0; ch < c; ch++) {
-                    m[ch] *= inv;
+                for (int ch = t * c; ch < (t + 1) * c; ch++) {
+                    chunkMean[ch] *= inv;
                 }
-                columnSquaredDeviations(x, xOff + r0 * c, r1 - r0, c, m, q);
-                System.arraycopy(m, 0, chunkMean, t * c, c);
-                System.arraycopy(q, 0, chunkM2, t * c, c);
+                columnSquaredDeviations(x, xOff + r0 * c, r1 - r0, c, chunkMean, t * c, chunkM2, t * c);
             }
         });
         double[] total = new double[c];
@@ -205,45 +198,48 @@ final class FloatBatchNorm {
     // The two column loops below keep their sums in registers, a few column vectors at a time down all the rows
     // (through memory, each row waited on the previous row's store); every column still adds its rows in order.
 
-    /** run[i] = Σ_r x[base + r·c + i] over {@code rows} rows, in row order, for i &lt; c (run zeroed). */
-    private static void columnSums(float[] x, int base, int rows, int c, float[] run) {
+    /** run[at + i] = Σ_r x[base + r·c + i] over {@code rows} rows, in row order, for i &lt; c. */
+    private static void columnSums(float[] x, int base, int rows, int c, float[] run, int at) {
         int l = S.length();
         int bound = S.loopBound(c);
         int i = 0;
         for (; i + 2 * l <= bound; i += 2 * l) {
             FloatVector v0 = FloatVector.zero(S);
             FloatVector v1 = v0;
-            for (int r = 0, at = base + i; r < rows; r++, at += c) {
-                v0 = FloatVector.fromArray(S, x, at).add(v0);
-                v1 = FloatVector.fromArray(S, x, at + l).add(v1);
+            for (int r = 0, xi = base + i; r < rows; r++, xi += c) {
+                v0 = FloatVector.fromArray(S, x, xi).add(v0);
+                v1 = FloatVector.fromArray(S, x, xi + l).add(v1);
             }
-            v0.intoArray(run, i);
-            v1.intoArray(run, i + l);
+            v0.intoArray(run, at + i);
+            v1.intoArray(run, at + i + l);
         }
         for (; i < bound; i += l) {
             FloatVector v = FloatVector.zero(S);
-            for (int r = 0, at = base + i; r < rows; r++, at += c) {
-                v = FloatVector.fromArray(S, x, at).add(v);
+            for (int r = 0, xi = base + i; r < rows; r++, xi += c) {
+                v = FloatVector.fromArray(S, x, xi).add(v);
             }
-            v.intoArray(run, i);
+            v.intoArray(run, at + i);
         }
         for (; i < c; i++) {
             float acc = 0f;
             for (int r = 0; r < rows; r++) {
                 acc += x[base + r * c + i];
             }
-            run[i] = acc;
+            run[at + i] = acc;
         }
     }
 
-    /** q[i] = Σ_r (x[base + r·c + i] − m[i])², fused multiply-adds in row order, for i &lt; c (q zeroed). */
-    private static void columnSquaredDeviations(float[] x, int base, int rows, int c, float[] m, float[] q) {
+    /**
+     * q[qAt + i] = Σ_r (x[base + r·c + i] − m[mAt + i])², fused multiply-adds in row order, for i &lt; c.
+     */
+    private static void columnSquaredDeviations(float[] x, int base, int rows, int c, float[] m, int mAt, float[] q,
+                                                int qAt) {
         int l = S.length();
         int bound = S.loopBound(c);
         int i = 0;
         for (; i + 2 * l <= bound; i += 2 * l) {
-            FloatVector m0 = FloatVector.fromArray(S, m, i);
-            FloatVector m1 = FloatVector.fromArray(S, m, i + l);
+            FloatVector m0 = FloatVector.fromArray(S, m, mAt + i);
+            FloatVector m1 = FloatVector.fromArray(S, m, mAt + i + l);
             FloatVector v0 = FloatVector.zero(S);
             FloatVector v1 = v0;
             for (int r = 0, at = base + i; r < rows; r++, at += c) {
@@ -252,47 +248,45 @@ final class FloatBatchNorm {
                 v0 = d0.fma(d0, v0);
                 v1 = d1.fma(d1, v1);
             }
-            v0.intoArray(q, i);
-            v1.intoArray(q, i + l);
+            v0.intoArray(q, qAt + i);
+            v1.intoArray(q, qAt + i + l);
         }
         for (; i < bound; i += l) {
-            FloatVector mi = FloatVector.fromArray(S, m, i);
+            FloatVector mi = FloatVector.fromArray(S, m, mAt + i);
             FloatVector v = FloatVector.zero(S);
             for (int r = 0, at = base + i; r < rows; r++, at += c) {
                 FloatVector d = FloatVector.fromArray(S, x, at).sub(mi);
                 v = d.fma(d, v);
             }
-            v.intoArray(q, i);
+            v.intoArray(q, qAt + i);
         }
         for (; i < c; i++) {
             float acc = 0f;
             for (int r = 0; r < rows; r++) {
-                float d = x[base + r * c + i] - m[i];
+                float d = x[base + r * c + i] - m[mAt + i];
                 acc += d * d;
             }
-            q[i] = acc;
+            q[qAt + i] = acc;
         }
     }
 
     @FunctionalInterface
     interface ChunkAccumulator {
-        /** Writes the sums of rows [r0, r1) into {@code run} ([width]). */
-        void sum(int r0, int r1, float[] run);
+        /** Writes the sums of rows [r0, r1) into {@code run[at, at + width)}, every element. */
+        void sum(int r0, int r1, float[] run, int at);
     }
 
     /**
      * Sums of a per-row quantity of {@code width} values over chunks of {@value #CHUNK_ROWS} rows: each chunk's
-     * float sums (into a zeroed run, rows in order) by {@code chunkBody}, then the chunks added in double in
-     * order, so the result does not depend on the threads.
+     * float sums (rows in order) by {@code chunkBody}, each into its own row of one [chunks, width] array, then the
+     * chunks added in double in order, so the result does not depend on the threads.
      */
     static double[] chunkedSums(int rows, int width, ChunkAccumulator chunkBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, width]
         CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
             for (int t = c0; t < c1; t++) {
-                float[] run = CHUNK_SUMS.zeroedFloats(width);
-                chunkBody.sum(t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), run);
-                System.arraycopy(run, 0, partial, t * width, width);
+                chunkBody.sum(t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), partial, t * width);
             }
         });
         double[] total = new double[width];

@@ -59,17 +59,20 @@ final class FloatBatchNormSilu {
         // dy = dz·silu'(y) goes into dx while [Σdy | Σdy·x̂] accumulate; the batch-norm backward then finishes
         // dx from it in place.
         double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c,
-                (r0, r1, run) -> backwardRows(dz, dzOff, x, xOff, dx, r0, r1, c, weight, bias, mean, invStd, run));
+                (r0, r1, run, at) -> backwardRows(dz, dzOff, x, xOff, dx, r0, r1, c, weight, bias, mean, invStd,
+                        run, at));
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
     /**
      * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = dz·σ(y)·(1 + y·σ(−y)) (one exp, as
-     * {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0); run[0, C) = Σdy, run[C, 2C) = Σdy·x̂ in
-     * row order. A column vector at a time down the rows, its sums and per-channel constants in registers.
+     * {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0); run[at, at + C) = Σdy and
+     * run[at + C, at + 2C) = Σdy·x̂ in row order. A column vector at a time down the rows, its sums and per-channel
+     * constants in registers.
      */
     private static void backwardRows(float[] dz, int dzOff, float[] x, int xOff, float[] dy, int r0, int r1, int c,
-                                     float[] weight, float[] bias, float[] mean, float[] invStd, float[] run) {
+                                     float[] weight, float[] bias, float[] mean, float[] invStd, float[] run,
+                                     int at) {
         int i = 0;
         for (int end = S.loopBound(c); i < end; i += S.length()) {
             FloatVector m = FloatVector.fromArray(S, mean, i);
@@ -79,33 +82,33 @@ final class FloatBatchNormSilu {
             FloatVector sumDy = FloatVector.zero(S);
             FloatVector sumDyXhat = sumDy;
             for (int r = r0; r < r1; r++) {
-                int at = r * c + i;
-                FloatVector xhat = FloatVector.fromArray(S, x, xOff + at).sub(m).mul(is);
+                int el = r * c + i;
+                FloatVector xhat = FloatVector.fromArray(S, x, xOff + el).sub(m).mul(is);
                 FloatVector y = xhat.fma(w, b);
                 FloatVector e = VectorExp.exp(y.neg());
                 FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
                 FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
-                FloatVector g = FloatVector.fromArray(S, dz, dzOff + at).mul(s.mul(y.mul(t).add(1f)));
-                g.intoArray(dy, at);
+                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).mul(s.mul(y.mul(t).add(1f)));
+                g.intoArray(dy, el);
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);
             }
-            sumDy.intoArray(run, i);
-            sumDyXhat.intoArray(run, c + i);
+            sumDy.intoArray(run, at + i);
+            sumDyXhat.intoArray(run, at + c + i);
         }
         for (; i < c; i++) {
             float sumDy = 0f;
             float sumDyXhat = 0f;
             for (int r = r0; r < r1; r++) {
-                int at = r * c + i;
-                float xhat = (x[xOff + at] - mean[i]) * invStd[i];
-                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], dz[dzOff + at]);
-                dy[at] = g;
+                int el = r * c + i;
+                float xhat = (x[xOff + el] - mean[i]) * invStd[i];
+                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], dz[dzOff + el]);
+                dy[el] = g;
                 sumDy += g;
                 sumDyXhat += g * xhat;
             }
-            run[i] = sumDy;
-            run[c + i] = sumDyXhat;
+            run[at + i] = sumDy;
+            run[at + c + i] = sumDyXhat;
         }
     }
 }
