@@ -1,6 +1,7 @@
 // Elementwise ops. Kernel names are <unary|binary|scalar>_<op kernel()>_<f32|f64|f16|bf16>, where the op names are
 // the kernel() strings of dev.vertebra.core.UnaryOp and BinaryOp. Formulas follow those enums' reference formulas,
-// including NaN handling (maximum/minimum propagate NaN, relu(NaN) = 0, sign keeps NaN and signed zeros).
+// including NaN handling (maximum/minimum propagate NaN, relu keeps NaN as PyTorch does, sign keeps NaN and signed
+// zeros).
 // The 16-bit variants (mixed precision) load to float, compute in float and round the result once.
 #include "vertebra_common.cuh"
 
@@ -58,7 +59,7 @@ VX_UNARY(log, vx_log(x))
 VX_UNARY(sqrt, vx_sqrt(x))
 VX_UNARY(abs, vx_abs(x))
 VX_UNARY(sign, x > T(0) ? T(1) : (x < T(0) ? T(-1) : x))
-VX_UNARY(relu, x > T(0) ? x : T(0))
+VX_UNARY(relu, x > T(0) || x != x ? x : T(0))
 VX_UNARY(sigmoid, vx_sigmoid(x))
 VX_UNARY(tanh, vx_tanh(x))
 VX_UNARY(silu, x * vx_sigmoid(x))
