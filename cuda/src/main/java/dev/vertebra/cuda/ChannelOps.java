@@ -9,7 +9,8 @@ import dev.vertebra.core.Tensor;
 
 /**
  * Per-channel ops over NHWC activations on the GPU, float32: pooling (forward and backward) and batch norm with
- * batch statistics (forward and backward). Batch-norm sums accumulate in double, as the reference does.
+ * batch statistics (forward and backward, alone or fused with the SiLU after it). Batch-norm sums accumulate in
+ * double, as the reference does.
  */
 final class ChannelOps {
     private final CudaBackend backend;
@@ -62,7 +63,8 @@ final class ChannelOps {
         return Math.max(1, Math.min(1024, (rows + 255) / 256));
     }
 
-    BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+    /** Batch norm with batch statistics; {@code silu}: the output is silu(y) (statistics unchanged). */
+    BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
         for (Tensor t : new Tensor[]{x, weight, bias}) {
             KernelTypes.suffix("batchNorm", t.dtype(), false);
         }
@@ -104,14 +106,23 @@ final class ChannelOps {
             long total = x.numel();
             k.launch1d("norm", "batch_norm_apply_f32", total, a -> a.pointer(backend.address(y)).pointer(px)
                     .pointer(pMean).pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd))
-                    .i64(total).i32(c));
+                    .i64(total).i32(c).i32(silu ? 1 : 0));
         }
         return new BatchNormResult(y, mean, var, invStd);
     }
 
-    BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor invStd) {
+    /**
+     * Gradients of {@link #batchNorm}; with {@code silu}, {@code dy} is the gradient of the SiLU's output and the
+     * SiLU's derivative is recomputed from {@code x} inside the two passes ({@code bias} is needed only then, and
+     * may be null otherwise).
+     */
+    BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor invStd,
+                                     boolean silu) {
         for (Tensor t : new Tensor[]{dy, x, weight, mean, invStd}) {
             KernelTypes.suffix("batchNormBackward", t.dtype(), false);
+        }
+        if (silu) {
+            KernelTypes.suffix("batchNormBackward", bias.dtype(), false);
         }
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;
@@ -128,15 +139,17 @@ final class ChannelOps {
             long pInv = backend.address(backend.dense(invStd));
             long pS1 = backend.address(sumDy);
             long pS2 = backend.address(sumDyXhat);
+            long pw = backend.address(backend.dense(weight));
+            long pb = silu ? backend.address(backend.dense(bias)) : 0;
+            int fused = silu ? 1 : 0;
             KernelLibrary k = backend.kernels();
             k.launch("norm", "batch_norm_backward_sums_f32", (c + 31) / 32, rowSplits(rows), 1, 32, 8, 0,
                     a -> a.pointer(pS1).pointer(pS2).pointer(pdy).pointer(px).pointer(pMean).pointer(pInv)
-                            .i32(rows).i32(c));
+                            .pointer(pw).pointer(pb).i32(rows).i32(c).i32(fused));
             long total = x.numel();
-            long pw = backend.address(backend.dense(weight));
             k.launch1d("norm", "batch_norm_backward_apply_f32", total, a -> a.pointer(backend.address(dx)).pointer(pdy)
-                    .pointer(px).pointer(pw).pointer(pMean).pointer(pInv).pointer(pS1).pointer(pS2).i64(total)
-                    .i32(c).i32(rows));
+                    .pointer(px).pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pS1).pointer(pS2)
+                    .i64(total).i32(c).i32(rows).i32(fused));
         }
         Tensor dWeight = backend.empty(cs, DType.FLOAT32);
         Tensor dBias = backend.empty(cs, DType.FLOAT32);

@@ -5,8 +5,6 @@
 // The 16-bit variants (mixed precision) load to float, compute in float and round the result once.
 #include "vertebra_common.cuh"
 
-__device__ __forceinline__ float vx_exp(float x) { return expf(x); }
-__device__ __forceinline__ double vx_exp(double x) { return exp(x); }
 __device__ __forceinline__ float vx_log(float x) { return logf(x); }
 __device__ __forceinline__ double vx_log(double x) { return log(x); }
 __device__ __forceinline__ float vx_log1p(float x) { return log1pf(x); }
@@ -19,15 +17,6 @@ __device__ __forceinline__ float vx_tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double vx_tanh(double x) { return tanh(x); }
 __device__ __forceinline__ float vx_pow(float a, float b) { return powf(a, b); }
 __device__ __forceinline__ double vx_pow(double a, double b) { return pow(a, b); }
-
-// Two branches keep exp() from overflowing for large |x| (as UnaryOp.SIGMOID).
-template <typename T> __device__ __forceinline__ T vx_sigmoid(T x) {
-    if (x >= T(0)) {
-        return T(1) / (T(1) + vx_exp(-x));
-    }
-    T e = vx_exp(x);
-    return e / (T(1) + e);
-}
 
 // Java's Math.max(x, 0): NaN stays NaN.
 template <typename T> __device__ __forceinline__ T vx_max0(T x) {

@@ -1,4 +1,5 @@
-// Batch norm over x: [rows, c] (all dimensions but the channels flattened into rows), batch statistics.
+// Batch norm over x: [rows, c] (all dimensions but the channels flattened into rows), batch statistics, optionally
+// fused with a SiLU after it (forward: applied before the store; backward: its gradient recomputed from x).
 // Per-channel sums use blocks of (32 channels × 8 rows) over a slice of rows each, meeting in double atomics.
 #include "vertebra_common.cuh"
 
@@ -48,30 +49,49 @@ extern "C" __global__ void batch_norm_stats_f32(float* mean, float* var, float* 
     }
 }
 
-// y = (x - mean) * inv_std * weight + bias; y, x: [rows, c]; the rest [c].
+// y = (x - mean) * inv_std * weight + bias, then silu(y) when silu != 0 (the fused BN+SiLU: the same float SiLU
+// as the unary kernel, applied before the store); y, x: [rows, c]; the rest [c].
 extern "C" __global__ void batch_norm_apply_f32(float* y, const float* x, const double* mean_d,
                                                 const double* inv_std_d, const float* weight, const float* bias,
-                                                long long total, int c) {
+                                                long long total, int c, int silu) {
     VX_FOR_EACH(i, total) {
         int ch = (int) (i % c);
-        y[i] = (float) ((x[i] - mean_d[ch]) * inv_std_d[ch] * weight[ch] + bias[ch]);
+        float v = (float) ((x[i] - mean_d[ch]) * inv_std_d[ch] * weight[ch] + bias[ch]);
+        y[i] = silu ? v * vx_sigmoid(v) : v;
     }
 }
 
-// sum_dy += dy, sum_dy_xhat += dy * (x - mean) * inv_std; both [c] doubles, zeroed by the caller.
+// The gradient that reaches the batch norm: dy itself, or (silu != 0) dy through the SiLU of the recomputed
+// batch-norm output y = (x - mean) * inv_std * weight + bias. y is rounded op by op (no fused multiply-add), as
+// the unfused path's separate float kernels round it, so fusing changes no result.
+__device__ __forceinline__ float vx_bn_grad(float dy, float x, float mean, float inv_std, float weight,
+                                            float bias, int silu) {
+    if (!silu) {
+        return dy;
+    }
+    float y = __fadd_rn(__fmul_rn(__fmul_rn(__fsub_rn(x, mean), inv_std), weight), bias);
+    return dy * (vx_sigmoid(y) * (1.0f + y * vx_sigmoid(-y)));
+}
+
+// g = vx_bn_grad(dy, ...); sum_dy += g, sum_dy_xhat += g * (x - mean) * inv_std; both [c] doubles, zeroed by the
+// caller. weight and bias are read only when silu != 0.
 extern "C" __global__ void batch_norm_backward_sums_f32(double* sum_dy, double* sum_dy_xhat, const float* dy,
                                                         const float* x, const float* mean, const float* inv_std,
-                                                        int rows, int c) {
+                                                        const float* weight, const float* bias, int rows, int c,
+                                                        int silu) {
     __shared__ double partial_dy[8][33];
     __shared__ double partial_xhat[8][33];
     int ch = blockIdx.x * 32 + threadIdx.x;
     double s1 = 0.0, s2 = 0.0;
     if (ch < c) {
-        double m = mean[ch], is = inv_std[ch];
+        float mf = mean[ch], isf = inv_std[ch];
+        float w = silu ? weight[ch] : 0.0f, b = silu ? bias[ch] : 0.0f;
+        double m = mf, is = isf;
         for (long long r = (long long) blockIdx.y * 8 + threadIdx.y; r < rows; r += 8LL * gridDim.y) {
-            double g = dy[r * c + ch];
+            float xv = x[r * c + ch];
+            double g = vx_bn_grad(dy[r * c + ch], xv, mf, isf, w, b, silu);
             s1 += g;
-            s2 += g * (x[r * c + ch] - m) * is;
+            s2 += g * (xv - m) * is;
         }
     }
     partial_dy[threadIdx.y][threadIdx.x] = s1;
@@ -88,16 +108,18 @@ extern "C" __global__ void batch_norm_backward_sums_f32(double* sum_dy, double* 
     }
 }
 
-// dx = weight * inv_std * (dy - sum_dy/rows - xhat * sum_dy_xhat/rows); dx, dy, x: [rows, c].
+// dx = weight * inv_std * (g - sum_dy/rows - xhat * sum_dy_xhat/rows) with g = vx_bn_grad(dy, ...) (bias read only
+// when silu != 0); dx, dy, x: [rows, c].
 extern "C" __global__ void batch_norm_backward_apply_f32(float* dx, const float* dy, const float* x,
-                                                         const float* weight, const float* mean,
+                                                         const float* weight, const float* bias, const float* mean,
                                                          const float* inv_std, const double* sum_dy,
                                                          const double* sum_dy_xhat, long long total, int c,
-                                                         int rows) {
+                                                         int rows, int silu) {
     VX_FOR_EACH(i, total) {
         int ch = (int) (i % c);
         double is = inv_std[ch];
         double xhat = (x[i] - (double) mean[ch]) * is;
-        dx[i] = (float) (weight[ch] * is * (dy[i] - sum_dy[ch] / rows - xhat * sum_dy_xhat[ch] / rows));
+        double g = vx_bn_grad(dy[i], x[i], mean[ch], inv_std[ch], weight[ch], silu ? bias[ch] : 0.0f, silu);
+        dx[i] = (float) (weight[ch] * is * (g - sum_dy[ch] / rows - xhat * sum_dy_xhat[ch] / rows));
     }
 }

@@ -28,6 +28,18 @@ __device__ __forceinline__ int vx_offset(const VxView& v, int i) {
     return off;
 }
 
+__device__ __forceinline__ float vx_exp(float x) { return expf(x); }
+__device__ __forceinline__ double vx_exp(double x) { return exp(x); }
+
+// Two branches keep exp() from overflowing for large |x| (as UnaryOp.SIGMOID).
+template <typename T> __device__ __forceinline__ T vx_sigmoid(T x) {
+    if (x >= T(0)) {
+        return T(1) / (T(1) + vx_exp(-x));
+    }
+    T e = vx_exp(x);
+    return e / (T(1) + e);
+}
+
 // Grid-stride loop over [0, n); 64-bit counter so i + stride cannot overflow near 2^31.
 #define VX_FOR_EACH(i, n) \
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (long long) (n); \
