@@ -20,6 +20,14 @@ public interface Backend {
     /** Zero-filled storage of {@code size} elements. */
     Storage allocate(DType dtype, int size);
 
+    /**
+     * Storage of {@code size} elements that the caller overwrites entirely before anything reads it (the target of
+     * a copy or a cast). Default: {@link #allocate}; accelerators skip the zero fill, a pass over the memory.
+     */
+    default Storage allocateForOverwrite(DType dtype, int size) {
+        return allocate(dtype, size);
+    }
+
     /** Copies host data into new storage on this device (CPU backends may wrap without copying). */
     Storage upload(HostArray data);
 

@@ -2,7 +2,10 @@ package dev.vertebra.core;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The lifetime of the temporaries of one unit of work (a training step, an inference batch): CPU tensor memory
@@ -35,7 +38,14 @@ import java.util.List;
  * any inner scope left open. A scope's tensors belong to its thread: hand other threads copies or kept tensors.
  * Tensors allocated with no scope open (or on other threads, such as data-loader workers) are ordinary
  * garbage-collected memory. Only float32 arrays of at least {@value #MIN_POOLED_ELEMENTS} elements are pooled
- * (smaller ones cost the JVM almost nothing); accelerator memory has its own caching allocator and is not affected.
+ * (smaller ones cost the JVM almost nothing).
+ *
+ * <p>Accelerator buffers ({@link DeviceStorage}) of at least {@value #MIN_POOLED_ELEMENTS} elements, of any dtype,
+ * follow the same rules: the backend hands each new one to {@link #adopt(DeviceStorage)}, and the scope closes the
+ * buffers it still owns when it closes (their memory goes back to the backend's own cache for the next step)
+ * instead of waiting for the garbage collector to find them unreachable, which it does late: the Java heap stays
+ * quiet while the device fills. {@link #keep} and autograd's early hand-back work for them as for arrays; keep a
+ * device tensor on the thread whose scope allocated it.
  */
 public final class MemoryScope implements AutoCloseable {
     /** Arrays below this many floats are left to the garbage collector. */
@@ -55,6 +65,7 @@ public final class MemoryScope implements AutoCloseable {
     private final Thread thread;
     private final FloatArrayPool pool;
     private final List<CpuStorage> owned = new ArrayList<>();
+    private final Set<DeviceStorage> ownedDevice = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
     private MemoryScope(MemoryScope parent) {
@@ -83,8 +94,34 @@ public final class MemoryScope implements AutoCloseable {
     public static Tensor keep(Tensor t) {
         if (t != null && t.storage() instanceof CpuStorage s) {
             s.detachFromScope();
+        } else if (t != null && t.storage() instanceof DeviceStorage d) {
+            keep(d);
         }
         return t;
+    }
+
+    /** Takes a device buffer out of the scopes open on this thread; returns whether one of them owned it. */
+    static boolean keep(DeviceStorage storage) {
+        for (MemoryScope scope = CURRENT.get(); scope != null; scope = scope.parent) {
+            if (scope.ownedDevice.remove(storage)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * For accelerator backends, on each new buffer: the innermost scope open on this thread takes it when it holds
+     * at least {@value #MIN_POOLED_ELEMENTS} elements, and closes it when the scope closes unless {@link #keep}
+     * takes it out first. Returns whether a scope took it.
+     */
+    public static boolean adopt(DeviceStorage storage) {
+        MemoryScope scope = CURRENT.get();
+        if (scope == null || storage.size() < MIN_POOLED_ELEMENTS) {
+            return false;
+        }
+        scope.ownedDevice.add(storage);
+        return true;
     }
 
     /** Drops the arrays this thread keeps for reuse (the pool refills on the next scope). */
@@ -129,13 +166,16 @@ public final class MemoryScope implements AutoCloseable {
     }
 
     /**
-     * Hands {@code storage}'s array back now, before its scope closes, when it belongs to a scope open on this
-     * thread; autograd calls this for intermediate gradients it has consumed and that nothing else references.
+     * Hands {@code storage}'s array (or closes its device buffer) now, before its scope closes, when it belongs to a
+     * scope open on this thread; autograd calls this for intermediate gradients it has consumed and that nothing
+     * else references.
      */
     static void recycle(Storage storage) {
         if (storage instanceof CpuStorage s && s.scope() instanceof MemoryScope scope
                 && scope.thread == Thread.currentThread() && !scope.closed) {
             scope.pool.put(s.release());
+        } else if (storage instanceof DeviceStorage d && keep(d)) {
+            d.close();
         }
     }
 
@@ -163,6 +203,8 @@ public final class MemoryScope implements AutoCloseable {
             }
         }
         owned.clear();
+        ownedDevice.forEach(DeviceStorage::close);
+        ownedDevice.clear();
         CURRENT.set(parent);
         if (parent == null) {
             pool.endOfOutermostScope();

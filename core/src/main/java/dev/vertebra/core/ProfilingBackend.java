@@ -196,6 +196,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Storage allocateForOverwrite(DType dtype, int size) {
+        long start = begin();
+        try {
+            return inner.allocateForOverwrite(dtype, size);
+        } finally {
+            end("allocate for overwrite", start);
+        }
+    }
+
+    @Override
     public Storage upload(HostArray data) {
         long start = begin();
         try {

@@ -294,7 +294,7 @@ public final class Tensor {
         if (target == dtype()) {
             return this;
         }
-        Tensor out = wrap(backend.allocate(target, numel()), shape(), backend);
+        Tensor out = wrap(backend.allocateForOverwrite(target, numel()), shape(), backend);
         backend.copyInto(this, out);
         if (target.isFloating() && dtype().isFloating()) {
             DType source = dtype();
@@ -320,7 +320,7 @@ public final class Tensor {
 
     /** Always a new contiguous copy (differentiable). */
     public Tensor contiguousCopy() {
-        Tensor out = wrap(backend.allocate(dtype(), numel()), shape(), backend);
+        Tensor out = wrap(backend.allocateForOverwrite(dtype(), numel()), shape(), backend);
         backend.copyInto(this, out);
         return Autograd.record("contiguous", out, g -> new Tensor[]{g}, this);
     }

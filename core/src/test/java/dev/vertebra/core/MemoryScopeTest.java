@@ -195,4 +195,75 @@ class MemoryScopeTest {
         x.mul(x).add(1).silu().mul(x.sigmoid()).add(x.tanh()).sum().backward();
         return x.grad().toFloatArray();
     }
+
+    /** A stand-in for an accelerator buffer: records its close. */
+    private static final class FakeDeviceBuffer implements DeviceStorage {
+        private final int size;
+        private int closes;
+
+        FakeDeviceBuffer(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public Device device() {
+            return Device.parse("cuda:0");
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.BFLOAT16;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public void close() {
+            closes++;
+        }
+    }
+
+    @Test
+    void deviceBuffersCloseWithTheirScopeUnlessKeptOrSmall() {
+        FakeDeviceBuffer big = new FakeDeviceBuffer(MemoryScope.MIN_POOLED_ELEMENTS);
+        FakeDeviceBuffer kept = new FakeDeviceBuffer(N);
+        FakeDeviceBuffer small = new FakeDeviceBuffer(MemoryScope.MIN_POOLED_ELEMENTS - 1);
+        assertFalse(MemoryScope.adopt(big), "no scope open: left to the garbage collector");
+        try (MemoryScope _ = MemoryScope.open()) {
+            assertTrue(MemoryScope.adopt(big));
+            assertTrue(MemoryScope.adopt(kept));
+            assertFalse(MemoryScope.adopt(small), "small buffers are not scoped, as small arrays are not");
+            assertTrue(MemoryScope.keep(kept));
+            assertFalse(MemoryScope.keep(kept), "kept once is kept");
+            assertEquals(0, big.closes);
+        }
+        assertEquals(1, big.closes);
+        assertEquals(0, kept.closes);
+        assertEquals(0, small.closes);
+    }
+
+    @Test
+    void autogradHandsDeviceBuffersBackEarlyAndNestedScopesCloseTheirOwn() {
+        FakeDeviceBuffer outer = new FakeDeviceBuffer(N);
+        FakeDeviceBuffer inner = new FakeDeviceBuffer(N);
+        FakeDeviceBuffer consumed = new FakeDeviceBuffer(N);
+        try (MemoryScope _ = MemoryScope.open()) {
+            MemoryScope.adopt(outer);
+            try (MemoryScope _ = MemoryScope.open()) {
+                MemoryScope.adopt(inner);
+                MemoryScope.adopt(consumed);
+                MemoryScope.recycle(consumed);
+                assertEquals(1, consumed.closes, "recycled: closed at once");
+            }
+            assertEquals(1, inner.closes);
+            assertEquals(0, outer.closes, "the outer scope is still open");
+            MemoryScope.recycle(inner);
+            assertEquals(1, inner.closes, "a buffer no open scope owns is not closed twice");
+        }
+        assertEquals(1, outer.closes);
+        assertEquals(1, consumed.closes);
+    }
 }

@@ -7,6 +7,7 @@ import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Layout;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
@@ -219,7 +220,14 @@ public final class CudaBackend implements Backend {
 
     /** A new uninitialised contiguous tensor. */
     Tensor empty(Shape shape, DType dtype) {
-        return Tensor.wrap(new CudaBuffer(device, dtype, shape.numel(), allocator), shape, this);
+        return Tensor.wrap(newBuffer(dtype, shape.numel()), shape, this);
+    }
+
+    /** A new buffer, owned by the thread's open {@link MemoryScope} (if any) until that closes or keeps it. */
+    private CudaBuffer newBuffer(DType dtype, int size) {
+        CudaBuffer b = new CudaBuffer(device, dtype, size, allocator);
+        MemoryScope.adopt(b);
+        return b;
     }
 
     /** A new zero-filled contiguous tensor. */
@@ -261,7 +269,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Storage allocate(DType dtype, int size) {
-        CudaBuffer b = new CudaBuffer(device, dtype, size, allocator);
+        CudaBuffer b = newBuffer(dtype, size);
         if (size > 0) {
             context.makeCurrent();
             runtime.driver.memsetBytes(b.address(), (byte) 0, b.byteSize(), context.stream());
@@ -270,8 +278,13 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Storage allocateForOverwrite(DType dtype, int size) {
+        return newBuffer(dtype, size);
+    }
+
+    @Override
     public Storage upload(HostArray data) {
-        CudaBuffer b = new CudaBuffer(device, data.dtype(), data.size(), allocator);
+        CudaBuffer b = newBuffer(data.dtype(), data.size());
         if (data.size() > 0) {
             transfers.upload(heapSegment(data.data()), b.address(), b.byteSize());
         }

@@ -4,6 +4,7 @@ import dev.vertebra.core.Backends;
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Layout;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 
@@ -322,7 +323,8 @@ final class CudnnConvolutions {
             if (words > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("cuDNN workspace of " + bytes + " bytes is beyond one buffer");
             }
-            workspace = backend.empty(Shape.of((int) words), DType.INT64);
+            // Kept for every later call: no step's MemoryScope may close it.
+            workspace = MemoryScope.keep(backend.empty(Shape.of((int) words), DType.INT64));
         }
         return backend.address(workspace);
     }
