@@ -95,9 +95,9 @@ public final class BatchNorm2d extends Module {
         Tensor out = silu ? Functional.batchNormSilu(x, mean, var, w, b, useBatchStats, momentum, eps)
                 : Functional.batchNorm(x, mean, var, w, b, useBatchStats, momentum, eps);
         if (update) {
-            long batches = Math.round(numBatchesTracked.data().item());
-            numBatchesTracked.copyFrom(Tensor.full(Shape.scalar(), DType.INT64, numBatchesTracked.data().device(),
-                    batches + 1));
+            // Counted where the buffer lives: reading it back would wait for all queued device work, once per layer
+            // and step. Through float64 (int64 arithmetic is not every backend's), exact for counts below 2^53.
+            numBatchesTracked.copyFrom(numBatchesTracked.data().to(DType.FLOAT64).add(1));
         }
         return out;
     }
