@@ -71,6 +71,11 @@ final class ConvolutionOps {
         }
     }
 
+    /** Depthwise (one input channel per group, Cout a multiple of Cin) for weights [KH, KW, Cin/groups, Cout]. */
+    static boolean depthwise(Shape w, ConvSpec spec) {
+        return spec.groups() > 1 && w.rank() == 4 && w.dim(2) == 1 && w.dim(3) % spec.groups() == 0;
+    }
+
     private static void requireFloat(String op, Tensor... ts) {
         for (Tensor t : ts) {
             KernelTypes.suffix(op, t.dtype(), false);

@@ -93,7 +93,8 @@ public final class CudaBackend implements Backend {
                 status += ", convolutions" + (normOnCudnn ? " and batch norm" : "") + " on cuDNN ("
                         + (settings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
                         + (settings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
-                        + (settings.depthwise() ? "" : ", depthwise on own kernels") + ")";
+                        + (!settings.depthwise() ? ", depthwise on own kernels"
+                                : settings.depthwiseFloat32() ? "" : ", float32 depthwise on own kernels") + ")";
             } catch (CudaException e) {
                 status = "cuDNN found but unusable, own kernels only: " + e.getMessage();
             }
@@ -498,12 +499,16 @@ public final class CudaBackend implements Backend {
 
     // ---- image ops, batch norm, indexing ------------------------------------------------------------------------
 
-    // cuDNN first where it is in use and takes the problem (float32 or 16-bit, non-empty); the own kernels
-    // otherwise, in float32.
+    // cuDNN first where it is in use, the settings route the problem there and cuDNN takes it (float32 or 16-bit,
+    // non-empty); the own kernels otherwise, in float32.
+
+    private boolean cudnnTakes(Tensor data, Shape w, ConvSpec spec) {
+        return useCudnn && cudnnSettings.routesToCudnn(data.dtype(), w, spec);
+    }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
-        if (useCudnn) {
+        if (cudnnTakes(x, w.shape(), spec)) {
             Optional<Tensor> y = cudnnConvolutions.forward(x, w, spec);
             if (y.isPresent()) {
                 return y.get();
@@ -517,7 +522,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        if (useCudnn) {
+        if (cudnnTakes(dy, w.shape(), spec)) {
             Optional<Tensor> dx = cudnnConvolutions.backwardData(dy, w, xShape, spec);
             if (dx.isPresent()) {
                 return dx.get();
@@ -531,7 +536,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        if (useCudnn) {
+        if (cudnnTakes(x, wShape, spec)) {
             Optional<Tensor> dw = cudnnConvolutions.backwardFilter(x, dy, wShape, spec);
             if (dw.isPresent()) {
                 return dw.get();

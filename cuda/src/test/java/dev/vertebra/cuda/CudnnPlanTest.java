@@ -120,6 +120,21 @@ class CudnnPlanTest {
         assertFalse(defaults.allAlgorithms());
         assertEquals(1024L << 20, defaults.workspaceLimit());
         assertTrue(defaults.depthwise());
+        assertFalse(defaults.depthwiseFloat32());
         assertFalse(defaults.batchNorm());
+    }
+
+    @Test
+    void float32DepthwiseStaysOnTheOwnKernelsUnlessAsked() {
+        CudnnSettings defaults = CudnnSettings.fromSystem();
+        ConvSpec depthwise = ConvSpec.of(1, 1, 1, 32);
+        Shape dw = Shape.of(3, 3, 1, 32);
+        assertFalse(defaults.routesToCudnn(DType.FLOAT32, dw, depthwise));
+        assertTrue(defaults.routesToCudnn(DType.BFLOAT16, dw, depthwise), "16-bit depthwise: cuDNN");
+        assertTrue(defaults.routesToCudnn(DType.FLOAT32, Shape.of(1, 1, 32, 64), ConvSpec.of(1, 0, 1, 1)));
+        assertTrue(defaults.routesToCudnn(DType.FLOAT32, Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 8)),
+                "grouped, not depthwise: cuDNN");
+        CudnnSettings asked = new CudnnSettings(true, false, 0, true, true, false);
+        assertTrue(asked.routesToCudnn(DType.FLOAT32, dw, depthwise));
     }
 }
