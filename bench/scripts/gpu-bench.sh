@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # EfficientNet-B0 training throughput on a GPU, Vertebra next to PyTorch on the same card, in one call:
-# batch 64, 224², 8 outputs, BCE-with-logits, SGD momentum 0.9.
+# batch 64, 224², 8 outputs, BCE-with-logits, SGD momentum 0.9, in fp32, tf32 and bf16 (each precision Vertebra
+# then PyTorch, so the two runs of a row are minutes apart at most).
 #
 # Runs on a GPU machine without a JDK or Maven from a folder holding a jlinked runtime and the jars:
 #   ../shared/gpu/make-runtime.sh .gpu java.xml,jdk.zipfs      # on the build machine: .gpu/jre
 #   ./vertebra dist /tmp/dist && cp /tmp/dist/vertebra-*.jar /tmp/dist/{picocli,slf4j,jmh-core,jopt}*.jar .gpu/lib/
-#   bash bench/scripts/gpu-bench.sh                            # on the GPU machine, from the repository root
+#   bash bench/scripts/gpu-bench.sh [precision ...]            # on the GPU machine, from the repository root
+# VERTEBRA_BENCH_PROFILE=1 adds a profiled fp32 run (per-op times of one step).
 set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
 nvidia-smi -L
 vertebra() {
-    VERTEBRA_JAVA_OPTS="$1 -Xmx32g" timeout 120 ./vertebra bench-model --device cuda --model b0 --batch 64 \
-        --size 224 --mode train --steps 6 --warmup 2 2>&1 | grep -vE '^WARNING|^\s+at ' | tail -12
+    VERTEBRA_JAVA_OPTS="-Xmx32g" timeout 90 ./vertebra bench-model --device cuda --model b0 --batch 64 \
+        --size 224 --mode train --steps 10 --warmup 3 --precision "$1" "${@:2}" 2>&1 | grep -vE '^WARNING|^\s+at '
 }
 torch() {
-    timeout 90 python3 bench/scripts/torch_effnet_gpu.py --batch 64 --size 224 --precision "$1" --steps 10 2>&1 |
+    timeout 60 python3 bench/scripts/torch_effnet_gpu.py --batch 64 --size 224 --precision "$1" --steps 10 2>&1 |
         grep -vE 'step [0-9]' | tail -3
 }
-echo "== Vertebra fp32 (cuDNN)"; vertebra ""
-echo "== Vertebra fp32 (own kernels)"; vertebra "-Dvertebra.cudnn=false"
-echo "== Vertebra tf32 (cuDNN)"; vertebra "-Dvertebra.cuda.tf32=true"
-echo "== PyTorch fp32"; torch fp32
-echo "== PyTorch tf32"; torch tf32
-echo "== PyTorch bf16"; torch bf16
+precisions=("$@")
+(( ${#precisions[@]} )) || precisions=(fp32 tf32 bf16)
+for p in "${precisions[@]}"; do
+    echo "== Vertebra $p"; vertebra "$p" | tail -14
+    echo "== PyTorch $p"; torch "$p"
+done
+if [[ ${VERTEBRA_BENCH_PROFILE:-0} == 1 ]]; then
+    echo "== Vertebra fp32, profiled"; vertebra fp32 --profile | tail -45
+fi

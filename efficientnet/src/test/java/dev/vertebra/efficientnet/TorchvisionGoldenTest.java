@@ -1,5 +1,6 @@
 package dev.vertebra.efficientnet;
 
+import dev.vertebra.core.Device;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.NoGrad;
@@ -21,8 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * weights load strictly from torchvision's state dict, and eval logits, train-mode logits, the loss, the input
  * gradient, parameter gradients and updated running statistics match. small_b0_tf checks the TensorFlow
  * variant (SAME padding, asymmetric at stride 2 on even sizes) against convolutions padded by hand.
+ * {@code -Dvertebra.test.device=cuda} runs the same checks on a GPU ({@code bench/scripts/gpu-proof.sh}).
  */
 class TorchvisionGoldenTest {
+
+    /** Where the models run: the CPU, or another device for a check on a GPU machine. */
+    private static final Device DEVICE = Device.parse(System.getProperty("vertebra.test.device", "cpu"));
 
     private static final double LOGITS_TOLERANCE = 1e-4;
     private static final double GRADIENT_TOLERANCE = 1e-3;
@@ -37,6 +42,7 @@ class TorchvisionGoldenTest {
     private static EfficientNet load(String name, EfficientNetConfig config) {
         EfficientNet model = new EfficientNet(config.withClasses(8).withStochasticDepth(0), new Generator(3));
         model.loadStateDict(GoldenFiles.read(name + ".safetensors"), true);
+        model.to(DEVICE);
         return model;
     }
 
@@ -47,7 +53,7 @@ class TorchvisionGoldenTest {
         Map<String, Tensor> io = GoldenFiles.read(name + "_io.safetensors");
         model.eval();
         try (NoGrad _ = NoGrad.enter()) {
-            Tensor logits = model.forward(GoldenFiles.nchwToNhwc(io.get("input")));
+            Tensor logits = model.forward(GoldenFiles.nchwToNhwc(io.get("input")).to(DEVICE));
             assertWithin(io.get("eval_logits"), logits, LOGITS_TOLERANCE, name + " eval logits");
         }
     }
@@ -58,10 +64,10 @@ class TorchvisionGoldenTest {
         EfficientNet model = load(name, config);
         Map<String, Tensor> io = GoldenFiles.read(name + "_io.safetensors");
         model.train();
-        Tensor x = GoldenFiles.nchwToNhwc(io.get("input")).requiresGrad(true);
+        Tensor x = GoldenFiles.nchwToNhwc(io.get("input")).to(DEVICE).requiresGrad(true);
         Tensor logits = model.forward(x);
-        Tensor loss = Functional.binaryCrossEntropyWithLogits(logits, io.get("targets"), io.get("column_weights"),
-                null, Reduction.MEAN);
+        Tensor loss = Functional.binaryCrossEntropyWithLogits(logits, io.get("targets").to(DEVICE),
+                io.get("column_weights").to(DEVICE), null, Reduction.MEAN);
         loss.backward();
 
         assertWithin(io.get("train_logits"), logits, LOGITS_TOLERANCE, name + " train-mode logits");

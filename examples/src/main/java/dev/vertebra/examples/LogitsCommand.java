@@ -21,7 +21,7 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
- * {@code vertebra logits --model b0 --weights W.safetensors --input X.npy --output Y.npy [--classes N]}: an eval
+ * {@code vertebra logits --model b0 --weights W.safetensors --input X.npy --output Y.npy [--classes N] [--device cuda]}: an eval
  * forward pass of an EfficientNet with torchvision- (or timm-) named weights on float32 NCHW images, as PyTorch
  * users hold them; writes float32 logits {@code [N, classes]}. The input channels follow the input file.
  */
@@ -47,6 +47,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--classes", defaultValue = "1000", description = "classifier outputs (default: ${DEFAULT-VALUE})")
     private int classes;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N … (default: ${DEFAULT-VALUE})")
+    private String device;
+
     @Override
     public Integer call() {
         try {
@@ -70,10 +73,12 @@ final class LogitsCommand implements Callable<Integer> {
         EfficientNetConfig config = EfficientNetConfig.named(model).withClasses(classes).withInChannels(shape[1]);
         EfficientNet net = new EfficientNet(config, new Generator(0));
         EfficientNetWeights.load(net, weights);
+        Device dev = Device.parse(device);
+        net.to(dev);
         net.eval();
         try (NoGrad _ = NoGrad.enter()) {
             // PyTorch's NCHW at the boundary, Vertebra's NHWC inside.
-            Tensor x = Tensor.fromHost(images, Device.CPU).permute(0, 2, 3, 1).contiguous();
+            Tensor x = Tensor.fromHost(images, Device.CPU).to(dev).permute(0, 2, 3, 1).contiguous();
             Tensor logits = net.forward(x);
             Npy.write(output, logits.contiguous().toHost());
         }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole GPU check in one call, on a GPU machine without a JDK or Maven (prepare .gpu/ as the headers of
+# cuda/gpu-check.sh and bench/scripts/gpu-bench.sh say), from the repository root:
+#
+#   bash bench/scripts/gpu-proof.sh [LOGDIR]
+#
+# 1. the cuda module's tests (conformance on cuda:0, mixed precision, cuDNN), while PyTorch writes the EfficientNet
+#    golden files on the CPU: the reduced models of the test suite and a full-size B0 with its logits;
+# 2. full-size B0 logits from Vertebra on the CPU and on cuda:0 against PyTorch's;
+# 3. B0 training throughput beside PyTorch (bench/scripts/gpu-bench.sh: fp32, tf32, bf16, a profiled fp32 step);
+# 4. the demo on cuda:0.
+# Each part logs to LOGDIR (default gpu-logs); LOGDIR/golden.tar holds the regenerated golden files.
+set -uo pipefail
+logs=${1:-gpu-logs}
+mkdir -p "$logs"
+gpu=${VERTEBRA_GPU_DIR:-.gpu}
+export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib PYTHONUNBUFFERED=1
+golden=$(mktemp -d)
+start=$(date +%s)
+stamp() { echo "== $1 at $(( $(date +%s) - start )) s"; }
+
+stamp "tests and golden files"
+VERTEBRA_TIMING_BATCH=0 timeout 240 bash cuda/gpu-check.sh > "$logs/tests.log" 2>&1 &
+tests=$!
+{
+    python3 -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__)'
+    timeout 120 python3 efficientnet/src/test/python/make_effnet_golden.py &&
+        tar -cf "$logs/golden.tar" -C efficientnet/src/test/resources golden
+    timeout 120 python3 efficientnet/src/test/python/make_effnet_golden.py --full-b0 "$golden"
+} > "$logs/golden.log" 2>&1
+wait $tests
+echo "tests exit status $?"
+grep -E 'tests (successful|failed|skipped|aborted)|containers failed' "$logs/tests.log"
+
+stamp "full-size B0 logits"
+for device in cpu cuda; do
+    echo "-- $device"
+    rm -f "$golden/vertebra.npy"
+    timeout 120 ./vertebra logits --model b0 --weights "$golden/b0.safetensors" --input "$golden/input.npy" \
+        --output "$golden/vertebra.npy" --device $device 2>&1 | grep -vE '^WARNING' &&
+        python3 efficientnet/src/test/python/make_effnet_golden.py --compare "$golden"
+done 2>&1 | tee "$logs/logits.log"
+
+stamp "benchmarks"
+VERTEBRA_BENCH_PROFILE=1 bash bench/scripts/gpu-bench.sh 2>&1 | tee "$logs/bench.log" | grep -E '^==|img/s'
+
+stamp "demo on cuda:0"
+timeout 200 ./vertebra demo --device cuda --data /tmp/vertebra-demo-data --out /tmp/vertebra-demo-run \
+    > "$logs/demo.log" 2>&1
+echo "demo exit status $?"
+tail -12 "$logs/demo.log"
+stamp "done"
