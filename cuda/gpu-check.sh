@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
 # Runs the cuda module's tests on a GPU machine that has no JDK and no Maven.
 #
-# Prepare on a build machine, from the repository root (the folder .gpu/ is git-ignored):
-#   mvn -B -o -pl cuda -am install -DskipTests && mvn -B -o -pl cuda test-compile
-#   ../shared/gpu/make-runtime.sh .gpu java.xml,jdk.zipfs  # .gpu/jre, a jlinked Java 25 (~50 MB)
-#   mkdir -p .gpu/lib .gpu/test-classes
-#   cp core/target/vertebra-core-*.jar cuda/target/vertebra-cuda-*.jar .gpu/lib/        # main jars + core's test-jar
-#   cp -r cuda/target/test-classes/. .gpu/test-classes/
-#   cp ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar .gpu/lib/
-# (or the launcher's `./vertebra dist .gpu/lib`, which copies the module jars, their dependencies and the JUnit
-# console launcher, plus the test-classes copy above). Then, on the GPU machine, from the repository root:
+# Prepare on a build machine, from the repository root (the folder .gpu/ is git-ignored), as cuda/README.md says:
+# .gpu/jre (a jlinked Java 25), .gpu/lib (the module jars, picocli, slf4j, core's test-jar and the JUnit console
+# launcher, junit-platform-console-standalone*.jar) and .gpu/test-classes (cuda/target/test-classes).
+# Then, on the GPU machine, from the repository root:
 #   bash cuda/gpu-check.sh
 # Exit status: the JUnit launcher's (0 when every test passed). Everything is logged to stdout.
 set -uo pipefail
@@ -24,8 +19,8 @@ find / \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' -o -name 'libcudnn.so*' 
 echo "VERTEBRA_CUDA_LIB_PATH=${VERTEBRA_CUDA_LIB_PATH:-}"
 
 [[ -x $java ]] || { echo "missing $java: see the header of this script"; exit 2; }
-launcher=$(ls "$gpu"/lib/junit-platform-console-standalone-*.jar 2>/dev/null | head -1)
-[[ -n $launcher ]] || { echo "missing $gpu/lib/junit-platform-console-standalone-*.jar"; exit 2; }
+launcher=$(ls "$gpu"/lib/junit-platform-console-standalone*.jar 2>/dev/null | head -1)
+[[ -n $launcher ]] || { echo "missing $gpu/lib/junit-platform-console-standalone*.jar"; exit 2; }
 [[ -d $gpu/test-classes/dev/vertebra/cuda ]] || { echo "missing $gpu/test-classes (cuda/target/test-classes)"; exit 2; }
 "$java" -version 2>&1 | head -1
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The whole GPU check in one call, on a GPU machine without a JDK or Maven (prepare .gpu/ as the headers of
-# cuda/gpu-check.sh and bench/scripts/gpu-bench.sh say), from the repository root:
+# The whole GPU check in one call, on a GPU machine without a JDK or Maven (prepare .gpu/ as cuda/README.md,
+# "Running on a GPU machine", says), from the repository root:
 #
 #   bash bench/scripts/gpu-proof.sh [LOGDIR]
 #
 # 1. the cuda module's tests (conformance on cuda:0, mixed precision, cuDNN), while PyTorch writes the EfficientNet
 #    golden files on the CPU: the reduced models of the test suite and a full-size B0 with its logits;
-# 2. full-size B0 logits from Vertebra on the CPU and on cuda:0 against PyTorch's;
+# 2. the torchvision golden test on cuda:0 against those files (when .gpu/eff-test-classes holds efficientnet's
+#    test classes), and full-size B0 logits from Vertebra on the CPU and on cuda:0 against PyTorch's;
 # 3. B0 training throughput beside PyTorch (bench/scripts/gpu-bench.sh: fp32, tf32, bf16, a profiled fp32 step);
 # 4. the demo on cuda:0.
 # Each part logs to LOGDIR (default gpu-logs); LOGDIR/golden.tar holds the regenerated golden files.
@@ -31,6 +32,18 @@ tests=$!
 wait $tests
 echo "tests exit status $?"
 grep -E 'tests (successful|failed|skipped|aborted)|containers failed' "$logs/tests.log"
+
+if [[ -d $gpu/eff-test-classes ]]; then
+    stamp "torchvision golden test on cuda:0"
+    cp_entries=$gpu/eff-test-classes:efficientnet/src/test/resources
+    for jar in "$gpu"/lib/*.jar; do [[ $jar == *console-standalone* ]] || cp_entries=$cp_entries:$jar; done
+    timeout 90 "$VERTEBRA_JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m \
+        -Dvertebra.test.device=cuda -jar "$(ls "$gpu"/lib/junit-platform-console-standalone*.jar | head -1)" execute \
+        --disable-banner --disable-ansi-colors --details=tree -cp "$cp_entries" \
+        --select-class dev.vertebra.efficientnet.TorchvisionGoldenTest > "$logs/golden-test.log" 2>&1
+    echo "golden test exit status $?"
+    grep -E 'tests (successful|failed)' "$logs/golden-test.log"
+fi
 
 stamp "full-size B0 logits"
 for device in cpu cuda; do
