@@ -85,16 +85,15 @@ public final class CudaBackend implements Backend {
         if (runtime.cudnn != null) {
             try {
                 MemorySegment dnn = runtime.cudnn.create(context.stream());
-                CudnnSettings settings = cudnnSettings;
-                conv = new CudnnConvolutions(this, runtime.cudnn, dnn, settings);
+                conv = new CudnnConvolutions(this, runtime.cudnn, dnn, cudnnSettings);
                 // A handle of its own (same stream): the two op classes lock separately.
                 norm = new CudnnBatchNorm(this, runtime.cudnn, runtime.cudnn.create(context.stream()));
-                normOnCudnn = settings.batchNorm();
+                normOnCudnn = cudnnSettings.batchNorm();
                 status += ", convolutions" + (normOnCudnn ? " and batch norm" : "") + " on cuDNN ("
-                        + (settings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
-                        + (settings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
-                        + (!settings.depthwise() ? ", depthwise on own kernels"
-                                : settings.depthwiseFloat32() ? "" : ", float32 depthwise on own kernels") + ")";
+                        + (cudnnSettings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
+                        + (cudnnSettings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
+                        + (!cudnnSettings.depthwise() ? ", depthwise on own kernels"
+                                : cudnnSettings.depthwiseFloat32() ? "" : ", float32 depthwise on own kernels") + ")";
             } catch (CudaException e) {
                 status = "cuDNN found but unusable, own kernels only: " + e.getMessage();
             }
