@@ -146,9 +146,12 @@ public final class ModelBenchmark {
             out.printf(Locale.ROOT, "step %d: %.1f ms%n", i + 1, times[i] * 1e3);
             out.flush();
         }
-        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %.0f MB/step; "
-                        + "reused between steps: %.0f MB%n", median(times) * 1e3, gcMillis() - gcBefore,
-                (allocatedBytes() - allocatedBefore) / 1e6 / o.steps(), MemoryScope.cachedBytes() / 1e6);
+        long allocatedAfter = allocatedBytes();
+        String allocated = allocatedBefore < 0 ? "n/a (no jdk.management)" : String.format(Locale.ROOT, "%.0f MB/step",
+                (allocatedAfter - allocatedBefore) / 1e6 / o.steps());
+        out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %s; "
+                        + "reused between steps: %.0f MB%n", median(times) * 1e3, gcMillis() - gcBefore, allocated,
+                MemoryScope.cachedBytes() / 1e6);
         return times;
     }
 
@@ -282,8 +285,14 @@ public final class ModelBenchmark {
         return total;
     }
 
-    /** Bytes allocated on the Java heap by all threads so far (the JVM's approximation). */
+    /**
+     * Bytes allocated on the Java heap by all threads so far (the JVM's approximation), or -1 on a runtime without
+     * the jdk.management module (a jlinked one, say), which only costs the benchmark this figure.
+     */
     private static long allocatedBytes() {
+        if (ModuleLayer.boot().findModule("jdk.management").isEmpty()) {
+            return -1;
+        }
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
