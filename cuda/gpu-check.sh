@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Runs the cuda module's tests on a GPU machine that has no JDK and no Maven.
 #
-# Prepare on a build machine, from the repository root (the folder .gpu/ is git-ignored), as cuda/README.md says:
-# .gpu/jre (a jlinked Java 25), .gpu/lib (the module jars, picocli, slf4j, core's test-jar and the JUnit console
-# launcher, junit-platform-console-standalone*.jar) and .gpu/test-classes (cuda/target/test-classes).
-# Then, on the GPU machine, from the repository root:
+# Prepare .gpu/ on a build machine with `bash cuda/gpu-bundle.sh` (a jlinked Java 25 in .gpu/jre, the jars with the
+# JUnit console launcher in .gpu/lib, cuda/target/test-classes in .gpu/test-classes). Then, on the GPU machine, from
+# the repository root:
 #   bash cuda/gpu-check.sh
 # Exit status: the JUnit launcher's (0 when every test passed). Everything is logged to stdout.
 set -uo pipefail

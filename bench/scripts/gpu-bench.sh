@@ -3,8 +3,8 @@
 # batch 64, 224², 8 outputs, BCE-with-logits, SGD momentum 0.9, in fp32, tf32 and bf16 (each precision Vertebra
 # then PyTorch, so the two runs of a row are minutes apart at most).
 #
-# Runs on a GPU machine without a JDK or Maven from .gpu/ (a jlinked runtime with jdk.management, and the jars:
-# cuda/README.md, "Running on a GPU machine"), from the repository root:
+# Runs on a GPU machine without a JDK or Maven from .gpu/ (`bash cuda/gpu-bundle.sh` on the build machine), from
+# the repository root:
 #   bash bench/scripts/gpu-bench.sh [precision ...]
 # VERTEBRA_BENCH_PROFILE=1 adds a profiled fp32 run (per-op times of one step).
 set -uo pipefail

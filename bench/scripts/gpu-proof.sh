@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole GPU check in one call, on a GPU machine without a JDK or Maven (prepare .gpu/ as cuda/README.md,
-# "Running on a GPU machine", says), from the repository root:
+# The whole GPU check in one call, on a GPU machine without a JDK or Maven (`bash cuda/gpu-bundle.sh` prepares .gpu/
+# on the build machine), from the repository root:
 #
 #   bash bench/scripts/gpu-proof.sh [LOGDIR]
 #
