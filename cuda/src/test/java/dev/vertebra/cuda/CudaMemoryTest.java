@@ -2,6 +2,7 @@ package dev.vertebra.cuda;
 
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.io.HostArray;
@@ -32,6 +33,38 @@ class CudaMemoryTest {
         b.close();
         b.close();
         assertTrue(gpu.allocatorStats().cachedBytes() >= CachingAllocator.bucket(4000));
+    }
+
+    @Test
+    void aMemoryScopeClosesTheDeviceBuffersOfItsStep() {
+        CudaBackend gpu = GpuFixture.requireGpu();
+        gpu.synchronize();
+        long inUse = gpu.allocatorStats().inUseBytes();
+        Tensor scoped;
+        Tensor kept;
+        Tensor small;
+        try (MemoryScope _ = MemoryScope.open()) {
+            scoped = Tensor.full(Shape.of(8192), DType.FLOAT32, GpuFixture.CUDA, 1).mul(2);
+            kept = MemoryScope.keep(scoped.add(1));
+            small = scoped.sum();
+            assertEquals(2.0, scoped.max().item());
+        }
+        assertThrows(IllegalStateException.class, scoped::toFloatArray, "the step's buffer was closed");
+        assertEquals(3.0, kept.max().item(), "a kept tensor outlives the scope");
+        assertEquals(16384.0, small.item(), "buffers under 4096 elements are left to the garbage collector");
+        // In use now: the kept block and small ones; with either scoped block still held, two 32 KiB blocks or more.
+        assertTrue(gpu.allocatorStats().inUseBytes() < inUse + 2 * CachingAllocator.bucket(4L * 8192),
+                "the scoped buffers went back to the cache: " + gpu.allocatorStats());
+    }
+
+    @Test
+    void timeMillisMeasuresQueuedWorkAndDestroysItsEvents() {
+        CudaBackend gpu = GpuFixture.requireGpu();
+        Tensor x = Tensor.full(Shape.of(1 << 20), DType.FLOAT32, GpuFixture.CUDA, 1);
+        for (int i = 0; i < 2000; i++) {
+            double ms = gpu.timeMillis(() -> x.mul(3));
+            assertTrue(ms >= 0 && Double.isFinite(ms), "elapsed " + ms + " ms");
+        }
     }
 
     @Test
