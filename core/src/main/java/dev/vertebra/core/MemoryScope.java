@@ -48,7 +48,7 @@ import java.util.Set;
  * device tensor on the thread whose scope allocated it.
  */
 public final class MemoryScope implements AutoCloseable {
-    /** Arrays below this many floats are left to the garbage collector. */
+    /** Arrays (and device buffers) below this many elements are left to the garbage collector. */
     public static final int MIN_POOLED_ELEMENTS = 4096;
 
     /**

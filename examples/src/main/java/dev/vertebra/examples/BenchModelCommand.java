@@ -1,7 +1,6 @@
 package dev.vertebra.examples;
 
 import dev.vertebra.bench.model.ModelBenchmark;
-import dev.vertebra.core.Device;
 import dev.vertebra.core.Precision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,7 +64,7 @@ final class BenchModelCommand implements Callable<Integer> {
                 case "infer" -> ModelBenchmark.Mode.INFER;
                 default -> throw new IllegalArgumentException("--mode must be train or infer, not '" + mode + "'");
             };
-            options = new ModelBenchmark.Options(model, batch, size, m, steps, warmup, Device.parse(device), classes,
+            options = new ModelBenchmark.Options(model, batch, size, m, steps, warmup, Devices.open(device), classes,
                     profile, precision);
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("vertebra bench-model: " + e.getMessage());

@@ -1,6 +1,5 @@
 package dev.vertebra.examples;
 
-import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Precision;
 import dev.vertebra.examples.trainer.Demo;
@@ -62,8 +61,7 @@ final class DemoCommand implements Callable<Integer> {
             if (epochs != null) {
                 recipe = recipe.withEpochs(epochs);
             }
-            Device dev = Device.parse(device);
-            Backends.get(dev); // an unusable device fails here, before minutes of data preparation
+            Device dev = Devices.open(device); // an unusable device fails here, before minutes of data preparation
             Path dataDir = data != null ? data
                     : Path.of(seed == DEFAULT_SEED ? "data-cache/demo" : "data-cache/demo-seed" + seed);
             new Demo(dataDir, out, trainStudies, testStudies, seed, recipe, dev)

@@ -1,6 +1,5 @@
 package dev.vertebra.examples;
 
-import dev.vertebra.core.Device;
 import dev.vertebra.examples.metric.StudyLabels;
 import dev.vertebra.examples.trainer.Evaluation;
 import dev.vertebra.examples.trainer.FractureModel;
@@ -63,7 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private void evaluate() throws IOException {
-        FractureModel model = Inference.load(checkpoint, Device.parse(device));
+        FractureModel model = Inference.load(checkpoint, Devices.open(device));
         int threads = Runtime.getRuntime().availableProcessors();
         int size = model.config().imageSize();
         double pixelMm = model.config().pixelMm();

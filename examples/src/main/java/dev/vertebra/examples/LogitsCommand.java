@@ -21,8 +21,8 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
- * {@code vertebra logits --model b0 --weights W.safetensors --input X.npy --output Y.npy [--classes N] [--device cuda]}: an eval
- * forward pass of an EfficientNet with torchvision- (or timm-) named weights on float32 NCHW images, as PyTorch
+ * {@code vertebra logits --model b0 --weights W.safetensors --input X.npy --output Y.npy [--classes N]
+ * [--device cuda]}: an eval forward pass of an EfficientNet with torchvision- (or timm-) named weights on float32 NCHW images, as PyTorch
  * users hold them; writes float32 logits {@code [N, classes]}. The input channels follow the input file.
  */
 @Command(name = "logits", mixinStandardHelpOptions = true,
@@ -73,7 +73,7 @@ final class LogitsCommand implements Callable<Integer> {
         EfficientNetConfig config = EfficientNetConfig.named(model).withClasses(classes).withInChannels(shape[1]);
         EfficientNet net = new EfficientNet(config, new Generator(0));
         EfficientNetWeights.load(net, weights);
-        Device dev = Device.parse(device);
+        Device dev = Devices.open(device);
         net.to(dev);
         net.eval();
         try (NoGrad _ = NoGrad.enter()) {

@@ -1,6 +1,5 @@
 package dev.vertebra.examples;
 
-import dev.vertebra.core.Device;
 import dev.vertebra.examples.metric.Submission;
 import dev.vertebra.examples.trainer.FractureModel;
 import dev.vertebra.examples.trainer.Inference;
@@ -43,7 +42,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            FractureModel model = Inference.load(checkpoint, Device.parse(device));
+            FractureModel model = Inference.load(checkpoint, Devices.open(device));
             List<StudySlices> test = TrainerStudies.test(data, cache.dir, model.config().imageSize(),
                     model.config().pixelMm(), Runtime.getRuntime().availableProcessors());
             Submission.write(out, Inference.probabilities(Inference.predict(model, test)));

@@ -1,6 +1,5 @@
 package dev.vertebra.examples;
 
-import dev.vertebra.core.Backends;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Precision;
 import dev.vertebra.examples.trainer.Pooling;
@@ -113,8 +112,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private void train() throws IOException {
-        Device dev = Device.parse(device);
-        Backends.get(dev); // an unusable device fails here, before the studies are loaded
+        Device dev = Devices.open(device); // an unusable device fails here, before the studies are loaded
         if (resume != null) {
             Path last = resume.resolve("last.safetensors");
             if (!Files.isRegularFile(last)) {
