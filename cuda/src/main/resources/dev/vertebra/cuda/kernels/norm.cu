@@ -63,7 +63,7 @@ extern "C" __global__ void batch_norm_apply_f32(float* y, const float* x, const 
 
 // The gradient that reaches the batch norm: dy itself, or (silu != 0) dy through the SiLU of the recomputed
 // batch-norm output y = (x - mean) * inv_std * weight + bias. y is rounded op by op (no fused multiply-add), as
-// the unfused path's separate float kernels round it, so fusing changes no result.
+// the unfused path's separate float kernels round it, and the SiLU gradient is the binary kernel's formula.
 __device__ __forceinline__ float vx_bn_grad(float dy, float x, float mean, float inv_std, float weight,
                                             float bias, int silu) {
     if (!silu) {
