@@ -11,6 +11,7 @@ table gives the median over rounds and the ratio Vertebra / PyTorch.
     bench/scripts/side_by_side.py                       # 1 round, 3 warm-up + 5 measured steps
     bench/scripts/side_by_side.py --rounds 3 --steps 10
     bench/scripts/side_by_side.py --plain-malloc         # PyTorch without the malloc settings below
+    bench/scripts/side_by_side.py --heap sized           # Vertebra's heap sized per workload (G1)
     VERTEBRA_JAVA_OPTS=-Xmx6g bench/scripts/side_by_side.py
 
 Run with Debian's python3-torch and python3-torchvision (/usr/bin/python3).
@@ -34,6 +35,11 @@ WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
 # settings do for PyTorch, and keeps peak RSS lower than the default heap does (2.3 against 2.6 GB for training).
 # VERTEBRA_JAVA_OPTS= (empty) runs the launcher's defaults.
 DEFAULT_JAVA_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch"
+# --heap sized: G1 (allocation is rare once a MemoryScope pools the step, so its pauses are too) and the smallest
+# heap tried that runs each workload at the 2 GB heap's speed, about 1.2-1.7x the memory a step pools (232, 763 and
+# 1002 MB, bench-model's "reused between steps"): what a JVM deployment would size, and the JVM's own share of the
+# peak RSS is then about 130 MB.
+SIZED_JAVA_OPTS = {("infer", 8, 224): "400m", ("train", 8, 224): "1g", ("train", 32, 128): "1200m"}
 # glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
 # each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
 # 95 (see bench/NOTES.md). The settings keep freed memory in the process, as a caching allocator would; they are
@@ -98,6 +104,16 @@ def run(cmd, env, what):
     return parse(result.stdout, what)
 
 
+def java_opts(args, workload):
+    """VERTEBRA_JAVA_OPTS for a workload: the caller's when set, else the --heap policy's."""
+    if "VERTEBRA_JAVA_OPTS" in os.environ:
+        return os.environ["VERTEBRA_JAVA_OPTS"]
+    if args.heap == "sized":
+        heap = SIZED_JAVA_OPTS[workload]
+        return f"-XX:+UseG1GC -Xms{heap} -Xmx{heap} -XX:+AlwaysPreTouch"
+    return DEFAULT_JAVA_OPTS
+
+
 def driver(args):
     env = dict(os.environ)
     env.setdefault("VERTEBRA_JAVA_OPTS", DEFAULT_JAVA_OPTS)
@@ -111,7 +127,7 @@ def driver(args):
         for r in range(args.rounds):
             shape = ["--mode", mode, "--batch", str(batch), "--size", str(size)]
             v = run([os.path.join(ROOT, "vertebra"), "bench-model", "--model", "b0", "--device", "cpu"]
-                    + shape + common, env, "vertebra")
+                    + shape + common, {**env, "VERTEBRA_JAVA_OPTS": java_opts(args, (mode, batch, size))}, "vertebra")
             t = run([args.python, os.path.abspath(__file__), "torch", "--threads", str(args.threads)] + shape + common,
                     torch_env, "pytorch")
             results.setdefault((mode, batch, size), []).append((v, t))
@@ -120,7 +136,8 @@ def driver(args):
 
     print()
     print(f"EfficientNet-B0, {args.warmup} warm-up + {args.steps} measured steps (median), {args.rounds} round(s) "
-          f"alternating, VERTEBRA_JAVA_OPTS={env['VERTEBRA_JAVA_OPTS']}, torch threads={args.threads}, "
+          f"alternating, VERTEBRA_JAVA_OPTS={' / '.join(java_opts(args, w) for w in WORKLOADS)}, "
+          f"torch threads={args.threads}, "
           f"torch malloc {'plain' if args.plain_malloc else 'tuned'}")
     print("| workload | Vertebra img/s | PyTorch img/s | Vertebra / PyTorch | Vertebra peak RSS | PyTorch peak RSS |")
     print("|---|---|---|---|---|---|")
@@ -150,6 +167,9 @@ def main():
     p.add_argument("--plain-malloc", action="store_true",
                    help="run PyTorch with glibc's default malloc settings (slow here: page faults every step)")
     p.add_argument("--python", default="/usr/bin/python3", help="the python with torch (default: %(default)s)")
+    p.add_argument("--heap", choices=["fixed", "sized"], default="fixed",
+                   help="Vertebra's heap: fixed 2 GB (the launcher's ZGC), or sized per workload with G1 "
+                        "(default: %(default)s; VERTEBRA_JAVA_OPTS overrides both)")
     args = p.parse_args()
     if args.command == "torch":
         torch_worker(args)
