@@ -31,7 +31,7 @@ tests=$!
 } > "$logs/golden.log" 2>&1
 wait $tests
 echo "tests exit status $?"
-grep -E 'tests (successful|failed|skipped|aborted)|containers failed' "$logs/tests.log"
+grep -E '^\[ +[0-9]+ (tests (successful|failed|skipped|aborted)|containers failed)' "$logs/tests.log"
 
 if [[ -d $gpu/eff-test-classes ]]; then
     stamp "torchvision golden test on cuda:0"
@@ -42,7 +42,7 @@ if [[ -d $gpu/eff-test-classes ]]; then
         --disable-banner --disable-ansi-colors --details=tree -cp "$cp_entries" \
         --select-class dev.vertebra.efficientnet.TorchvisionGoldenTest > "$logs/golden-test.log" 2>&1
     echo "golden test exit status $?"
-    grep -E 'tests (successful|failed)' "$logs/golden-test.log"
+    grep -E '^\[ +[0-9]+ tests (successful|failed)' "$logs/golden-test.log"
 fi
 
 stamp "full-size B0 logits"
