@@ -97,6 +97,47 @@ final class DepthwiseWeightRows {
         }
     }
 
+    /**
+     * One tap's sums for two adjacent channel vectors over {@code count} output columns: the single-vector loop of
+     * {@link #anyKernel} for each of them, interleaved (eight independent chains instead of four, and both halves
+     * of each load's neighbourhood used at once). Each vector's four sums take the same columns in the same order
+     * and combine the same way, so the result is the single-vector loop's to the bit.
+     */
+    private static void twoVectors(float[] dy, int g, float[] x, int xi, int count, int dyStep, int xStep,
+                                   float[] sum, int at) {
+        FloatVector a0 = FloatVector.zero(SPECIES);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int i = 0;
+        for (; i + 3 < count; i += 4, g += 4 * dyStep, xi += 4 * xStep) {
+            a0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), a0);
+            b0 = FloatVector.fromArray(SPECIES, dy, g + LANES).fma(FloatVector.fromArray(SPECIES, x, xi + LANES), b0);
+            a1 = FloatVector.fromArray(SPECIES, dy, g + dyStep)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + xStep), a1);
+            b1 = FloatVector.fromArray(SPECIES, dy, g + dyStep + LANES)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + xStep + LANES), b1);
+            a2 = FloatVector.fromArray(SPECIES, dy, g + 2 * dyStep)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + 2 * xStep), a2);
+            b2 = FloatVector.fromArray(SPECIES, dy, g + 2 * dyStep + LANES)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + 2 * xStep + LANES), b2);
+            a3 = FloatVector.fromArray(SPECIES, dy, g + 3 * dyStep)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + 3 * xStep), a3);
+            b3 = FloatVector.fromArray(SPECIES, dy, g + 3 * dyStep + LANES)
+                    .fma(FloatVector.fromArray(SPECIES, x, xi + 3 * xStep + LANES), b3);
+        }
+        for (; i < count; i++, g += dyStep, xi += xStep) {
+            a0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, x, xi), a0);
+            b0 = FloatVector.fromArray(SPECIES, dy, g + LANES).fma(FloatVector.fromArray(SPECIES, x, xi + LANES), b0);
+        }
+        a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(SPECIES, sum, at)).intoArray(sum, at);
+        b0.add(b1).add(b2.add(b3)).add(FloatVector.fromArray(SPECIES, sum, at + LANES)).intoArray(sum, at + LANES);
+    }
+
     /** The input vector at column ix of an input row, or zeros in the padding. */
     private static FloatVector column(float[] x, int rowStart, int ix, int width, int c, int c0) {
         return ix >= 0 && ix < width ? FloatVector.fromArray(SPECIES, x, rowStart + ix * c + c0)
@@ -131,7 +172,12 @@ final class DepthwiseWeightRows {
                 int tap = sumOff + (kh * s.kernelW() + kw) * c;
                 int dyStep = c;
                 int xStep = s.strideW() * c;
-                for (int c0 = firstChannel; c0 < bound; c0 += LANES) {
+                int c0 = firstChannel;
+                for (; c0 + LANES < bound; c0 += 2 * LANES) {
+                    twoVectors(dy, dyRow + oxLo * c + c0, x, xRow + (oxLo * s.strideW() + offset) * c + c0,
+                            oxHi - oxLo, dyStep, xStep, sum, tap + c0);
+                }
+                for (; c0 < bound; c0 += LANES) {
                     // Four independent sums: the FMA latency, not the loads, limited two.
                     FloatVector s0 = FloatVector.zero(SPECIES);
                     FloatVector s1 = s0;
