@@ -17,6 +17,7 @@ mkdir -p "$logs"
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib PYTHONUNBUFFERED=1
 golden=$(mktemp -d)
+trap 'rm -rf "$golden"' EXIT
 start=$(date +%s)
 stamp() { echo "== $1 at $(( $(date +%s) - start )) s"; }
 

@@ -25,34 +25,29 @@ class Conv2dAffineTest {
 
     @Test
     void anInputScaleSharedByAllImagesBroadcastsLikeTheSeparateOps() {
-        Generator gen = new Generator(4);
-        Tensor x = Init.normal(gen, Shape.of(2, 6, 5, 12), 0, 1, Device.CPU);
-        Tensor gate = Init.uniform(gen, Shape.of(1, 1, 1, 12), 0.5, 1.5, Device.CPU);
-        Tensor w = Init.normal(gen, Shape.of(1, 1, 12, 7), 0, 0.3, Device.CPU);
-        Tensor scale = Init.uniform(gen, Shape.of(7), 0.5, 1.5, Device.CPU);
-        Tensor shift = Init.normal(gen, Shape.of(7), 0, 1, Device.CPU);
-        ConvSpec spec = ConvSpec.of(1, 0, 1, 1);
-        Backend cpu = Backends.get(Device.CPU);
-        double[] got = cpu.conv2dAffine(x, gate, w, spec, scale, shift, Activation.SILU).toDoubleArray();
-        double[] want = cpu.conv2d(x.mul(gate), w, spec).mul(scale).add(shift).silu().toDoubleArray();
-        for (int i = 0; i < want.length; i++) {
-            assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), "element " + i);
-        }
+        assertMatchesSeparateOps(4, Shape.of(2, 6, 5, 12), Shape.of(1, 1, 1, 12), 0.5, 1.5, 7, 0.3, Activation.SILU);
     }
 
     @Test
     void aPerImageGateFoldedIntoTheWeightsMatchesTheSeparateOps() {
         // Large enough to run on the pool, with several row tiles per image sharing each image's packed weights.
-        Generator gen = new Generator(6);
-        Tensor x = Init.normal(gen, Shape.of(3, 20, 20, 64), 0, 1, Device.CPU);
-        Tensor gate = Init.uniform(gen, Shape.of(3, 1, 1, 64), 0, 1, Device.CPU);
-        Tensor w = Init.normal(gen, Shape.of(1, 1, 64, 24), 0, 0.2, Device.CPU);
-        Tensor scale = Init.uniform(gen, Shape.of(24), 0.5, 1.5, Device.CPU);
-        Tensor shift = Init.normal(gen, Shape.of(24), 0, 1, Device.CPU);
+        assertMatchesSeparateOps(6, Shape.of(3, 20, 20, 64), Shape.of(3, 1, 1, 64), 0, 1, 24, 0.2, Activation.NONE);
+    }
+
+    /** conv2dAffine of a gated 1×1 convolution against gate, convolution, scale, shift and activation one by one. */
+    private static void assertMatchesSeparateOps(long seed, Shape xShape, Shape gateShape, double gateLo,
+                                                 double gateHi, int cout, double weightStd, Activation activation) {
+        Generator gen = new Generator(seed);
+        Tensor x = Init.normal(gen, xShape, 0, 1, Device.CPU);
+        Tensor gate = Init.uniform(gen, gateShape, gateLo, gateHi, Device.CPU);
+        Tensor w = Init.normal(gen, Shape.of(1, 1, xShape.dim(3), cout), 0, weightStd, Device.CPU);
+        Tensor scale = Init.uniform(gen, Shape.of(cout), 0.5, 1.5, Device.CPU);
+        Tensor shift = Init.normal(gen, Shape.of(cout), 0, 1, Device.CPU);
         ConvSpec spec = ConvSpec.of(1, 0, 1, 1);
         Backend cpu = Backends.get(Device.CPU);
-        double[] got = cpu.conv2dAffine(x, gate, w, spec, scale, shift, Activation.NONE).toDoubleArray();
-        double[] want = cpu.conv2d(x.mul(gate), w, spec).mul(scale).add(shift).toDoubleArray();
+        double[] got = cpu.conv2dAffine(x, gate, w, spec, scale, shift, activation).toDoubleArray();
+        Tensor affine = cpu.conv2d(x.mul(gate), w, spec).mul(scale).add(shift);
+        double[] want = (activation == Activation.SILU ? affine.silu() : affine).toDoubleArray();
         for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), "element " + i);
         }
