@@ -213,9 +213,10 @@ public final class Functional {
         }
         Backend.BatchNormResult r = silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
         if (runningMean != null && runningVar != null) {
+            // In place with the rounding of assign(running.mul(1 − m).add(batch.mul(m))), one kernel each on a GPU.
             try (NoGrad _ = NoGrad.enter()) {
-                runningMean.assign(runningMean.mul(1 - momentum).add(r.mean().mul(momentum)));
-                runningVar.assign(runningVar.mul(1 - momentum).add(r.variance().mul(momentum * count / (count - 1.0))));
+                runningMean.scaleAddInPlace(1 - momentum, r.mean(), momentum);
+                runningVar.scaleAddInPlace(1 - momentum, r.variance(), momentum * count / (count - 1.0));
             }
         }
         return Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
