@@ -5,10 +5,13 @@ import dev.vertebra.core.DType;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * NHWC convolutions with HWIO weights ({@code [KH, KW, Cin/groups, Cout]}) on the GPU, float32:
  * <ul>
- *   <li>1×1, stride 1, no padding, one group: a single GEMM {@code [N·H·W, Cin] × [Cin, Cout]} (no copy);</li>
+ *   <li>1×1, stride 1, no padding, one group: a single GEMM {@code [N·H·W, Cin] × [Cin, Cout]} (no copy), also on
+ *       float16 and bfloat16 data;</li>
  *   <li>depthwise (groups = Cin): direct kernels, where a GEMM's inner dimension would be only KH·KW;</li>
  *   <li>anything else: im2col into a {@code [rows, KH·KW·Cin/groups]} buffer, then cuBLAS per group, in batch
  *       chunks that bound the buffer to {@value #COLUMN_LIMIT} floats.</li>
@@ -18,6 +21,10 @@ import dev.vertebra.core.Tensor;
  */
 final class ConvolutionOps {
     private static final long COLUMN_LIMIT = 32L << 20;
+    /** The most blocks in a grid's y dimension. */
+    private static final int MAX_GRID_Y = 65535;
+    /** Blocks of the depthwise weight gradient: a few per multiprocessor on current GPUs (about 130 of them). */
+    private static final int WEIGHT_GRADIENT_BLOCKS = 1024;
 
     private final CudaBackend backend;
 
@@ -55,13 +62,13 @@ final class ConvolutionOps {
             return kh * kw * cpg;
         }
 
-        boolean pointwise() {
-            return kh == 1 && kw == 1 && spec.strideH() == 1 && spec.strideW() == 1 && spec.padTop() == 0
-                    && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0 && spec.groups() == 1;
-        }
-
         boolean depthwise() {
             return spec.groups() > 1 && spec.groups() == cin && cpg == 1 && cout % cin == 0;
+        }
+
+        /** 3×3 or 5×5: the depthwise kernels with the weights in registers. */
+        boolean square3or5() {
+            return kh == kw && (kh == 3 || kh == 5);
         }
 
         /** Images per im2col chunk. */
@@ -76,6 +83,16 @@ final class ConvolutionOps {
         return spec.groups() > 1 && w.rank() == 4 && w.dim(2) == 1 && w.dim(3) % spec.groups() == 0;
     }
 
+    /** Blocks of 32 channels: the depthwise kernels' grid x. */
+    private static int channelBlocks(int channels) {
+        return (channels + 31) / 32;
+    }
+
+    /** One block per image row where the grid allows; the kernels stride over the rest. */
+    private static int rowBlocks(int n, int rows) {
+        return (int) Math.max(1, Math.min((long) n * rows, MAX_GRID_Y));
+    }
+
     private static void requireFloat(String op, Tensor... ts) {
         for (Tensor t : ts) {
             KernelTypes.suffix(op, t.dtype(), false);
@@ -83,13 +100,90 @@ final class ConvolutionOps {
     }
 
     private void gemm(int m, int n, int k, Cublas.Operand a, Cublas.Operand b, double beta, long c, int ldc) {
+        gemm(DType.FLOAT32, m, n, k, a, b, beta, c, ldc);
+    }
+
+    /** One row-major GEMM on float32 data, or on 16-bit data with float32 accumulation. */
+    private void gemm(DType type, int m, int n, int k, Cublas.Operand a, Cublas.Operand b, double beta, long c,
+                      int ldc) {
+        MemorySegment handle = backend.blasHandle();
         backend.context().makeCurrent();
-        backend.cublas().gemm(backend.blasHandle(), false, 1, m, n, k, 1, a, b, beta, c, ldc, 0);
+        if (type == DType.FLOAT32) {
+            backend.cublas().gemm(handle, false, 1, m, n, k, 1, a, b, beta, c, ldc, 0);
+        } else {
+            backend.cublas().gemmHalf(handle, type == DType.BFLOAT16, 1, m, n, k, 1, a, b, beta, c, ldc, 0);
+        }
+    }
+
+    /**
+     * Whether {@code a} and {@code b} (the two data operands of a direction) with weights {@code w} run here as one
+     * GEMM on the tensors as they are: a 1×1 convolution with stride 1, no padding and one group, both operands
+     * float32, or both float16 or both bfloat16 (cuBLAS accumulates those in float32).
+     */
+    static boolean pointwise(Tensor a, Tensor b, Shape w, ConvSpec spec) {
+        DType t = a.dtype();
+        return t == b.dtype() && (t == DType.FLOAT32 || t == DType.FLOAT16 || t == DType.BFLOAT16) && a.rank() == 4
+                && pointwise(w, spec);
+    }
+
+    /** 1×1, stride 1, no padding, one group (weights [1, 1, Cin, Cout]). */
+    static boolean pointwise(Shape w, ConvSpec spec) {
+        return w.rank() == 4 && w.dim(0) == 1 && w.dim(1) == 1 && spec.strideH() == 1 && spec.strideW() == 1
+                && spec.padTop() == 0 && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0
+                && spec.groups() == 1;
+    }
+
+    // The pointwise directions: x [M = N·H·W, Cin], w [Cin, Cout], y [M, Cout], each GEMM writing its whole result
+    // (beta = 0), so results start uninitialised. An empty inner dimension gives zeros.
+
+    private Tensor pointwiseForward(Tensor x, Tensor w, Geometry g) {
+        Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.cout());
+        if (yShape.numel() == 0 || g.cin() == 0) {
+            return backend.zeros(yShape, x.dtype());
+        }
+        Tensor xd = backend.dense(x);
+        Tensor wd = backend.dense(w);
+        Tensor y = backend.empty(yShape, x.dtype());
+        gemm(x.dtype(), g.n() * g.h() * g.w(), g.cout(), g.cin(), new Cublas.Operand(backend.address(xd), false,
+                g.cin(), 0), new Cublas.Operand(backend.address(wd), false, g.cout(), 0), 0, backend.address(y),
+                g.cout());
+        return y;
+    }
+
+    private Tensor pointwiseBackwardInput(Tensor dy, Tensor w, Shape xShape, Geometry g) {
+        if (xShape.numel() == 0 || g.cout() == 0) {
+            return backend.zeros(xShape, dy.dtype());
+        }
+        Tensor dyd = backend.dense(dy);
+        Tensor wd = backend.dense(w);
+        Tensor dx = backend.empty(xShape, dy.dtype());
+        // dx [M, Cin] = dy [M, Cout] × wᵀ.
+        gemm(dy.dtype(), g.n() * g.h() * g.w(), g.cin(), g.cout(), new Cublas.Operand(backend.address(dyd), false,
+                g.cout(), 0), new Cublas.Operand(backend.address(wd), true, g.cout(), 0), 0, backend.address(dx),
+                g.cin());
+        return dx;
+    }
+
+    private Tensor pointwiseBackwardWeight(Tensor x, Tensor dy, Shape wShape, Geometry g) {
+        int rows = g.n() * g.h() * g.w();
+        if (wShape.numel() == 0 || rows == 0) {
+            return backend.zeros(wShape, x.dtype());
+        }
+        Tensor xd = backend.dense(x);
+        Tensor dyd = backend.dense(dy);
+        Tensor dw = backend.empty(wShape, x.dtype());
+        // dw [Cin, Cout] = xᵀ [Cin, M] × dy [M, Cout].
+        gemm(x.dtype(), g.cin(), g.cout(), rows, new Cublas.Operand(backend.address(xd), true, g.cin(), 0),
+                new Cublas.Operand(backend.address(dyd), false, g.cout(), 0), 0, backend.address(dw), g.cout());
+        return dw;
     }
 
     Tensor forward(Tensor x, Tensor w, ConvSpec spec) {
-        requireFloat("conv2d", x, w);
         Geometry g = Geometry.of(x.shape(), w.shape(), spec);
+        if (pointwise(x, w, w.shape(), spec)) {
+            return pointwiseForward(x, w, g);
+        }
+        requireFloat("conv2d", x, w);
         Tensor xd = backend.dense(x);
         Tensor wd = backend.dense(w);
         Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.cout());
@@ -101,19 +195,15 @@ final class ConvolutionOps {
         if (g.depthwise()) {
             Tensor y = backend.empty(yShape, DType.FLOAT32);
             long py = backend.address(y);
-            backend.kernels().launch1d("conv", "depthwise_forward_f32", yShape.numel(),
-                    a -> a.pointer(py).pointer(px).pointer(pw).ints(g.fields()));
+            String kernel = g.square3or5() ? "depthwise_forward_k" + g.kh() + "_f32" : "depthwise_forward_f32";
+            backend.kernels().launch("conv", kernel, channelBlocks(g.cout()),
+                    rowBlocks(g.n(), g.oh()), 1, 32, 8, 0, a -> a.pointer(py).pointer(px).pointer(pw).ints(g.fields()));
             return y;
         }
         Tensor y = backend.zeros(yShape, DType.FLOAT32);
         long py = backend.address(y);
         int k = g.columns();
         if (k == 0) {
-            return y;
-        }
-        if (g.pointwise()) {
-            gemm(g.n() * g.h() * g.w(), g.cout(), g.cin(), new Cublas.Operand(px, false, g.cin(), 0),
-                    new Cublas.Operand(pw, false, g.cout(), 0), 0, py, g.cout());
             return y;
         }
         int chunk = g.chunk();
@@ -137,8 +227,11 @@ final class ConvolutionOps {
     }
 
     Tensor backwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        requireFloat("conv2dBackwardInput", dy, w);
         Geometry g = Geometry.of(xShape, w.shape(), spec);
+        if (pointwise(dy, w, w.shape(), spec)) {
+            return pointwiseBackwardInput(dy, w, xShape, g);
+        }
+        requireFloat("conv2dBackwardInput", dy, w);
         Tensor dyd = backend.dense(dy);
         Tensor wd = backend.dense(w);
         if (xShape.numel() == 0) {
@@ -149,7 +242,10 @@ final class ConvolutionOps {
         if (g.depthwise()) {
             Tensor dx = backend.empty(xShape, DType.FLOAT32);
             long pdx = backend.address(dx);
-            backend.kernels().launch1d("conv", "depthwise_backward_input_f32", xShape.numel(),
+            String kernel = g.square3or5() && g.cout() == g.cin() ? "depthwise_backward_input_k" + g.kh() + "_f32"
+                    : "depthwise_backward_input_f32";
+            backend.kernels().launch("conv", kernel, channelBlocks(g.cin()),
+                    rowBlocks(g.n(), g.h()), 1, 32, 8, 0,
                     a -> a.pointer(pdx).pointer(pdy).pointer(pw).ints(g.fields()));
             return dx;
         }
@@ -157,11 +253,6 @@ final class ConvolutionOps {
         long pdx = backend.address(dx);
         int k = g.columns();
         if (k == 0 || g.oh() <= 0 || g.ow() <= 0 || g.cout() == 0) {
-            return dx;
-        }
-        if (g.pointwise()) {
-            gemm(g.n() * g.h() * g.w(), g.cin(), g.cout(), new Cublas.Operand(pdy, false, g.cout(), 0),
-                    new Cublas.Operand(pw, true, g.cout(), 0), 0, pdx, g.cin());
             return dx;
         }
         int chunk = g.chunk();
@@ -187,8 +278,11 @@ final class ConvolutionOps {
     }
 
     Tensor backwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        requireFloat("conv2dBackwardWeight", x, dy);
         Geometry g = Geometry.of(x.shape(), wShape, spec);
+        if (pointwise(x, dy, wShape, spec)) {
+            return pointwiseBackwardWeight(x, dy, wShape, g);
+        }
+        requireFloat("conv2dBackwardWeight", x, dy);
         Tensor xd = backend.dense(x);
         Tensor dyd = backend.dense(dy);
         Tensor dw = backend.zeros(wShape, DType.FLOAT32);
@@ -199,6 +293,14 @@ final class ConvolutionOps {
         long px = backend.address(xd);
         long pdy = backend.address(dyd);
         long pdw = backend.address(dw);
+        if (g.depthwise() && g.square3or5()) {
+            // Row slices: about WEIGHT_GRADIENT_BLOCKS blocks in all, each adding its partial sums once.
+            int slices = (int) Math.min((long) g.n() * g.oh(),
+                    Math.max(1, WEIGHT_GRADIENT_BLOCKS / channelBlocks(g.cout())));
+            backend.kernels().launch("conv", "depthwise_backward_weight_k" + g.kh() + "_f32", channelBlocks(g.cout()),
+                    slices, 1, 32, 8, 0, a -> a.pointer(pdw).pointer(px).pointer(pdy).ints(g.fields()));
+            return dw;
+        }
         if (g.depthwise()) {
             int split = (int) Math.max(1, Math.min(64, (positions + 4095) / 4096));
             backend.kernels().launch("conv", "depthwise_backward_weight_f32", (g.cout() + 31) / 32, g.kh() * g.kw(),
@@ -206,12 +308,6 @@ final class ConvolutionOps {
             return dw;
         }
         int k = g.columns();
-        if (g.pointwise()) {
-            // dw [Cin, Cout] = xᵀ [Cin, N·H·W] × dy [N·H·W, Cout].
-            gemm(g.cin(), g.cout(), g.n() * g.h() * g.w(), new Cublas.Operand(px, true, g.cin(), 0),
-                    new Cublas.Operand(pdy, false, g.cout(), 0), 0, pdw, g.cout());
-            return dw;
-        }
         int chunk = g.chunk();
         Tensor cols = backend.empty(Shape.of(chunk * g.oh() * g.ow(), k), DType.FLOAT32);
         long pc = backend.address(cols);

@@ -92,8 +92,8 @@ public final class CudaBackend implements Backend {
                 status += ", convolutions" + (normOnCudnn ? " and batch norm" : "") + " on cuDNN ("
                         + (cudnnSettings.exhaustiveSearch() ? "timed" : "heuristic") + " algorithm choice, "
                         + (cudnnSettings.allAlgorithms() ? "all algorithms" : "GEMM-like and direct algorithms")
-                        + (!cudnnSettings.depthwise() ? ", depthwise on own kernels"
-                                : cudnnSettings.depthwiseFloat32() ? "" : ", float32 depthwise on own kernels") + ")";
+                        + (cudnnSettings.depthwise() ? "" : ", depthwise on own kernels")
+                        + (cudnnSettings.pointwise() ? "" : ", 1x1 as cuBLAS GEMMs") + ")";
             } catch (CudaException e) {
                 status = "cuDNN found but unusable, own kernels only: " + e.getMessage();
             }
@@ -382,6 +382,36 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** One kernel instead of the default's add and copy-back (and its temporary). */
+    @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        if (!dst.isContiguous() || src.dtype() != dst.dtype()) {
+            Backend.super.accumulate(dst, src);
+            return;
+        }
+        String name = "accumulate_" + KernelTypes.elementwiseSuffix("accumulate", dst.dtype());
+        StridedView v = StridedView.merged(src.layout().expand(dst.shape()))[0];
+        long pd = address(dst);
+        long ps = buffer(src).address();
+        int n = dst.numel();
+        kernels.launch1d("elementwise", name, n, k -> k.pointer(pd).pointer(ps).view(v).i32(n));
+    }
+
+    /** One kernel instead of the default's two scalar products, sum and copy-back (float32 and float64). */
+    @Override
+    public void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
+        DType t = dst.dtype();
+        if (!dst.isContiguous() || src.dtype() != t || (t != DType.FLOAT32 && t != DType.FLOAT64)) {
+            Backend.super.scaleAdd(dst, alpha, src, beta);
+            return;
+        }
+        String name = "scale_add_" + (t == DType.FLOAT32 ? "f32" : "f64");
+        long pd = address(dst);
+        long ps = address(dense(src));
+        int n = dst.numel();
+        kernels.launch1d("elementwise", name, n, k -> k.pointer(pd).pointer(ps).f64(alpha).f64(beta).i32(n));
+    }
+
     @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
         String name = "scalar_" + op.kernel() + "_" + KernelTypes.elementwiseSuffix(op.kernel(), a.dtype());
@@ -502,7 +532,7 @@ public final class CudaBackend implements Backend {
     // non-empty); the own kernels otherwise, in float32.
 
     private boolean cudnnTakes(Tensor data, Shape w, ConvSpec spec) {
-        return useCudnn && cudnnSettings.routesToCudnn(data.dtype(), w, spec);
+        return useCudnn && cudnnSettings.routesToCudnn(w, spec);
     }
 
     @Override
@@ -513,7 +543,7 @@ public final class CudaBackend implements Backend {
                 return y.get();
             }
         }
-        if (KernelTypes.isLow(x)) {
+        if (KernelTypes.isLow(x) && !ConvolutionOps.pointwise(x, w, w.shape(), spec)) {
             return narrowed(convolutions.forward(widened(x), widened(w), spec), x.dtype());
         }
         return convolutions.forward(x, w, spec);
@@ -527,7 +557,7 @@ public final class CudaBackend implements Backend {
                 return dx.get();
             }
         }
-        if (KernelTypes.isLow(dy)) {
+        if (KernelTypes.isLow(dy) && !ConvolutionOps.pointwise(dy, w, w.shape(), spec)) {
             return narrowed(convolutions.backwardInput(widened(dy), widened(w), xShape, spec), dy.dtype());
         }
         return convolutions.backwardInput(dy, w, xShape, spec);
@@ -541,7 +571,7 @@ public final class CudaBackend implements Backend {
                 return dw.get();
             }
         }
-        if (KernelTypes.isLow(x)) {
+        if (KernelTypes.isLow(x) && !ConvolutionOps.pointwise(x, dy, wShape, spec)) {
             return narrowed(convolutions.backwardWeight(widened(x), widened(dy), wShape, spec), x.dtype());
         }
         return convolutions.backwardWeight(x, dy, wShape, spec);

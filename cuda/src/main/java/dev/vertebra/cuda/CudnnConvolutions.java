@@ -171,18 +171,14 @@ final class CudnnConvolutions {
     }
 
     /**
-     * The problem when cuDNN takes it here (operands of one type among float32, float16, bfloat16; non-empty;
-     * depthwise unless switched off), else null.
+     * The problem when cuDNN takes it here (operands of one type among float32, float16, bfloat16; non-empty), else
+     * null. Which problems are offered to cuDNN at all is the backend's routing ({@link CudnnSettings#routesToCudnn}).
      */
     private Problem accepted(Shape x, Shape w, ConvSpec spec, Tensor first, Tensor second) {
         if (first.dtype() != second.dtype()) {
             return null;
         }
-        Problem p = Problem.of(x, w, spec, first.dtype(), Backends.tf32Allowed());
-        if (p == null || (p.depthwise() && !settings.depthwise())) {
-            return null;
-        }
-        return p;
+        return Problem.of(x, w, spec, first.dtype(), Backends.tf32Allowed());
     }
 
     /** {@code conv2d} through cuDNN, or empty when cuDNN does not take this problem. */

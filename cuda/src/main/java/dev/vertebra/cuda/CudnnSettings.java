@@ -1,7 +1,6 @@
 package dev.vertebra.cuda;
 
 import dev.vertebra.core.ConvSpec;
-import dev.vertebra.core.DType;
 import dev.vertebra.core.Shape;
 
 import java.util.Locale;
@@ -19,11 +18,13 @@ import java.util.Locale;
  *       products directly (GEMM-like, direct); {@code all} also admits FFT and Winograd transforms, faster for
  *       some 3×3 and 5×5 shapes but with visibly larger fp32 rounding;</li>
  *   <li>{@code vertebra.cudnn.workspaceMiB}: the most workspace one convolution may use (default 1024);</li>
- *   <li>{@code vertebra.cudnn.depthwise}: {@code false} keeps depthwise convolutions (groups = Cin, one input
- *       channel per group) on the own direct kernels while the rest goes to cuDNN;</li>
- *   <li>{@code vertebra.cudnn.depthwiseFloat32}: {@code true} lets cuDNN take float32 depthwise convolutions too;
- *       by default they run on the own kernels, which made EfficientNet-B0's fp32 training step 1.16× as fast on
- *       an H200 (16-bit depthwise stays on cuDNN: its own kernels would go through float32 copies);</li>
+ *   <li>{@code vertebra.cudnn.depthwise}: {@code true} lets cuDNN take depthwise convolutions (groups = Cin, one
+ *       input channel per group); by default they run on the own direct kernels (16-bit data through float32
+ *       copies), which made EfficientNet-B0's training step at batch 64 on an H200 1.16× as fast in fp32 (cuDNN
+ *       9.14, before the own kernels were reworked) and 1.07× in bf16 (after);</li>
+ *   <li>{@code vertebra.cudnn.pointwise}: {@code true} lets cuDNN take 1×1 convolutions (stride 1, unpadded, one
+ *       group); by default they run as cuBLAS GEMMs on the tensors as they are, which took 2–4× less GPU time than
+ *       cuDNN on EfficientNet-B0's float32 1×1 layers at batch 64 on an H200 (and skips the weight transposes);</li>
  *   <li>{@code vertebra.cudnn.batchnorm}: {@code true} runs batch norm through cuDNN (default {@code false}: the
  *       own kernels, which accumulate statistics in double).</li>
  * </ul>
@@ -31,7 +32,7 @@ import java.util.Locale;
  * {@code vertebra.cuda.tf32} property), read at each call.
  */
 record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long workspaceLimit, boolean depthwise,
-                     boolean depthwiseFloat32, boolean batchNorm) {
+                     boolean pointwise, boolean batchNorm) {
     static final String SWITCH = "-Dvertebra.cudnn=false or VERTEBRA_CUDNN=0";
 
     static CudnnSettings fromSystem() {
@@ -39,16 +40,19 @@ record CudnnSettings(boolean exhaustiveSearch, boolean allAlgorithms, long works
         String algorithms = System.getProperty("vertebra.cudnn.algorithms", "precise").toLowerCase(Locale.ROOT);
         long mib = Long.getLong("vertebra.cudnn.workspaceMiB", 1024);
         return new CudnnSettings(!search.equals("heuristic"), algorithms.equals("all"), Math.max(0, mib) << 20,
-                !switchedOff(System.getProperty("vertebra.cudnn.depthwise", "true")),
-                Boolean.getBoolean("vertebra.cudnn.depthwiseFloat32"), Boolean.getBoolean("vertebra.cudnn.batchnorm"));
+                Boolean.getBoolean("vertebra.cudnn.depthwise"), Boolean.getBoolean("vertebra.cudnn.pointwise"),
+                Boolean.getBoolean("vertebra.cudnn.batchnorm"));
     }
 
     /**
-     * Whether a convolution with data of {@code dtype} and weights {@code w} [KH, KW, Cin/groups, Cout] goes to cuDNN
-     * (when cuDNN is in use and takes it): all but float32 depthwise ones, unless {@code depthwiseFloat32}.
+     * Whether a convolution with weights {@code w} [KH, KW, Cin/groups, Cout] goes to cuDNN (when cuDNN is in use and
+     * takes it): all but 1×1 ones (unless {@code pointwise}) and depthwise ones (unless {@code depthwise}).
      */
-    boolean routesToCudnn(DType dtype, Shape w, ConvSpec spec) {
-        return depthwiseFloat32 || dtype != DType.FLOAT32 || !ConvolutionOps.depthwise(w, spec);
+    boolean routesToCudnn(Shape w, ConvSpec spec) {
+        if (ConvolutionOps.pointwise(w, spec)) {
+            return pointwise;
+        }
+        return depthwise || !ConvolutionOps.depthwise(w, spec);
     }
 
     /** False when the property or the environment variable switches cuDNN off. */

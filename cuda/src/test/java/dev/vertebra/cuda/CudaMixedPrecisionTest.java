@@ -80,6 +80,16 @@ class CudaMixedPrecisionTest {
             assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
                     gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, "conv2d backward weight " + spec);
         }
+        // 1x1: cuBLAS GemmEx on the 16-bit tensors themselves.
+        ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
+        Tensor[] w1 = random(t, 1, 1, 8, 16);
+        Tensor y1 = cpu.conv2d(x[1], w1[1], pointwise);
+        assertNear(y1, gpu.conv2d(x[0], w1[0], pointwise), t, "conv2d 1x1");
+        Tensor[] dy1 = random(t, y1.shape().dims());
+        assertNear(cpu.conv2dBackwardInput(dy1[1], w1[1], x[1].shape(), pointwise),
+                gpu.conv2dBackwardInput(dy1[0], w1[0], x[0].shape(), pointwise), t, "conv2d 1x1 backward input");
+        assertNear(cpu.conv2dBackwardWeight(x[1], dy1[1], w1[1].shape(), pointwise),
+                gpu.conv2dBackwardWeight(x[0], dy1[0], w1[0].shape(), pointwise), t, "conv2d 1x1 backward weight");
         assertNear(cpu.unary(UnaryOp.SILU, x[1]), gpu.unary(UnaryOp.SILU, x[0]), t, "silu");
         Tensor[] c = random(t, 8);
         assertNear(cpu.binary(BinaryOp.MUL, x[1], c[1]), gpu.binary(BinaryOp.MUL, x[0], c[0]), t, "broadcast mul");

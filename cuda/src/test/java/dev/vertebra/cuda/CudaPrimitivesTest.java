@@ -150,6 +150,21 @@ class CudaPrimitivesTest {
     }
 
     @Test
+    void depthwiseKernelsOverSeveralBlocksOfChannelsAndRows() {
+        // Channel counts around the kernels' 32-channel blocks; 3x3 and 5x5 take the kernels with the weights (and
+        // the weight gradient's sums) in registers, 7x7, 3x5 and the channel multiplier the general ones; stride 3
+        // divides where strides 1 and 2 shift.
+        checkConv("depthwise 3x3 s1, 40 channels", 3, 17, 19, 40, 3, 3, 40, ConvSpec.of(1, 1, 1, 40));
+        checkConv("depthwise 3x3 s2 SAME, 72 channels", 3, 17, 19, 72, 3, 3, 72, ConvSpec.same(17, 19, 3, 3, 2, 1, 72));
+        checkConv("depthwise 5x5 s1 SAME, 33 channels", 2, 13, 11, 33, 5, 5, 33, ConvSpec.same(13, 11, 5, 5, 1, 1, 33));
+        checkConv("depthwise 5x5 s2 SAME, 64 channels", 2, 15, 16, 64, 5, 5, 64, ConvSpec.same(15, 16, 5, 5, 2, 1, 64));
+        checkConv("depthwise 3x3 dilated, multiplier 2", 2, 12, 13, 20, 3, 3, 40, ConvSpec.of(1, 2, 2, 20));
+        checkConv("depthwise 3x3 stride 3", 2, 16, 14, 24, 3, 3, 24, ConvSpec.of(3, 1, 1, 24));
+        checkConv("depthwise 7x7", 2, 10, 9, 8, 7, 7, 8, ConvSpec.of(1, 3, 1, 8));
+        checkConv("depthwise 3x5", 2, 10, 9, 36, 3, 5, 36, new ConvSpec(1, 1, 1, 1, 2, 2, 1, 1, 36));
+    }
+
+    @Test
     void convolutionOfAStridedInput() {
         Pair x = Pair.random(rnd, -1, 1, 2, 3, 5, 6).map(t -> t.permute(0, 2, 1, 3).narrow(3, 1, 4));
         Pair wt = Pair.random(rnd, -1, 1, 3, 3, 4, 2);

@@ -2,7 +2,10 @@ package dev.vertebra.cuda;
 
 import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
+import dev.vertebra.core.Device;
 import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemoryLayout.PathElement;
@@ -119,22 +122,51 @@ class CudnnPlanTest {
         assertTrue(defaults.exhaustiveSearch());
         assertFalse(defaults.allAlgorithms());
         assertEquals(1024L << 20, defaults.workspaceLimit());
-        assertTrue(defaults.depthwise());
-        assertFalse(defaults.depthwiseFloat32());
+        assertFalse(defaults.depthwise());
+        assertFalse(defaults.pointwise());
         assertFalse(defaults.batchNorm());
     }
 
     @Test
-    void float32DepthwiseStaysOnTheOwnKernelsUnlessAsked() {
+    void depthwiseStaysOnTheOwnKernelsUnlessAsked() {
         CudnnSettings defaults = CudnnSettings.fromSystem();
         ConvSpec depthwise = ConvSpec.of(1, 1, 1, 32);
         Shape dw = Shape.of(3, 3, 1, 32);
-        assertFalse(defaults.routesToCudnn(DType.FLOAT32, dw, depthwise));
-        assertTrue(defaults.routesToCudnn(DType.BFLOAT16, dw, depthwise), "16-bit depthwise: cuDNN");
-        assertTrue(defaults.routesToCudnn(DType.FLOAT32, Shape.of(1, 1, 32, 64), ConvSpec.of(1, 0, 1, 1)));
-        assertTrue(defaults.routesToCudnn(DType.FLOAT32, Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 8)),
+        assertFalse(defaults.routesToCudnn(dw, depthwise));
+        assertTrue(defaults.routesToCudnn(Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 8)),
                 "grouped, not depthwise: cuDNN");
-        CudnnSettings asked = new CudnnSettings(true, false, 0, true, true, false);
-        assertTrue(asked.routesToCudnn(DType.FLOAT32, dw, depthwise));
+        assertTrue(defaults.routesToCudnn(Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 1)), "dense 3x3");
+        CudnnSettings asked = new CudnnSettings(true, false, 0, true, false, false);
+        assertTrue(asked.routesToCudnn(dw, depthwise));
+    }
+
+    @Test
+    void pointwiseConvolutionsAreGemmsUnlessAsked() {
+        CudnnSettings defaults = CudnnSettings.fromSystem();
+        Shape w = Shape.of(1, 1, 32, 64);
+        ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
+        assertFalse(defaults.routesToCudnn(w, pointwise), "1x1: cuBLAS");
+        assertTrue(defaults.routesToCudnn(w, ConvSpec.of(2, 0, 1, 1)), "1x1 stride 2: cuDNN");
+        assertTrue(defaults.routesToCudnn(w, ConvSpec.of(1, 1, 1, 1)), "1x1 padded: cuDNN");
+        assertTrue(defaults.routesToCudnn(Shape.of(1, 1, 8, 64), ConvSpec.of(1, 0, 1, 4)), "1x1 grouped: cuDNN");
+        CudnnSettings asked = new CudnnSettings(true, false, 0, false, true, false);
+        assertTrue(asked.routesToCudnn(w, pointwise));
+    }
+
+    @Test
+    void onlyMatchingFloatTypesRunAsPointwiseGemms() {
+        Shape w = Shape.of(1, 1, 8, 16);
+        ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
+        Device cpu = Device.CPU;
+        Tensor f32 = Tensor.zeros(Shape.of(1, 2, 2, 8), DType.FLOAT32, cpu);
+        Tensor bf16 = Tensor.zeros(Shape.of(1, 2, 2, 8), DType.BFLOAT16, cpu);
+        Tensor f16 = Tensor.zeros(Shape.of(1, 2, 2, 8), DType.FLOAT16, cpu);
+        Tensor f64 = Tensor.zeros(Shape.of(1, 2, 2, 8), DType.FLOAT64, cpu);
+        assertTrue(ConvolutionOps.pointwise(f32, f32, w, pointwise));
+        assertTrue(ConvolutionOps.pointwise(bf16, bf16, w, pointwise));
+        assertTrue(ConvolutionOps.pointwise(f16, f16, w, pointwise));
+        assertFalse(ConvolutionOps.pointwise(bf16, f32, w, pointwise), "mixed types");
+        assertFalse(ConvolutionOps.pointwise(f64, f64, w, pointwise), "float64");
+        assertFalse(ConvolutionOps.pointwise(f32, f32, Shape.of(3, 3, 8, 16), ConvSpec.of(1, 1, 1, 1)), "3x3");
     }
 }

@@ -60,6 +60,10 @@ class KernelCompileTest {
         String ptx = allPtx.toString();
         List<String> expected = new ArrayList<>(List.of("copy_cast", "fill", "im2col_f32", "col2im_f32",
                 "depthwise_forward_f32", "depthwise_backward_input_f32", "depthwise_backward_weight_f32",
+                "depthwise_forward_k3_f32", "depthwise_forward_k5_f32", "depthwise_backward_input_k3_f32",
+                "depthwise_backward_input_k5_f32", "depthwise_backward_weight_k3_f32",
+                "depthwise_backward_weight_k5_f32",
+                "accumulate_f32", "accumulate_bf16", "scale_add_f32", "scale_add_f64",
                 "pool_forward_f32", "pool_backward_f32", "channel_sums_f32", "divide_f64", "batch_norm_stats_f32",
                 "batch_norm_apply_f32", "batch_norm_backward_sums_f32", "batch_norm_backward_apply_f32",
                 "gather_f32", "scatter_add_f32"));

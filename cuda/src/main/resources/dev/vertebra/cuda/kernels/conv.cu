@@ -64,63 +64,234 @@ extern "C" __global__ void col2im_f32(float* dx, const float* dcols, VxConv g, i
 }
 
 // Depthwise: groups == cin, cpg == 1, output channel co reads input channel co / (cout / cin).
-// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout].
+// The three depthwise kernels share one launch shape: block (32 channels, 8 columns), grid (channel blocks, rows),
+// gridDim.y striding over the n*rows image rows. Channels on threadIdx.x keep every warp's loads and stores
+// coalesced (NHWC); a row index and a column loop replace per-element 64-bit divisions, which cost more than the
+// arithmetic of these memory-bound kernels.
+
+// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout]. Sums over ky, kx in order.
 extern "C" __global__ void depthwise_forward_f32(float* y, const float* x, const float* w, VxConv g) {
-    int mult = g.cout / g.cin;
-    long long total = (long long) g.n * g.oh * g.ow * g.cout;
-    VX_FOR_EACH(e, total) {
-        int co = (int) (e % g.cout);
-        long long pixel = e / g.cout;
-        int ox = (int) (pixel % g.ow);
-        int oy = (int) ((pixel / g.ow) % g.oh);
-        int b = (int) (pixel / ((long long) g.ow * g.oh));
-        int ci = co / mult;
-        float sum = 0.0f;
-        for (int ky = 0; ky < g.kh; ++ky) {
-            int iy = oy * g.sh - g.pt + ky * g.dh;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-                int ix = ox * g.sw - g.pl + kx * g.dw;
-                if (ix < 0 || ix >= g.w) continue;
-                sum += x[(((long long) b * g.h + iy) * g.w + ix) * g.cin + ci] * w[(ky * g.kw + kx) * g.cout + co];
+    int co = blockIdx.x * 32 + threadIdx.x;
+    if (co >= g.cout) return;
+    int ci = co / (g.cout / g.cin);
+    int rows = g.n * g.oh;
+    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+        int b = row / g.oh;
+        int oy = row - b * g.oh;
+        const float* image = x + (long long) b * g.h * g.w * g.cin + ci;
+        float* out = y + (long long) row * g.ow * g.cout + co;
+        for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
+            float sum = 0.0f;
+            for (int ky = 0; ky < g.kh; ++ky) {
+                int iy = oy * g.sh - g.pt + ky * g.dh;
+                if (iy < 0 || iy >= g.h) continue;
+                const float* line = image + (long long) iy * g.w * g.cin;
+                for (int kx = 0; kx < g.kw; ++kx) {
+                    int ix = ox * g.sw - g.pl + kx * g.dw;
+                    if (ix < 0 || ix >= g.w) continue;
+                    sum += line[(long long) ix * g.cin] * w[(ky * g.kw + kx) * g.cout + co];
+                }
             }
+            out[(long long) ox * g.cout] = sum;
         }
-        y[e] = sum;
     }
 }
 
-// dx: [n, h, w, cin]; dy: [n, oh, ow, cout]; w: [kh, kw, 1, cout].
+// Square K×K kernels with the channel's weights in registers (the same sums in the same order as above).
+template <int K>
+__device__ __forceinline__ void depthwise_forward_square(float* y, const float* x, const float* w, const VxConv& g) {
+    int co = blockIdx.x * 32 + threadIdx.x;
+    if (co >= g.cout) return;
+    int ci = co / (g.cout / g.cin);
+    float wr[K * K];
+#pragma unroll
+    for (int t = 0; t < K * K; ++t) wr[t] = w[t * g.cout + co];
+    long long lineStride = (long long) g.w * g.cin;
+    int rows = g.n * g.oh;
+    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+        int b = row / g.oh;
+        int oy = row - b * g.oh;
+        const float* image = x + (long long) b * g.h * lineStride + ci;
+        float* out = y + (long long) row * g.ow * g.cout + co;
+        for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int ky = 0; ky < K; ++ky) {
+                int iy = oy * g.sh - g.pt + ky * g.dh;
+                if (iy < 0 || iy >= g.h) continue;
+                const float* line = image + iy * lineStride;
+#pragma unroll
+                for (int kx = 0; kx < K; ++kx) {
+                    int ix = ox * g.sw - g.pl + kx * g.dw;
+                    if (ix >= 0 && ix < g.w) sum += line[(long long) ix * g.cin] * wr[ky * K + kx];
+                }
+            }
+            out[(long long) ox * g.cout] = sum;
+        }
+    }
+}
+
+extern "C" __global__ void depthwise_forward_k3_f32(float* y, const float* x, const float* w, VxConv g) {
+    depthwise_forward_square<3>(y, x, w, g);
+}
+
+extern "C" __global__ void depthwise_forward_k5_f32(float* y, const float* x, const float* w, VxConv g) {
+    depthwise_forward_square<5>(y, x, w, g);
+}
+
+// log2(s) for a power of two s, else -1: strides are 1 or 2 in practice, and a shift is far cheaper than an
+// integer division.
+__device__ __forceinline__ int vx_pow2_shift(int s) {
+    return (s & (s - 1)) == 0 ? __ffs(s) - 1 : -1;
+}
+
+// t / s when t ≥ 0 and s divides t, else -1 (shift: vx_pow2_shift(s)).
+__device__ __forceinline__ int vx_exact_quotient(int t, int s, int shift) {
+    if (t < 0) return -1;
+    if (shift >= 0) return (t & (s - 1)) == 0 ? t >> shift : -1;
+    int q = t / s;
+    return q * s == t ? q : -1;
+}
+
+// dx: [n, h, w, cin]; dy: [n, oh, ow, cout]; w: [kh, kw, 1, cout]. A gather over the taps that reach each input
+// element (no atomics), summed over ky, kx, then the channel multiplier, in order.
 extern "C" __global__ void depthwise_backward_input_f32(float* dx, const float* dy, const float* w, VxConv g) {
+    int ci = blockIdx.x * 32 + threadIdx.x;
+    if (ci >= g.cin) return;
     int mult = g.cout / g.cin;
-    long long total = (long long) g.n * g.h * g.w * g.cin;
-    VX_FOR_EACH(e, total) {
-        int ci = (int) (e % g.cin);
-        long long pixel = e / g.cin;
-        int ix = (int) (pixel % g.w);
-        int iy = (int) ((pixel / g.w) % g.h);
-        int b = (int) (pixel / ((long long) g.w * g.h));
-        float sum = 0.0f;
-        for (int ky = 0; ky < g.kh; ++ky) {
-            int ty = iy + g.pt - ky * g.dh;
-            if (ty < 0 || ty % g.sh != 0 || ty / g.sh >= g.oh) continue;
-            int oy = ty / g.sh;
-            for (int kx = 0; kx < g.kw; ++kx) {
-                int tx = ix + g.pl - kx * g.dw;
-                if (tx < 0 || tx % g.sw != 0 || tx / g.sw >= g.ow) continue;
-                int ox = tx / g.sw;
-                const float* dyRow = dy + (((long long) b * g.oh + oy) * g.ow + ox) * g.cout;
-                for (int m = 0; m < mult; ++m) {
-                    int co = ci * mult + m;
-                    sum += dyRow[co] * w[(ky * g.kw + kx) * g.cout + co];
+    int shiftH = vx_pow2_shift(g.sh);
+    int shiftW = vx_pow2_shift(g.sw);
+    int rows = g.n * g.h;
+    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+        int b = row / g.h;
+        int iy = row - b * g.h;
+        const float* grads = dy + (long long) b * g.oh * g.ow * g.cout;
+        float* out = dx + (long long) row * g.w * g.cin + ci;
+        for (int ix = threadIdx.y; ix < g.w; ix += blockDim.y) {
+            float sum = 0.0f;
+            for (int ky = 0; ky < g.kh; ++ky) {
+                int oy = vx_exact_quotient(iy + g.pt - ky * g.dh, g.sh, shiftH);
+                if (oy < 0 || oy >= g.oh) continue;
+                for (int kx = 0; kx < g.kw; ++kx) {
+                    int ox = vx_exact_quotient(ix + g.pl - kx * g.dw, g.sw, shiftW);
+                    if (ox < 0 || ox >= g.ow) continue;
+                    const float* d = grads + ((long long) oy * g.ow + ox) * g.cout;
+                    for (int m = 0; m < mult; ++m) {
+                        int co = ci * mult + m;
+                        sum += d[co] * w[(ky * g.kw + kx) * g.cout + co];
+                    }
+                }
+            }
+            out[(long long) ix * g.cin] = sum;
+        }
+    }
+}
+
+// Square K×K kernels without a channel multiplier (cout == cin), the weights in registers; the same sums in the
+// same order as above.
+template <int K>
+__device__ __forceinline__ void depthwise_backward_input_square(float* dx, const float* dy, const float* w,
+                                                                const VxConv& g) {
+    int c = blockIdx.x * 32 + threadIdx.x;
+    if (c >= g.cin) return;
+    float wr[K * K];
+#pragma unroll
+    for (int t = 0; t < K * K; ++t) wr[t] = w[t * g.cout + c];
+    int shiftH = vx_pow2_shift(g.sh);
+    int shiftW = vx_pow2_shift(g.sw);
+    long long lineStride = (long long) g.ow * g.cout;
+    int rows = g.n * g.h;
+    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+        int b = row / g.h;
+        int iy = row - b * g.h;
+        const float* grads = dy + (long long) b * g.oh * lineStride + c;
+        float* out = dx + (long long) row * g.w * g.cin + c;
+        for (int ix = threadIdx.y; ix < g.w; ix += blockDim.y) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int ky = 0; ky < K; ++ky) {
+                int oy = vx_exact_quotient(iy + g.pt - ky * g.dh, g.sh, shiftH);
+                if (oy < 0 || oy >= g.oh) continue;
+                const float* line = grads + oy * lineStride;
+#pragma unroll
+                for (int kx = 0; kx < K; ++kx) {
+                    int ox = vx_exact_quotient(ix + g.pl - kx * g.dw, g.sw, shiftW);
+                    if (ox >= 0 && ox < g.ow) sum += line[(long long) ox * g.cout] * wr[ky * K + kx];
+                }
+            }
+            out[(long long) ix * g.cin] = sum;
+        }
+    }
+}
+
+extern "C" __global__ void depthwise_backward_input_k3_f32(float* dx, const float* dy, const float* w, VxConv g) {
+    depthwise_backward_input_square<3>(dx, dy, w, g);
+}
+
+extern "C" __global__ void depthwise_backward_input_k5_f32(float* dx, const float* dy, const float* w, VxConv g) {
+    depthwise_backward_input_square<5>(dx, dy, w, g);
+}
+
+// dw: [K, K, 1, cout], zeroed by the caller, for square K×K kernels. Each thread keeps the K*K tap sums of its
+// channel in registers while it walks its columns of the block's rows, reading each dy element once; the eight
+// column threads then meet in shared memory and each block adds its K*K*32 partial sums with atomicAdd.
+template <int K>
+__device__ __forceinline__ void depthwise_backward_weight_square(float* dw, const float* x, const float* dy,
+                                                                 const VxConv& g) {
+    __shared__ float partial[8][K * K][33];
+    int co = blockIdx.x * 32 + threadIdx.x;
+    float acc[K * K];
+#pragma unroll
+    for (int t = 0; t < K * K; ++t) acc[t] = 0.0f;
+    if (co < g.cout) {
+        int ci = co / (g.cout / g.cin);
+        int rows = g.n * g.oh;
+        for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+            int b = row / g.oh;
+            int oy = row - b * g.oh;
+            const float* image = x + (long long) b * g.h * g.w * g.cin + ci;
+            const float* grads = dy + (long long) row * g.ow * g.cout + co;
+            for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
+                float d = grads[(long long) ox * g.cout];
+#pragma unroll
+                for (int ky = 0; ky < K; ++ky) {
+                    int iy = oy * g.sh - g.pt + ky * g.dh;
+                    bool rowInside = iy >= 0 && iy < g.h;
+                    const float* line = image + (long long) iy * g.w * g.cin;
+#pragma unroll
+                    for (int kx = 0; kx < K; ++kx) {
+                        int ix = ox * g.sw - g.pl + kx * g.dw;
+                        if (rowInside && ix >= 0 && ix < g.w) {
+                            acc[ky * K + kx] += line[(long long) ix * g.cin] * d;
+                        }
+                    }
                 }
             }
         }
-        dx[e] = sum;
+    }
+#pragma unroll
+    for (int t = 0; t < K * K; ++t) partial[threadIdx.y][t][threadIdx.x] = acc[t];
+    __syncthreads();
+    if (co < g.cout) {
+        for (int t = threadIdx.y; t < K * K; t += blockDim.y) {
+            float total = 0.0f;
+            for (int r = 0; r < 8; ++r) total += partial[r][t][threadIdx.x];
+            atomicAdd(&dw[t * g.cout + co], total);
+        }
     }
 }
 
-// dw: [kh, kw, 1, cout], zeroed by the caller. Block (32, 8): x walks 32 output channels (coalesced), y and
-// gridDim.z split the n*oh*ow positions; blockIdx.y is the tap ky*kw+kx. Partial sums meet with atomicAdd.
+extern "C" __global__ void depthwise_backward_weight_k3_f32(float* dw, const float* x, const float* dy, VxConv g) {
+    depthwise_backward_weight_square<3>(dw, x, dy, g);
+}
+
+extern "C" __global__ void depthwise_backward_weight_k5_f32(float* dw, const float* x, const float* dy, VxConv g) {
+    depthwise_backward_weight_square<5>(dw, x, dy, g);
+}
+
+// Any other kernel size. dw: [kh, kw, 1, cout], zeroed by the caller. Block (32, 8): x walks 32 output channels
+// (coalesced), y and gridDim.z split the n*oh*ow positions; blockIdx.y is the tap ky*kw+kx. Partial sums meet with
+// atomicAdd.
 extern "C" __global__ void depthwise_backward_weight_f32(float* dw, const float* x, const float* dy, VxConv g) {
     __shared__ float partial[8][33];
     int mult = g.cout / g.cin;

@@ -111,3 +111,35 @@ VX_BINARY(le, a <= b ? T(1) : T(0))
 VX_BINARY(eq, a == b ? T(1) : T(0))
 // SiLU's backward (BinaryOp.SILU_GRAD): a is SiLU's input, b the gradient of its output.
 VX_BINARY(silu_grad, b * (vx_sigmoid(a) * (T(1) + a * vx_sigmoid(-a))))
+
+// ---- in place: what autograd sums gradients with and what optimisers update with ------------------------------
+
+// dst += src, rounded as binary add (float: one rounding; 16-bit: in float, rounded once). dst: [n] contiguous;
+// src: view vs of n elements (broadcast to dst's shape).
+#define VX_ACCUMULATE(sfx, T, load, store)                                                                    \
+    extern "C" __global__ void accumulate_##sfx(T* dst, const T* src, VxView vs, int n) {                   \
+        VX_FOR_EACH(i, n) { dst[i] = store(load(dst[i]) + load(src[vx_offset(vs, (int) i)])); }            \
+    }
+
+__device__ __forceinline__ float vx_same(float x) { return x; }
+__device__ __forceinline__ double vx_same(double x) { return x; }
+
+VX_ACCUMULATE(f32, float, vx_same, vx_same)
+VX_ACCUMULATE(f64, double, vx_same, vx_same)
+VX_ACCUMULATE(f16, unsigned short, vx_half_to_float, vx_float_to_half)
+VX_ACCUMULATE(bf16, unsigned short, vx_bfloat16_to_float, vx_float_to_bfloat16)
+
+// dst = alpha·dst + beta·src over n contiguous elements, rounded as the separate ops are: each product as the
+// tensor-scalar kernels compute it (in double, rounded to the element type), then their sum in the element type,
+// without a fused multiply-add. src may be dst itself.
+extern "C" __global__ void scale_add_f32(float* dst, const float* src, double alpha, double beta, int n) {
+    VX_FOR_EACH(i, n) {
+        float a = (float) __dmul_rn((double) dst[i], alpha);
+        float b = (float) __dmul_rn((double) src[i], beta);
+        dst[i] = __fadd_rn(a, b);
+    }
+}
+
+extern "C" __global__ void scale_add_f64(double* dst, const double* src, double alpha, double beta, int n) {
+    VX_FOR_EACH(i, n) { dst[i] = __dadd_rn(__dmul_rn(dst[i], alpha), __dmul_rn(src[i], beta)); }
+}
