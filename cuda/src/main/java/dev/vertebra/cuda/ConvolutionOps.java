@@ -133,55 +133,31 @@ final class ConvolutionOps {
                 && spec.groups() == 1;
     }
 
-    // The pointwise directions: x [M = N·H·W, Cin], w [Cin, Cout], y [M, Cout], each GEMM writing its whole result
-    // (beta = 0), so results start uninitialised. An empty inner dimension gives zeros.
-
-    private Tensor pointwiseForward(Tensor x, Tensor w, Geometry g) {
-        Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.cout());
-        if (yShape.numel() == 0 || g.cin() == 0) {
-            return backend.zeros(yShape, x.dtype());
+    /**
+     * One direction of a pointwise convolution as one GEMM on the tensors as they are: {@code out [m, n] = op(a) ·
+     * op(b)} (row-major, {@code op(a)} {@code [m, k]}), written whole (beta = 0) into an uninitialised result of
+     * {@code a}'s type; zeros when the inner dimension {@code k} is empty. With x {@code [M = N·H·W, Cin]}, w
+     * {@code [Cin, Cout]}: forward y = x·w, data gradient dx = dy·wᵀ, weight gradient dw = xᵀ·dy.
+     */
+    private Tensor pointwiseGemm(Shape outShape, int m, int n, int k, Tensor a, boolean aTransposed, int lda, Tensor b,
+                                 boolean bTransposed, int ldb) {
+        DType type = a.dtype();
+        if (outShape.numel() == 0 || k == 0) {
+            return backend.zeros(outShape, type);
         }
-        Tensor xd = backend.dense(x);
-        Tensor wd = backend.dense(w);
-        Tensor y = backend.empty(yShape, x.dtype());
-        gemm(x.dtype(), g.n() * g.h() * g.w(), g.cout(), g.cin(), new Cublas.Operand(backend.address(xd), false,
-                g.cin(), 0), new Cublas.Operand(backend.address(wd), false, g.cout(), 0), 0, backend.address(y),
-                g.cout());
-        return y;
-    }
-
-    private Tensor pointwiseBackwardInput(Tensor dy, Tensor w, Shape xShape, Geometry g) {
-        if (xShape.numel() == 0 || g.cout() == 0) {
-            return backend.zeros(xShape, dy.dtype());
-        }
-        Tensor dyd = backend.dense(dy);
-        Tensor wd = backend.dense(w);
-        Tensor dx = backend.empty(xShape, dy.dtype());
-        // dx [M, Cin] = dy [M, Cout] × wᵀ.
-        gemm(dy.dtype(), g.n() * g.h() * g.w(), g.cin(), g.cout(), new Cublas.Operand(backend.address(dyd), false,
-                g.cout(), 0), new Cublas.Operand(backend.address(wd), true, g.cout(), 0), 0, backend.address(dx),
-                g.cin());
-        return dx;
-    }
-
-    private Tensor pointwiseBackwardWeight(Tensor x, Tensor dy, Shape wShape, Geometry g) {
-        int rows = g.n() * g.h() * g.w();
-        if (wShape.numel() == 0 || rows == 0) {
-            return backend.zeros(wShape, x.dtype());
-        }
-        Tensor xd = backend.dense(x);
-        Tensor dyd = backend.dense(dy);
-        Tensor dw = backend.empty(wShape, x.dtype());
-        // dw [Cin, Cout] = xᵀ [Cin, M] × dy [M, Cout].
-        gemm(x.dtype(), g.cin(), g.cout(), rows, new Cublas.Operand(backend.address(xd), true, g.cin(), 0),
-                new Cublas.Operand(backend.address(dyd), false, g.cout(), 0), 0, backend.address(dw), g.cout());
-        return dw;
+        Tensor ad = backend.dense(a);
+        Tensor bd = backend.dense(b);
+        Tensor out = backend.empty(outShape, type);
+        gemm(type, m, n, k, new Cublas.Operand(backend.address(ad), aTransposed, lda, 0),
+                new Cublas.Operand(backend.address(bd), bTransposed, ldb, 0), 0, backend.address(out), n);
+        return out;
     }
 
     Tensor forward(Tensor x, Tensor w, ConvSpec spec) {
         Geometry g = Geometry.of(x.shape(), w.shape(), spec);
         if (pointwise(x, w, w.shape(), spec)) {
-            return pointwiseForward(x, w, g);
+            return pointwiseGemm(Shape.of(g.n(), g.oh(), g.ow(), g.cout()), g.n() * g.h() * g.w(), g.cout(), g.cin(),
+                    x, false, g.cin(), w, false, g.cout());
         }
         requireFloat("conv2d", x, w);
         Tensor xd = backend.dense(x);
@@ -229,7 +205,8 @@ final class ConvolutionOps {
     Tensor backwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
         Geometry g = Geometry.of(xShape, w.shape(), spec);
         if (pointwise(dy, w, w.shape(), spec)) {
-            return pointwiseBackwardInput(dy, w, xShape, g);
+            return pointwiseGemm(xShape, g.n() * g.h() * g.w(), g.cin(), g.cout(), dy, false, g.cout(), w, true,
+                    g.cout());
         }
         requireFloat("conv2dBackwardInput", dy, w);
         Tensor dyd = backend.dense(dy);
@@ -280,7 +257,8 @@ final class ConvolutionOps {
     Tensor backwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
         Geometry g = Geometry.of(x.shape(), wShape, spec);
         if (pointwise(x, dy, wShape, spec)) {
-            return pointwiseBackwardWeight(x, dy, wShape, g);
+            return pointwiseGemm(wShape, g.cin(), g.cout(), g.n() * g.h() * g.w(), x, true, g.cin(), dy, false,
+                    g.cout());
         }
         requireFloat("conv2dBackwardWeight", x, dy);
         Tensor xd = backend.dense(x);

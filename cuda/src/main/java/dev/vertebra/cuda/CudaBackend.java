@@ -529,15 +529,15 @@ public final class CudaBackend implements Backend {
     // ---- image ops, batch norm, indexing ------------------------------------------------------------------------
 
     // cuDNN first where it is in use, the settings route the problem there and cuDNN takes it (float32 or 16-bit,
-    // non-empty); the own kernels otherwise, in float32.
+    // non-empty); the own kernels otherwise: 1×1 GEMMs in the data's own type, the rest in float32.
 
-    private boolean cudnnTakes(Tensor data, Shape w, ConvSpec spec) {
+    private boolean cudnnTakes(Shape w, ConvSpec spec) {
         return useCudnn && cudnnSettings.routesToCudnn(w, spec);
     }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
-        if (cudnnTakes(x, w.shape(), spec)) {
+        if (cudnnTakes(w.shape(), spec)) {
             Optional<Tensor> y = cudnnConvolutions.forward(x, w, spec);
             if (y.isPresent()) {
                 return y.get();
@@ -551,7 +551,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        if (cudnnTakes(dy, w.shape(), spec)) {
+        if (cudnnTakes(w.shape(), spec)) {
             Optional<Tensor> dx = cudnnConvolutions.backwardData(dy, w, xShape, spec);
             if (dx.isPresent()) {
                 return dx.get();
@@ -565,7 +565,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        if (cudnnTakes(x, wShape, spec)) {
+        if (cudnnTakes(wShape, spec)) {
             Optional<Tensor> dw = cudnnConvolutions.backwardFilter(x, dy, wShape, spec);
             if (dw.isPresent()) {
                 return dw.get();

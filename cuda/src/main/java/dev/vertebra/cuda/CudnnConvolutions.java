@@ -110,10 +110,6 @@ final class CudnnConvolutions {
             return new Problem(key, top, bottom, left, right, oh, ow);
         }
 
-        boolean depthwise() {
-            return key.groups() > 1 && key.groups() == key.cin() && key.cpg() == 1;
-        }
-
         boolean explicitPadding() {
             return top + bottom + left + right > 0;
         }

@@ -57,10 +57,10 @@ class CudnnPlanTest {
 
     @Test
     void depthwiseIsRecognised() {
-        assertTrue(CudnnConvolutions.Problem.of(Shape.of(1, 8, 8, 16), Shape.of(3, 3, 1, 32), ConvSpec.of(1, 1, 1, 16))
-                .depthwise());
-        assertFalse(CudnnConvolutions.Problem.of(Shape.of(1, 8, 8, 16), Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 4))
-                .depthwise());
+        assertTrue(ConvolutionOps.depthwise(Shape.of(3, 3, 1, 32), ConvSpec.of(1, 1, 1, 16)), "multiplier 2");
+        assertTrue(ConvolutionOps.depthwise(Shape.of(5, 5, 1, 16), ConvSpec.of(1, 2, 1, 16)));
+        assertFalse(ConvolutionOps.depthwise(Shape.of(3, 3, 4, 32), ConvSpec.of(1, 1, 1, 4)), "grouped");
+        assertFalse(ConvolutionOps.depthwise(Shape.of(3, 3, 16, 32), ConvSpec.of(1, 1, 1, 1)), "dense");
     }
 
     @Test

@@ -64,48 +64,43 @@ extern "C" __global__ void col2im_f32(float* dx, const float* dcols, VxConv g, i
 }
 
 // Depthwise: groups == cin, cpg == 1, output channel co reads input channel co / (cout / cin).
-// The three depthwise kernels share one launch shape: block (32 channels, 8 columns), grid (channel blocks, rows),
+// The depthwise kernels share one launch shape: block (32 channels, 8 columns), grid (channel blocks, rows),
 // gridDim.y striding over the n*rows image rows. Channels on threadIdx.x keep every warp's loads and stores
 // coalesced (NHWC); a row index and a column loop replace per-element 64-bit divisions, which cost more than the
-// arithmetic of these memory-bound kernels.
+// arithmetic of these memory-bound kernels. Template parameter K: a square K×K kernel whose weights a thread keeps
+// in registers (loops unrolled), or 0 for any size, the weights read from memory; the sums are the same either way.
 
-// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout]. Sums over ky, kx in order.
-extern "C" __global__ void depthwise_forward_f32(float* y, const float* x, const float* w, VxConv g) {
-    int co = blockIdx.x * 32 + threadIdx.x;
-    if (co >= g.cout) return;
-    int ci = co / (g.cout / g.cin);
-    int rows = g.n * g.oh;
-    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
-        int b = row / g.oh;
-        int oy = row - b * g.oh;
-        const float* image = x + (long long) b * g.h * g.w * g.cin + ci;
-        float* out = y + (long long) row * g.ow * g.cout + co;
-        for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
-            float sum = 0.0f;
-            for (int ky = 0; ky < g.kh; ++ky) {
-                int iy = oy * g.sh - g.pt + ky * g.dh;
-                if (iy < 0 || iy >= g.h) continue;
-                const float* line = image + (long long) iy * g.w * g.cin;
-                for (int kx = 0; kx < g.kw; ++kx) {
-                    int ix = ox * g.sw - g.pl + kx * g.dw;
-                    if (ix < 0 || ix >= g.w) continue;
-                    sum += line[(long long) ix * g.cin] * w[(ky * g.kw + kx) * g.cout + co];
-                }
-            }
-            out[(long long) ox * g.cout] = sum;
+// The channel's K*K weights (w: [K, K, 1, cout]) in registers; nothing for K = 0.
+template <int K>
+struct VxTaps {
+    float v[K > 0 ? K * K : 1];
+
+    __device__ __forceinline__ VxTaps(const float* w, int cout, int co) {
+        if constexpr (K > 0) {
+#pragma unroll
+            for (int t = 0; t < K * K; ++t) v[t] = w[t * cout + co];
         }
     }
-}
 
-// Square K×K kernels with the channel's weights in registers (the same sums in the same order as above).
+    // Weight of tap (ky, kx) for output channel co.
+    __device__ __forceinline__ float at(const float* w, const VxConv& g, int ky, int kx, int co) const {
+        if constexpr (K > 0) {
+            return v[ky * K + kx];
+        } else {
+            return w[(ky * g.kw + kx) * g.cout + co];
+        }
+    }
+};
+
+// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout]. Sums over ky, kx in order.
 template <int K>
-__device__ __forceinline__ void depthwise_forward_square(float* y, const float* x, const float* w, const VxConv& g) {
+__device__ __forceinline__ void depthwise_forward(float* y, const float* x, const float* w, const VxConv& g) {
     int co = blockIdx.x * 32 + threadIdx.x;
     if (co >= g.cout) return;
     int ci = co / (g.cout / g.cin);
-    float wr[K * K];
-#pragma unroll
-    for (int t = 0; t < K * K; ++t) wr[t] = w[t * g.cout + co];
+    const int kh = K > 0 ? K : g.kh;
+    const int kw = K > 0 ? K : g.kw;
+    VxTaps<K> taps(w, g.cout, co);
     long long lineStride = (long long) g.w * g.cin;
     int rows = g.n * g.oh;
     for (int row = blockIdx.y; row < rows; row += gridDim.y) {
@@ -116,14 +111,14 @@ __device__ __forceinline__ void depthwise_forward_square(float* y, const float* 
         for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
             float sum = 0.0f;
 #pragma unroll
-            for (int ky = 0; ky < K; ++ky) {
+            for (int ky = 0; ky < kh; ++ky) {
                 int iy = oy * g.sh - g.pt + ky * g.dh;
                 if (iy < 0 || iy >= g.h) continue;
                 const float* line = image + iy * lineStride;
 #pragma unroll
-                for (int kx = 0; kx < K; ++kx) {
+                for (int kx = 0; kx < kw; ++kx) {
                     int ix = ox * g.sw - g.pl + kx * g.dw;
-                    if (ix >= 0 && ix < g.w) sum += line[(long long) ix * g.cin] * wr[ky * K + kx];
+                    if (ix >= 0 && ix < g.w) sum += line[(long long) ix * g.cin] * taps.at(w, g, ky, kx, co);
                 }
             }
             out[(long long) ox * g.cout] = sum;
@@ -131,12 +126,16 @@ __device__ __forceinline__ void depthwise_forward_square(float* y, const float* 
     }
 }
 
+extern "C" __global__ void depthwise_forward_f32(float* y, const float* x, const float* w, VxConv g) {
+    depthwise_forward<0>(y, x, w, g);
+}
+
 extern "C" __global__ void depthwise_forward_k3_f32(float* y, const float* x, const float* w, VxConv g) {
-    depthwise_forward_square<3>(y, x, w, g);
+    depthwise_forward<3>(y, x, w, g);
 }
 
 extern "C" __global__ void depthwise_forward_k5_f32(float* y, const float* x, const float* w, VxConv g) {
-    depthwise_forward_square<5>(y, x, w, g);
+    depthwise_forward<5>(y, x, w, g);
 }
 
 // log2(s) for a power of two s, else -1: strides are 1 or 2 in practice, and a shift is far cheaper than an
@@ -154,31 +153,41 @@ __device__ __forceinline__ int vx_exact_quotient(int t, int s, int shift) {
 }
 
 // dx: [n, h, w, cin]; dy: [n, oh, ow, cout]; w: [kh, kw, 1, cout]. A gather over the taps that reach each input
-// element (no atomics), summed over ky, kx, then the channel multiplier, in order.
-extern "C" __global__ void depthwise_backward_input_f32(float* dx, const float* dy, const float* w, VxConv g) {
+// element (no atomics), summed over ky, kx, then the channel multiplier, in order. K > 0 only without a
+// multiplier (cout == cin).
+template <int K>
+__device__ __forceinline__ void depthwise_backward_input(float* dx, const float* dy, const float* w,
+                                                         const VxConv& g) {
     int ci = blockIdx.x * 32 + threadIdx.x;
     if (ci >= g.cin) return;
-    int mult = g.cout / g.cin;
+    const int mult = K > 0 ? 1 : g.cout / g.cin;
+    const int kh = K > 0 ? K : g.kh;
+    const int kw = K > 0 ? K : g.kw;
+    VxTaps<K> taps(w, g.cout, ci);
     int shiftH = vx_pow2_shift(g.sh);
     int shiftW = vx_pow2_shift(g.sw);
+    long long lineStride = (long long) g.ow * g.cout;
     int rows = g.n * g.h;
     for (int row = blockIdx.y; row < rows; row += gridDim.y) {
         int b = row / g.h;
         int iy = row - b * g.h;
-        const float* grads = dy + (long long) b * g.oh * g.ow * g.cout;
+        const float* grads = dy + (long long) b * g.oh * lineStride;
         float* out = dx + (long long) row * g.w * g.cin + ci;
         for (int ix = threadIdx.y; ix < g.w; ix += blockDim.y) {
             float sum = 0.0f;
-            for (int ky = 0; ky < g.kh; ++ky) {
+#pragma unroll
+            for (int ky = 0; ky < kh; ++ky) {
                 int oy = vx_exact_quotient(iy + g.pt - ky * g.dh, g.sh, shiftH);
                 if (oy < 0 || oy >= g.oh) continue;
-                for (int kx = 0; kx < g.kw; ++kx) {
+                const float* line = grads + oy * lineStride;
+#pragma unroll
+                for (int kx = 0; kx < kw; ++kx) {
                     int ox = vx_exact_quotient(ix + g.pl - kx * g.dw, g.sw, shiftW);
                     if (ox < 0 || ox >= g.ow) continue;
-                    const float* d = grads + ((long long) oy * g.ow + ox) * g.cout;
+                    const float* d = line + (long long) ox * g.cout;
                     for (int m = 0; m < mult; ++m) {
                         int co = ci * mult + m;
-                        sum += d[co] * w[(ky * g.kw + kx) * g.cout + co];
+                        sum += d[co] * taps.at(w, g, ky, kx, co);
                     }
                 }
             }
@@ -187,49 +196,16 @@ extern "C" __global__ void depthwise_backward_input_f32(float* dx, const float* 
     }
 }
 
-// Square K×K kernels without a channel multiplier (cout == cin), the weights in registers; the same sums in the
-// same order as above.
-template <int K>
-__device__ __forceinline__ void depthwise_backward_input_square(float* dx, const float* dy, const float* w,
-                                                                const VxConv& g) {
-    int c = blockIdx.x * 32 + threadIdx.x;
-    if (c >= g.cin) return;
-    float wr[K * K];
-#pragma unroll
-    for (int t = 0; t < K * K; ++t) wr[t] = w[t * g.cout + c];
-    int shiftH = vx_pow2_shift(g.sh);
-    int shiftW = vx_pow2_shift(g.sw);
-    long long lineStride = (long long) g.ow * g.cout;
-    int rows = g.n * g.h;
-    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
-        int b = row / g.h;
-        int iy = row - b * g.h;
-        const float* grads = dy + (long long) b * g.oh * lineStride + c;
-        float* out = dx + (long long) row * g.w * g.cin + c;
-        for (int ix = threadIdx.y; ix < g.w; ix += blockDim.y) {
-            float sum = 0.0f;
-#pragma unroll
-            for (int ky = 0; ky < K; ++ky) {
-                int oy = vx_exact_quotient(iy + g.pt - ky * g.dh, g.sh, shiftH);
-                if (oy < 0 || oy >= g.oh) continue;
-                const float* line = grads + oy * lineStride;
-#pragma unroll
-                for (int kx = 0; kx < K; ++kx) {
-                    int ox = vx_exact_quotient(ix + g.pl - kx * g.dw, g.sw, shiftW);
-                    if (ox >= 0 && ox < g.ow) sum += line[(long long) ox * g.cout] * wr[ky * K + kx];
-                }
-            }
-            out[(long long) ix * g.cin] = sum;
-        }
-    }
+extern "C" __global__ void depthwise_backward_input_f32(float* dx, const float* dy, const float* w, VxConv g) {
+    depthwise_backward_input<0>(dx, dy, w, g);
 }
 
 extern "C" __global__ void depthwise_backward_input_k3_f32(float* dx, const float* dy, const float* w, VxConv g) {
-    depthwise_backward_input_square<3>(dx, dy, w, g);
+    depthwise_backward_input<3>(dx, dy, w, g);
 }
 
 extern "C" __global__ void depthwise_backward_input_k5_f32(float* dx, const float* dy, const float* w, VxConv g) {
-    depthwise_backward_input_square<5>(dx, dy, w, g);
+    depthwise_backward_input<5>(dx, dy, w, g);
 }
 
 // dw: [K, K, 1, cout], zeroed by the caller, for square K×K kernels. Each thread keeps the K*K tap sums of its
