@@ -6,7 +6,7 @@
 # Runs on a GPU machine without a JDK or Maven from .gpu/ (`bash cuda/gpu-bundle.sh` on the build machine), from
 # the repository root:
 #   bash bench/scripts/gpu-bench.sh [precision ...]
-# VERTEBRA_BENCH_PROFILE=1 adds a profiled fp32 run (per-op times of one step).
+# VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step).
 set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
@@ -26,5 +26,7 @@ for p in "${precisions[@]}"; do
     echo "== PyTorch $p"; torch "$p"
 done
 if [[ ${VERTEBRA_BENCH_PROFILE:-0} == 1 ]]; then
-    echo "== Vertebra fp32, profiled"; vertebra fp32 --profile | tail -45
+    for p in fp32 bf16; do
+        echo "== Vertebra $p, profiled"; vertebra "$p" --profile | tail -45
+    done
 fi
