@@ -113,8 +113,23 @@ final class FloatElementwise {
         return end;
     }
 
-    /** {@code op(a, b)} lane by lane; comparisons give 1 or 0. */
+    /**
+     * {@code op(a, b)} lane by lane; comparisons give 1 or 0. Kept within C2's always-inline size (35 bytes of bytecode) for the common ops: a
+     * vector handed to a call C2 does not inline is boxed, and a larger method is inlined only at call sites C2
+     * finds hot, which depends on what else ran before (one unrelated change made every binary op here allocate
+     * ~470 MB a B0 training step). The other ops go through {@link #combineOther}.
+     */
     private static FloatVector combine(BinaryOp op, FloatVector a, FloatVector b) {
+        if (op == BinaryOp.ADD) {
+            return a.add(b);
+        }
+        if (op == BinaryOp.MUL) {
+            return a.mul(b);
+        }
+        return combineOther(op, a, b);
+    }
+
+    private static FloatVector combineOther(BinaryOp op, FloatVector a, FloatVector b) {
         return switch (op) {
             case ADD -> a.add(b);
             case SUB -> a.sub(b);

@@ -207,11 +207,12 @@ final class FloatReduce {
         }
     }
 
+    /** {@code op} on two vectors, small enough for C2 to inline at every call site (see FloatElementwise.combine). */
     private static FloatVector combine(ReduceOp op, FloatVector acc, FloatVector v) {
-        return switch (op) {
-            case SUM -> acc.add(v);
-            case MAX -> acc.max(v);
-            case MIN -> acc.min(v);
-        };
+        return op == ReduceOp.SUM ? acc.add(v) : extreme(op, acc, v);
+    }
+
+    private static FloatVector extreme(ReduceOp op, FloatVector acc, FloatVector v) {
+        return op == ReduceOp.MAX ? acc.max(v) : acc.min(v);
     }
 }
