@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,22 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KernelCompileTest {
 
-    private static Path nvcc() {
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                Path p = Path.of(dir, "nvcc");
-                if (Files.isExecutable(p)) {
-                    return p;
-                }
-            }
-        }
-        return null;
-    }
-
     @Test
     void everyKernelFileCompilesAndDefinesEveryOpKernel(@TempDir Path dir) throws IOException, InterruptedException {
-        Path nvcc = nvcc();
+        Path nvcc = Executables.onPath("nvcc");
         Assumptions.assumeTrue(nvcc != null, "nvcc is not on PATH: the CUDA sources were not compile-checked");
         Files.writeString(dir.resolve(KernelSources.HEADER), KernelSources.read(KernelSources.HEADER));
         StringBuilder allPtx = new StringBuilder();

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,19 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KernelEmulationTest {
 
-    private static Path gxx() {
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                Path p = Path.of(dir, "g++");
-                if (Files.isExecutable(p)) {
-                    return p;
-                }
-            }
-        }
-        return null;
-    }
-
     private static void copyResource(String name, Path to) throws IOException {
         try (InputStream in = KernelEmulationTest.class.getResourceAsStream("emulation/" + name)) {
             assertNotNull(in, "missing test resource emulation/" + name);
@@ -51,7 +37,7 @@ class KernelEmulationTest {
     @CsvSource({"depthwise_kernels, conv", "batch_norm_kernels, norm"})
     void kernelsMatchPlainLoops(String harness, String kernelFile, @TempDir Path dir)
             throws IOException, InterruptedException {
-        Path gxx = gxx();
+        Path gxx = Executables.onPath("g++");
         Assumptions.assumeTrue(gxx != null, "g++ is not on PATH: the kernels were not run on the CPU");
         // The kernel file next to the host stand-in of its header, which its #include "..." then finds first.
         Files.writeString(dir.resolve(kernelFile + ".cu"), KernelSources.read(kernelFile + ".cu"));
