@@ -407,10 +407,21 @@ final class DepthwiseForward {
         }
     }
 
+    // The three helpers below each stay within C2's always-inline size (VectorHelperSizeTest): a call C2 does not
+    // inline would box the vectors it returns.
+
     /** The bias, plus y's old value when accumulating, for channels [c0, c0 + LANES) at {@code at}. */
     private static FloatVector initial(RowPlan p, int at, int c0) {
-        FloatVector acc = p.bias() == null ? FloatVector.zero(SPECIES)
+        return p.accumulate() ? biasPlusOld(p, at, c0) : bias(p, c0);
+    }
+
+    /** The bias (zeros without one) for channels [c0, c0 + LANES). */
+    private static FloatVector bias(RowPlan p, int c0) {
+        return p.bias() == null ? FloatVector.zero(SPECIES)
                 : FloatVector.fromArray(SPECIES, p.bias(), p.biasOff() + c0);
-        return p.accumulate() ? acc.add(FloatVector.fromArray(SPECIES, p.y(), at + c0)) : acc;
+    }
+
+    private static FloatVector biasPlusOld(RowPlan p, int at, int c0) {
+        return bias(p, c0).add(FloatVector.fromArray(SPECIES, p.y(), at + c0));
     }
 }
