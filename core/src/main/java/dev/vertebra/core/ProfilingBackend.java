@@ -41,6 +41,7 @@ public final class ProfilingBackend implements Backend {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
     private final ThreadLocal<String> section = new ThreadLocal<>();
+    private final boolean byShape = Boolean.getBoolean(SHAPES_PROPERTY);
 
     ProfilingBackend(Backend inner, Device device) {
         this.inner = inner;
@@ -92,7 +93,20 @@ public final class ProfilingBackend implements Backend {
      * of the profiled work), then a row for the time spent outside primitives (autograd, Java-side bookkeeping).
      */
     public String table(long wallNanos) {
-        List<OpTime> list = times();
+        return table(wallNanos, 1);
+    }
+
+    /**
+     * {@link #table(long)} of work recorded over {@code steps} equal steps, per step: calls and times divided by
+     * {@code steps}, {@code wallNanos} being one step's (mean) wall time.
+     */
+    public String table(long wallNanos, int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        }
+        List<OpTime> list = times().stream()
+                .map(t -> new OpTime(t.op(), t.calls() / steps, t.nanos() / steps))
+                .toList();
         int width = Math.max(24, list.stream().mapToInt(t -> t.op().length()).max().orElse(0));
         StringBuilder sb = new StringBuilder();
         String row = "%-" + width + "s %7s %10s %7s%n";
@@ -177,6 +191,21 @@ public final class ProfilingBackend implements Backend {
             return "depthwise";
         }
         return w.dim(0) == 1 && w.dim(1) == 1 ? "1x1" : "dense";
+    }
+
+    /**
+     * Whether convolutions are also split by shape (PyTorch's {@code group_by_input_shape}): system property
+     * {@value #SHAPES_PROPERTY}. Off by default, since a model has dozens of shapes.
+     */
+    static final String SHAPES_PROPERTY = "vertebra.profile.shapes";
+
+    /** The convolution's kind, and with {@value #SHAPES_PROPERTY} its input shape, kernel, stride and outputs. */
+    static String convName(String direction, Shape x, Shape w, ConvSpec spec, boolean byShape) {
+        String name = "conv2d " + direction + " " + convKind(w, spec);
+        if (!byShape) {
+            return name;
+        }
+        return name + " " + x + " k" + w.dim(0) + "x" + w.dim(1) + " s" + spec.strideH() + " -> " + w.dim(3);
     }
 
     private static String lower(Enum<?> e) {
@@ -285,26 +314,26 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
-        return timed("conv2d fwd " + convKind(w.shape(), spec), () -> inner.conv2d(x, w, spec));
+        return timed(convName("fwd", x.shape(), w.shape(), spec, byShape), () -> inner.conv2d(x, w, spec));
     }
 
     @Override
     public Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
                                Activation activation) {
-        String name = "conv2d fwd " + convKind(w.shape(), spec) + (inputScale == null ? "" : " gated") + " + affine"
+        String name = convName("fwd", x.shape(), w.shape(), spec, byShape) + (inputScale == null ? "" : " gated") + " + affine"
                 + (activation == Activation.NONE ? "" : " + " + lower(activation));
         return timed(name, () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
     }
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        return timed("conv2d bwd-input " + convKind(w.shape(), spec),
+        return timed(convName("bwd-input", xShape, w.shape(), spec, byShape),
                 () -> inner.conv2dBackwardInput(dy, w, xShape, spec));
     }
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        return timed("conv2d bwd-weight " + convKind(wShape, spec),
+        return timed(convName("bwd-weight", x.shape(), wShape, spec, byShape),
                 () -> inner.conv2dBackwardWeight(x, dy, wShape, spec));
     }
 

@@ -62,6 +62,18 @@ class ProfilingBackendTest {
     }
 
     @Test
+    void convolutionsSplitByShapeOnRequest() {
+        ConvSpec stride2 = ConvSpec.of(2, 2, 1, 96);
+        Shape x = Shape.of(8, 112, 112, 96);
+        Shape depthwise = Shape.of(5, 5, 1, 96);
+        assertEquals("conv2d fwd depthwise", ProfilingBackend.convName("fwd", x, depthwise, stride2, false));
+        assertEquals("conv2d bwd-input depthwise [8, 112, 112, 96] k5x5 s2 -> 96",
+                ProfilingBackend.convName("bwd-input", x, depthwise, stride2, true));
+        assertEquals("conv2d fwd 1x1 [8, 56, 56, 24] k1x1 s1 -> 144", ProfilingBackend.convName("fwd",
+                Shape.of(8, 56, 56, 24), Shape.of(1, 1, 24, 144), ConvSpec.of(1, 0, 1, 1), true));
+    }
+
+    @Test
     void gradientsFlowThroughTheAliasAndAreTimed() {
         ProfilingBackend profiler = Backends.profiled(Device.CPU);
         profiler.reset();

@@ -51,7 +51,8 @@ final class BenchModelCommand implements Callable<Integer> {
             description = PrecisionConverter.HELP)
     private Precision precision;
 
-    @Option(names = "--profile", description = "print a per-op profile of one more step")
+    @Option(names = "--profile", description = "print a per-op profile of three more steps "
+            + "(VERTEBRA_JAVA_OPTS=-Dvertebra.profile.shapes=true splits convolutions by shape)")
     private boolean profile;
 
     @Override

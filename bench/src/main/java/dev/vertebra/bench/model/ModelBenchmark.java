@@ -36,8 +36,9 @@ import java.util.function.DoubleSupplier;
  * End-to-end throughput of an EfficientNet on random data: the workload of the PyTorch CPU reference
  * (torchvision's B0 with 8 outputs; training = forward, BCE-with-logits against random targets in [0, 1),
  * backward, SGD with momentum 0.9 at lr 0.01; inference = a no-grad forward in eval mode). Warm-up steps first,
- * then the median of the measured steps. With {@link Options#profile()} one more step runs on the device's
- * {@code +profile} alias and its per-op times are printed (a fresh model and optimiser, warmed by one step).
+ * then the median of the measured steps. With {@link Options#profile()} three more steps run on the device's
+ * {@code +profile} alias and their per-op times per step are printed (a fresh model and optimiser, warmed as the
+ * measured one).
  * {@link Options#precision()} runs the forward pass and loss under autocast for bf16/fp16 (the step of PyTorch's
  * {@code torch.autocast} + {@code GradScaler} recipe, the scaler for fp16 only) and allows TF32 on accelerators for
  * tf32; the CPU computes tf32 as fp32.
@@ -70,7 +71,7 @@ public final class ModelBenchmark {
      * @param warmup  steps run before measuring (JIT, buffers)
      * @param device  where the model and data live
      * @param classes classifier outputs
-     * @param profile   whether to print a per-op profile of one more step
+     * @param profile   whether to print a per-op profile of three more steps
      * @param precision fp32, tf32, bf16 or fp16
      */
     public record Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device,
@@ -155,18 +156,32 @@ public final class ModelBenchmark {
         return times;
     }
 
-    /** Prints the per-op table of one step on the profiling alias of the device. */
+    /**
+     * Steps a profile averages over. One step is too noisy on a shared machine (an op's time moves by tens of
+     * percent from step to step), and the profiled workload is warmed as long as the measured one.
+     */
+    static final int PROFILED_STEPS = 3;
+
+    /** Prints the per-op table, per step, of {@value #PROFILED_STEPS} steps on the profiling alias of the device. */
     private static void profile(Options o, PrintWriter out) {
         ProfilingBackend profiler = Backends.profiled(o.device());
         Workload w = new Workload(o, profiler.device());
-        w.timedStep();
+        for (int i = 0; i < Math.max(1, o.warmup()); i++) {
+            w.timedStep();
+        }
         profiler.reset();
-        double[] phases = w.phasedStep(profiler);
+        double[] phases = new double[3];
+        for (int i = 0; i < PROFILED_STEPS; i++) {
+            double[] step = w.phasedStep(profiler);
+            for (int p = 0; p < phases.length; p++) {
+                phases[p] += step[p] / PROFILED_STEPS;
+            }
+        }
         long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);
-        out.printf(Locale.ROOT, "%nprofile of one %s step on %s: forward %.1f ms, backward %.1f ms, optimiser %.1f ms%n",
-                o.mode().name().toLowerCase(Locale.ROOT), profiler.device(), phases[0] * 1e3, phases[1] * 1e3,
-                phases[2] * 1e3);
-        out.print(profiler.table(total));
+        out.printf(Locale.ROOT, "%nprofile of a %s step on %s (mean of %d): forward %.1f ms, backward %.1f ms, "
+                        + "optimiser %.1f ms%n", o.mode().name().toLowerCase(Locale.ROOT), profiler.device(),
+                PROFILED_STEPS, phases[0] * 1e3, phases[1] * 1e3, phases[2] * 1e3);
+        out.print(profiler.table(total, PROFILED_STEPS));
         out.println();
         profiler.reset();
     }
