@@ -1,17 +1,16 @@
 package dev.vertebra.core.cpu;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one worker pool every CPU kernel shares, and a parallel-for over an index range.
  *
- * <p>The pool is fixed-size (one daemon thread per available processor) and created once, so a kernel call never
- * creates threads. The calling thread works too: it takes chunks like any worker and returns when all chunks are
- * done. A range with a single chunk runs inline on the caller. A parallel-for started from inside another one runs
+ * <p>The pool is fixed-size (one daemon thread per available processor but one: the calling thread is the last) and
+ * created once, so a kernel call never creates threads. The calling thread works too: it takes chunks like any
+ * worker and returns when all chunks are done. Idle workers spin briefly before parking, so the next loop finds them
+ * awake. A range with a single chunk runs inline on the caller. A parallel-for started from inside another one runs
  * serially on the current thread, so kernels can nest (a convolution's per-block GEMM) without oversubscribing
  * the cores or deadlocking the pool.
  *
@@ -32,14 +31,32 @@ public final class CpuThreads {
 
     private static final int PARALLELISM = Math.max(1, Runtime.getRuntime().availableProcessors());
 
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(PARALLELISM, runnable -> {
-        Thread thread = new Thread(runnable, "vertebra-cpu-worker");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final long DEFAULT_SPIN_MICROS = 200;
+
+    /**
+     * How long a worker keeps looking for the next loop after finishing one, and the caller for the workers' last
+     * chunks, before parking: {@code vertebra.cpu.spinMicros}, {@value #DEFAULT_SPIN_MICROS} µs by default. A
+     * model step is hundreds of parallel loops a few hundred microseconds apart, and waking a parked thread takes
+     * tens of microseconds: with workers that parked at once, the calling thread ran most chunks of a B0 training
+     * step before the worker arrived. OpenMP runtimes spin between parallel regions for the same reason.
+     */
+    private static final long SPIN_NANOS = Math.max(0, Long.getLong("vertebra.cpu.spinMicros", DEFAULT_SPIN_MICROS))
+            * 1000;
 
     // True while the current thread executes chunks of a parallel loop: nested loops then run serially.
     private static final ThreadLocal<Boolean> IN_PARALLEL = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
+    /** The loop the workers help with, or null. One at a time: a second caller meanwhile runs its loop alone. */
+    private static final AtomicReference<ParallelLoop> OPEN = new AtomicReference<>();
+
+    private static final Worker[] WORKERS = new Worker[PARALLELISM - 1];
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker(i);
+            WORKERS[i].start();
+        }
+    }
 
     private CpuThreads() {
     }
@@ -80,16 +97,18 @@ public final class CpuThreads {
         new ParallelLoop(start, end, grain, chunks, body).run();
     }
 
-    /** Chunks of one loop: handed out by an atomic counter, completion counted by a latch. */
+    /** Chunks of one loop, handed out by an atomic counter; the last chunk to finish wakes a parked caller. */
     private static final class ParallelLoop {
         private final int start;
         private final int end;
         private final int grain;
         private final int chunks;
         private final RangeBody body;
+        private final Thread caller = Thread.currentThread();
         private final AtomicInteger nextChunk = new AtomicInteger();
-        private final CountDownLatch done;
+        private final AtomicInteger remaining;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile boolean callerParked;
 
         ParallelLoop(int start, int end, int grain, int chunks, RangeBody body) {
             this.start = start;
@@ -97,21 +116,21 @@ public final class CpuThreads {
             this.grain = grain;
             this.chunks = chunks;
             this.body = body;
-            this.done = new CountDownLatch(chunks);
+            this.remaining = new AtomicInteger(chunks);
         }
 
         void run() {
-            int helpers = Math.min(PARALLELISM, chunks) - 1;
-            for (int i = 0; i < helpers; i++) {
-                POOL.execute(this::work);
+            boolean shared = OPEN.compareAndSet(null, this);
+            if (shared) {
+                for (Worker worker : WORKERS) {
+                    worker.wake();
+                }
             }
             work();
-            try {
-                done.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a parallel loop", e);
+            if (shared) {
+                OPEN.compareAndSet(this, null);
             }
+            awaitChunks();
             Throwable thrown = failure.get();
             if (thrown instanceof RuntimeException runtime) {
                 throw runtime;
@@ -124,7 +143,35 @@ public final class CpuThreads {
             }
         }
 
-        private void work() {
+        boolean hasChunks() {
+            return nextChunk.get() < chunks;
+        }
+
+        /**
+         * Waits for chunks still running on workers: spinning first, then parked until the last one wakes us. An
+         * interrupt does not cut the wait short (the chunks still write the caller's arrays); it is kept for later.
+         */
+        private void awaitChunks() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            boolean interrupted = false;
+            while (remaining.get() > 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                callerParked = true;
+                if (remaining.get() > 0) {
+                    LockSupport.park(this);
+                    interrupted |= Thread.interrupted();
+                }
+                callerParked = false;
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        void work() {
             boolean outer = IN_PARALLEL.get();
             IN_PARALLEL.set(Boolean.TRUE);
             try {
@@ -137,11 +184,51 @@ public final class CpuThreads {
                     } catch (Throwable t) {
                         failure.compareAndSet(null, t);
                     } finally {
-                        done.countDown();
+                        if (remaining.decrementAndGet() == 0 && callerParked) {
+                            LockSupport.unpark(caller);
+                        }
                     }
                 }
             } finally {
                 IN_PARALLEL.set(outer);
+            }
+        }
+    }
+
+    /** A pool thread: helps with the open loop, spins a while when there is none, then parks until woken. */
+    private static final class Worker extends Thread {
+        private volatile boolean parked;
+
+        Worker(int index) {
+            super("vertebra-cpu-worker-" + index);
+            setDaemon(true);
+        }
+
+        void wake() {
+            if (parked) {
+                LockSupport.unpark(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            while (true) {
+                ParallelLoop loop = OPEN.get();
+                if (loop != null && loop.hasChunks()) {
+                    loop.work();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked = true;
+                    loop = OPEN.get();
+                    if (loop == null || !loop.hasChunks()) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
             }
         }
     }

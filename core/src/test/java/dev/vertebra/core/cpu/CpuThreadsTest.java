@@ -55,6 +55,63 @@ class CpuThreadsTest {
         assertSame(boom, thrown);
     }
 
+    /** Loops started by several threads at once: one shares the workers, the others run alone; all complete. */
+    @Test
+    void concurrentCallersEachVisitTheirWholeRange() throws Exception {
+        int callers = 4;
+        int size = 20_000;
+        AtomicIntegerArray visits = new AtomicIntegerArray(callers * size);
+        Thread[] threads = new Thread[callers];
+        Throwable[] failures = new Throwable[callers];
+        for (int c = 0; c < callers; c++) {
+            int caller = c;
+            threads[c] = new Thread(() -> {
+                try {
+                    for (int round = 0; round < 50; round++) {
+                        CpuThreads.parallelFor(0, size, 97, (from, to) -> {
+                            for (int i = from; i < to; i++) {
+                                visits.incrementAndGet(caller * size + i);
+                            }
+                        });
+                    }
+                } catch (Throwable t) {
+                    failures[caller] = t;
+                }
+            });
+            threads[c].start();
+        }
+        for (Thread thread : threads) {
+            thread.join(60_000);
+            assertFalse(thread.isAlive(), "a caller is still waiting for its loop");
+        }
+        for (int c = 0; c < callers; c++) {
+            assertEquals(null, failures[c], "caller " + c);
+        }
+        for (int i = 0; i < visits.length(); i++) {
+            assertEquals(50, visits.get(i), "index " + i);
+        }
+    }
+
+    /** An interrupt does not cut a loop short (its chunks write the caller's arrays); the flag survives it. */
+    @Test
+    void anInterruptedCallerFinishesTheLoopAndKeepsTheFlag() {
+        AtomicIntegerArray visits = new AtomicIntegerArray(64);
+        Thread.currentThread().interrupt();
+        try {
+            CpuThreads.parallelFor(0, 64, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    visits.incrementAndGet(i);
+                }
+            });
+            assertTrue(Thread.currentThread().isInterrupted(), "interrupt flag lost");
+        } finally {
+            Thread.interrupted();
+        }
+        for (int i = 0; i < 64; i++) {
+            assertEquals(1, visits.get(i), "index " + i);
+        }
+    }
+
     @Test
     void emptyRangeDoesNothingAndBadGrainIsRejected() {
         CpuThreads.parallelFor(5, 5, 1, (from, to) -> {
