@@ -184,6 +184,88 @@ final class SgemmMicroKernel {
     }
 
     /**
+     * The same tile with a transposed A read in place: A is stored [K, M] (a weight gradient's activations, one row
+     * per pixel), so the tile's {@value #MR} values at depth p are contiguous, at {@code aOff + p·lda}. Skips the
+     * scalar transposing copy that packing would make; the values and the order of every sum are the packed
+     * kernel's.
+     *
+     * @param a A stored transposed: element (i, p) of op(A) at aOff + p·lda + i
+     */
+    static void fullDirectTransposed(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
+                                     float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
+        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        for (int p = 0; p < kc; p++) {
+            int at = aOff + p * lda;
+            int b = bpOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, b);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, b + LANES);
+            FloatVector ai = FloatVector.broadcast(SPECIES, a[at]);
+            c00 = ai.fma(b0, c00);
+            c01 = ai.fma(b1, c01);
+            ai = FloatVector.broadcast(SPECIES, a[at + 1]);
+            c10 = ai.fma(b0, c10);
+            c11 = ai.fma(b1, c11);
+            ai = FloatVector.broadcast(SPECIES, a[at + 2]);
+            c20 = ai.fma(b0, c20);
+            c21 = ai.fma(b1, c21);
+            ai = FloatVector.broadcast(SPECIES, a[at + 3]);
+            c30 = ai.fma(b0, c30);
+            c31 = ai.fma(b1, c31);
+            ai = FloatVector.broadcast(SPECIES, a[at + 4]);
+            c40 = ai.fma(b0, c40);
+            c41 = ai.fma(b1, c41);
+            ai = FloatVector.broadcast(SPECIES, a[at + 5]);
+            c50 = ai.fma(b0, c50);
+            c51 = ai.fma(b1, c51);
+        }
+        // Stores written out, as in full.
+        int r0 = cOff;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, c, r0));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, c, r0 + LANES));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, c, r1));
+            c11 = c11.add(FloatVector.fromArray(SPECIES, c, r1 + LANES));
+            c20 = c20.add(FloatVector.fromArray(SPECIES, c, r2));
+            c21 = c21.add(FloatVector.fromArray(SPECIES, c, r2 + LANES));
+            c30 = c30.add(FloatVector.fromArray(SPECIES, c, r3));
+            c31 = c31.add(FloatVector.fromArray(SPECIES, c, r3 + LANES));
+            c40 = c40.add(FloatVector.fromArray(SPECIES, c, r4));
+            c41 = c41.add(FloatVector.fromArray(SPECIES, c, r4 + LANES));
+            c50 = c50.add(FloatVector.fromArray(SPECIES, c, r5));
+            c51 = c51.add(FloatVector.fromArray(SPECIES, c, r5 + LANES));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + LANES);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + LANES);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + LANES);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + LANES);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + LANES);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + LANES);
+    }
+
+    /** {@link #edgeDirect} with A stored transposed ({@link #fullDirectTransposed}). */
+    static void edgeDirectTransposed(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
+                                     float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
+        fullDirectTransposed(kc, a, aOff, lda, bp, bpOff, tile, 0, NR, false);
+        merge(tile, c, cOff, ldc, accumulate, MR, cols);
+    }
+
+    /**
      * A partial tile (fewer than MR rows or NR columns, at the matrix edge): the panels are zero-padded, so the
      * full kernel runs into a scratch tile and only the valid {@code rows × cols} corner is merged into C.
      *
