@@ -1,6 +1,7 @@
 package dev.vertebra.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -284,18 +285,25 @@ final class SgemmMicroKernel {
         merge(tile, c, cOff, ldc, accumulate, MR, cols);
     }
 
-    /** Writes (or adds) the valid rows × cols corner of a scratch tile [MR, NR] into C. */
+    /**
+     * Writes (or adds) the valid rows × cols corner of a scratch tile [MR, NR] into C, two masked vectors a row: a
+     * scalar copy cost a 16-column tile with a short K as much as its product. The sum is the scalar one's
+     * (C + tile, one rounding).
+     */
     private static void merge(float[] tile, float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols) {
+        VectorMask<Float> lo = SPECIES.indexInRange(0, cols);
+        VectorMask<Float> hi = SPECIES.indexInRange(LANES, cols);
         for (int i = 0; i < rows; i++) {
             int row = cOff + i * ldc;
             int t = i * NR;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, tile, t);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, tile, t + LANES);
             if (accumulate) {
-                for (int j = 0; j < cols; j++) {
-                    c[row + j] += tile[t + j];
-                }
-            } else {
-                System.arraycopy(tile, t, c, row, cols);
+                v0 = v0.add(FloatVector.fromArray(SPECIES, c, row, lo));
+                v1 = v1.add(FloatVector.fromArray(SPECIES, c, row + LANES, hi));
             }
+            v0.intoArray(c, row, lo);
+            v1.intoArray(c, row + LANES, hi);
         }
     }
 }
