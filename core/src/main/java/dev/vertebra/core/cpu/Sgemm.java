@@ -457,6 +457,8 @@ public final class Sgemm {
                 int aAt = aBase + (ic + ip) * lda + p0;
                 if (cols == NR) {
                     SgemmMicroKernel.fullDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate);
+                } else if (cols <= SgemmMicroKernel.LANES) {
+                    SgemmMicroKernel.narrowDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols);
                 } else {
                     SgemmMicroKernel.edgeDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols,
                             ws.tile);

@@ -278,6 +278,58 @@ final class SgemmMicroKernel {
         merge(tile, c, cOff, ldc, accumulate, rows, cols);
     }
 
+    /**
+     * A tile of at most {@link #LANES} columns with A read in place: six accumulators on the first vector of each B
+     * row only, stored under a mask. The {@link #edgeDirect} path would compute a second vector of zero columns and
+     * copy the tile: the 16-column products (an output or input gradient of 16 channels) then cost twice their
+     * FMAs. Six chains cover 3/4 of the FMA latency; each sum is the full kernel's.
+     */
+    static void narrowDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
+                             float[] c, int cOff, int ldc, boolean accumulate, int cols) {
+        FloatVector c0 = FloatVector.zero(SPECIES);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        int a0 = aOff;
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        int a4 = a3 + lda;
+        int a5 = a4 + lda;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bpOff + p * NR);
+            c0 = FloatVector.broadcast(SPECIES, a[a0 + p]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[a1 + p]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[a2 + p]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[a3 + p]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[a4 + p]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[a5 + p]).fma(b0, c5);
+        }
+        VectorMask<Float> m = SPECIES.indexInRange(0, cols);
+        int r0 = cOff;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (accumulate) {
+            c0 = c0.add(FloatVector.fromArray(SPECIES, c, r0, m));
+            c1 = c1.add(FloatVector.fromArray(SPECIES, c, r1, m));
+            c2 = c2.add(FloatVector.fromArray(SPECIES, c, r2, m));
+            c3 = c3.add(FloatVector.fromArray(SPECIES, c, r3, m));
+            c4 = c4.add(FloatVector.fromArray(SPECIES, c, r4, m));
+            c5 = c5.add(FloatVector.fromArray(SPECIES, c, r5, m));
+        }
+        c0.intoArray(c, r0, m);
+        c1.intoArray(c, r1, m);
+        c2.intoArray(c, r2, m);
+        c3.intoArray(c, r3, m);
+        c4.intoArray(c, r4, m);
+        c5.intoArray(c, r5, m);
+    }
+
     /** {@link #edge} with A read in place (full MR rows, fewer than NR columns). */
     static void edgeDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
                            float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
