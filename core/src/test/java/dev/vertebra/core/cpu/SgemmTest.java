@@ -168,6 +168,47 @@ class SgemmTest {
         }
     }
 
+    /**
+     * The tile epilogue sees every element of C once, after its last K block: per tile, or per strip of six rows
+     * when the last block's B panels fit L1 (short K); shared-B and per-task products, ragged rows and columns.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} transA={3}")
+    @CsvSource({"100352, 96, 16, false", "1000, 40, 24, false", "803, 97, 530, false", "97, 101, 13, false",
+            "50, 17, 300, true", "1200, 16, 33, true", "7, 1, 3, false"})
+    void epilogueFinishesEveryElementOnceAfterItsLastBlock(int m, int n, int k, boolean transA) {
+        Random random = new Random(m + n + k);
+        float[] a = random(random, m * k);
+        float[] b = random(random, k * n);
+        float[] c = new float[m * n];
+        int[] visits = new int[m * n];
+        int lda = transA ? m : k;
+        Sgemm.sgemm(transA, false, m, n, k, 1f, a, 0, lda, b, 0, n, 0f, c, 0, n, (item, i0, i1, j0, j1) -> {
+            for (int i = i0; i < i1; i++) {
+                for (int j = j0; j < j1; j++) {
+                    visits[i * n + j]++;
+                    c[i * n + j] = 2 * c[i * n + j] + 1;
+                }
+            }
+        });
+        for (int i = 0; i < m; i += Math.max(1, m / 97)) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? a[p * lda + i] : a[i * lda + p];
+                    double product = av * b[p * n + j];
+                    sum += product;
+                    magnitude += Math.abs(product);
+                }
+                assertEquals(2 * sum + 1, c[i * n + j], 2e-5 * Math.sqrt(k) * magnitude + 1e-6, "C[" + i + ", " + j
+                        + "]");
+            }
+        }
+        for (int e = 0; e < visits.length; e++) {
+            assertEquals(1, visits[e], "visits of element " + e);
+        }
+    }
+
     @Test
     void rejectsArraysTooShortOrBadLeadingDimension() {
         float[] small = new float[10];
