@@ -2,6 +2,8 @@ package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.CpuStorage;
 import dev.vertebra.core.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Depthwise convolution (groups = Cin = Cout, one filter per channel) on channels-last activations: forward,
@@ -26,6 +28,7 @@ public final class DepthwiseConv2d {
 
     // Partial sums of the weight gradient: a fixed count keeps the summation order, hence the result, reproducible.
     private static final int WEIGHT_PARTIALS = 16;
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private DepthwiseConv2d() {
     }
@@ -142,7 +145,25 @@ public final class DepthwiseConv2d {
                 }
             }
         });
-        for (int i = 0; i < size; i++) {
+        sumPartials(partial, partials, size, dw, dwOff, accumulate);
+    }
+
+    /**
+     * dw[i] (+)= Σ_p partial[p·size + i], p in order for every i (the scalar loop's sums, a vector of i at a time:
+     * the scalar loop took a fifth of a 7² × 1152 5×5 weight gradient at batch 8: 1.15 → 0.91 ms).
+     */
+    private static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff,
+                                    boolean accumulate) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(size); i < bound; i += SPECIES.length()) {
+            FloatVector total = accumulate ? FloatVector.fromArray(SPECIES, dw, dwOff + i)
+                    : FloatVector.zero(SPECIES);
+            for (int p = 0; p < partials; p++) {
+                total = total.add(FloatVector.fromArray(SPECIES, partial, p * size + i));
+            }
+            total.intoArray(dw, dwOff + i);
+        }
+        for (; i < size; i++) {
             float total = accumulate ? dw[dwOff + i] : 0f;
             for (int p = 0; p < partials; p++) {
                 total += partial[p * size + i];
