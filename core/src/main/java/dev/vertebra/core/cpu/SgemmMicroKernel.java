@@ -37,71 +37,8 @@ final class SgemmMicroKernel {
      */
     static void full(int kc, float[] ap, int apOff, float[] bp, int bpOff,
                      float[] c, int cOff, int ldc, boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
-        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
-        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
-        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
-        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
-        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
-        for (int p = 0; p < kc; p++) {
-            // Indices written as affine functions of p so C2 hoists the bounds checks out of the loop.
-            int a = apOff + p * MR;
-            int b = bpOff + p * NR;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, b);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, b + LANES);
-            FloatVector ai = FloatVector.broadcast(SPECIES, ap[a]);
-            c00 = ai.fma(b0, c00);
-            c01 = ai.fma(b1, c01);
-            ai = FloatVector.broadcast(SPECIES, ap[a + 1]);
-            c10 = ai.fma(b0, c10);
-            c11 = ai.fma(b1, c11);
-            ai = FloatVector.broadcast(SPECIES, ap[a + 2]);
-            c20 = ai.fma(b0, c20);
-            c21 = ai.fma(b1, c21);
-            ai = FloatVector.broadcast(SPECIES, ap[a + 3]);
-            c30 = ai.fma(b0, c30);
-            c31 = ai.fma(b1, c31);
-            ai = FloatVector.broadcast(SPECIES, ap[a + 4]);
-            c40 = ai.fma(b0, c40);
-            c41 = ai.fma(b1, c41);
-            ai = FloatVector.broadcast(SPECIES, ap[a + 5]);
-            c50 = ai.fma(b0, c50);
-            c51 = ai.fma(b1, c51);
-        }
-        // Stores are written out rather than factored into a helper: a call that C2 declines to inline would
-        // box all twelve vectors on every tile.
-        int r0 = cOff;
-        int r1 = r0 + ldc;
-        int r2 = r1 + ldc;
-        int r3 = r2 + ldc;
-        int r4 = r3 + ldc;
-        int r5 = r4 + ldc;
-        if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(SPECIES, c, r0));
-            c01 = c01.add(FloatVector.fromArray(SPECIES, c, r0 + LANES));
-            c10 = c10.add(FloatVector.fromArray(SPECIES, c, r1));
-            c11 = c11.add(FloatVector.fromArray(SPECIES, c, r1 + LANES));
-            c20 = c20.add(FloatVector.fromArray(SPECIES, c, r2));
-            c21 = c21.add(FloatVector.fromArray(SPECIES, c, r2 + LANES));
-            c30 = c30.add(FloatVector.fromArray(SPECIES, c, r3));
-            c31 = c31.add(FloatVector.fromArray(SPECIES, c, r3 + LANES));
-            c40 = c40.add(FloatVector.fromArray(SPECIES, c, r4));
-            c41 = c41.add(FloatVector.fromArray(SPECIES, c, r4 + LANES));
-            c50 = c50.add(FloatVector.fromArray(SPECIES, c, r5));
-            c51 = c51.add(FloatVector.fromArray(SPECIES, c, r5 + LANES));
-        }
-        c00.intoArray(c, r0);
-        c01.intoArray(c, r0 + LANES);
-        c10.intoArray(c, r1);
-        c11.intoArray(c, r1 + LANES);
-        c20.intoArray(c, r2);
-        c21.intoArray(c, r2 + LANES);
-        c30.intoArray(c, r3);
-        c31.intoArray(c, r3 + LANES);
-        c40.intoArray(c, r4);
-        c41.intoArray(c, r4 + LANES);
-        c50.intoArray(c, r5);
-        c51.intoArray(c, r5 + LANES);
+        // A packed micro-panel is a transposed A with leading dimension MR.
+        fullDirectTransposed(kc, ap, apOff, MR, bp, bpOff, c, cOff, ldc, accumulate);
     }
 
     /**
@@ -224,7 +161,8 @@ final class SgemmMicroKernel {
             c50 = ai.fma(b0, c50);
             c51 = ai.fma(b1, c51);
         }
-        // Stores written out, as in full.
+        // Stores are written out rather than factored into a helper: a call that C2 declines to inline would
+        // box all twelve vectors on every tile.
         int r0 = cOff;
         int r1 = r0 + ldc;
         int r2 = r1 + ldc;
