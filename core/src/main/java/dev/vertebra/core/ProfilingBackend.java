@@ -20,9 +20,10 @@ import java.util.function.Supplier;
  * <p>Each primitive is timed with {@link System#nanoTime()} between two {@link Backend#synchronize()} calls, so an
  * accelerator's queued work is charged to the op that queued it (and runs serialised, which is what a per-op
  * profile needs). Only the outermost primitive of a thread is counted: a primitive a backend builds from other
- * tensor ops is charged once. Ops are named by kind — convolutions split into 1×1, depthwise and dense,
- * elementwise ops by operator, broadcasting binary ops apart from same-shape ones — and prefixed by the current
- * {@link #section} (e.g. the optimiser's update), if any.
+ * tensor ops is charged once. Ops are named by kind — convolutions split into 1×1, depthwise and dense (and by
+ * shape with the system property {@code vertebra.profile.shapes=true}), elementwise ops by operator, broadcasting
+ * binary ops apart from same-shape ones — and prefixed by the current {@link #section} (e.g. the optimiser's
+ * update), if any.
  *
  * <pre>{@code
  * ProfilingBackend profiler = Backends.profiled(Device.CPU);
@@ -320,8 +321,8 @@ public final class ProfilingBackend implements Backend {
     @Override
     public Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
                                Activation activation) {
-        String name = convName("fwd", x.shape(), w.shape(), spec, byShape) + (inputScale == null ? "" : " gated") + " + affine"
-                + (activation == Activation.NONE ? "" : " + " + lower(activation));
+        String name = convName("fwd", x.shape(), w.shape(), spec, byShape) + (inputScale == null ? "" : " gated")
+                + " + affine" + (activation == Activation.NONE ? "" : " + " + lower(activation));
         return timed(name, () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
     }
 

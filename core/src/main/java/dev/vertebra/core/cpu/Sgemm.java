@@ -17,8 +17,8 @@ import static dev.vertebra.core.cpu.SgemmMicroKernel.NR;
  * while {@value #MC}-row blocks of A stream from L2. A is read in place when alpha is 1, row-major or transposed
  * (a weight gradient's xᵀ: the tile's six values at each depth are contiguous), and packed otherwise. A large
  * product packs each K block of B once, all threads together, into a buffer its tasks share; so does a smaller one
- * whose tasks would otherwise pack the same slice of B several times (row tiles of one item, or a batch sharing B). Each element of C is produced by
- * one task with a fixed summation order, so results do not depend on scheduling.
+ * whose tasks would otherwise pack the same slice of B several times (row tiles of one item, or a batch sharing B).
+ * Each element of C is produced by one task with a fixed summation order, so results do not depend on scheduling.
  *
  * <pre>{@code
  * // y[rows, out] = x[rows, in] · w[in, out]
