@@ -29,62 +29,77 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
      * is output channel {@code channel0 + j}.
      */
     void apply(float[] y, int off, int rows, int cols, int ld, int channel0) {
+        apply(y, off, y, off, rows, cols, ld, channel0);
+    }
+
+    /**
+     * {@link #apply(float[], int, int, int, int, int)} reading the unfinished values from {@code src} and writing
+     * the finished ones to {@code dst} (rows at the same stride): a kernel can compute a block into scratch that
+     * stays in L1 and write each output line once.
+     */
+    void apply(float[] src, int srcOff, float[] dst, int dstOff, int rows, int cols, int ld, int channel0) {
         int s = scaleOff + channel0;
         int t = shiftOff + channel0;
         for (int r = 0; r < rows; r++) {
-            int at = off + r * ld;
+            int from = srcOff + r * ld;
+            int to = dstOff + r * ld;
             switch (activation) {
-                case NONE -> affine(y, at, cols, scale, s, shift, t);
-                case RELU -> affineRelu(y, at, cols, scale, s, shift, t);
-                case SILU -> affineSilu(y, at, cols, scale, s, shift, t);
+                case NONE -> affine(src, from, dst, to, cols, scale, s, shift, t);
+                case RELU -> affineRelu(src, from, dst, to, cols, scale, s, shift, t);
+                case SILU -> affineSilu(src, from, dst, to, cols, scale, s, shift, t);
             }
         }
     }
 
     // Whole vectors unmasked, then the rest under a mask: the same instructions for every element.
 
-    /** y[at + j] = y·a[ao + j] + b[bo + j], j &lt; n. */
-    private static void affine(float[] y, int at, int n, float[] a, int ao, float[] b, int bo) {
+    /** y[to + j] = x[from + j]·a[ao + j] + b[bo + j], j &lt; n. */
+    private static void affine(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b, int bo) {
         int end = S.loopBound(n);
         for (int j = 0; j < end; j += L) {
-            FloatVector.fromArray(S, y, at + j)
+            FloatVector.fromArray(S, x, from + j)
                     .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j))
-                    .intoArray(y, at + j);
+                    .intoArray(y, to + j);
         }
         if (end < n) {
             VectorMask<Float> m = S.indexInRange(end, n);
-            FloatVector.fromArray(S, y, at + end, m)
+            FloatVector.fromArray(S, x, from + end, m)
                     .fma(FloatVector.fromArray(S, a, ao + end, m), FloatVector.fromArray(S, b, bo + end, m))
-                    .intoArray(y, at + end, m);
+                    .intoArray(y, to + end, m);
         }
     }
 
-    /** y[at + j] = max(y·a[ao + j] + b[bo + j], 0), j &lt; n. */
-    private static void affineRelu(float[] y, int at, int n, float[] a, int ao, float[] b, int bo) {
+    /** y[to + j] = max(x[from + j]·a[ao + j] + b[bo + j], 0), j &lt; n. */
+    private static void affineRelu(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
+                                   int bo) {
         int end = S.loopBound(n);
         for (int j = 0; j < end; j += L) {
-            FloatVector.fromArray(S, y, at + j)
+            FloatVector.fromArray(S, x, from + j)
                     .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j))
-                    .max(0f).intoArray(y, at + j);
+                    .max(0f).intoArray(y, to + j);
         }
         if (end < n) {
             VectorMask<Float> m = S.indexInRange(end, n);
-            FloatVector.fromArray(S, y, at + end, m)
+            FloatVector.fromArray(S, x, from + end, m)
                     .fma(FloatVector.fromArray(S, a, ao + end, m), FloatVector.fromArray(S, b, bo + end, m))
-                    .max(0f).intoArray(y, at + end, m);
+                    .max(0f).intoArray(y, to + end, m);
         }
     }
 
-    /** y[at + j] = silu(y·a[ao + j] + b[bo + j]) = z / (1 + e^−z), j &lt; n: the formula of FloatExpKernels.silu. */
-    private static void affineSilu(float[] y, int at, int n, float[] a, int ao, float[] b, int bo) {
+    /**
+     * y[to + j] = silu(x[from + j]·a[ao + j] + b[bo + j]) = z / (1 + e^−z), j &lt; n: the formula of
+     * FloatExpKernels.silu.
+     */
+    private static void affineSilu(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
+                                   int bo) {
         int end = S.loopBound(n);
         for (int j = 0; j < end; j += L) {
-            FloatVector z = FloatVector.fromArray(S, y, at + j)
+            FloatVector z = FloatVector.fromArray(S, x, from + j)
                     .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j));
-            z.div(VectorExp.exp(z.neg()).add(1f)).intoArray(y, at + j);
+            z.div(VectorExp.exp(z.neg()).add(1f)).intoArray(y, to + j);
         }
         if (end < n) {
-            affineSiluTail(y, at + end, n - end, a, ao + end, b, bo + end);
+            affineSiluTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
         }
     }
 
@@ -93,10 +108,11 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
      * inlines {@link VectorExp#exp} once: with both calls in one method C2 inlined only the first, and the second
      * ran the Vector API's boxing fallback (15 % of a 144 → 24 convolution's samples, JFR).
      */
-    private static void affineSiluTail(float[] y, int at, int n, float[] a, int ao, float[] b, int bo) {
+    private static void affineSiluTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
+                                       int bo) {
         VectorMask<Float> m = S.indexInRange(0, n);
-        FloatVector z = FloatVector.fromArray(S, y, at, m)
+        FloatVector z = FloatVector.fromArray(S, x, from, m)
                 .fma(FloatVector.fromArray(S, a, ao, m), FloatVector.fromArray(S, b, bo, m));
-        z.div(VectorExp.exp(z.neg()).add(1f)).intoArray(y, at, m);
+        z.div(VectorExp.exp(z.neg()).add(1f)).intoArray(y, to, m);
     }
 }

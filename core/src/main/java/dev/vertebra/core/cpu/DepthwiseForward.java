@@ -29,15 +29,15 @@ final class DepthwiseForward {
     }
 
     /**
-     * Computes y[n, oy, :, :] for {@code row = n · OH + oy}.
+     * Computes output row {@code row = n · OH + oy}, y[n, oy, :, :].
      *
      * @param x    input: [N, H, W, C] from xOff
      * @param w    weight: [KH, KW, 1, C] from wOff
      * @param bias [C] from biasOff, or null
-     * @param y    output: [N, OH, OW, C] from yOff
+     * @param y    the row's output: [OW, C] from yRow
      */
     static void row(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff,
-                    float[] y, int yOff, boolean accumulate, int row) {
+                    float[] y, int yRow, boolean accumulate, int row) {
         int c = s.inChannels();
         int n = row / s.outHeight();
         int oy = row % s.outHeight();
@@ -49,7 +49,7 @@ final class DepthwiseForward {
         int oxHi = s.interiorColumnsTo();
         // xTop: input row rowOffset (the window's kernel row 0, possibly outside the image) of image n.
         RowPlan p = new RowPlan(s, x, xOff + (n * s.height() + rowOffset) * s.width() * c, w, wOff, bias, biasOff,
-                y, yOff + row * s.outWidth() * c, accumulate, rowOffset, khLo, khHi);
+                y, yRow, accumulate, rowOffset, khLo, khHi);
         boolean slide = s.kernelH() == 3 && s.kernelW() == 3 && s.strideW() == 1 && s.dilationW() == 1
                 && khLo == 0 && khHi == 3 && oxHi - oxLo >= 2 && c >= LANES;
         if (!slide && s.kernelW() == 5 && s.strideW() == 1 && s.dilationW() == 1 && c >= LANES) {
