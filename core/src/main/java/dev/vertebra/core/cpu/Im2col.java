@@ -11,6 +11,7 @@ import java.util.Arrays;
  * the HWIO weight, whose group slice is then a [KH·KW·Cin/groups, Cout/groups] matrix with row stride Cout.
  */
 final class Im2col {
+    private static final int SHORT_COPY = 16;
 
     private Im2col() {
     }
@@ -52,15 +53,33 @@ final class Im2col {
                 continue;
             }
             int rowBase = xOff + ((n * s.height() + iy) * s.width()) * s.inChannels() + group * cg;
+            int ix0 = ox * s.strideW() - s.padLeft();
+            if (cg == s.inChannels() && s.dilationW() == 1 && ix0 >= 0 && ix0 + s.kernelW() <= s.width()) {
+                // The row's taps are adjacent input pixels with all their channels: one contiguous run (the stem's
+                // 3 × 3 × 3 window is three runs of nine floats instead of nine of three).
+                copy(x, rowBase + ix0 * cg, col, dst, tapRow);
+                continue;
+            }
             for (int kw = 0; kw < s.kernelW(); kw++) {
                 int ix = ox * s.strideW() - s.padLeft() + kw * s.dilationW();
                 int at = dst + kw * cg;
                 if (ix < 0 || ix >= s.width()) {
                     Arrays.fill(col, at, at + cg, 0f);
                 } else {
-                    System.arraycopy(x, rowBase + ix * s.inChannels(), col, at, cg);
+                    copy(x, rowBase + ix * s.inChannels(), col, at, cg);
                 }
             }
+        }
+    }
+
+    /** {@code System.arraycopy}, or a plain loop for the few floats of a small-channel tap (the call costs more). */
+    private static void copy(float[] src, int from, float[] dst, int to, int length) {
+        if (length > SHORT_COPY) {
+            System.arraycopy(src, from, dst, to, length);
+            return;
+        }
+        for (int i = 0; i < length; i++) {
+            dst[to + i] = src[from + i];
         }
     }
 
