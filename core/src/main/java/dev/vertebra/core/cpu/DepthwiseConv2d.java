@@ -70,8 +70,8 @@ public final class DepthwiseConv2d {
                     continue;
                 }
                 // The row goes to scratch that stays in L1, and the epilogue writes it to y: finishing y in place
-                // re-read lines still being written (112² × 32, batch 8: 1.26 ms plain, 1.70 with the affine
-                // epilogue in place).
+                // re-read lines still being written. Batch 8 with SiLU: the 5×5 layers at 28² to 7² 10-12 % faster,
+                // 56² × 144 5 %, the 112² layers unchanged.
                 float[] scratch = ROW.floats(rowFloats);
                 DepthwiseForward.row(s, x, xOff, w, wOff, bias, biasOff, scratch, 0, false, row);
                 epilogue.apply(scratch, 0, y, yOff + row * rowFloats, s.outWidth(), s.inChannels(), s.inChannels(),
