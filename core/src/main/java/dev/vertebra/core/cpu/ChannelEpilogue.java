@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What a convolution kernel does to each finished block of its channels-last output before moving on, while the
- * block is still in cache: {@code y = activation(y·scale[c] + shift[c])} in place, c the output channel. One fused
- * multiply-add per element, then the activation; evaluation-mode batch norm and SiLU thus cost no pass over memory
- * of their own.
+ * block is still in cache: {@code y = activation(y·scale[c] + shift[c])} in place (or from a scratch block into
+ * y), c the output channel. One fused multiply-add per element, then the activation; evaluation-mode batch norm and
+ * SiLU thus cost no pass over memory of their own. The block should be small and just computed: a tile re-read
+ * after it was written stalls on lines still being written back.
  *
  * <p>Each activation has its own loop: SiLU's calls only {@link VectorExp#exp} and the Vector API, which C2
  * inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes through the
