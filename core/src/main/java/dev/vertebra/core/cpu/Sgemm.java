@@ -42,8 +42,8 @@ public final class Sgemm {
     private static final int SHARED_TILE_M = MC / 2;
     // Most floats of B packed up front for a whole call (64 MiB); beyond, each task packs its own slice.
     private static final long MAX_PREPACKED_FLOATS = 16L << 20;
-    /** B panels of one K block that fit L1 beside a strip of A and C (6 K floats = 24 KiB). */
-    private static final long STRIPED_B_FLOATS = 6L << 10;
+    /** Most floats of one K block's B panels for the striped order: 96 KiB, a short-K product's B in L2. */
+    private static final long STRIPED_B_FLOATS = 24L << 10;
     // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
     private static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -393,17 +393,18 @@ public final class Sgemm {
          * (the epilogue, if any).
          *
          * <p>Micro-panels sweep the B panels inside each block of rows, so a B panel stays in L1 while A streams.
-         * When the last block carries an epilogue and its B panels fit in L1 together, each strip of {@value
-         * SgemmMicroKernel#MR} rows instead runs across all columns and is finished at once, while its lines are
-         * still in L1: finishing a whole tile afterwards re-read 36 KB that had just been written to memory, and
-         * cost a 1×1 convolution with 16 inputs as much as its product (112² × 16 → 96 at batch 8: 2.8 ms plain,
-         * 4.7 ms with a per-tile affine epilogue). The order changes no sum.
+         * On the last block of a short-K product (its B panels within {@link #STRIPED_B_FLOATS}), each strip of
+         * {@value SgemmMicroKernel#MR} rows instead runs across all columns and is finished at once: its output
+         * lines are written whole, one after another, and the epilogue meets them in L1. Finishing a whole tile
+         * afterwards re-read 36 KB that had just been written to memory, and cost a 1×1 convolution with 16 inputs
+         * as much as its product (112² × 16 → 96 at batch 8: 2.8 ms plain, 4.7 ms with a per-tile affine
+         * epilogue); the plain short-K products gain a few per cent too. The order changes no sum.
          */
         private void multiplyBlock(int item, int i0, int i1, int j0, int j1, int p0, int kc,
                                    float[] packedB, int bBase, boolean accumulate, boolean last) {
             Workspace ws = WORKSPACE.get();
             int nc = j1 - j0;
-            boolean stripes = last && epilogue != null && (long) kc * roundUp(nc, NR) <= STRIPED_B_FLOATS;
+            boolean stripes = last && (long) kc * roundUp(nc, NR) <= STRIPED_B_FLOATS;
             // Packing A only pays for alpha scaling: a plain or transposed A is read in place.
             float[] packedA = ws.packedA(kc * roundUp(Math.min(MC, i1 - i0), MR));
             for (int ic = i0; ic < i1; ic += MC) {
