@@ -446,15 +446,7 @@ public final class Sgemm {
             int bAt = bBase + jp * kc;
             int cAt = cOff + item * strideC + (ic + ip) * ldc + j0 + jp;
             int aBase = aOff + item * strideA;
-            if (ip < inPlaceRows && transA) {
-                int aAt = aBase + p0 * lda + ic + ip;
-                if (cols == NR) {
-                    SgemmMicroKernel.fullDirectTransposed(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate);
-                } else {
-                    SgemmMicroKernel.edgeDirectTransposed(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate,
-                            cols, ws.tile);
-                }
-            } else if (ip < inPlaceRows) {
+            if (ip < inPlaceRows && !transA) {
                 int aAt = aBase + (ic + ip) * lda + p0;
                 if (cols == NR) {
                     SgemmMicroKernel.fullDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate);
@@ -464,11 +456,18 @@ public final class Sgemm {
                     SgemmMicroKernel.edgeDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols,
                             ws.tile);
                 }
-            } else if (rows == MR && cols == NR) {
-                SgemmMicroKernel.full(kc, packedA, (ip - inPlaceRows) * kc, packedB, bAt, c, cAt, ldc, accumulate);
+                return;
+            }
+            // A stored transposed: in place (leading dimension lda) or a packed panel ([kc, MR], leading dimension MR).
+            boolean packed = ip >= inPlaceRows;
+            float[] src = packed ? packedA : a;
+            int aAt = packed ? (ip - inPlaceRows) * kc : aBase + p0 * lda + ic + ip;
+            int ld = packed ? MR : lda;
+            if (rows == MR && cols == NR) {
+                SgemmMicroKernel.fullDirectTransposed(kc, src, aAt, ld, packedB, bAt, c, cAt, ldc, accumulate);
             } else {
-                SgemmMicroKernel.edge(kc, packedA, (ip - inPlaceRows) * kc, packedB, bAt, c, cAt, ldc, accumulate,
-                        rows, cols, ws.tile);
+                SgemmMicroKernel.edgeTransposed(kc, src, aAt, ld, packedB, bAt, c, cAt, ldc, accumulate, rows, cols,
+                        ws.tile);
             }
         }
 

@@ -27,24 +27,15 @@ final class SgemmMicroKernel {
     }
 
     /**
-     * C tile ← A-panel · B-panel (+ C tile when accumulating), on a full {@value #MR} × {@link #NR} tile.
+     * C tile ← A · B-panel (+ C tile when accumulating) on a full {@value #MR} × {@link #NR} tile, A read in place:
+     * rows of a row-major A, unit stride along k. Used when A needs no transpose or scaling, which saves the
+     * (scalar, strided) packing of A; the six row streams are prefetch-friendly and stay in L1/L2 while B
+     * micro-panels sweep past.
      *
      * @param kc    depth of the panels
-     * @param ap    packed A micro-panel: [kc, MR] starting at apOff (row index fastest, alpha already applied)
      * @param bp    packed B micro-panel: [kc, NR] starting at bpOff
      * @param c     C: rows of length ≥ NR at cOff + i·ldc, i &lt; MR
      * @param accumulate false overwrites C without reading it (so NaN or garbage in C does not leak); true adds
-     */
-    static void full(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                     float[] c, int cOff, int ldc, boolean accumulate) {
-        // A packed micro-panel is a transposed A with leading dimension MR.
-        fullDirectTransposed(kc, ap, apOff, MR, bp, bpOff, c, cOff, ldc, accumulate);
-    }
-
-    /**
-     * The same tile with A read in place instead of packed: rows of a row-major A, unit stride along k. Used when
-     * A needs no transpose or scaling, which saves the (scalar, strided) packing of A; the six row streams are
-     * prefetch-friendly and stay in L1/L2 while B micro-panels sweep past.
      *
      * @param a A: row i of the tile at aOff + i·lda, k contiguous
      */
@@ -122,10 +113,9 @@ final class SgemmMicroKernel {
     }
 
     /**
-     * The same tile with a transposed A read in place: A is stored [K, M] (a weight gradient's activations, one row
-     * per pixel), so the tile's {@value #MR} values at depth p are contiguous, at {@code aOff + p·lda}. Skips the
-     * scalar transposing copy that packing would make; the values and the order of every sum are the packed
-     * kernel's.
+     * The same tile with A stored transposed: [K, M], so the tile's {@value #MR} values at depth p are contiguous,
+     * at {@code aOff + p·lda}. That is both a weight gradient's activations read in place (one row per pixel) and
+     * a packed A micro-panel ([kc, MR], leading dimension MR, alpha already applied).
      *
      * @param a A stored transposed: element (i, p) of op(A) at aOff + p·lda + i
      */
@@ -197,22 +187,16 @@ final class SgemmMicroKernel {
         c51.intoArray(c, r5 + LANES);
     }
 
-    /** {@link #edgeDirect} with A stored transposed ({@link #fullDirectTransposed}). */
-    static void edgeDirectTransposed(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
-                                     float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
-        fullDirectTransposed(kc, a, aOff, lda, bp, bpOff, tile, 0, NR, false);
-        merge(tile, c, cOff, ldc, accumulate, MR, cols);
-    }
-
     /**
-     * A partial tile (fewer than MR rows or NR columns, at the matrix edge): the panels are zero-padded, so the
-     * full kernel runs into a scratch tile and only the valid {@code rows × cols} corner is merged into C.
+     * A partial tile (fewer than MR rows or NR columns, at the matrix edge) with A stored transposed (as in
+     * {@link #fullDirectTransposed}): the panels are zero-padded, so the full kernel runs into a scratch tile and
+     * only the valid {@code rows × cols} corner is merged into C.
      *
      * @param tile scratch: [MR, NR]
      */
-    static void edge(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                     float[] c, int cOff, int ldc, boolean accumulate, int rows, int cols, float[] tile) {
-        full(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
+    static void edgeTransposed(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float[] c, int cOff,
+                               int ldc, boolean accumulate, int rows, int cols, float[] tile) {
+        fullDirectTransposed(kc, a, aOff, lda, bp, bpOff, tile, 0, NR, false);
         merge(tile, c, cOff, ldc, accumulate, rows, cols);
     }
 
@@ -268,7 +252,7 @@ final class SgemmMicroKernel {
         c5.intoArray(c, r5, m);
     }
 
-    /** {@link #edge} with A read in place (full MR rows, fewer than NR columns). */
+    /** {@link #edgeTransposed} with a row-major A read in place (full MR rows, fewer than NR columns). */
     static void edgeDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
                            float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
         fullDirect(kc, a, aOff, lda, bp, bpOff, tile, 0, NR, false);
