@@ -2,6 +2,8 @@ package dev.vertebra.core;
 
 import dev.vertebra.core.io.HostArray;
 
+import java.util.Objects;
+
 /**
  * The primitives a device implements. Everything else (SiLU's gradient, softmax, losses, SE blocks, …) is a
  * composite of these, so it runs — and gets autograd — on every backend.
@@ -111,6 +113,20 @@ public interface Backend {
         return activation == Activation.NONE ? y : unary(activation.unaryOp(), y);
     }
 
+    /**
+     * Two {@link #conv2dAffine} convolutions in a row, for inference: {@code second} applied to the output of
+     * {@code first} applied to {@code x} (an inverted bottleneck's 1×1 expansion, then its depthwise convolution,
+     * each with its batch norm and activation folded in). A backend can compute the rows of the intermediate a band
+     * of the output needs while they are in cache, and never write the intermediate, the widest activation of the
+     * block. Default: the two calls.
+     */
+    default Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
+        Tensor middle = conv2dAffine(x, null, first.weight(), first.spec(), first.scale(), first.shift(),
+                first.activation());
+        return conv2dAffine(middle, null, second.weight(), second.spec(), second.scale(), second.shift(),
+                second.activation());
+    }
+
     /** Gradient of {@link #conv2d} with respect to its input, of shape {@code xShape}. */
     Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
 
@@ -161,6 +177,20 @@ public interface Backend {
 
     /** Waits for queued work (accelerators); a no-op on the CPU. */
     default void synchronize() {
+    }
+
+    /**
+     * One convolution of {@link #conv2dAffineChain}: {@code activation(conv2d(·, weight, spec)·scale + shift)}, with
+     * {@code scale, shift: [Cout]} contiguous.
+     */
+    record ConvAffine(Tensor weight, ConvSpec spec, Tensor scale, Tensor shift, Activation activation) {
+        public ConvAffine {
+            Objects.requireNonNull(weight, "weight");
+            Objects.requireNonNull(spec, "spec");
+            Objects.requireNonNull(scale, "scale");
+            Objects.requireNonNull(shift, "shift");
+            Objects.requireNonNull(activation, "activation");
+        }
     }
 
     /** Batch-norm forward outputs: normalised output, per-channel batch mean, biased variance and 1/sqrt(var+eps). */

@@ -64,53 +64,118 @@ public final class Functional {
     public static Tensor conv2dBatchNormEval(Tensor x, Tensor gate, Tensor w, Tensor convBias, ConvSpec spec,
                                              Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
                                              double eps, Activation activation) {
-        if (runningMean == null || runningVar == null) {
-            throw new IllegalArgumentException("conv2dBatchNormEval needs running statistics");
-        }
+        return conv2dBatchNormEval(x, gate, new ConvBatchNorm(w, convBias, spec, runningMean, runningVar, bnWeight,
+                bnBias, eps, activation));
+    }
+
+    /** {@link #conv2dBatchNormEval(Tensor, Tensor, Tensor, Tensor, ConvSpec, Tensor, Tensor, Tensor, Tensor, double,
+     * Activation)} with the layer's tensors in one record. */
+    public static Tensor conv2dBatchNormEval(Tensor x, Tensor gate, ConvBatchNorm layer) {
         if (gate != null && (gate.rank() != 4 || x.rank() != 4 || gate.dim(0) != x.dim(0) || gate.dim(1) != 1
                 || gate.dim(2) != 1 || gate.dim(3) != x.dim(3))) {
             throw new IllegalArgumentException("conv2dBatchNormEval: gate " + gate.describe() + " is not [N, 1, 1, C]"
                     + " for input " + x.describe());
         }
-        Objects.requireNonNull(activation, "activation");
-        boolean records = false;
-        boolean fp32 = true;
-        for (Tensor t : new Tensor[]{x, gate, w, convBias, runningMean, runningVar, bnWeight, bnBias}) {
-            records |= t != null && t.requiresGrad() && NoGrad.isGradEnabled();
-            fp32 &= t == null || t.dtype() == DType.FLOAT32;
-        }
-        if (records || !fp32 || Autocast.isEnabled()) {
+        if (!layer.fusible(x, gate)) {
             Tensor input = gate == null ? x : x.mul(gate);
-            Tensor y = batchNorm(conv2d(input, w, convBias, spec), runningMean, runningVar, bnWeight, bnBias, false,
-                    0, eps, activation == Activation.SILU);
-            return activation == Activation.RELU ? y.relu() : y;
+            Tensor y = batchNorm(conv2d(input, layer.weight(), layer.convBias(), layer.spec()), layer.runningMean(),
+                    layer.runningVar(), layer.bnWeight(), layer.bnBias(), false, 0, layer.eps(),
+                    layer.activation() == Activation.SILU);
+            return layer.activation() == Activation.RELU ? y.relu() : y;
         }
         if (gate != null) {
             x.requireSameDevice("conv2dBatchNormEval", gate);
         }
-        checkConv(x, w, spec);
-        int c = w.dim(3);
-        for (Tensor t : new Tensor[]{convBias, runningMean, runningVar, bnWeight, bnBias}) {
-            if (t != null) {
-                x.requireSameDevice("conv2dBatchNormEval", t);
-                if (t.rank() != 1 || t.dim(0) != c) {
-                    throw new IllegalArgumentException("conv2dBatchNormEval: parameter " + t.describe()
-                            + " does not match " + c + " output channels");
-                }
+        checkConv(x, layer.weight(), layer.spec());
+        Backend.ConvAffine folded = layer.folded(x);
+        return x.backend().conv2dAffine(x, gate, folded.weight(), folded.spec(), folded.scale(), folded.shift(),
+                folded.activation());
+    }
+
+    /**
+     * {@code conv2dBatchNormEval(conv2dBatchNormEval(x, first), second)} as one backend op
+     * ({@link Backend#conv2dAffineChain}) when nothing needs a gradient: an inverted bottleneck's expansion and
+     * depthwise layers in evaluation, whose backend may never write the expanded activation between them. The
+     * values are those of the two calls.
+     */
+    public static Tensor conv2dBatchNormEvalChain(Tensor x, ConvBatchNorm first, ConvBatchNorm second) {
+        if (!first.fusible(x, null) || second.anyRecordsOrLow()) {
+            return conv2dBatchNormEval(conv2dBatchNormEval(x, null, first), null, second);
+        }
+        checkConv(x, first.weight(), first.spec());
+        Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
+                first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
+        x.requireSameDevice("conv2d", second.weight());
+        checkConvShape(middle, "the first convolution's output " + middle, second.weight(), second.spec());
+        return x.backend().conv2dAffineChain(x, first.folded(x), second.folded(x));
+    }
+
+    /**
+     * A convolution followed by an evaluation-mode batch norm (running statistics) and an activation: what
+     * {@link #conv2dBatchNormEval} computes. {@code convBias}, {@code bnWeight} and {@code bnBias} may be null.
+     */
+    public record ConvBatchNorm(Tensor weight, Tensor convBias, ConvSpec spec, Tensor runningMean, Tensor runningVar,
+                                Tensor bnWeight, Tensor bnBias, double eps, Activation activation) {
+        public ConvBatchNorm {
+            Objects.requireNonNull(weight, "weight");
+            Objects.requireNonNull(spec, "spec");
+            Objects.requireNonNull(activation, "activation");
+            if (runningMean == null || runningVar == null) {
+                throw new IllegalArgumentException("conv2dBatchNormEval needs running statistics");
             }
         }
-        try (NoGrad _ = NoGrad.enter()) {
-            // The same scale and shift as batchNorm's evaluation branch, with the convolution's bias moved in.
-            Tensor scale = runningVar.add(eps).pow(-0.5);
-            if (bnWeight != null) {
-                scale = bnWeight.mul(scale);
+
+        /**
+         * Whether one backend op may compute this layer on x (gate null or x's gate): nothing records a gradient
+         * (gradients enabled and an input or parameter requiring one), no {@link Autocast}, all float32. Otherwise
+         * the separate ops run, with their usual gradients and precision.
+         */
+        private boolean fusible(Tensor x, Tensor gate) {
+            return !anyRecordsOrLow() && !records(x) && !records(gate) && x.dtype() == DType.FLOAT32
+                    && (gate == null || gate.dtype() == DType.FLOAT32);
+        }
+
+        private boolean anyRecordsOrLow() {
+            if (Autocast.isEnabled()) {
+                return true;
             }
-            Tensor centre = convBias == null ? runningMean : runningMean.sub(convBias);
-            Tensor shift = centre.mul(scale).neg();
-            if (bnBias != null) {
-                shift = bnBias.add(shift);
+            for (Tensor t : new Tensor[]{weight, convBias, runningMean, runningVar, bnWeight, bnBias}) {
+                if (records(t) || (t != null && t.dtype() != DType.FLOAT32)) {
+                    return true;
+                }
             }
-            return x.backend().conv2dAffine(x, gate, w, spec, scale.contiguous(), shift.contiguous(), activation);
+            return false;
+        }
+
+        private static boolean records(Tensor t) {
+            return t != null && t.requiresGrad() && NoGrad.isGradEnabled();
+        }
+
+        /** The batch norm as the convolution's per-channel scale and shift, on x's device. */
+        private Backend.ConvAffine folded(Tensor x) {
+            int c = weight.dim(3);
+            for (Tensor t : new Tensor[]{convBias, runningMean, runningVar, bnWeight, bnBias}) {
+                if (t != null) {
+                    x.requireSameDevice("conv2dBatchNormEval", t);
+                    if (t.rank() != 1 || t.dim(0) != c) {
+                        throw new IllegalArgumentException("conv2dBatchNormEval: parameter " + t.describe()
+                                + " does not match " + c + " output channels");
+                    }
+                }
+            }
+            try (NoGrad _ = NoGrad.enter()) {
+                // The same scale and shift as batchNorm's evaluation branch, with the convolution's bias moved in.
+                Tensor scale = runningVar.add(eps).pow(-0.5);
+                if (bnWeight != null) {
+                    scale = bnWeight.mul(scale);
+                }
+                Tensor centre = convBias == null ? runningMean : runningMean.sub(convBias);
+                Tensor shift = centre.mul(scale).neg();
+                if (bnBias != null) {
+                    shift = bnBias.add(shift);
+                }
+                return new Backend.ConvAffine(weight, spec, scale.contiguous(), shift.contiguous(), activation);
+            }
         }
     }
 
@@ -120,9 +185,14 @@ public final class Functional {
         if (x.dtype() != w.dtype()) {
             throw new IllegalArgumentException("conv2d: dtypes differ: " + x.describe() + " and " + w.describe());
         }
+        checkConvShape(x.shape(), x.describe(), w, spec);
+    }
+
+    /** The shape checks of {@link #checkConv} for an input of shape x, described as {@code described}. */
+    private static void checkConvShape(Shape x, String described, Tensor w, ConvSpec spec) {
         if (x.rank() != 4 || w.rank() != 4) {
             throw new IllegalArgumentException("conv2d needs x [N, H, W, Cin] and weight [KH, KW, Cin/groups, Cout], got "
-                    + x.describe() + " and " + w.describe());
+                    + described + " and " + w.describe());
         }
         int groups = spec.groups();
         if (x.dim(3) % groups != 0 || w.dim(3) % groups != 0 || w.dim(2) * groups != x.dim(3)) {
@@ -131,7 +201,7 @@ public final class Functional {
         }
         if (spec.outHeight(x.dim(1), w.dim(0)) < 1 || spec.outWidth(x.dim(2), w.dim(1)) < 1) {
             throw new IllegalArgumentException("conv2d: kernel " + w.dim(0) + "×" + w.dim(1) + " does not fit input "
-                    + x.shape() + " with " + spec);
+                    + x + " with " + spec);
         }
     }
 

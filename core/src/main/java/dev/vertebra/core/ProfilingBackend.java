@@ -202,11 +202,14 @@ public final class ProfilingBackend implements Backend {
 
     /** The convolution's kind, and with {@value #SHAPES_PROPERTY} its input shape, kernel, stride and outputs. */
     static String convName(String direction, Shape x, Shape w, ConvSpec spec, boolean byShape) {
-        String name = "conv2d " + direction + " " + convKind(w, spec);
-        if (!byShape) {
-            return name;
-        }
-        return name + " " + x + " k" + w.dim(0) + "x" + w.dim(1) + " s" + spec.strideH() + " -> " + w.dim(3);
+        return "conv2d " + direction + " " + convLayer(x, w, spec, byShape);
+    }
+
+    /** A convolution's kind, and with byShape its input shape, kernel, stride and output channels. */
+    private static String convLayer(Shape x, Shape w, ConvSpec spec, boolean byShape) {
+        String kind = convKind(w, spec);
+        return byShape ? kind + " " + x + " k" + w.dim(0) + "x" + w.dim(1) + " s" + spec.strideH() + " -> " + w.dim(3)
+                : kind;
     }
 
     private static String lower(Enum<?> e) {
@@ -324,6 +327,15 @@ public final class ProfilingBackend implements Backend {
         String name = convName("fwd", x.shape(), w.shape(), spec, byShape) + (inputScale == null ? "" : " gated")
                 + " + affine" + (activation == Activation.NONE ? "" : " + " + lower(activation));
         return timed(name, () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
+    }
+
+    @Override
+    public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
+        Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
+                first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
+        String name = "conv2d fwd " + convLayer(x.shape(), first.weight().shape(), first.spec(), byShape) + " then "
+                + convLayer(middle, second.weight().shape(), second.spec(), byShape) + " + affine" + (second.activation() == Activation.NONE ? "" : " + " + lower(second.activation()));
+        return timed(name, () -> inner.conv2dAffineChain(x, first, second));
     }
 
     @Override

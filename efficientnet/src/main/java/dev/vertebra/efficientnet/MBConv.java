@@ -1,6 +1,7 @@
 package dev.vertebra.efficientnet;
 
 import dev.vertebra.core.Activation;
+import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.nn.BatchNorm2d;
@@ -61,19 +62,39 @@ public final class MBConv extends Module {
     }
 
     /**
-     * The block in evaluation mode: the layers up to the squeeze-excitation, then its gate and the projection
-     * conv → BN as one fused op ({@link Conv2d#forwardBatchNorm(Tensor, Tensor, BatchNorm2d, Activation)}), which
-     * folds the gate into the 1×1 weights instead of scaling the widest activation of the block.
+     * The block in evaluation mode: the expansion and depthwise layers as one fused op
+     * ({@link Functional#conv2dBatchNormEvalChain}, which need not write the expanded activation), then the
+     * squeeze-excitation's gate and the projection conv → BN as one fused op
+     * ({@link Conv2d#forwardBatchNorm(Tensor, Tensor, BatchNorm2d, Activation)}), which folds the gate into the 1×1
+     * weights instead of scaling the widest activation of the block.
      */
     private Tensor gatedForward(Tensor x) {
         int se = block.size() - 2;
         Tensor h = x;
-        for (int i = 0; i < se; i++) {
+        int i = 0;
+        if (spec.hasExpansion() && folds(0) && folds(1)) {
+            Functional.ConvBatchNorm expansion = withBatchNorm(0, x.dim(1), x.dim(2));
+            Functional.ConvBatchNorm depthwise = withBatchNorm(1, x.dim(1), x.dim(2));
+            h = Functional.conv2dBatchNormEvalChain(x, expansion, depthwise);
+            i = 2;
+        }
+        for (; i < se; i++) {
             h = block.get(i).forward(h);
         }
         Tensor gate = ((SqueezeExcitation) block.get(se)).gate(h);
         Sequential projection = (Sequential) block.get(se + 1);
         return ((Conv2d) projection.get(0)).forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE);
+    }
+
+    /** Whether layer i (conv → BN → SiLU) has a batch norm that folds into its convolution. */
+    private boolean folds(int i) {
+        return ((BatchNorm2d) ((Sequential) block.get(i)).get(1)).foldsIntoConvolution();
+    }
+
+    /** Layer i (conv → BN → SiLU) for inputs of height × width, as a fused op takes it. */
+    private Functional.ConvBatchNorm withBatchNorm(int i, int height, int width) {
+        Sequential layer = (Sequential) block.get(i);
+        return ((Conv2d) layer.get(0)).withBatchNorm(height, width, (BatchNorm2d) layer.get(1), Activation.SILU);
     }
 
     private BatchNorm2d projectionBatchNorm() {

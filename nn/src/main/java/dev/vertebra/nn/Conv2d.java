@@ -87,6 +87,22 @@ public final class Conv2d extends Module {
      * instead of scaling x.
      */
     public Tensor forwardBatchNorm(Tensor x, Tensor gate, BatchNorm2d bn, Activation activation) {
+        ConvSpec spec = spec(x);
+        return Functional.conv2dBatchNormEval(x, gate, withBatchNorm(spec, bn, activation));
+    }
+
+    /**
+     * This convolution followed by {@code bn} (evaluation mode, running statistics) and {@code activation}, for
+     * inputs of {@code height × width} (TensorFlow "SAME" padding depends on the size): a layer of
+     * {@link Functional#conv2dBatchNormEvalChain}.
+     *
+     * @throws IllegalStateException when {@code bn} is training or keeps no running statistics
+     */
+    public Functional.ConvBatchNorm withBatchNorm(int height, int width, BatchNorm2d bn, Activation activation) {
+        return withBatchNorm(spec(height, width), bn, activation);
+    }
+
+    private Functional.ConvBatchNorm withBatchNorm(ConvSpec spec, BatchNorm2d bn, Activation activation) {
         if (!bn.foldsIntoConvolution()) {
             throw new IllegalStateException(bn + " folds into a convolution only in evaluation mode with running "
                     + "statistics");
@@ -94,7 +110,7 @@ public final class Conv2d extends Module {
         if (bn.numFeatures() != outChannels) {
             throw new IllegalArgumentException(bn + " does not match the " + outChannels + " channels of " + this);
         }
-        return Functional.conv2dBatchNormEval(x, gate, weight.data(), bias == null ? null : bias.data(), spec(x),
+        return new Functional.ConvBatchNorm(weight.data(), bias == null ? null : bias.data(), spec,
                 bn.runningMean().data(), bn.runningVar().data(), bn.weight() == null ? null : bn.weight().data(),
                 bn.bias() == null ? null : bn.bias().data(), bn.eps(), activation);
     }
@@ -105,9 +121,13 @@ public final class Conv2d extends Module {
             throw new IllegalArgumentException("Conv2d(" + inChannels + " → " + outChannels + ") needs [N, H, W, "
                     + inChannels + "] input, got " + x.describe());
         }
+        return spec(x.dim(1), x.dim(2));
+    }
+
+    private ConvSpec spec(int height, int width) {
         return switch (padding) {
             case Padding.Fixed(int p) -> ConvSpec.of(stride, p, dilation, groups);
-            case Padding.Same() -> ConvSpec.same(x.dim(1), x.dim(2), kernel, kernel, stride, dilation, groups);
+            case Padding.Same() -> ConvSpec.same(height, width, kernel, kernel, stride, dilation, groups);
         };
     }
 

@@ -475,16 +475,9 @@ public final class CpuBackend extends ReferenceBackend {
             return super.conv2dAffine(x, inputScale, w, spec, scale, shift, activation);
         }
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
-        if (scale.numel() != s.outChannels() || shift.numel() != s.outChannels()) {
-            throw new IllegalArgumentException("conv2dAffine: scale " + scale.describe() + " and shift "
-                    + shift.describe() + " must have the " + s.outChannels() + " output channels");
-        }
+        ChannelEpilogue epilogue = epilogue(s, scale, shift, activation);
         Tensor wi = dense(w);
-        Tensor scaleI = dense(scale);
-        Tensor shiftI = dense(shift);
         Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
-        ChannelEpilogue epilogue = new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI),
-                shiftI.layout().offset(), Objects.requireNonNull(activation, "activation"));
         boolean perImageGate = inputScale != null && inputScale.shape().equals(Shape.of(s.batch(), 1, 1,
                 s.inChannels()));
         // Scaling the weights costs Cin·Cout per image, scaling x costs H·W·Cin: fold only where it is cheaper.
@@ -498,6 +491,45 @@ public final class CpuBackend extends ReferenceBackend {
         }
         Tensor xi = dense(inputScale == null ? x : binary(BinaryOp.MUL, x, inputScale));
         ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y), epilogue);
+        return y;
+    }
+
+    /** The per-channel epilogue {@code activation(v·scale + shift)} of a convolution of shape s. */
+    private ChannelEpilogue epilogue(Conv2dShape s, Tensor scale, Tensor shift, Activation activation) {
+        if (scale.numel() != s.outChannels() || shift.numel() != s.outChannels()) {
+            throw new IllegalArgumentException("conv2dAffine: scale " + scale.describe() + " and shift "
+                    + shift.describe() + " must have the " + s.outChannels() + " output channels");
+        }
+        Tensor scaleI = dense(scale);
+        Tensor shiftI = dense(shift);
+        return new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI), shiftI.layout().offset(),
+                Objects.requireNonNull(activation, "activation"));
+    }
+
+    @Override
+    public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
+        boolean floats = isFloat(x);
+        for (Tensor t : new Tensor[]{first.weight(), first.scale(), first.shift(), second.weight(), second.scale(),
+                second.shift()}) {
+            floats &= isFloat(t);
+        }
+        if (!floats) {
+            return super.conv2dAffineChain(x, first, second);
+        }
+        Conv2dShape s1 = convShape(x.shape(), first.weight().shape(), first.spec());
+        Shape middle = Shape.of(s1.batch(), s1.outHeight(), s1.outWidth(), s1.outChannels());
+        Conv2dShape s2 = convShape(middle, second.weight().shape(), second.spec());
+        if (!PointwiseDepthwise.handles(s1, s2)) {
+            return super.conv2dAffineChain(x, first, second);
+        }
+        ChannelEpilogue e1 = epilogue(s1, first.scale(), first.shift(), first.activation());
+        ChannelEpilogue e2 = epilogue(s2, second.scale(), second.shift(), second.activation());
+        Tensor xi = dense(x);
+        Tensor w1 = dense(first.weight());
+        Tensor w2 = dense(second.weight());
+        Tensor y = output(Shape.of(s2.batch(), s2.outHeight(), s2.outWidth(), s2.outChannels()), x.dtype());
+        PointwiseDepthwise.forward(s1, floats(xi), xi.layout().offset(), floats(w1), w1.layout().offset(), e1,
+                s2, floats(w2), w2.layout().offset(), e2, floats(y));
         return y;
     }
 

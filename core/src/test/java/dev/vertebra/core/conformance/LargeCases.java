@@ -166,6 +166,12 @@ final class LargeCases {
                                 in.get(2), in.get(3), in.get(4), in.get(5), 1e-3, Activation.NONE);
                     }
                 }));
+        // An inverted bottleneck's expansion and depthwise layers as one op: one image split into bands whose
+        // sub-bands carry shared rows forward (5×5 stride 2, TensorFlow padding), and a batch at stride 1.
+        cases.add(chain("large conv2dBatchNormEvalChain 1x1 → depthwise 5x5 s2 TF-same [1, 41, 40, 16] → 400 "
+                + "(fused, no grad)", gemm, 1, 41, 40, 16, 400, 5, ConvSpec.same(41, 40, 5, 5, 2, 1, 400)));
+        cases.add(chain("large conv2dBatchNormEvalChain 1x1 → depthwise 3x3 s1 [3, 17, 15, 24] → 148 (fused, no grad)",
+                gemm, 3, 17, 15, 24, 148, 3, ConvSpec.of(1, 1, 1, 148)));
         for (boolean training : new boolean[]{true, false}) {
             cases.add(large("large batchNorm " + (training ? "train" : "eval") + " [4, 12, 12, 40]", Tolerance.CANCELLING,
                     List.of(Input.normal(4, 12, 12, 40), Input.normal(40), Input.normal(40), Input.constantNormal(40),
@@ -211,6 +217,26 @@ final class LargeCases {
 
     private static Input positiveIfDiv(Binary op, int... shape) {
         return op.name().equals("div") ? Input.positive(shape) : Input.normal(shape);
+    }
+
+    /**
+     * {@link Functional#conv2dBatchNormEvalChain} of a 1×1 expansion cin → c and a k×k depthwise convolution
+     * (spec), each with an evaluation batch norm and SiLU, on x [n, h, w, cin].
+     */
+    private static OpCase chain(String name, Tolerance tolerance, int n, int h, int w, int cin, int c, int k,
+                                ConvSpec depthwise) {
+        return large(name, tolerance, List.of(Input.normal(n, h, w, cin), Input.normal(1, 1, cin, c),
+                Input.constantNormal(c), Input.constantPositive(c), Input.normal(c), Input.normal(c),
+                Input.normal(k, k, 1, c), Input.constantNormal(c), Input.constantPositive(c), Input.normal(c),
+                Input.normal(c)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEvalChain(in.get(0),
+                                new Functional.ConvBatchNorm(in.get(1), null, ConvSpec.of(1, 0, 1, 1), in.get(2),
+                                        in.get(3), in.get(4), in.get(5), 1e-3, Activation.SILU),
+                                new Functional.ConvBatchNorm(in.get(6), null, depthwise, in.get(7), in.get(8),
+                                        in.get(9), in.get(10), 1e-3, Activation.SILU));
+                    }
+                });
     }
 
     private static OpCase large(String name, Tolerance tolerance, List<Input> inputs, OpCase.Op op) {

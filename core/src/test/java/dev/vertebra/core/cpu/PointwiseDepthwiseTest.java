@@ -1,0 +1,66 @@
+package dev.vertebra.core.cpu;
+
+import dev.vertebra.core.Activation;
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backend.ConvAffine;
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Init;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The fused expansion → depthwise chain ({@link PointwiseDepthwise}, through {@link Backend#conv2dAffineChain})
+ * gives the bits of the two convolutions run one after the other: the same GEMM per element and the same row
+ * kernel, whatever the bands, sub-bands and halo rows carried between them. (The conformance suite checks the op
+ * against the reference backend.)
+ */
+class PointwiseDepthwiseTest {
+
+    @ParameterizedTest(name = "[{0}, {1}, {2}, {3}] → {4}, {5}×{5} s{6}, TF-same {7}")
+    @CsvSource({
+            // B0's second block at a smaller size: 3×3 stride 2 on the 6× expansion.
+            "2, 24, 24, 16, 96, 3, 2, false",
+            // One image: the rows are split into bands for both threads; 5×5 stride 1 keeps four halo rows.
+            "1, 29, 17, 24, 144, 5, 1, false",
+            // Rows wide enough that a band walks several sub-bands and carries their shared rows forward; stride 2
+            // with TensorFlow's asymmetric padding.
+            "1, 41, 40, 16, 400, 5, 2, true",
+            "3, 40, 33, 8, 260, 3, 1, true",
+            // Channels that are not a whole number of vectors, a tiny image.
+            "2, 5, 4, 12, 20, 3, 1, false",
+            "2, 7, 7, 40, 240, 5, 2, false",
+    })
+    void matchesTheTwoConvolutionsBitForBit(int n, int h, int w, int cin, int c, int k, int stride, boolean tfSame) {
+        Generator gen = new Generator(31L * h + c);
+        Tensor x = Init.normal(gen, Shape.of(n, h, w, cin), 0, 1, Device.CPU);
+        ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
+        ConvSpec depthwise = tfSame ? ConvSpec.same(h, w, k, k, stride, 1, c) : ConvSpec.of(stride, k / 2, 1, c);
+        ConvAffine first = layer(gen, Shape.of(1, 1, cin, c), pointwise, 0.3, Activation.SILU);
+        ConvAffine second = layer(gen, Shape.of(k, k, 1, c), depthwise, 0.5, Activation.SILU);
+        Backend cpu = Backends.get(Device.CPU);
+
+        float[] fused = cpu.conv2dAffineChain(x, first, second).toFloatArray();
+        Tensor middle = cpu.conv2dAffine(x, null, first.weight(), pointwise, first.scale(), first.shift(),
+                first.activation());
+        Tensor separate = cpu.conv2dAffine(middle, null, second.weight(), depthwise, second.scale(), second.shift(),
+                second.activation());
+
+        assertEquals(separate.shape(), Shape.of(n, depthwise.outHeight(h, k), depthwise.outWidth(w, k), c));
+        assertArrayEquals(separate.toFloatArray(), fused);
+    }
+
+    private static ConvAffine layer(Generator gen, Shape weight, ConvSpec spec, double std, Activation activation) {
+        int c = weight.dim(3);
+        return new ConvAffine(Init.normal(gen, weight, 0, std, Device.CPU), spec,
+                Init.uniform(gen, Shape.of(c), 0.5, 1.5, Device.CPU), Init.normal(gen, Shape.of(c), 0, 1, Device.CPU),
+                activation);
+    }
+}
