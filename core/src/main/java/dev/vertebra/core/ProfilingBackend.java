@@ -334,7 +334,8 @@ public final class ProfilingBackend implements Backend {
         Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
                 first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
         String name = "conv2d fwd " + convLayer(x.shape(), first.weight().shape(), first.spec(), byShape) + " then "
-                + convLayer(middle, second.weight().shape(), second.spec(), byShape) + " + affine" + (second.activation() == Activation.NONE ? "" : " + " + lower(second.activation()));
+                + convLayer(middle, second.weight().shape(), second.spec(), byShape) + " + affine"
+                + (second.activation() == Activation.NONE ? "" : " + " + lower(second.activation()));
         return timed(name, () -> inner.conv2dAffineChain(x, first, second));
     }
 
