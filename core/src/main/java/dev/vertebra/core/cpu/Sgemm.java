@@ -451,7 +451,8 @@ public final class Sgemm {
                 if (cols == NR) {
                     SgemmMicroKernel.fullDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate);
                 } else if (cols <= SgemmMicroKernel.LANES) {
-                    SgemmMicroKernel.narrowDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols);
+                    SgemmMicroKernel.narrowDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols,
+                            ws.tile);
                 } else {
                     SgemmMicroKernel.edgeDirect(kc, a, aAt, lda, packedB, bAt, c, cAt, ldc, accumulate, cols,
                             ws.tile);

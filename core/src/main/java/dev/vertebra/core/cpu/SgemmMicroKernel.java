@@ -202,12 +202,13 @@ final class SgemmMicroKernel {
 
     /**
      * A tile of at most {@link #LANES} columns with A read in place: six accumulators on the first vector of each B
-     * row only, stored under a mask. The {@link #edgeDirect} path would compute a second vector of zero columns and
-     * copy the tile: the 16-column products (an output or input gradient of 16 channels) then cost twice their
-     * FMAs. Six chains cover 3/4 of the FMA latency; each sum is the full kernel's.
+     * row only, stored directly when they are whole vectors, else through {@code tile} ([MR, NR] scratch) and
+     * {@link #merge}. The {@link #edgeDirect} path would compute a second vector of zero columns: the 16-column
+     * products (an output or input gradient of 16 channels) then cost twice their FMAs. Six chains cover 3/4 of the
+     * FMA latency; each sum is the full kernel's.
      */
     static void narrowDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff,
-                             float[] c, int cOff, int ldc, boolean accumulate, int cols) {
+                             float[] c, int cOff, int ldc, boolean accumulate, int cols, float[] tile) {
         FloatVector c0 = FloatVector.zero(SPECIES);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -229,7 +230,19 @@ final class SgemmMicroKernel {
             c4 = FloatVector.broadcast(SPECIES, a[a4 + p]).fma(b0, c4);
             c5 = FloatVector.broadcast(SPECIES, a[a5 + p]).fma(b0, c5);
         }
-        VectorMask<Float> m = SPECIES.indexInRange(0, cols);
+        if (cols < LANES) {
+            // Part of a vector: through the scratch tile and merge's masked loop. Six masked loads and stores
+            // written out here made the method more than C1 can compile with profiling (tier 3: "out of virtual
+            // registers"), and a kernel first compiled at tier 2 then stayed in C1 code, 40× slower, for good.
+            c0.intoArray(tile, 0);
+            c1.intoArray(tile, NR);
+            c2.intoArray(tile, 2 * NR);
+            c3.intoArray(tile, 3 * NR);
+            c4.intoArray(tile, 4 * NR);
+            c5.intoArray(tile, 5 * NR);
+            merge(tile, c, cOff, ldc, accumulate, MR, cols);
+            return;
+        }
         int r0 = cOff;
         int r1 = r0 + ldc;
         int r2 = r1 + ldc;
@@ -237,19 +250,19 @@ final class SgemmMicroKernel {
         int r4 = r3 + ldc;
         int r5 = r4 + ldc;
         if (accumulate) {
-            c0 = c0.add(FloatVector.fromArray(SPECIES, c, r0, m));
-            c1 = c1.add(FloatVector.fromArray(SPECIES, c, r1, m));
-            c2 = c2.add(FloatVector.fromArray(SPECIES, c, r2, m));
-            c3 = c3.add(FloatVector.fromArray(SPECIES, c, r3, m));
-            c4 = c4.add(FloatVector.fromArray(SPECIES, c, r4, m));
-            c5 = c5.add(FloatVector.fromArray(SPECIES, c, r5, m));
+            c0 = c0.add(FloatVector.fromArray(SPECIES, c, r0));
+            c1 = c1.add(FloatVector.fromArray(SPECIES, c, r1));
+            c2 = c2.add(FloatVector.fromArray(SPECIES, c, r2));
+            c3 = c3.add(FloatVector.fromArray(SPECIES, c, r3));
+            c4 = c4.add(FloatVector.fromArray(SPECIES, c, r4));
+            c5 = c5.add(FloatVector.fromArray(SPECIES, c, r5));
         }
-        c0.intoArray(c, r0, m);
-        c1.intoArray(c, r1, m);
-        c2.intoArray(c, r2, m);
-        c3.intoArray(c, r3, m);
-        c4.intoArray(c, r4, m);
-        c5.intoArray(c, r5, m);
+        c0.intoArray(c, r0);
+        c1.intoArray(c, r1);
+        c2.intoArray(c, r2);
+        c3.intoArray(c, r3);
+        c4.intoArray(c, r4);
+        c5.intoArray(c, r5);
     }
 
     /** {@link #edgeTransposed} with a row-major A read in place (full MR rows, fewer than NR columns). */
