@@ -222,6 +222,27 @@ final class ImageCases {
                                 ConvSpec.of(1, 1, 1, 20), in.get(2), in.get(3), null, null, 1e-5, Activation.SILU);
                     }
                 }).withoutFiniteDifferences());
+        // Two layers in a row (conv2dBatchNormEvalChain): an inverted bottleneck's 1×1 expansion then depthwise
+        // 3×3 stride 2, and a pair the CPU does not fuse (a 3×3 first layer); fused without autograd, the separate
+        // ops and their gradients when recording.
+        for (int k : new int[]{1, 3}) {
+            String name = "conv2dBatchNormEvalChain " + k + "x" + k + " → depthwise 3x3 s2 x [" + n + ", " + h + ", "
+                    + w + ", 6] → 24";
+            List<Input> inputs = List.of(Input.normal(n, h, w, 6), Input.normal(k, k, 6, 24), Input.constantNormal(24),
+                    Input.constantPositive(24), Input.normal(24), Input.normal(24), Input.normal(3, 3, 1, 24),
+                    Input.constantNormal(24), Input.constantPositive(24), Input.normal(24), Input.normal(24));
+            OpCase.Op op = in -> Functional.conv2dBatchNormEvalChain(in.get(0),
+                    new Functional.ConvBatchNorm(in.get(1), null, ConvSpec.of(1, k / 2, 1, 1), in.get(2), in.get(3),
+                            in.get(4), in.get(5), 1e-3, Activation.SILU),
+                    new Functional.ConvBatchNorm(in.get(6), null, ConvSpec.of(2, 1, 1, 24), in.get(7), in.get(8),
+                            in.get(9), in.get(10), 1e-3, Activation.SILU));
+            cases.add(new OpCase(name + " (fused, no grad)", Tolerance.ACCUMULATING, inputs, in -> {
+                try (NoGrad _ = NoGrad.enter()) {
+                    return op.apply(in);
+                }
+            }).withoutFiniteDifferences());
+            cases.add(new OpCase(name + " (recording: separate ops)", Tolerance.ACCUMULATING, inputs, op));
+        }
     }
 
     private static void pool(List<OpCase> cases) {
