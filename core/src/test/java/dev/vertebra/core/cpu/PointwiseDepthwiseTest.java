@@ -17,10 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The fused expansion → depthwise chain ({@link PointwiseDepthwise}, through {@link Backend#conv2dAffineChain})
- * gives the bits of the two convolutions run one after the other: the same GEMM per element and the same row
- * kernel, whatever the bands, sub-bands and halo rows carried between them. (The conformance suite checks the op
- * against the reference backend.)
+ * The fused expansion → depthwise chain ({@link PointwiseDepthwise}, called directly and through
+ * {@link Backend#conv2dAffineChain}) gives the bits of the two convolutions run one after the other: the same GEMM per element and the same row kernel, whatever the bands,
+ * sub-bands and halo rows carried between them. (The conformance suite checks the op against the reference
+ * backend.)
  */
 class PointwiseDepthwiseTest {
 
@@ -47,14 +47,25 @@ class PointwiseDepthwiseTest {
         ConvAffine second = layer(gen, Shape.of(k, k, 1, c), depthwise, 0.5, Activation.SILU);
         Backend cpu = Backends.get(Device.CPU);
 
-        float[] fused = cpu.conv2dAffineChain(x, first, second).toFloatArray();
         Tensor middle = cpu.conv2dAffine(x, null, first.weight(), pointwise, first.scale(), first.shift(),
                 first.activation());
-        Tensor separate = cpu.conv2dAffine(middle, null, second.weight(), depthwise, second.scale(), second.shift(),
-                second.activation());
+        float[] separate = cpu.conv2dAffine(middle, null, second.weight(), depthwise, second.scale(), second.shift(),
+                second.activation()).toFloatArray();
 
-        assertEquals(separate.shape(), Shape.of(n, depthwise.outHeight(h, k), depthwise.outWidth(w, k), c));
-        assertArrayEquals(separate.toFloatArray(), fused);
+        Conv2dShape pointwiseShape = Conv2dShape.symmetric(n, h, w, cin, c, 1, 1, 0, 1, 1);
+        Conv2dShape depthwiseShape = new Conv2dShape(n, h, w, c, c, k, k, stride, stride, depthwise.padTop(),
+                depthwise.padBottom(), depthwise.padLeft(), depthwise.padRight(), 1, 1, c);
+        assertEquals(n * depthwiseShape.outHeight() * depthwiseShape.outWidth() * c, separate.length);
+        float[] kernel = new float[separate.length];
+        PointwiseDepthwise.forward(pointwiseShape, x.toFloatArray(), 0, first.weight().toFloatArray(), 0,
+                epilogue(first), depthwiseShape, second.weight().toFloatArray(), 0, epilogue(second), kernel);
+        assertArrayEquals(separate, kernel, "the kernel");
+        assertArrayEquals(separate, cpu.conv2dAffineChain(x, first, second).toFloatArray(), "the backend's op");
+    }
+
+    private static ChannelEpilogue epilogue(ConvAffine layer) {
+        return new ChannelEpilogue(layer.scale().toFloatArray(), 0, layer.shift().toFloatArray(), 0,
+                layer.activation());
     }
 
     private static ConvAffine layer(Generator gen, Shape weight, ConvSpec spec, double std, Activation activation) {
