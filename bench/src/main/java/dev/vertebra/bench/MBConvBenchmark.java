@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One MBConv block of EfficientNet-B0 (stage 2's second block: 56² × 24 → expand to 144 → 3×3 depthwise → SE →
  * project to 24, residual) at batch 8: the training forward with autograd and its backward, and the evaluation
- * forward (fused convolutions, gate folded into the projection). Flops are the convolutions' multiply-adds ×2
+ * forward (expansion and depthwise convolution in one pass, gate folded into the projection). Flops are the convolutions' multiply-adds ×2
  * (the backward twice the forward's), held against the FMA peak as the issue's model figures are.
  */
 @State(Scope.Benchmark)
