@@ -44,6 +44,8 @@ public final class Sgemm {
     private static final long MAX_PREPACKED_FLOATS = 16L << 20;
     /** Most floats of one K block's B panels for the striped order: 96 KiB, a short-K product's B in L2. */
     private static final long STRIPED_B_FLOATS = 24L << 10;
+    // Row tiles (of TASK_M) up to which a batch whose items have their own B runs one tile per item.
+    private static final int ONE_TILE_MAX_TILES = 4;
     // Below this many flops a call runs on one thread: handing work to the pool costs microseconds.
     private static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -222,6 +224,14 @@ public final class Sgemm {
             long flops = 2L * batch * m * n * Math.max(k, 1);
             boolean parallel = flops >= PARALLEL_FLOPS && CpuThreads.parallelism() > 1
                     && !CpuThreads.insideParallelRegion();
+            if ((strideB != 0 || rowScale != null) && tilesM <= ONE_TILE_MAX_TILES
+                    && (long) batch * tilesN >= 2L * CpuThreads.parallelism()) {
+                // Items with a B of their own (a gated 1×1 convolution: each image's weights scaled by its gate)
+                // and enough of them to keep every thread busy: one row tile per item, which packs its B once
+                // while it is in cache, instead of several tiles, which pack every item's B up front (8 × K × N
+                // floats at 14² × 672 → 112, more than A itself). Gated 14² products 15–25 % faster.
+                tilesM = 1;
+            }
             if (parallel && batch == 1 && k > 0 && m >= SHARED_B_MIN_ROWS) {
                 runSharedB();
                 return;

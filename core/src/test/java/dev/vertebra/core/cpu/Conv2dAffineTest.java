@@ -34,6 +34,14 @@ class Conv2dAffineTest {
         assertMatchesSeparateOps(6, Shape.of(3, 20, 20, 64), Shape.of(3, 1, 1, 64), 0, 1, 24, 0.2, Activation.NONE);
     }
 
+    @Test
+    void aGatePerImageWithOneRowTileAnImageMatchesTheSeparateOps() {
+        // Images of 196 pixels, enough of them for every thread: each image's GEMM is one task packing its own
+        // scaled weights.
+        assertMatchesSeparateOps(7, Shape.of(2 * CpuThreads.parallelism(), 14, 14, 64),
+                Shape.of(2 * CpuThreads.parallelism(), 1, 1, 64), 0, 1, 24, 0.2, Activation.SILU);
+    }
+
     /** conv2dAffine of a gated 1×1 convolution against gate, convolution, scale, shift and activation one by one. */
     private static void assertMatchesSeparateOps(long seed, Shape xShape, Shape gateShape, double gateLo,
                                                  double gateHi, int cout, double weightStd, Activation activation) {
