@@ -232,8 +232,9 @@ final class SgemmMicroKernel {
         }
         if (cols < LANES) {
             // Part of a vector: through the scratch tile and merge's masked loop. Six masked loads and stores
-            // written out here made the method more than C1 can compile with profiling (tier 3: "out of virtual
-            // registers"), and a kernel first compiled at tier 2 then stayed in C1 code, 40× slower, for good.
+            // written out here could make the method more than C1 compiles with profiling (tier 3: "out of virtual
+            // registers", depending on what it inlines), and a kernel first compiled at tier 2 then stayed in C1
+            // code, 40× slower, for the rest of the run.
             c0.intoArray(tile, 0);
             c1.intoArray(tile, NR);
             c2.intoArray(tile, 2 * NR);
