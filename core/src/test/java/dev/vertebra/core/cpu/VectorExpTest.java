@@ -52,6 +52,75 @@ class VectorExpTest {
     }
 
     /**
+     * The exponent-bit scaling is exact: exp gives the bits of the same steps done in scalar arithmetic with 2^n
+     * applied by two multiplications (each exact), on every float near the ends of the range (where n is 128 or
+     * −126 and the integer add could leave the normal floats), near zero, at NaN and the infinities, and on random
+     * inputs.
+     */
+    @Test
+    void scalingByExponentBitsMatchesScalingByMultiplicationBitForBit() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        int count = 3 * (1 << 18) + 4096;
+        float[] x = new float[count];
+        int at = 0;
+        for (float centre : new float[] {-87.33654f, 88.72283f, 0f}) {
+            int bits = Float.floatToIntBits(centre);
+            for (int d = -(1 << 17); d < (1 << 17); d++) {
+                x[at++] = centre == 0f ? Float.intBitsToFloat(d << 13) : Float.intBitsToFloat(bits + d);
+            }
+        }
+        for (float special : new float[] {Float.NaN, Float.intBitsToFloat(0xFFC00001), Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE, 1e30f, -1e30f, Float.MIN_VALUE}) {
+            x[at++] = special;
+        }
+        Generator gen = new Generator(11);
+        while (at < count) {
+            x[at++] = (float) (-100 + 200 * gen.nextDouble());
+        }
+        float[] y = new float[count];
+        for (int i = 0; i < count; i += lanes) {
+            VectorExp.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)).intoArray(y, i);
+        }
+        for (int i = 0; i < count; i++) {
+            float want = scalarExp(x[i]);
+            if (Float.isNaN(want)) {
+                assertTrue(Float.isNaN(y[i]), "e^NaN: " + y[i]);
+                continue;
+            }
+            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(y[i]), "e^" + x[i] + ": " + y[i]
+                    + " vs " + want);
+        }
+    }
+
+    /** VectorExp's steps on one float, with 2^n applied as 2^(n >> 1) · 2^(n − (n >> 1)). */
+    private static float scalarExp(float x) {
+        if (Float.isNaN(x)) {
+            return x;
+        }
+        if (x < -87.33654f) {
+            return 0f;
+        }
+        if (x > 88.72283f) {
+            return Float.POSITIVE_INFINITY;
+        }
+        float shifter = 0x1.8p23f;
+        float t = Math.fma(x, 1.44269504088896341f, shifter);
+        float n = t - shifter;
+        float r = Math.fma(n, -0.693145751953125f, x);
+        r = Math.fma(n, -1.42860682030941723212e-6f, r);
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        int k = (int) n;
+        int a = k >> 1;
+        return p * Float.intBitsToFloat((a + 127) << 23) * Float.intBitsToFloat((k - a + 127) << 23);
+    }
+
+    /**
      * The same computation, run until the JIT has compiled it, gives the same bits every time: no result may
      * depend on whether the interpreter or compiled code ran it.
      */
