@@ -21,10 +21,11 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  *
  * <p>Size matters here: a vector kernel is only fast when C2 inlines this method into its loop (a call it declines
  * boxes every vector argument and result on the heap), and C2 inlines a hot callee only up to 325 bytes of
- * bytecode. Scalar-operand forms ({@code lanewise(FMA, v, c)}) keep it well under that. Out-of-range lanes are not
- * clamped on the way in, only replaced on the way out: three blends instead of five, and no NaN-aware min/max.
- * That and the integer scaling (instead of two multiplications by halves of 2^n) made it 30 % faster with the
- * same result for every one of the 2^32 inputs (NaN payloads aside).
+ * bytecode. Scalar-operand forms ({@code lanewise(FMA, v, c)}) keep it well under that.
+ *
+ * <p>Out-of-range lanes are not clamped on the way in, only replaced on the way out, and 2^n is a shift and an
+ * integer add instead of seven integer operations and two multiplications by halves of it: 19 vector operations
+ * instead of 26, 30 % less time, with the same result for every one of the 2^32 inputs (NaN payloads aside).
  */
 final class VectorExp {
     private static final float LOG2E = 1.44269504088896341f;
