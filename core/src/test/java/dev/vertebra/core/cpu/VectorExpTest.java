@@ -54,8 +54,8 @@ class VectorExpTest {
     /**
      * The exponent-bit scaling is exact: exp gives the bits of the same steps done in scalar arithmetic with 2^n
      * applied by two multiplications (each exact), on every float near the ends of the range (where n is 128 or
-     * −126 and the integer add could leave the normal floats), near zero, at NaN and the infinities, and on random
-     * inputs.
+     * −126 and the integer add could leave the normal floats), across (−2, 2), at NaN and the infinities, and on
+     * random inputs.
      */
     @Test
     void scalingByExponentBitsMatchesScalingByMultiplicationBitForBit() {
@@ -66,7 +66,9 @@ class VectorExpTest {
         for (float centre : new float[] {-87.33654f, 88.72283f, 0f}) {
             int bits = Float.floatToIntBits(centre);
             for (int d = -(1 << 17); d < (1 << 17); d++) {
-                x[at++] = centre == 0f ? Float.intBitsToFloat(d << 13) : Float.intBitsToFloat(bits + d);
+                // Around zero: every 2^13-th float of (−2, 2), both signs; at the ends, every float.
+                float spread = Float.intBitsToFloat(Math.abs(d) << 13);
+                x[at++] = centre == 0f ? (d < 0 ? -spread : spread) : Float.intBitsToFloat(bits + d);
             }
         }
         for (float special : new float[] {Float.NaN, Float.intBitsToFloat(0xFFC00001), Float.POSITIVE_INFINITY,
