@@ -127,6 +127,16 @@ public interface Backend {
                 second.activation());
     }
 
+    /**
+     * {@link #conv2dAffineChain} and its output's sums over H and W per image and channel: the bits of
+     * {@code reduce(SUM, y, {1, 2}, true)}, which a backend may compute while each output row is still in cache
+     * (a squeeze-excitation pools every inverted bottleneck's depthwise output). Default: the two ops.
+     */
+    default PooledOutput conv2dAffineChainPooled(Tensor x, ConvAffine first, ConvAffine second) {
+        Tensor y = conv2dAffineChain(x, first, second);
+        return new PooledOutput(y, reduce(ReduceOp.SUM, y, new int[]{1, 2}, true));
+    }
+
     /** Gradient of {@link #conv2d} with respect to its input, of shape {@code xShape}. */
     Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
 
@@ -190,6 +200,14 @@ public interface Backend {
             Objects.requireNonNull(scale, "scale");
             Objects.requireNonNull(shift, "shift");
             Objects.requireNonNull(activation, "activation");
+        }
+    }
+
+    /** An output {@code [N, H, W, C]} and its sums over H and W, {@code [N, 1, 1, C]}. */
+    record PooledOutput(Tensor output, Tensor channelSums) {
+        public PooledOutput {
+            Objects.requireNonNull(output, "output");
+            Objects.requireNonNull(channelSums, "channelSums");
         }
     }
 

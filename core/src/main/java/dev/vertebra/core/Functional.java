@@ -99,15 +99,43 @@ public final class Functional {
      * values are those of the two calls.
      */
     public static Tensor conv2dBatchNormEvalChain(Tensor x, ConvBatchNorm first, ConvBatchNorm second) {
-        if (!first.fusible(x, null) || second.anyRecordsOrLow()) {
+        if (!fusibleChain(x, first, second)) {
             return conv2dBatchNormEval(conv2dBatchNormEval(x, null, first), null, second);
+        }
+        return x.backend().conv2dAffineChain(x, first.folded(x), second.folded(x));
+    }
+
+    /**
+     * {@link #conv2dBatchNormEvalChain} and its output's mean over H and W, the bits of {@link #globalAvgPool}: an
+     * inverted bottleneck's depthwise output and its squeeze-excitation's pooling, which the backend may compute
+     * while each output row is still in cache ({@link Backend#conv2dAffineChainPooled}).
+     */
+    public static OutputAndMean conv2dBatchNormEvalChainWithMean(Tensor x, ConvBatchNorm first,
+                                                                 ConvBatchNorm second) {
+        if (!fusibleChain(x, first, second)) {
+            Tensor y = conv2dBatchNormEvalChain(x, first, second);
+            return new OutputAndMean(y, globalAvgPool(y));
+        }
+        Backend.PooledOutput r = x.backend().conv2dAffineChainPooled(x, first.folded(x), second.folded(x));
+        Tensor y = r.output();
+        return new OutputAndMean(y, r.channelSums().mul(1.0 / ((long) y.dim(1) * y.dim(2))));
+    }
+
+    /** An activation {@code [N, H, W, C]} and its mean over H and W, {@code [N, 1, 1, C]}. */
+    public record OutputAndMean(Tensor output, Tensor mean) {
+    }
+
+    /** Whether the chain runs as one backend op (nothing records a gradient, float32); checks the shapes if so. */
+    private static boolean fusibleChain(Tensor x, ConvBatchNorm first, ConvBatchNorm second) {
+        if (!first.fusible(x, null) || second.anyRecordsOrLow()) {
+            return false;
         }
         checkConv(x, first.weight(), first.spec());
         Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
                 first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
         x.requireSameDevice("conv2d", second.weight());
         checkConvShape(middle, "the first convolution's output " + middle, second.weight(), second.spec());
-        return x.backend().conv2dAffineChain(x, first.folded(x), second.folded(x));
+        return true;
     }
 
     /**

@@ -331,12 +331,26 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
+        return timed(chainName(x, first, second), () -> inner.conv2dAffineChain(x, first, second));
+    }
+
+    @Override
+    public PooledOutput conv2dAffineChainPooled(Tensor x, ConvAffine first, ConvAffine second) {
+        long start = begin();
+        try {
+            PooledOutput r = inner.conv2dAffineChainPooled(x, first, second);
+            return new PooledOutput(own(r.output()), own(r.channelSums()));
+        } finally {
+            end(chainName(x, first, second) + " + sum over H, W", start);
+        }
+    }
+
+    private String chainName(Tensor x, ConvAffine first, ConvAffine second) {
         Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
                 first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
-        String name = "conv2d fwd " + convLayer(x.shape(), first.weight().shape(), first.spec(), byShape) + " then "
+        return "conv2d fwd " + convLayer(x.shape(), first.weight().shape(), first.spec(), byShape) + " then "
                 + convLayer(middle, second.weight().shape(), second.spec(), byShape) + " + affine"
                 + (second.activation() == Activation.NONE ? "" : " + " + lower(second.activation()));
-        return timed(name, () -> inner.conv2dAffineChain(x, first, second));
     }
 
     @Override

@@ -63,25 +63,33 @@ public final class MBConv extends Module {
 
     /**
      * The block in evaluation mode: the expansion and depthwise layers as one fused op
-     * ({@link Functional#conv2dBatchNormEvalChain}, which need not write the expanded activation), then the
-     * squeeze-excitation's gate and the projection conv → BN as one fused op
+     * ({@link Functional#conv2dBatchNormEvalChainWithMean}, which need not write the expanded activation and pools
+     * the depthwise output for the squeeze-excitation as it writes it), then the squeeze-excitation's gate and the
+     * projection conv → BN as one fused op
      * ({@link Conv2d#forwardBatchNorm(Tensor, Tensor, BatchNorm2d, Activation)}), which folds the gate into the 1×1
      * weights instead of scaling the widest activation of the block.
      */
     private Tensor gatedForward(Tensor x) {
         int se = block.size() - 2;
+        SqueezeExcitation squeeze = (SqueezeExcitation) block.get(se);
         Tensor h = x;
+        Tensor gate = null;
         int i = 0;
-        if (spec.hasExpansion() && folds(0) && folds(1)) {
+        if (spec.hasExpansion() && folds(0) && folds(1) && se == 2) {
+            // The squeeze-excitation's pooling comes with the depthwise output, summed while its rows are in cache.
             Functional.ConvBatchNorm expansion = withBatchNorm(0, x.dim(1), x.dim(2));
             Functional.ConvBatchNorm depthwise = withBatchNorm(1, x.dim(1), x.dim(2));
-            h = Functional.conv2dBatchNormEvalChain(x, expansion, depthwise);
+            Functional.OutputAndMean pooled = Functional.conv2dBatchNormEvalChainWithMean(x, expansion, depthwise);
+            h = pooled.output();
+            gate = squeeze.gateOfMean(pooled.mean());
             i = 2;
         }
         for (; i < se; i++) {
             h = block.get(i).forward(h);
         }
-        Tensor gate = ((SqueezeExcitation) block.get(se)).gate(h);
+        if (gate == null) {
+            gate = squeeze.gate(h);
+        }
         Sequential projection = (Sequential) block.get(se + 1);
         return ((Conv2d) projection.get(0)).forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE);
     }

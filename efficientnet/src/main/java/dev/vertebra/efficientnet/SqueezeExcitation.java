@@ -33,7 +33,12 @@ public final class SqueezeExcitation extends Module {
 
     /** The gate {@code σ(fc2(SiLU(fc1(mean_HW(x)))))}: [N, 1, 1, C], what {@link #forward} multiplies x by. */
     public Tensor gate(Tensor x) {
-        return fc2.forward(fc1.forward(Functional.globalAvgPool(x)).silu()).sigmoid();
+        return gateOfMean(Functional.globalAvgPool(x));
+    }
+
+    /** {@link #gate} from the input's mean over H and W ({@code [N, 1, 1, C]}), where the caller already has it. */
+    public Tensor gateOfMean(Tensor mean) {
+        return fc2.forward(fc1.forward(mean).silu()).sigmoid();
     }
 
     public Conv2d fc1() {

@@ -508,19 +508,39 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
+        FusedChain fused = fusedChain(x, first, second, false);
+        return fused != null ? fused.output() : super.conv2dAffineChain(x, first, second);
+    }
+
+    @Override
+    public PooledOutput conv2dAffineChainPooled(Tensor x, ConvAffine first, ConvAffine second) {
+        FusedChain fused = fusedChain(x, first, second, true);
+        return fused != null ? new PooledOutput(fused.output(), fused.sums())
+                : super.conv2dAffineChainPooled(x, first, second);
+    }
+
+    /** The output of a fused chain and, if asked for, its sums over H and W (else null). */
+    private record FusedChain(Tensor output, Tensor sums) {
+    }
+
+    /**
+     * The chain as one pass ({@link PointwiseDepthwise}), with the output's sums over H and W when {@code pooled};
+     * null where that kernel does not take these convolutions.
+     */
+    private FusedChain fusedChain(Tensor x, ConvAffine first, ConvAffine second, boolean pooled) {
         boolean floats = isFloat(x);
         for (Tensor t : new Tensor[]{first.weight(), first.scale(), first.shift(), second.weight(), second.scale(),
                 second.shift()}) {
             floats &= isFloat(t);
         }
         if (!floats) {
-            return super.conv2dAffineChain(x, first, second);
+            return null;
         }
         Conv2dShape s1 = convShape(x.shape(), first.weight().shape(), first.spec());
         Shape middle = Shape.of(s1.batch(), s1.outHeight(), s1.outWidth(), s1.outChannels());
         Conv2dShape s2 = convShape(middle, second.weight().shape(), second.spec());
         if (!PointwiseDepthwise.handles(s1, s2)) {
-            return super.conv2dAffineChain(x, first, second);
+            return null;
         }
         ChannelEpilogue e1 = epilogue(s1, first.scale(), first.shift(), first.activation());
         ChannelEpilogue e2 = epilogue(s2, second.scale(), second.shift(), second.activation());
@@ -528,9 +548,10 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor w1 = dense(first.weight());
         Tensor w2 = dense(second.weight());
         Tensor y = output(Shape.of(s2.batch(), s2.outHeight(), s2.outWidth(), s2.outChannels()), x.dtype());
+        Tensor sums = pooled ? output(Shape.of(s2.batch(), 1, 1, s2.outChannels()), x.dtype()) : null;
         PointwiseDepthwise.forward(s1, floats(xi), xi.layout().offset(), floats(w1), w1.layout().offset(), e1,
-                s2, floats(w2), w2.layout().offset(), e2, floats(y));
-        return y;
+                s2, floats(w2), w2.layout().offset(), e2, floats(y), sums == null ? null : floats(sums));
+        return new FusedChain(y, sums);
     }
 
     @Override

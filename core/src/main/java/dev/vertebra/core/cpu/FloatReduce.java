@@ -15,7 +15,7 @@ final class FloatReduce {
     /** Elements one task reduces: enough work to amortise scheduling, few enough for float accumulation. */
     private static final int CHUNK_ELEMENTS = 1 << 14;
     /** Rows summed in float before the partial sums move to double. */
-    private static final int FLOAT_RUN = 256;
+    static final int FLOAT_RUN = 256;
     /** The calling thread's [tasks, inner] partial results of one reduction; each task's float run. */
     private static final ThreadScratch PARTIALS = new ThreadScratch();
     private static final ThreadScratch RUN = new ThreadScratch();
@@ -46,7 +46,7 @@ final class FloatReduce {
     /** {@link #reduce} of x, or of x·y elementwise when y is not null (op SUM only). */
     private static void reduce(ReduceOp op, float[] x, int xOff, float[] y, int yOff, int outer, int reduced,
                                int inner, float[] out) {
-        int rowsPerChunk = Math.max(1, Math.min(reduced, CHUNK_ELEMENTS / Math.max(inner, 1)));
+        int rowsPerChunk = rowsPerChunk(reduced, inner);
         int chunks = (reduced + rowsPerChunk - 1) / rowsPerChunk;
         double[] partial = PARTIALS.doubles(outer * chunks * inner); // [outer · chunks, inner], this thread's
         CpuThreads.parallelFor(0, outer * chunks, 1, (from, to) -> {
@@ -74,6 +74,15 @@ final class FloatReduce {
                 out[o * inner + i] = (float) acc;
             }
         }
+    }
+
+    /**
+     * Rows of the reduced dimension one task takes: the sums of a column are float runs of {@link #FLOAT_RUN} rows
+     * from each chunk's start, added in double within the chunk, and the chunks' totals added in double in order.
+     * {@link StreamingColumnSums} follows the same order.
+     */
+    static int rowsPerChunk(int reduced, int inner) {
+        return Math.max(1, Math.min(reduced, CHUNK_ELEMENTS / Math.max(inner, 1)));
     }
 
     /** Reduces x[from .. from+n) to one value. */

@@ -1,5 +1,7 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.ReduceOp;
+
 /**
  * An inverted bottleneck's expansion and depthwise convolutions in one pass, for inference:
  * {@code y = dwEpilogue(depthwise(pwEpilogue(x · w1), w2))}, without writing the expanded activation.
@@ -49,6 +51,19 @@ final class PointwiseDepthwise {
      */
     static void forward(Conv2dShape pointwise, float[] x, int xOff, float[] w1, int w1Off, ChannelEpilogue first,
                         Conv2dShape depthwise, float[] w2, int w2Off, ChannelEpilogue second, float[] y) {
+        forward(pointwise, x, xOff, w1, w1Off, first, depthwise, w2, w2Off, second, y, null);
+    }
+
+    /**
+     * {@link #forward} that also sums y over each image's pixels: {@code channelSums[n, c] = Σ_{oy, ox} y[n, oy,
+     * ox, c]}, the bits {@link FloatReduce} gives (a squeeze-excitation's pooling). Where a task holds a whole image
+     * (a batch at least twice the threads), each row is summed as it is written, in L1; otherwise after the pass.
+     *
+     * @param channelSums [N, C] from 0, overwritten; null for none
+     */
+    static void forward(Conv2dShape pointwise, float[] x, int xOff, float[] w1, int w1Off, ChannelEpilogue first,
+                        Conv2dShape depthwise, float[] w2, int w2Off, ChannelEpilogue second, float[] y,
+                        float[] channelSums) {
         if (!handles(pointwise, depthwise)) {
             throw new IllegalArgumentException("not a 1×1 expansion followed by a depthwise convolution over its "
                     + "output: " + pointwise + ", " + depthwise);
@@ -59,22 +74,35 @@ final class PointwiseDepthwise {
         Conv2dShape.checkArray("y", y, 0, depthwise.outputSize());
         int images = depthwise.batch();
         int outHeight = depthwise.outHeight();
+        int channels = depthwise.outChannels();
+        int pixels = outHeight * depthwise.outWidth();
+        if (channelSums != null) {
+            Conv2dShape.checkArray("channel sums", channelSums, 0, (long) images * channels);
+        }
         // Enough tasks for every thread when the batch is small; each band's first rows repeat the overlap.
         int bands = Math.min(outHeight, Math.max(1, (2 * CpuThreads.parallelism() + images - 1) / images));
+        boolean sumRows = channelSums != null && bands == 1 && channels > 1 && pixels > 0;
         CpuThreads.parallelFor(0, images * bands, 1, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int n = t / bands;
                 int band = t % bands;
+                StreamingColumnSums sums = sumRows ? new StreamingColumnSums(pixels, channels) : null;
                 band(pointwise, x, xOff, w1, w1Off, first, depthwise, w2, w2Off, second, y, n,
-                        band * outHeight / bands, (band + 1) * outHeight / bands);
+                        band * outHeight / bands, (band + 1) * outHeight / bands, sums);
+                if (sums != null) {
+                    sums.finish(channelSums, n * channels);
+                }
             }
         });
+        if (channelSums != null && !sumRows) {
+            FloatReduce.reduce(ReduceOp.SUM, y, 0, images, pixels, channels, channelSums);
+        }
     }
 
-    /** Output rows [oy0, oy1) of image n. */
+    /** Output rows [oy0, oy1) of image n, each added to {@code sums} (if not null) once written. */
     private static void band(Conv2dShape pointwise, float[] x, int xOff, float[] w1, int w1Off, ChannelEpilogue first,
                              Conv2dShape dw, float[] w2, int w2Off, ChannelEpilogue second, float[] y, int n,
-                             int oy0, int oy1) {
+                             int oy0, int oy1, StreamingColumnSums sums) {
         int height = dw.height();
         int rowFloats = dw.width() * dw.inChannels();              // one expanded row: [W, C]
         int outRowFloats = dw.outWidth() * dw.outChannels();
@@ -105,6 +133,9 @@ final class PointwiseDepthwise {
                 int row = n * dw.outHeight() + oy;
                 DepthwiseConv2d.finishedRow(dw, buffer, bufferOff, w2, w2Off, null, 0, y, row * outRowFloats, second,
                         row);
+                if (sums != null) {
+                    sums.add(y, row * outRowFloats, dw.outWidth());
+                }
             }
         }
     }

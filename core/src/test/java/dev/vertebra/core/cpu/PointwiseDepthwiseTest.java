@@ -8,6 +8,7 @@ import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
+import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The fused expansion → depthwise chain ({@link PointwiseDepthwise}, called directly and through
- * {@link Backend#conv2dAffineChain}) gives the bits of the two convolutions run one after the other: the same GEMM per element and the same row kernel, whatever the bands,
- * sub-bands and halo rows carried between them. (The conformance suite checks the op against the reference
- * backend.)
+ * {@link Backend#conv2dAffineChain}) gives the bits of the two convolutions run one after the other: the same GEMM
+ * per element and the same row kernel, whatever the bands, sub-bands and halo rows carried between them; its sums
+ * over H and W ({@link Backend#conv2dAffineChainPooled}) are the reduction's bits, taken row by row or after the
+ * pass. (The conformance suite checks the op against the reference backend.)
  */
 class PointwiseDepthwiseTest {
 
@@ -37,6 +39,10 @@ class PointwiseDepthwiseTest {
             // Channels that are not a whole number of vectors, a tiny image.
             "2, 5, 4, 12, 20, 3, 1, false",
             "2, 7, 7, 40, 240, 5, 2, false",
+            // Whole images per task (a batch of at least twice the threads), so the sums are taken row by row;
+            // 1600 pixels cross the reduction's chunks (170 rows at 96 channels) and float runs.
+            "8, 40, 40, 8, 96, 3, 1, false",
+            "8, 15, 13, 12, 36, 5, 2, true",
     })
     void matchesTheTwoConvolutionsBitForBit(int n, int h, int w, int cin, int c, int k, int stride, boolean tfSame) {
         Generator gen = new Generator(31L * h + c);
@@ -61,6 +67,19 @@ class PointwiseDepthwiseTest {
                 epilogue(first), depthwiseShape, second.weight().toFloatArray(), 0, epilogue(second), kernel);
         assertArrayEquals(separate, kernel, "the kernel");
         assertArrayEquals(separate, cpu.conv2dAffineChain(x, first, second).toFloatArray(), "the backend's op");
+
+        // With the squeeze-excitation's sums over H and W: those of the reduction over the separate output.
+        Tensor separateY = Tensor.of(separate, n, depthwiseShape.outHeight(), depthwiseShape.outWidth(), c);
+        float[] wantSums = cpu.reduce(ReduceOp.SUM, separateY, new int[]{1, 2}, true).toFloatArray();
+        float[] sums = new float[n * c];
+        PointwiseDepthwise.forward(pointwiseShape, x.toFloatArray(), 0, first.weight().toFloatArray(), 0,
+                epilogue(first), depthwiseShape, second.weight().toFloatArray(), 0, epilogue(second), kernel, sums);
+        assertArrayEquals(separate, kernel, "the kernel, summing");
+        assertArrayEquals(wantSums, sums, "the kernel's sums");
+        Backend.PooledOutput pooled = cpu.conv2dAffineChainPooled(x, first, second);
+        assertArrayEquals(separate, pooled.output().toFloatArray(), "the backend's pooled op");
+        assertEquals(Shape.of(n, 1, 1, c), pooled.channelSums().shape());
+        assertArrayEquals(wantSums, pooled.channelSums().toFloatArray(), "the backend's sums");
     }
 
     private static ChannelEpilogue epilogue(ConvAffine layer) {
