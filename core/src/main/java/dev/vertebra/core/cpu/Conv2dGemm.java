@@ -55,6 +55,25 @@ public final class Conv2dGemm {
     }
 
     /**
+     * A 1×1 convolution (ungrouped, stride 1, unpadded) whose weight [Cin, Cout] was packed once by
+     * {@link Sgemm#packB} for several calls, every tile of y finished by {@code epilogue}: the values of
+     * {@link #forward} with that epilogue.
+     */
+    static void forwardPointwise(Conv2dShape s, float[] x, int xOff, Sgemm.PackedB w, float[] y, int yOff,
+                                 ChannelEpilogue epilogue) {
+        if (!s.isPointwise() || s.groups() != 1 || w.k() != s.inChannels() || w.n() != s.outChannels()) {
+            throw new IllegalArgumentException("not an ungrouped 1×1 convolution with packed weight [" + w.k() + ", "
+                    + w.n() + "]: " + s);
+        }
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("y", y, yOff, s.outputSize());
+        int pixels = s.batch() * s.outHeight() * s.outWidth();
+        int cout = s.outChannels();
+        Sgemm.sgemm(pixels, cout, s.inChannels(), x, xOff, s.inChannels(), w, y, yOff, cout,
+                (item, i0, i1, j0, j1) -> epilogue.apply(y, yOff + i0 * cout + j0, i1 - i0, j1 - j0, cout, j0));
+    }
+
+    /**
      * {@link #forward} that finishes every block of y with {@code epilogue} (after the bias) while the block is
      * in cache: per task tile of the GEMM for a 1×1 convolution, per unfolded block of pixels otherwise.
      */

@@ -11,7 +11,9 @@ import dev.vertebra.core.ReduceOp;
  * on memory. Here each task takes one image's band of output rows and walks it in sub-bands: it expands the input
  * rows a sub-band's windows cover into a buffer of about {@value #BUFFER_FLOATS} floats (in L2), runs the
  * depthwise rows over that buffer, and moves the rows the next sub-band's windows share to the buffer's front
- * instead of expanding them again.
+ * instead of expanding them again. The expansion weight is packed once per call for all the bands' GEMMs (per band
+ * it was 8 packs of 221 K floats a call at 7² × 192 → 1152). Asked for them, the pass also sums each output row into
+ * its image's channel sums (a squeeze-excitation's pooling) while the row is in L1.
  *
  * <p>The values are those of the two separate convolutions bit for bit: the expansion is the same GEMM (rows of
  * one image are rows of the batch's GEMM, each element one summation chain whatever the tiling) and the depthwise
@@ -26,11 +28,13 @@ final class PointwiseDepthwise {
      */
     static final int BUFFER_FLOATS = 1 << 17;
     /**
-     * Fewest new rows per expansion GEMM where the image has them: each call packs all of w1 (Cin × C, 221 K floats
-     * at 7² × 192 → 1152), which fewer rows would not repay.
+     * Fewest new rows per expansion GEMM where the image has them: a GEMM call has a fixed cost (its tiles' set-up,
+     * a ragged last row panel) that a few rows would not repay. (w1 itself is packed once per call, for all bands.)
      */
     private static final int MIN_GEMM_ROWS = Sgemm.MC;
     private static final ThreadScratch BUFFER = new ThreadScratch();
+    /** The calling thread's packed expansion weight, read by all of a call's tasks. */
+    private static final ThreadScratch PACKED_W1 = new ThreadScratch();
 
     private PointwiseDepthwise() {
     }
@@ -82,12 +86,16 @@ final class PointwiseDepthwise {
         // Enough tasks for every thread when the batch is small; each band's first rows repeat the overlap.
         int bands = Math.min(outHeight, Math.max(1, (2 * CpuThreads.parallelism() + images - 1) / images));
         boolean sumRows = channelSums != null && bands == 1 && channels > 1 && pixels > 0;
+        // Every band's expansion multiplies by w1: packed once here, not once or more per band.
+        int cin = pointwise.inChannels();
+        Sgemm.PackedB packedW1 = Sgemm.packB(false, cin, channels, w1, w1Off, channels,
+                PACKED_W1.floats(Math.toIntExact(Sgemm.packedSize(cin, channels))));
         CpuThreads.parallelFor(0, images * bands, 1, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int n = t / bands;
                 int band = t % bands;
                 StreamingColumnSums sums = sumRows ? new StreamingColumnSums(pixels, channels) : null;
-                band(pointwise, x, xOff, w1, w1Off, first, depthwise, w2, w2Off, second, y, n,
+                band(pointwise, x, xOff, packedW1, first, depthwise, w2, w2Off, second, y, n,
                         band * outHeight / bands, (band + 1) * outHeight / bands, sums);
                 if (sums != null) {
                     sums.finish(channelSums, n * channels);
@@ -100,7 +108,7 @@ final class PointwiseDepthwise {
     }
 
     /** Output rows [oy0, oy1) of image n, each added to {@code sums} (if not null) once written. */
-    private static void band(Conv2dShape pointwise, float[] x, int xOff, float[] w1, int w1Off, ChannelEpilogue first,
+    private static void band(Conv2dShape pointwise, float[] x, int xOff, Sgemm.PackedB w1, ChannelEpilogue first,
                              Conv2dShape dw, float[] w2, int w2Off, ChannelEpilogue second, float[] y, int n,
                              int oy0, int oy1, StreamingColumnSums sums) {
         int height = dw.height();
@@ -123,7 +131,7 @@ final class PointwiseDepthwise {
                 System.arraycopy(buffer, (lo - held0) * rowFloats, buffer, 0, (kept - lo) * rowFloats);
             }
             if (hi > kept) {
-                expand(pointwise, x, xOff, w1, w1Off, first, n, kept, hi, buffer, (kept - lo) * rowFloats);
+                expand(pointwise, x, xOff, w1, first, n, kept, hi, buffer, (kept - lo) * rowFloats);
             }
             held0 = lo;
             held1 = hi;
@@ -141,12 +149,12 @@ final class PointwiseDepthwise {
     }
 
     /** Expanded rows [r0, r1) of image n into buffer from at: the 1×1 convolution of those rows alone. */
-    private static void expand(Conv2dShape pointwise, float[] x, int xOff, float[] w1, int w1Off,
-                               ChannelEpilogue first, int n, int r0, int r1, float[] buffer, int at) {
+    private static void expand(Conv2dShape pointwise, float[] x, int xOff, Sgemm.PackedB w1, ChannelEpilogue first,
+                               int n, int r0, int r1, float[] buffer, int at) {
         int width = pointwise.width();
         Conv2dShape rows = new Conv2dShape(1, r1 - r0, width, pointwise.inChannels(), pointwise.outChannels(),
                 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1);
         int from = xOff + (n * pointwise.height() + r0) * width * pointwise.inChannels();
-        Conv2dGemm.forward(rows, x, from, w1, w1Off, null, 0, buffer, at, false, first);
+        Conv2dGemm.forwardPointwise(rows, x, from, w1, buffer, at, first);
     }
 }

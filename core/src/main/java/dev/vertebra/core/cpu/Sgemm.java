@@ -124,7 +124,60 @@ public final class Sgemm {
         checkMatrix("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
         checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
         new Plan(batch, transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
-                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, epilogue, null, 0, 0).run();
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, epilogue, null, 0, 0, null).run();
+    }
+
+    /**
+     * op(B) packed once into the micro-panels the kernel reads, for several products that share it (the expansion
+     * weights of a fused convolution chain, used by every row band): {@link #packB} writes it, {@link #sgemm(int,
+     * int, int, float[], int, int, PackedB, float[], int, int, TileEpilogue)} reads it.
+     *
+     * @param panels K blocks of {@value #KC} rows, each [N' / NR, kc, NR] (N' = N rounded up to NR)
+     */
+    record PackedB(float[] panels, int k, int n) {
+    }
+
+    /** Floats {@link #packB} writes for a [K, N] op(B). */
+    static long packedSize(int k, int n) {
+        return (long) k * roundUp(n, NR);
+    }
+
+    /**
+     * Packs op(B) ([K, N]; stored [N, K] when transB) into {@code into}, at least {@link #packedSize} floats, the
+     * threads sharing the work where the caller is not itself a parallel task.
+     */
+    static PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb, float[] into) {
+        if (k < 0 || n < 0) {
+            throw new IllegalArgumentException("negative size: k=" + k + " n=" + n);
+        }
+        checkMatrix("B", b, bOff, ldb, 0, 1, transB ? n : k, transB ? k : n);
+        if (into.length < packedSize(k, n)) {
+            throw new IllegalArgumentException("packed B needs " + packedSize(k, n) + " floats, got " + into.length);
+        }
+        if (k > 0 && n > 0) {
+            new Plan(1, false, transB, 0, n, k, 1f, null, 0, 0, 0, b, bOff, ldb, 0, 0f, null, 0, 0, 0, null, null, 0,
+                    0, null).packAllOfB(into);
+        }
+        return new PackedB(into, k, n);
+    }
+
+    /**
+     * {@code C = A · B} (A [M, K] row-major, overwriting C) with B packed by {@link #packB}; every finished tile of
+     * C goes to {@code epilogue}. The same values as {@link #sgemm} on the unpacked B.
+     */
+    static void sgemm(int m, int n, int k, float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc,
+                      TileEpilogue epilogue) {
+        if (m < 0 || n != b.n() || k != b.k()) {
+            throw new IllegalArgumentException("A [" + m + ", " + k + "] · packed B [" + b.k() + ", " + b.n()
+                    + "] → C [" + m + ", " + n + "]");
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix("A", a, aOff, lda, 0, 1, m, k);
+        checkMatrix("C", c, cOff, ldc, 0, 1, m, n);
+        new Plan(1, false, false, m, n, k, 1f, a, aOff, lda, 0, null, 0, 0, 0, 0f, c, cOff, ldc, 0, epilogue, null,
+                0, 0, b.panels()).run();
     }
 
     /**
@@ -153,7 +206,7 @@ public final class Sgemm {
         checkMatrix("row scale", rowScale, rowScaleOff, Math.max(1, k), rowScaleStride, batch, 1, k);
         checkMatrix("C", c, cOff, ldc, strideC, batch, m, n);
         new Plan(batch, false, false, m, n, k, 1f, a, aOff, lda, strideA, b, bOff, ldb, 0, 0f, c, cOff, ldc,
-                strideC, epilogue, rowScale, rowScaleOff, rowScaleStride).run();
+                strideC, epilogue, rowScale, rowScaleOff, rowScaleStride, null).run();
     }
 
     private static void checkMatrix(String name, float[] x, int off, int ld, int stride, int batch,
@@ -211,12 +264,15 @@ public final class Sgemm {
         }
     }
 
-    /** One call's arguments and its split of C into tasks of tileM × tileN (per batch item). */
+    /**
+     * One call's arguments and its split of C into tasks of tileM × tileN (per batch item); {@code packedB}, when
+     * not null, is all of op(B) packed by {@link #packB} (and b is not read).
+     */
     private record Plan(int batch, boolean transA, boolean transB, int m, int n, int k,
                         float alpha, float[] a, int aOff, int lda, int strideA,
                         float[] b, int bOff, int ldb, int strideB,
                         float beta, float[] c, int cOff, int ldc, int strideC, TileEpilogue epilogue,
-                        float[] rowScale, int rowScaleOff, int rowScaleStride) {
+                        float[] rowScale, int rowScaleOff, int rowScaleStride, float[] packedB) {
 
         void run() {
             int tilesM = ceilDiv(m, TASK_M);
@@ -232,7 +288,7 @@ public final class Sgemm {
                 // floats at 14² × 672 → 112, more than A itself). Gated 14² products 15–25 % faster.
                 tilesM = 1;
             }
-            if (parallel && batch == 1 && k > 0 && m >= SHARED_B_MIN_ROWS) {
+            if (parallel && batch == 1 && k > 0 && m >= SHARED_B_MIN_ROWS && packedB == null) {
                 runSharedB();
                 return;
             }
@@ -258,8 +314,10 @@ public final class Sgemm {
             // B) read it packed once, up front, by all threads.
             int distinctB = strideB == 0 && rowScale == null ? 1 : batch;
             long prepackedSize = (long) distinctB * k * roundUp(n, NR);
-            float[] prepacked = parallel && k > 0 && tasks > distinctB * tilesAcross
-                    && prepackedSize <= MAX_PREPACKED_FLOATS ? prepackB(distinctB, (int) prepackedSize) : null;
+            boolean prepack = parallel && k > 0 && tasks > distinctB * tilesAcross
+                    && prepackedSize <= MAX_PREPACKED_FLOATS;
+            float[] prepacked = packedB != null && k > 0 ? packedB
+                    : prepack ? prepackB(distinctB, (int) prepackedSize) : null;
             CpuThreads.RangeBody body = (from, to) -> {
                 for (int t = from; t < to; t++) {
                     int item = t / perBatch;
@@ -310,10 +368,20 @@ public final class Sgemm {
          * {@code d·K·N' + p0·N'} (N' = N rounded up to NR), its micro-panel of column j at {@code + j·kc}.
          */
         private float[] prepackB(int distinct, int size) {
+            float[] packed = WORKSPACE.get().sharedB(size);
+            packAllOfB(distinct, packed);
+            return packed;
+        }
+
+        /** All of op(B) packed into {@code packed} as {@link #prepackB} lays it out (one item). */
+        void packAllOfB(float[] packed) {
+            packAllOfB(1, packed);
+        }
+
+        private void packAllOfB(int distinct, float[] packed) {
             int paddedN = roundUp(n, NR);
             int panels = paddedN / NR;
             int blocks = ceilDiv(k, KC);
-            float[] packed = WORKSPACE.get().sharedB(size);
             CpuThreads.parallelFor(0, distinct * blocks * panels, Math.max(1, panels / 4), (from, to) -> {
                 for (int t = from; t < to; t++) {
                     int item = t / (blocks * panels);
@@ -325,7 +393,6 @@ public final class Sgemm {
                             rowScaleOff + item * rowScaleStride);
                 }
             });
-            return packed;
         }
 
         /** {@link #runTile} reading B packed up front by {@link #prepackB} (item {@code packedItem} of it). */

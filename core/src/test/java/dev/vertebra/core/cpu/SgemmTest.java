@@ -209,6 +209,57 @@ class SgemmTest {
         }
     }
 
+    /**
+     * A right operand packed once ({@link Sgemm#packB}) gives the unpacked product's bits, tile epilogue included,
+     * whether the product runs on the pool or inside a parallel task (as a fused chain's row bands call it); with
+     * K = 0 it overwrites C with zeros.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3}")
+    @CsvSource({"196, 672, 112, false", "49, 1152, 192, false", "803, 97, 530, true", "1000, 40, 600, false",
+            "7, 1, 3, true", "30, 33, 0, false"})
+    void packedRightOperandGivesTheUnpackedProduct(int m, int n, int k, boolean transB) {
+        Random random = new Random(5 + m + n + k);
+        float[] a = random(random, m * k + 3);
+        float[] b = random(random, k * n + 2);
+        int ldb = transB ? k : n;
+        float[] expected = new float[m * n];
+        Sgemm.TileEpilogue none = (item, i0, i1, j0, j1) -> { };
+        Sgemm.sgemm(false, transB, m, n, k, 1f, a, 3, Math.max(k, 1), b, 2, Math.max(ldb, 1), 0f, expected, 0, n);
+        for (int e = 0; e < expected.length; e++) {
+            expected[e] = 2 * expected[e] + 1;
+        }
+        float[] packed = new float[(int) Sgemm.packedSize(k, n) + 5];
+        Sgemm.PackedB w = Sgemm.packB(transB, k, n, b, 2, Math.max(ldb, 1), packed);
+        for (boolean nested : new boolean[]{false, true}) {
+            float[] c = new float[m * n];
+            Arrays.fill(c, Float.NaN);
+            int[] visits = new int[m * n];
+            Runnable product = () -> Sgemm.sgemm(m, n, k, a, 3, Math.max(k, 1), w, c, 0, n, (item, i0, i1, j0, j1) -> {
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) {
+                        visits[i * n + j]++;
+                        c[i * n + j] = 2 * c[i * n + j] + 1;
+                    }
+                }
+            });
+            if (nested) {
+                CpuThreads.parallelFor(0, 2, 1, (from, to) -> {
+                    if (from == 0) {
+                        product.run();
+                    }
+                });
+            } else {
+                product.run();
+            }
+            assertArrayEquals(expected, c, nested ? "inside a parallel task" : "on the pool");
+            for (int e = 0; e < visits.length; e++) {
+                assertEquals(1, visits[e], "visits of element " + e);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Sgemm.sgemm(m, n + 1, k, a, 3, Math.max(k, 1), w,
+                new float[m * (n + 1)], 0, n + 1, none));
+    }
+
     @Test
     void rejectsArraysTooShortOrBadLeadingDimension() {
         float[] small = new float[10];
