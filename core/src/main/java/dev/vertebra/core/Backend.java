@@ -128,6 +128,17 @@ public interface Backend {
     }
 
     /**
+     * {@link #conv2dAffine} (no input scale) and its output's sums over H and W per image and channel: the bits of
+     * {@code reduce(SUM, y, {1, 2}, true)}, which a backend may compute while each output row is still in cache (a
+     * squeeze-excitation pools the depthwise output of an inverted bottleneck without expansion). Default: the two
+     * ops.
+     */
+    default PooledOutput conv2dAffinePooled(Tensor x, ConvAffine layer) {
+        Tensor y = conv2dAffine(x, null, layer.weight(), layer.spec(), layer.scale(), layer.shift(), layer.activation());
+        return new PooledOutput(y, reduce(ReduceOp.SUM, y, new int[]{1, 2}, true));
+    }
+
+    /**
      * {@link #conv2dAffineChain} and its output's sums over H and W per image and channel: the bits of
      * {@code reduce(SUM, y, {1, 2}, true)}, which a backend may compute while each output row is still in cache
      * (a squeeze-excitation pools every inverted bottleneck's depthwise output). Default: the two ops.

@@ -93,6 +93,27 @@ public final class Functional {
     }
 
     /**
+     * {@link #conv2dBatchNormEval} (no gate) and its output's mean over H and W, the bits of
+     * {@link #globalAvgPool}: a depthwise layer and its squeeze-excitation's pooling, which the backend may compute
+     * while each output row is still in cache ({@link Backend#conv2dAffinePooled}).
+     */
+    public static OutputAndMean conv2dBatchNormEvalWithMean(Tensor x, ConvBatchNorm layer) {
+        if (!layer.fusible(x, null)) {
+            Tensor y = conv2dBatchNormEval(x, null, layer);
+            return new OutputAndMean(y, globalAvgPool(y));
+        }
+        checkConv(x, layer.weight(), layer.spec());
+        Backend.PooledOutput r = x.backend().conv2dAffinePooled(x, layer.folded(x));
+        return withMean(r);
+    }
+
+    /** The output of a pooled backend op and its mean over H and W, as {@link #globalAvgPool} computes it. */
+    private static OutputAndMean withMean(Backend.PooledOutput r) {
+        Tensor y = r.output();
+        return new OutputAndMean(y, r.channelSums().mul(1.0 / ((long) y.dim(1) * y.dim(2))));
+    }
+
+    /**
      * {@code conv2dBatchNormEval(conv2dBatchNormEval(x, first), second)} as one backend op
      * ({@link Backend#conv2dAffineChain}) when nothing needs a gradient: an inverted bottleneck's expansion and
      * depthwise layers in evaluation, whose backend may never write the expanded activation between them. The
@@ -116,9 +137,7 @@ public final class Functional {
             Tensor y = conv2dBatchNormEvalChain(x, first, second);
             return new OutputAndMean(y, globalAvgPool(y));
         }
-        Backend.PooledOutput r = x.backend().conv2dAffineChainPooled(x, first.folded(x), second.folded(x));
-        Tensor y = r.output();
-        return new OutputAndMean(y, r.channelSums().mul(1.0 / ((long) y.dim(1) * y.dim(2))));
+        return withMean(x.backend().conv2dAffineChainPooled(x, first.folded(x), second.folded(x)));
     }
 
     /** An activation {@code [N, H, W, C]} and its mean over H and W, {@code [N, 1, 1, C]}. */

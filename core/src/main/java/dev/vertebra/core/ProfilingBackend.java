@@ -330,6 +330,19 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public PooledOutput conv2dAffinePooled(Tensor x, ConvAffine layer) {
+        String name = convName("fwd", x.shape(), layer.weight().shape(), layer.spec(), byShape) + " + affine"
+                + (layer.activation() == Activation.NONE ? "" : " + " + lower(layer.activation())) + " + sum over H, W";
+        long start = begin();
+        try {
+            PooledOutput r = inner.conv2dAffinePooled(x, layer);
+            return new PooledOutput(own(r.output()), own(r.channelSums()));
+        } finally {
+            end(name, start);
+        }
+    }
+
+    @Override
     public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
         return timed(chainName(x, first, second), () -> inner.conv2dAffineChain(x, first, second));
     }

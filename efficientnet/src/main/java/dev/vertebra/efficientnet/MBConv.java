@@ -83,6 +83,13 @@ public final class MBConv extends Module {
             h = pooled.output();
             gate = squeeze.gateOfMean(pooled.mean());
             i = 2;
+        } else if (!spec.hasExpansion() && folds(0) && se == 1) {
+            // The same for the depthwise layer alone (no expansion: B0's first block).
+            Functional.OutputAndMean pooled = Functional.conv2dBatchNormEvalWithMean(x,
+                    withBatchNorm(0, x.dim(1), x.dim(2)));
+            h = pooled.output();
+            gate = squeeze.gateOfMean(pooled.mean());
+            i = 1;
         }
         for (; i < se; i++) {
             h = block.get(i).forward(h);

@@ -494,6 +494,23 @@ public final class CpuBackend extends ReferenceBackend {
         return y;
     }
 
+    @Override
+    public PooledOutput conv2dAffinePooled(Tensor x, ConvAffine layer) {
+        boolean floats = isFloat(x) && isFloat(layer.weight()) && isFloat(layer.scale()) && isFloat(layer.shift());
+        Conv2dShape s = convShape(x.shape(), layer.weight().shape(), layer.spec());
+        if (!floats || !s.isDepthwise()) {
+            return super.conv2dAffinePooled(x, layer);
+        }
+        ChannelEpilogue epilogue = epilogue(s, layer.scale(), layer.shift(), layer.activation());
+        Tensor xi = dense(x);
+        Tensor wi = dense(layer.weight());
+        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        Tensor sums = output(Shape.of(s.batch(), 1, 1, s.outChannels()), x.dtype());
+        DepthwiseConv2d.forwardPooled(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y),
+                epilogue, floats(sums));
+        return new PooledOutput(y, sums);
+    }
+
     /** The per-channel epilogue {@code activation(v·scale + shift)} of a convolution of shape s. */
     private ChannelEpilogue epilogue(Conv2dShape s, Tensor scale, Tensor shift, Activation activation) {
         if (scale.numel() != s.outChannels() || shift.numel() != s.outChannels()) {

@@ -2,6 +2,7 @@ package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.CpuStorage;
 import dev.vertebra.core.DType;
+import dev.vertebra.core.ReduceOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -69,6 +70,43 @@ public final class DepthwiseConv2d {
                 } else {
                     finishedRow(s, x, xOff, w, wOff, bias, biasOff, y, yOff + row * rowFloats, epilogue, row);
                 }
+            }
+        });
+    }
+
+    /**
+     * {@link #forward} (no bias, overwriting y) that also sums y over each image's pixels:
+     * {@code channelSums[n, c] = Σ_{oy, ox} y[n, oy, ox, c]}, the bits {@link FloatReduce} gives (a
+     * squeeze-excitation's pooling). With at least two images per thread each task takes whole images and sums each
+     * row as it is written, in L1; otherwise the sums are a reduction after the pass.
+     *
+     * @param y           output: [N, OH, OW, C] from 0, overwritten
+     * @param channelSums [N, C] from 0, overwritten
+     */
+    static void forwardPooled(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y,
+                              ChannelEpilogue epilogue, float[] channelSums) {
+        int images = s.batch();
+        int channels = s.outChannels();
+        int pixels = s.outHeight() * s.outWidth();
+        Conv2dShape.checkArray("channel sums", channelSums, 0, (long) images * channels);
+        if (images < 2 * CpuThreads.parallelism() || channels < 2 || pixels == 0) {
+            forward(s, x, xOff, w, wOff, null, 0, y, 0, false, epilogue);
+            FloatReduce.reduce(ReduceOp.SUM, y, 0, images, pixels, channels, channelSums);
+            return;
+        }
+        check(s);
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("y", y, 0, s.outputSize());
+        int rowFloats = s.outWidth() * s.inChannels();
+        CpuThreads.parallelFor(0, images, 1, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                StreamingColumnSums sums = new StreamingColumnSums(pixels, channels);
+                for (int row = n * s.outHeight(); row < (n + 1) * s.outHeight(); row++) {
+                    finishedRow(s, x, xOff, w, wOff, null, 0, y, row * rowFloats, epilogue, row);
+                    sums.add(y, row * rowFloats, s.outWidth());
+                }
+                sums.finish(channelSums, n * channels);
             }
         });
     }
