@@ -9,6 +9,7 @@ import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
 import dev.vertebra.core.MemoryScope;
+import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,28 @@ public class PointwiseDepthwiseBenchmark {
         rate.memoryBound(bytes, flops);
         try (MemoryScope _ = MemoryScope.open()) {
             return cpu.conv2dAffineChain(x, expansion, depthwise);
+        }
+    }
+
+    /**
+     * {@link #fused} with the squeeze-excitation's pooling: each output row summed into its image's channel sums
+     * while in L1 ({@link Backend#conv2dAffineChainPooled}), as the model's inference calls it.
+     */
+    @Benchmark
+    public Tensor fusedPooled(Rate rate) {
+        rate.memoryBound(bytes, flops);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.conv2dAffineChainPooled(x, expansion, depthwise).channelSums();
+        }
+    }
+
+    /** {@link #fused}, then the pooling as a reduction over the output read back from memory. */
+    @Benchmark
+    public Tensor fusedThenPooled(Rate rate) {
+        rate.memoryBound(bytes, flops);
+        try (MemoryScope _ = MemoryScope.open()) {
+            Tensor y = cpu.conv2dAffineChain(x, expansion, depthwise);
+            return cpu.reduce(ReduceOp.SUM, y, new int[]{1, 2}, true);
         }
     }
 
