@@ -9,8 +9,8 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * Direct convolution for a few input channels (an image stem: 1–4 channels in, a multiple of the vector length
  * out), without unfolding: each output vector is a sum over the window's taps and input channels of a broadcast
  * input value times a row of the weight. im2col + GEMM would write and read back a [pixels, KH·KW·Cin] matrix as
- * large as the input times the kernel area, for a product of depth 27; here the input stays in cache and four
- * neighbouring pixels share every weight load.
+ * large as the input times the kernel area, for a product of depth 27; here the input stays in cache and six (or
+ * four) neighbouring pixels share every weight load.
  *
  * <p>Sums run over (kh, kw, ci) in that order with one FMA each, the order of the unfolded GEMM, starting from
  * zero; taps outside the image are skipped (the GEMM adds their zero products).
@@ -59,8 +59,14 @@ final class SmallChannelConv2d {
         int xTop = xOff + (n * s.height() + s.windowTop(oy)) * s.width() * s.inChannels();
         int yRow = row * s.outWidth() * s.outChannels();
         int ox = 0;
+        boolean sixWide = s.dilationW() == 1 && s.outChannels() % (2 * LANES) == 0;
         while (ox < s.outWidth()) {
-            if (ox >= oxLo && ox + 4 <= oxHi) {
+            if (sixWide && ox >= oxLo && ox + 6 <= oxHi) {
+                for (int co = 0; co < s.outChannels(); co += 2 * LANES) {
+                    sixPixelsTwoVectors(s, x, xTop, w, wOff, y, yRow, khLo, khHi, ox, co);
+                }
+                ox += 6;
+            } else if (ox >= oxLo && ox + 4 <= oxHi) {
                 fourPixels(s, x, xTop, w, wOff, y, yRow, khLo, khHi, ox);
                 ox += 4;
             } else {
@@ -132,6 +138,72 @@ final class SmallChannelConv2d {
     }
 
     /**
+     * Six neighbouring interior pixels, two output vectors: twelve independent sums (as the GEMM's 6 × 32 tile),
+     * enough to keep both FMA pipes busy through the FMA latency, which eight sums of 27-long chains were not.
+     * Needs dilationW 1: along a kernel row the window's (kw, ci) values are one contiguous run of x, as their
+     * weight rows are of w. Every sum takes its taps in the order of the other kernels.
+     */
+    private static void sixPixelsTwoVectors(Conv2dShape s, float[] x, int xTop, float[] w, int wOff, float[] y,
+                                            int yRow, int khLo, int khHi, int ox, int co) {
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int step = s.strideW() * cin;
+        int run = s.kernelW() * cin;
+        int colOffset = ox * s.strideW() - s.padLeft();
+        FloatVector a0 = FloatVector.zero(SPECIES);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        FloatVector b4 = a0;
+        FloatVector b5 = a0;
+        for (int kh = khLo; kh < khHi; kh++) {
+            int xAt = xTop + kh * s.dilationH() * s.width() * cin + colOffset * cin;
+            int wAt = wOff + kh * run * cout + co;
+            for (int t = 0; t < run; t++, wAt += cout) {
+                FloatVector k = FloatVector.fromArray(SPECIES, w, wAt);
+                FloatVector l = FloatVector.fromArray(SPECIES, w, wAt + LANES);
+                FloatVector xv = FloatVector.broadcast(SPECIES, x[xAt + t]);
+                a0 = k.fma(xv, a0);
+                b0 = l.fma(xv, b0);
+                xv = FloatVector.broadcast(SPECIES, x[xAt + step + t]);
+                a1 = k.fma(xv, a1);
+                b1 = l.fma(xv, b1);
+                xv = FloatVector.broadcast(SPECIES, x[xAt + 2 * step + t]);
+                a2 = k.fma(xv, a2);
+                b2 = l.fma(xv, b2);
+                xv = FloatVector.broadcast(SPECIES, x[xAt + 3 * step + t]);
+                a3 = k.fma(xv, a3);
+                b3 = l.fma(xv, b3);
+                xv = FloatVector.broadcast(SPECIES, x[xAt + 4 * step + t]);
+                a4 = k.fma(xv, a4);
+                b4 = l.fma(xv, b4);
+                xv = FloatVector.broadcast(SPECIES, x[xAt + 5 * step + t]);
+                a5 = k.fma(xv, a5);
+                b5 = l.fma(xv, b5);
+            }
+        }
+        int out = yRow + ox * cout + co;
+        a0.intoArray(y, out);
+        b0.intoArray(y, out + LANES);
+        a1.intoArray(y, out + cout);
+        b1.intoArray(y, out + cout + LANES);
+        a2.intoArray(y, out + 2 * cout);
+        b2.intoArray(y, out + 2 * cout + LANES);
+        a3.intoArray(y, out + 3 * cout);
+        b3.intoArray(y, out + 3 * cout + LANES);
+        a4.intoArray(y, out + 4 * cout);
+        b4.intoArray(y, out + 4 * cout + LANES);
+        a5.intoArray(y, out + 5 * cout);
+        b5.intoArray(y, out + 5 * cout + LANES);
+    }
+
+    /**
      * {@link #fourPixels} for two output vectors at once: eight independent sums, so the FMA units are not left
      * waiting on four dependency chains of 27 (3×3×3) FMAs each, and each input value broadcast feeds two FMAs.
      * Every sum takes its taps in the same order as before.
@@ -150,18 +222,22 @@ final class SmallChannelConv2d {
         FloatVector b1 = a0;
         FloatVector b2 = a0;
         FloatVector b3 = a0;
+        // Along a kernel row the window's (kw, ci) values are contiguous in x when dilationW is 1, and so are their
+        // weight rows: one loop over the run instead of the kw and ci loops (the same order of taps).
+        int runLength = s.dilationW() == 1 ? s.kernelW() * cin : cin;
+        int runs = s.dilationW() == 1 ? 1 : s.kernelW();
         for (int kh = khLo; kh < khHi; kh++) {
             int xRow = xTop + kh * s.dilationH() * s.width() * cin;
-            for (int kw = 0; kw < s.kernelW(); kw++) {
+            for (int kw = 0; kw < runs; kw++) {
                 int xAt = xRow + (colOffset + kw * s.dilationW()) * cin;
                 int wAt = wOff + (kh * s.kernelW() + kw) * cin * cout + co;
-                for (int ci = 0; ci < cin; ci++) {
-                    FloatVector k = FloatVector.fromArray(SPECIES, w, wAt + ci * cout);
-                    FloatVector l = FloatVector.fromArray(SPECIES, w, wAt + ci * cout + LANES);
-                    FloatVector x0 = FloatVector.broadcast(SPECIES, x[xAt + ci]);
-                    FloatVector x1 = FloatVector.broadcast(SPECIES, x[xAt + step + ci]);
-                    FloatVector x2 = FloatVector.broadcast(SPECIES, x[xAt + 2 * step + ci]);
-                    FloatVector x3 = FloatVector.broadcast(SPECIES, x[xAt + 3 * step + ci]);
+                for (int t = 0; t < runLength; t++) {
+                    FloatVector k = FloatVector.fromArray(SPECIES, w, wAt + t * cout);
+                    FloatVector l = FloatVector.fromArray(SPECIES, w, wAt + t * cout + LANES);
+                    FloatVector x0 = FloatVector.broadcast(SPECIES, x[xAt + t]);
+                    FloatVector x1 = FloatVector.broadcast(SPECIES, x[xAt + step + t]);
+                    FloatVector x2 = FloatVector.broadcast(SPECIES, x[xAt + 2 * step + t]);
+                    FloatVector x3 = FloatVector.broadcast(SPECIES, x[xAt + 3 * step + t]);
                     a0 = k.fma(x0, a0);
                     b0 = l.fma(x0, b0);
                     a1 = k.fma(x1, a1);
