@@ -172,6 +172,18 @@ final class LargeCases {
                 + "(fused, no grad)", gemm, 1, 41, 40, 16, 400, 5, ConvSpec.same(41, 40, 5, 5, 2, 1, 400)));
         cases.add(chain("large conv2dBatchNormEvalChain 1x1 → depthwise 3x3 s1 [3, 17, 15, 24] → 148 (fused, no grad)",
                 gemm, 3, 17, 15, 24, 148, 3, ConvSpec.of(1, 1, 1, 148)));
+        // The same with the squeeze-excitation's pooling taken row by row (whole images per task): its mean.
+        cases.add(chain("large conv2dBatchNormEvalChainWithMean 1x1 → depthwise 3x3 s2 [8, 30, 29, 16] → 96, the mean "
+                + "(fused, no grad)", gemm, 8, 30, 29, 16, 96, 3, ConvSpec.of(2, 1, 1, 96), true));
+        cases.add(large("large conv2dBatchNormEvalWithMean depthwise 3x3 [8, 26, 25, 32], the mean (fused, no grad)",
+                gemm, List.of(Input.normal(8, 26, 25, 32), Input.normal(3, 3, 1, 32), Input.constantNormal(32),
+                        Input.constantPositive(32), Input.normal(32), Input.normal(32)), in -> {
+                    try (NoGrad _ = NoGrad.enter()) {
+                        return Functional.conv2dBatchNormEvalWithMean(in.get(0), new Functional.ConvBatchNorm(
+                                in.get(1), null, ConvSpec.of(1, 1, 1, 32), in.get(2), in.get(3), in.get(4),
+                                in.get(5), 1e-3, Activation.SILU)).mean();
+                    }
+                }));
         for (boolean training : new boolean[]{true, false}) {
             cases.add(large("large batchNorm " + (training ? "train" : "eval") + " [4, 12, 12, 40]", Tolerance.CANCELLING,
                     List.of(Input.normal(4, 12, 12, 40), Input.normal(40), Input.normal(40), Input.constantNormal(40),
@@ -225,16 +237,24 @@ final class LargeCases {
      */
     private static OpCase chain(String name, Tolerance tolerance, int n, int h, int w, int cin, int c, int k,
                                 ConvSpec depthwise) {
+        return chain(name, tolerance, n, h, w, cin, c, k, depthwise, false);
+    }
+
+    /** {@link #chain} giving, when {@code mean}, the output's mean over H and W instead of the output. */
+    private static OpCase chain(String name, Tolerance tolerance, int n, int h, int w, int cin, int c, int k,
+                                ConvSpec depthwise, boolean mean) {
         return large(name, tolerance, List.of(Input.normal(n, h, w, cin), Input.normal(1, 1, cin, c),
                 Input.constantNormal(c), Input.constantPositive(c), Input.normal(c), Input.normal(c),
                 Input.normal(k, k, 1, c), Input.constantNormal(c), Input.constantPositive(c), Input.normal(c),
                 Input.normal(c)), in -> {
                     try (NoGrad _ = NoGrad.enter()) {
-                        return Functional.conv2dBatchNormEvalChain(in.get(0),
-                                new Functional.ConvBatchNorm(in.get(1), null, ConvSpec.of(1, 0, 1, 1), in.get(2),
-                                        in.get(3), in.get(4), in.get(5), 1e-3, Activation.SILU),
-                                new Functional.ConvBatchNorm(in.get(6), null, depthwise, in.get(7), in.get(8),
-                                        in.get(9), in.get(10), 1e-3, Activation.SILU));
+                        Functional.ConvBatchNorm first = new Functional.ConvBatchNorm(in.get(1), null,
+                                ConvSpec.of(1, 0, 1, 1), in.get(2), in.get(3), in.get(4), in.get(5), 1e-3,
+                                Activation.SILU);
+                        Functional.ConvBatchNorm second = new Functional.ConvBatchNorm(in.get(6), null, depthwise,
+                                in.get(7), in.get(8), in.get(9), in.get(10), 1e-3, Activation.SILU);
+                        return mean ? Functional.conv2dBatchNormEvalChainWithMean(in.get(0), first, second).mean()
+                                : Functional.conv2dBatchNormEvalChain(in.get(0), first, second);
                     }
                 });
     }
