@@ -42,11 +42,9 @@ class PooledConvolutionTest {
         Tensor x = Init.normal(gen, Shape.of(n, h, w, c), 0, 1, Device.CPU);
         ConvBatchNorm layer = layer(gen, Shape.of(k, k, 1, c), ConvSpec.of(stride, k / 2, 1, c));
 
-        Tensor plain = Functional.conv2dBatchNormEval(x, null, layer);
         OutputAndMean pooled = Functional.conv2dBatchNormEvalWithMean(x, layer);
-        assertArrayEquals(plain.toFloatArray(), pooled.output().toFloatArray(), "output");
         assertEquals(Shape.of(n, 1, 1, c), pooled.mean().shape());
-        assertArrayEquals(Functional.globalAvgPool(plain).toFloatArray(), pooled.mean().toFloatArray(), "mean");
+        assertPlainOutputAndItsPool(Functional.conv2dBatchNormEval(x, null, layer), pooled);
     }
 
     @Test
@@ -56,10 +54,8 @@ class PooledConvolutionTest {
         ConvBatchNorm expansion = layer(gen, Shape.of(1, 1, 16, 96), ConvSpec.of(1, 0, 1, 1));
         ConvBatchNorm depthwise = layer(gen, Shape.of(5, 5, 1, 96), ConvSpec.of(2, 2, 1, 96));
 
-        Tensor plain = Functional.conv2dBatchNormEvalChain(x, expansion, depthwise);
-        OutputAndMean pooled = Functional.conv2dBatchNormEvalChainWithMean(x, expansion, depthwise);
-        assertArrayEquals(plain.toFloatArray(), pooled.output().toFloatArray(), "output");
-        assertArrayEquals(Functional.globalAvgPool(plain).toFloatArray(), pooled.mean().toFloatArray(), "mean");
+        assertPlainOutputAndItsPool(Functional.conv2dBatchNormEvalChain(x, expansion, depthwise),
+                Functional.conv2dBatchNormEvalChainWithMean(x, expansion, depthwise));
     }
 
     /** A dense convolution has no pooled kernel: the backend's default gives the same result. */
@@ -69,8 +65,12 @@ class PooledConvolutionTest {
         Tensor x = Init.normal(gen, Shape.of(8, 12, 12, 8), 0, 1, Device.CPU);
         ConvBatchNorm layer = layer(gen, Shape.of(3, 3, 8, 24), ConvSpec.of(1, 1, 1, 1));
 
-        Tensor plain = Functional.conv2dBatchNormEval(x, null, layer);
-        OutputAndMean pooled = Functional.conv2dBatchNormEvalWithMean(x, layer);
+        assertPlainOutputAndItsPool(Functional.conv2dBatchNormEval(x, null, layer),
+                Functional.conv2dBatchNormEvalWithMean(x, layer));
+    }
+
+    /** The pooled op's output is the plain op's, its mean that of {@link Functional#globalAvgPool}, bit for bit. */
+    private static void assertPlainOutputAndItsPool(Tensor plain, OutputAndMean pooled) {
         assertArrayEquals(plain.toFloatArray(), pooled.output().toFloatArray(), "output");
         assertArrayEquals(Functional.globalAvgPool(plain).toFloatArray(), pooled.mean().toFloatArray(), "mean");
     }
