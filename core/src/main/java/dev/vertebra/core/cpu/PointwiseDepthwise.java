@@ -11,9 +11,9 @@ import dev.vertebra.core.ReduceOp;
  * on memory. Here each task takes one image's band of output rows and walks it in sub-bands: it expands the input
  * rows a sub-band's windows cover into a buffer of about {@value #BUFFER_FLOATS} floats (in L2), runs the
  * depthwise rows over that buffer, and moves the rows the next sub-band's windows share to the buffer's front
- * instead of expanding them again. The expansion weight is packed once per call for all the bands' GEMMs (per band
- * it was 8 packs of 221 K floats a call at 7² × 192 → 1152). Asked for them, the pass also sums each output row into
- * its image's channel sums (a squeeze-excitation's pooling) while the row is in L1.
+ * instead of expanding them again. The expansion weight is packed once per call and shared by all the bands' GEMMs
+ * (packed per band, it would be 8 packs of 221 K floats a call at 7² × 192 → 1152). Asked for them, the pass also
+ * sums each output row into its image's channel sums (a squeeze-excitation's pooling) while the row is in L1.
  *
  * <p>The values are those of the two separate convolutions bit for bit: the expansion is the same GEMM (rows of
  * one image are rows of the batch's GEMM, each element one summation chain whatever the tiling) and the depthwise
