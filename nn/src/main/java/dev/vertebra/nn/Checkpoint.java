@@ -24,6 +24,8 @@ import java.util.SequencedMap;
  *       {@code model.load_state_dict({k: v for k, v in f.items() if not k.startswith("__")})} works in PyTorch;</li>
  *   <li>the optimiser state ({@link Optimizer#stateDict()}) under {@code "__optimizer__."};</li>
  *   <li>the loss scaler's state ({@link LossScaler#stateDict()}, float16 runs only) under {@code "__scaler__."};</li>
+ *   <li>the weight average ({@link ModelEma#stateDict}, PyTorch names and layouts), when training keeps one, under
+ *       {@code "__ema__."}, with its update count in the metadata {@code "ema.updates"};</li>
  *   <li>metadata strings: {@code "format": "pt"}, {@code "vertebra.checkpoint": "1"}, {@code "epoch"},
  *       {@code "step"}, {@code "config"} (the caller's JSON, stored verbatim) and one
  *       {@code "generator.<name>"} per random generator (its four state words in decimal, comma-separated).</li>
@@ -44,6 +46,9 @@ public final class Checkpoint {
     public static final String OPTIMIZER_PREFIX = "__optimizer__.";
     /** Key prefix of the loss scaler state inside a checkpoint. */
     public static final String SCALER_PREFIX = "__scaler__.";
+    /** Key prefix of the weight average ({@link ModelEma}) inside a checkpoint. */
+    public static final String EMA_PREFIX = "__ema__.";
+    private static final String EMA_UPDATES = "ema.updates";
     private static final String MARKER = "vertebra.checkpoint";
     private static final String GENERATOR_PREFIX = "generator.";
     /** Metadata prefix of the generators modules own ({@link Module#namedGenerators()}). */
@@ -69,12 +74,13 @@ public final class Checkpoint {
 
     /**
      * Loads a weight file (a Vertebra or PyTorch state dict in safetensors) into {@code model}; see
-     * {@link Module#loadStateDict} for strictness. Extra checkpoint entries (optimiser state) are ignored.
+     * {@link Module#loadStateDict} for strictness. Extra checkpoint entries (optimiser, scaler and weight-average
+     * state) are ignored.
      */
     public static LoadReport loadWeights(Path file, Module model, boolean strict) throws IOException {
         SequencedMap<String, Tensor> state = new LinkedHashMap<>();
         Safetensors.read(file).tensors().forEach((name, host) -> {
-            if (!name.startsWith(OPTIMIZER_PREFIX) && !name.startsWith(SCALER_PREFIX)) {
+            if (!name.startsWith(OPTIMIZER_PREFIX) && !name.startsWith(SCALER_PREFIX) && !name.startsWith(EMA_PREFIX)) {
                 state.put(name, Tensor.fromHost(host, Device.CPU));
             }
         });
@@ -95,6 +101,15 @@ public final class Checkpoint {
     /** Writes a checkpoint with a loss scaler's state; {@code optimizer} and {@code scaler} may be null. */
     public static void save(Path file, Module model, Optimizer optimizer, LossScaler scaler, Info info,
                             Map<String, Generator> generators) throws IOException {
+        save(file, model, optimizer, scaler, null, info, generators);
+    }
+
+    /**
+     * Writes a checkpoint with a loss scaler's state and a weight average of the model; {@code optimizer},
+     * {@code scaler} and {@code ema} may be null.
+     */
+    public static void save(Path file, Module model, Optimizer optimizer, LossScaler scaler, ModelEma ema, Info info,
+                            Map<String, Generator> generators) throws IOException {
         SequencedMap<String, HostArray> tensors = toHost(model.stateDict(), "");
         if (optimizer != null) {
             tensors.putAll(toHost(optimizer.stateDict(), OPTIMIZER_PREFIX));
@@ -102,12 +117,18 @@ public final class Checkpoint {
         if (scaler != null) {
             tensors.putAll(toHost(scaler.stateDict(), SCALER_PREFIX));
         }
+        if (ema != null) {
+            tensors.putAll(toHost(ema.stateDict(model), EMA_PREFIX));
+        }
         SequencedMap<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         metadata.put(MARKER, "1");
         metadata.put("epoch", Long.toString(info.epoch()));
         metadata.put("step", Long.toString(info.step()));
         metadata.put("config", info.configJson());
+        if (ema != null) {
+            metadata.put(EMA_UPDATES, Long.toString(ema.updates()));
+        }
         generators.forEach((name, gen) -> metadata.put(GENERATOR_PREFIX + name, words(gen)));
         model.namedGenerators().forEach((name, gen) -> metadata.put(MODULE_GENERATOR_PREFIX + name, words(gen)));
         Safetensors.write(file, tensors, metadata);
@@ -134,6 +155,15 @@ public final class Checkpoint {
      */
     public static Info load(Path file, Module model, Optimizer optimizer, LossScaler scaler,
                             Map<String, Generator> generators) throws IOException {
+        return load(file, model, optimizer, scaler, null, generators);
+    }
+
+    /**
+     * As {@link #load(Path, Module, Optimizer, LossScaler, Map)}, also restoring the weight average {@code ema}
+     * (may be null: a saved average is then ignored). With {@code ema} given, the file must hold one.
+     */
+    public static Info load(Path file, Module model, Optimizer optimizer, LossScaler scaler, ModelEma ema,
+                            Map<String, Generator> generators) throws IOException {
         Safetensors.Contents contents = Safetensors.read(file);
         Map<String, String> metadata = contents.metadata();
         String where = file.getFileName().toString();
@@ -159,12 +189,15 @@ public final class Checkpoint {
         SequencedMap<String, Tensor> weights = new LinkedHashMap<>();
         SequencedMap<String, Tensor> optimizerState = new LinkedHashMap<>();
         SequencedMap<String, Tensor> scalerState = new LinkedHashMap<>();
+        SequencedMap<String, Tensor> emaState = new LinkedHashMap<>();
         contents.tensors().forEach((name, host) -> {
             Tensor t = Tensor.fromHost(host, Device.CPU);
             if (name.startsWith(OPTIMIZER_PREFIX)) {
                 optimizerState.put(name.substring(OPTIMIZER_PREFIX.length()), t);
             } else if (name.startsWith(SCALER_PREFIX)) {
                 scalerState.put(name.substring(SCALER_PREFIX.length()), t);
+            } else if (name.startsWith(EMA_PREFIX)) {
+                emaState.put(name.substring(EMA_PREFIX.length()), t);
             } else {
                 weights.put(name, t);
             }
@@ -180,6 +213,9 @@ public final class Checkpoint {
         if (scaler != null) {
             scaler.checkStateDict(scalerState);
         }
+        long emaUpdates = ema == null ? 0 : emaUpdates(metadata, where);
+        // The average is checked against the model as it is now, which the weights below do not change in shape.
+        Runnable loadEma = ema == null ? () -> { } : ema.checkedLoad(model, emaState, emaUpdates, where);
         model.loadStateDict(weights, true);
         if (optimizer != null) {
             optimizer.loadStateDict(optimizerState);
@@ -187,9 +223,18 @@ public final class Checkpoint {
         if (scaler != null) {
             scaler.loadStateDict(scalerState);
         }
+        loadEma.run();
         generatorStates.forEach((name, state) -> generators.get(name).setState(state));
         moduleStates.forEach(Generator::setState);
         return info;
+    }
+
+    private static long emaUpdates(Map<String, String> metadata, String where) {
+        if (!metadata.containsKey(EMA_UPDATES)) {
+            throw new IllegalArgumentException(where + " holds no weight average ('" + EMA_UPDATES
+                    + "' metadata): it was written by a run without one");
+        }
+        return number(metadata, EMA_UPDATES, where);
     }
 
     private static String words(Generator gen) {

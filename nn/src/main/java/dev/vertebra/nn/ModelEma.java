@@ -2,11 +2,14 @@ package dev.vertebra.nn;
 
 import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.NoGrad;
+import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.Set;
 
 /**
  * Exponential moving average of a model's weights, for evaluation: after each optimiser step,
@@ -101,6 +104,56 @@ public final class ModelEma {
             out.put(name, (p == null ? held : p.fileLayout().toFile(held)).contiguousCopy().detach());
         });
         return out;
+    }
+
+    /**
+     * Continues a saved average: {@code state} is {@link #stateDict}'s output (PyTorch layouts, every entry of the
+     * model), {@code updates} the count it had. Checks every key and shape before changing anything.
+     *
+     * @throws IllegalArgumentException when an entry is missing, extra or of another shape or type, or
+     *                                  updates &lt; 0
+     */
+    public void loadStateDict(Module model, Map<String, Tensor> state, long updates) {
+        checkedLoad(model, state, updates, "saved EMA").run();
+    }
+
+    /**
+     * Checks {@code state} as {@link #loadStateDict} does and returns the load itself, so that a caller restoring
+     * several things can check them all before changing any. {@code where} starts the error messages.
+     */
+    Runnable checkedLoad(Module model, Map<String, Tensor> state, long updates, String where) {
+        Map<String, Tensor> now = checkedEntries(model);
+        if (updates < 0) {
+            throw new IllegalArgumentException(where + ": EMA update count must be ≥ 0, got " + updates);
+        }
+        if (!state.keySet().equals(shadow.keySet())) {
+            throw new IllegalArgumentException(where + ": the weight average does not fit the model: missing "
+                    + difference(shadow.keySet(), state.keySet()) + ", unexpected "
+                    + difference(state.keySet(), shadow.keySet()));
+        }
+        Map<String, Parameter> params = model.namedParameters();
+        Map<String, Tensor> held = new LinkedHashMap<>();
+        shadow.forEach((name, avg) -> {
+            Parameter p = params.get(name);
+            Tensor saved = state.get(name);
+            FileLayout layout = p == null ? FileLayout.SAME : p.fileLayout();
+            Shape fileShape = Shape.of(layout.fileShape(now.get(name).shape().dims()));
+            if (!saved.shape().equals(fileShape) || saved.dtype() != avg.dtype()) {
+                throw new IllegalArgumentException(where + ": weight average entry '" + name + "' is "
+                        + saved.dtype() + " " + saved.shape() + ", the model's " + avg.dtype() + " " + fileShape);
+            }
+            held.put(name, layout.fromFile(saved));
+        });
+        return () -> {
+            try (NoGrad _ = NoGrad.enter()) {
+                held.forEach((name, view) -> shadow.get(name).assign(view.to(shadow.get(name).device())));
+            }
+            this.updates = updates;
+        };
+    }
+
+    private static List<String> difference(Set<String> a, Set<String> b) {
+        return a.stream().filter(k -> !b.contains(k)).toList();
     }
 
     private Map<String, Tensor> checkedEntries(Module model) {

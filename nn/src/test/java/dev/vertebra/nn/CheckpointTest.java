@@ -1,8 +1,12 @@
 package dev.vertebra.nn;
 
+import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
+import dev.vertebra.core.NoGrad;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.io.HostArray;
+import dev.vertebra.core.io.Safetensors;
 import dev.vertebra.core.io.TensorFormatException;
 import dev.vertebra.nn.optim.Adam;
 import dev.vertebra.nn.optim.Optimizer;
@@ -14,12 +18,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -173,5 +179,91 @@ class CheckpointTest {
         try (var files = Files.list(dir)) {
             assertEquals(List.of(file), files.toList(), "no temporary files left behind");
         }
+    }
+
+    /** A convolution (stored OIHW, held HWIO) and a batch norm (running statistics, an integer counter). */
+    private static Sequential convNet(Generator gen) {
+        return new Sequential(new Conv2d(2, 3, 3, gen), new BatchNorm2d(3));
+    }
+
+    /** Moves every floating-point parameter and buffer of {@code m} by an amount that depends on {@code k}. */
+    private static void nudge(Module m, int k) {
+        try (NoGrad _ = NoGrad.enter()) {
+            m.namedParameters().values().forEach(p -> p.data().assign(p.data().add(0.25 * k)));
+            m.namedBuffers().values().forEach(b -> {
+                if (b.data().dtype().isFloating()) {
+                    b.data().assign(b.data().mul(1 + 0.5 * k));
+                }
+            });
+        }
+    }
+
+    @Test
+    void weightAverageResumesWhereItStopped() throws IOException {
+        Sequential a = convNet(new Generator(1));
+        ModelEma emaA = new ModelEma(a, 0.9, true);
+        nudge(a, 1);
+        emaA.update(a);
+        nudge(a, 2);
+        emaA.update(a);
+        Path file = dir.resolve("ema.safetensors");
+        Checkpoint.save(file, a, null, null, emaA, new Checkpoint.Info(1, 2, "{}"), Map.of());
+        SequencedMap<String, Tensor> savedWeights = a.stateDict();
+        nudge(a, 3);
+        emaA.update(a);
+
+        Sequential b = convNet(new Generator(2));
+        ModelEma emaB = new ModelEma(b, 0.9, true);
+        Checkpoint.load(file, b, null, null, emaB, Map.of());
+        assertEquals(2, emaB.updates());
+        nudge(b, 3);
+        emaB.update(b);
+        SequencedMap<String, Tensor> expected = emaA.stateDict(a);
+        assertSameEntries(expected, emaB.stateDict(b));
+        // The average is not the weights, so the check above tells the two apart.
+        assertFalse(Arrays.equals(a.stateDict().get("0.weight").toFloatArray(),
+                expected.get("0.weight").toFloatArray()));
+
+        // The file's unprefixed entries are the live weights (what PyTorch and loadWeights read), not the average.
+        Sequential c = convNet(new Generator(3));
+        assertTrue(Checkpoint.loadWeights(file, c, true).isClean());
+        c.stateDict().forEach((k, v) ->
+                assertArrayEquals(savedWeights.get(k).toFloatArray(), v.toFloatArray(), 0f, k));
+    }
+
+    @Test
+    void missingOrMisshapenWeightAverageIsRefusedAndNothingChanges() throws IOException {
+        Sequential a = convNet(new Generator(1));
+        Path plain = dir.resolve("plain.safetensors");
+        Checkpoint.save(plain, a, null, new Checkpoint.Info(0, 0, "{}"), Map.of());
+        Sequential b = convNet(new Generator(2));
+        ModelEma emaB = new ModelEma(b, 0.9, true);
+        SequencedMap<String, Tensor> before = b.stateDict();
+        SequencedMap<String, Tensor> averageBefore = emaB.stateDict(b);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Checkpoint.load(plain, b, null, null, emaB, Map.of()));
+        assertTrue(e.getMessage().contains("no weight average"), e.getMessage());
+        ModuleTest.assertUnchanged(before, b);
+        assertSameEntries(averageBefore, emaB.stateDict(b));
+
+        // The same checkpoint with one averaged entry transposed: refused before the weights are touched.
+        Path good = dir.resolve("good.safetensors");
+        Checkpoint.save(good, a, null, null, new ModelEma(a, 0.9, true), new Checkpoint.Info(0, 0, "{}"), Map.of());
+        Safetensors.Contents contents = Safetensors.read(good);
+        SequencedMap<String, HostArray> tensors = new LinkedHashMap<>(contents.tensors());
+        String key = Checkpoint.EMA_PREFIX + "0.weight";
+        tensors.put(key, Tensor.fromHost(tensors.get(key), Device.CPU).permute(1, 0, 2, 3).contiguous().toHost());
+        Path bad = dir.resolve("bad.safetensors");
+        Safetensors.write(bad, tensors, contents.metadata());
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(bad, b, null, null, emaB, Map.of()));
+        assertTrue(e.getMessage().contains("'0.weight'"), e.getMessage());
+        ModuleTest.assertUnchanged(before, b);
+        assertSameEntries(averageBefore, emaB.stateDict(b));
+        assertEquals(0, emaB.updates());
+    }
+
+    private static void assertSameEntries(Map<String, Tensor> expected, Map<String, Tensor> actual) {
+        assertEquals(expected.keySet(), actual.keySet());
+        expected.forEach((k, v) -> assertArrayEquals(v.toDoubleArray(), actual.get(k).toDoubleArray(), 0.0, k));
     }
 }
