@@ -86,6 +86,12 @@ final class TrainCommand implements Callable<Integer> {
             description = "stochastic depth rate of the last block (default: the model's own, 0.2)")
     private Double dropPath;
 
+    @Option(names = "--ema-decay", defaultValue = "0", paramLabel = "D",
+            description = "keep an exponential moving average of the weights with this decay (warmed up as "
+                    + "min(D, (1 + t)/(10 + t)) at step t); validation scores it and best.safetensors holds it. "
+                    + "Like timm's --model-ema-decay; 0: off (default: ${DEFAULT-VALUE})")
+    private double emaDecay;
+
     @Option(names = "--out", defaultValue = "runs/train", paramLabel = "RUN", description = "run folder (default: ${DEFAULT-VALUE})")
     private Path out;
 
@@ -127,7 +133,8 @@ final class TrainCommand implements Callable<Integer> {
         var network = TrainConfig.model(model);
         TrainConfig config = new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, 1e-4,
                 samplesPerStudy, valFraction, pooling, topK, seed, precision,
-                dropout != null ? dropout : network.dropout(), dropPath != null ? dropPath : network.stochasticDepth());
+                dropout != null ? dropout : network.dropout(), dropPath != null ? dropPath : network.stochasticDepth(),
+                emaDecay);
         List<StudySlices> studies = TrainerStudies.train(data, cache.dir, imageSize, pixelMm, threads);
         Trainer.start(config, studies, out, dev).run(epochs);
     }

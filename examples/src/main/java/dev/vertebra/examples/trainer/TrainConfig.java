@@ -30,21 +30,32 @@ import java.util.regex.Pattern;
  * @param precision       fp32, tf32, bf16 or fp16 (autocast around forward and loss; loss scaling for fp16)
  * @param dropout         dropout before the classifier (the model's own, 0.2 for B0, unless set)
  * @param dropPath        stochastic depth rate of the last block (the model's own unless set)
+ * @param emaDecay        decay of an exponential moving average of the weights ({@link dev.vertebra.nn.ModelEma},
+ *                        with warmup), which validation scores and best.safetensors keeps; 0 trains without one
  */
 public record TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
                           double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
-                          long seed, Precision precision, double dropout, double dropPath) {
+                          long seed, Precision precision, double dropout, double dropPath, double emaDecay) {
 
     public TrainConfig {
         if (imageSize < 32 || slices < 1 || epochs < 1 || batch < 1 || !(lr > 0) || samplesPerStudy < 1
                 || !(valFraction >= 0 && valFraction < 1) || topK < 1 || !(pixelMm > 0) || precision == null
-                || !(dropout >= 0 && dropout < 1) || !(dropPath >= 0 && dropPath < 1)) {
+                || !(dropout >= 0 && dropout < 1) || !(dropPath >= 0 && dropPath < 1)
+                || !(emaDecay >= 0 && emaDecay < 1)) {
             throw new IllegalArgumentException("bad training settings: " + this);
         }
         model(model); // validates the name
     }
 
-    /** The settings with the model's own dropout and stochastic depth. */
+    /** The settings without a weight average. */
+    public TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
+                       double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
+                       long seed, Precision precision, double dropout, double dropPath) {
+        this(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy, valFraction, pooling,
+                topK, seed, precision, dropout, dropPath, 0);
+    }
+
+    /** The settings with the model's own dropout and stochastic depth, without a weight average. */
     public TrainConfig(String model, int imageSize, double pixelMm, int slices, int epochs, int batch, double lr,
                        double weightDecay, int samplesPerStudy, double valFraction, Pooling pooling, int topK,
                        long seed, Precision precision) {
@@ -97,6 +108,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
         m.put("precision", precision.cliName());
         m.put("dropout", dropout);
         m.put("dropPath", dropPath);
+        m.put("emaDecay", emaDecay);
         StringBuilder sb = new StringBuilder("{");
         m.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
                 .append(v instanceof String s ? "\"" + s + "\"" : String.valueOf(v)));
@@ -105,7 +117,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
 
     /**
      * Parses {@link #toJson()}'s output; configurations saved before precision existed are fp32, those saved before
-     * dropout and stochastic depth were settings had both off.
+     * dropout, stochastic depth and the weight average were settings had them off.
      */
     public static TrainConfig fromJson(String json) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -123,7 +135,8 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
                     Long.parseLong(m.get("seed")),
                     m.containsKey("precision") ? Precision.parse(m.get("precision")) : Precision.FP32,
                     Double.parseDouble(m.getOrDefault("dropout", "0")),
-                    Double.parseDouble(m.getOrDefault("dropPath", "0")));
+                    Double.parseDouble(m.getOrDefault("dropPath", "0")),
+                    Double.parseDouble(m.getOrDefault("emaDecay", "0")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a training configuration: " + json, e);
         }
@@ -132,12 +145,18 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
     /** The same settings in another precision. */
     public TrainConfig withPrecision(Precision p) {
         return new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy,
-                valFraction, pooling, topK, seed, p, dropout, dropPath);
+                valFraction, pooling, topK, seed, p, dropout, dropPath, emaDecay);
     }
 
     /** The same settings with another epoch count. */
     public TrainConfig withEpochs(int e) {
         return new TrainConfig(model, imageSize, pixelMm, slices, e, batch, lr, weightDecay, samplesPerStudy,
-                valFraction, pooling, topK, seed, precision, dropout, dropPath);
+                valFraction, pooling, topK, seed, precision, dropout, dropPath, emaDecay);
+    }
+
+    /** The same settings with another weight-average decay (0: none). */
+    public TrainConfig withEmaDecay(double d) {
+        return new TrainConfig(model, imageSize, pixelMm, slices, epochs, batch, lr, weightDecay, samplesPerStudy,
+                valFraction, pooling, topK, seed, precision, dropout, dropPath, d);
     }
 }

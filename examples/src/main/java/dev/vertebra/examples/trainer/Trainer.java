@@ -12,6 +12,7 @@ import dev.vertebra.examples.metric.CompetitionMetric;
 import dev.vertebra.examples.metric.Roc;
 import dev.vertebra.nn.Checkpoint;
 import dev.vertebra.nn.Losses;
+import dev.vertebra.nn.ModelEma;
 import dev.vertebra.nn.optim.AdamW;
 import dev.vertebra.nn.optim.GradClip;
 import dev.vertebra.nn.optim.LossScaler;
@@ -44,6 +45,13 @@ import java.util.stream.IntStream;
  * metrics.csv and writes last.safetensors (weights, optimiser, generators, calibration, spine atlas; atomically)
  * and best.safetensors (lowest calibrated validation loss). A run resumed from last.safetensors repeats exactly
  * what the uninterrupted run would have done.
+ *
+ * <p>With {@link TrainConfig#emaDecay()} set, an exponential moving average of the weights and batch-norm
+ * statistics ({@link ModelEma}, updated after every step) is what validation predicts with, what the calibration
+ * is fitted to and what best.safetensors holds as its weights; last.safetensors holds the live weights and the
+ * average beside them. Validation of the live weights swings from epoch to epoch on a small validation set (the
+ * running statistics move with every batch even when the learning rate is tiny), and the best-epoch choice follows
+ * those swings; the average moves slowly.
  *
  * <p>Precision ({@link TrainConfig#precision()}): bf16 and fp16 run the forward pass and the loss under
  * {@link Autocast} with float32 master weights; fp16 scales the loss ({@link LossScaler}, its state checkpointed)
@@ -94,6 +102,8 @@ public final class Trainer {
     private final FractureModel model;
     private final AdamW optimizer;
     private final LossScaler scaler;
+    /** The weight average, null when the run keeps none. */
+    private final ModelEma ema;
     private final LrSchedule schedule;
     private final Generator data;
     private final Path run;
@@ -116,6 +126,7 @@ public final class Trainer {
                 Math.max(2, steps), config.lr() * 0.02);
         this.data = new Generator(config.seed() ^ 0x5DEECE66DL);
         this.scaler = LossScaler.forPrecision(config.precision());
+        this.ema = config.emaDecay() > 0 ? new ModelEma(model.net(), config.emaDecay(), true) : null;
         // Process-wide, like torch.backends.cuda.matmul.allow_tf32; only accelerators read it.
         Backends.allowTf32(config.precision().tf32());
     }
@@ -133,7 +144,7 @@ public final class Trainer {
     public static Trainer resume(Path run, List<StudySlices> studies, Device device) throws IOException {
         TrainConfig config = configOf(run.resolve(LAST));
         Trainer t = new Trainer(config, studies, run, device);
-        Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.scaler,
+        Checkpoint.Info info = Checkpoint.load(run.resolve(LAST), t.model.net(), t.optimizer, t.scaler, t.ema,
                 t.generators());
         t.model.calibration(Calibration.fromJson(info.configJson()));
         t.epoch = (int) info.epoch();
@@ -208,8 +219,9 @@ public final class Trainer {
     /** Trains until {@code untilEpoch} epochs are done (at most the configured count). */
     public void run(int untilEpoch) throws IOException {
         int last = Math.min(untilEpoch, config.epochs());
-        LOG.info("training {} on {} studies ({} validation), {} steps per epoch", config.model(), train.size(),
-                val.size(), stepsPerEpoch());
+        LOG.info("training {} on {} studies ({} validation), {} steps per epoch{}", config.model(), train.size(),
+                val.size(), stepsPerEpoch(), ema == null ? "" : ", validating a weight average (decay "
+                        + config.emaDecay() + ")");
         while (epoch < last) {
             trainEpoch();
         }
@@ -276,6 +288,9 @@ public final class Trainer {
                     skipped += scaler.step(optimizer) ? 0 : 1;
                     scaler.update();
                     optimizer.zeroGrad();
+                    if (ema != null) {
+                        ema.update(model.net());
+                    }
                     step++;
                     lossSum += loss.item();
                 }
@@ -289,6 +304,7 @@ public final class Trainer {
         LOG.info(String.format(Locale.ROOT, "training AUC: fracture slices %.3f", Roc.auc(
                 fracY.stream().mapToInt(Integer::intValue).toArray(),
                 fracQ.stream().mapToDouble(Double::doubleValue).toArray())));
+        swapAverage(); // validation, the calibration and best.safetensors see the average (when there is one)
         double[] valLosses = validate();
         epoch = e;
         Epoch row = new Epoch(e, lossSum / steps, valLosses[0], valLosses[1], lr, (System.nanoTime() - started) / 1e9);
@@ -296,14 +312,22 @@ public final class Trainer {
         Files.writeString(run.resolve(METRICS), row.csv() + "\n", StandardCharsets.US_ASCII,
                 java.nio.file.StandardOpenOption.APPEND);
         Checkpoint.Info info = new Checkpoint.Info(epoch, step, metadata());
-        Checkpoint.save(run.resolve(LAST), model.net(), optimizer, scaler, info, generators());
         boolean best = history.stream().noneMatch(h -> h.epoch() < e && h.rank() <= row.rank());
         if (best) {
             Checkpoint.save(run.resolve(BEST), model.net(), optimizer, scaler, info, generators());
         }
+        swapAverage();
+        Checkpoint.save(run.resolve(LAST), model.net(), optimizer, scaler, ema, info, generators());
         LOG.info(String.format(Locale.ROOT, "epoch %d: train loss %.4f, validation slice loss %.4f, validation "
                 + "competition loss %.4f%s (%.0f s)", e, row.trainLoss(), row.valSliceLoss(), row.valLoss(),
                 best ? " (best)" : "", row.seconds()));
+    }
+
+    /** Exchanges the live weights and the average; a no-op without one. Twice restores both exactly. */
+    private void swapAverage() {
+        if (ema != null) {
+            ema.swap(model.net());
+        }
     }
 
     /** The mean of the per-element losses whose target is known ({@code known} 1), [n, o] → scalar. */

@@ -6,6 +6,7 @@ import dev.vertebra.core.Precision;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.io.HostArray;
 import dev.vertebra.core.io.Safetensors;
+import dev.vertebra.nn.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -198,6 +199,9 @@ class TrainerTest {
         TrainConfig half = withPrecision(c, Precision.FP16);
         assertTrue(half.toJson().contains("\"precision\": \"fp16\""), half.toJson());
         assertEquals(half, TrainConfig.fromJson(half.toJson()));
+        TrainConfig averaged = c.withEmaDecay(0.995);
+        assertTrue(averaged.toJson().contains("\"emaDecay\": 0.995"), averaged.toJson());
+        assertEquals(averaged, TrainConfig.fromJson(averaged.toJson()));
     }
 
     @Test
@@ -206,6 +210,7 @@ class TrainerTest {
                 + "\"batch\": 32, \"lr\": 0.003, \"weightDecay\": 1.0E-4, \"samplesPerStudy\": 24, "
                 + "\"valFraction\": 0.2, \"pooling\": \"TOPK_MEAN\", \"topK\": 3, \"seed\": 1}";
         assertEquals(Precision.FP32, TrainConfig.fromJson(old).precision());
+        assertEquals(0, TrainConfig.fromJson(old).emaDecay());
     }
 
     static TrainConfig withPrecision(TrainConfig c, Precision p) {
@@ -238,13 +243,60 @@ class TrainerTest {
         }
     }
 
-    private static Map<String, HostArray> scalerState(Path run) throws IOException {
+    @Test
+    void weightAverageRunsResumeExactlyAndBestHoldsTheAverage() throws IOException {
+        List<StudySlices> data = studies(6, 32, 3);
+        TrainConfig config = tiny(2).withEmaDecay(0.9);
+        Trainer whole = Trainer.start(config, data, tmp.resolve("ema-whole"), Device.CPU);
+        whole.run(2);
+        Trainer interrupted = Trainer.start(config, data, tmp.resolve("ema-split"), Device.CPU);
+        interrupted.run(1);
+
+        // After one epoch, that epoch is the best: best.safetensors holds the average, last.safetensors the live
+        // weights with the average beside them.
+        Map<String, HostArray> last = Safetensors.read(tmp.resolve("ema-split").resolve("last.safetensors")).tensors();
+        Map<String, HostArray> best = Safetensors.read(tmp.resolve("ema-split").resolve("best.safetensors")).tensors();
+        Map<String, Tensor> live = weights(interrupted);
+        assertEquals(live.keySet(), prefixed(best, "").keySet());
+        live.forEach((name, t) -> {
+            assertArrayEquals(t.toFloatArray(), Tensor.fromHost(last.get(name), Device.CPU).toFloatArray(), name);
+            assertArrayEquals(Tensor.fromHost(last.get(Checkpoint.EMA_PREFIX + name), Device.CPU).toFloatArray(),
+                    Tensor.fromHost(best.get(name), Device.CPU).toFloatArray(), name);
+        });
+        String w = "classifier.1.weight";
+        assertFalse(java.util.Arrays.equals(live.get(w).toFloatArray(),
+                Tensor.fromHost(best.get(w), Device.CPU).toFloatArray()), "the average is not the live weights");
+
+        Trainer resumed = Trainer.resume(tmp.resolve("ema-split"), data, Device.CPU);
+        resumed.run(2);
+        Map<String, Tensor> a = weights(whole);
+        Map<String, Tensor> b = weights(resumed);
+        a.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), b.get(name).toFloatArray(), name));
+        // Validation scores the average, so equal losses after the resume need the average restored too.
+        for (int e = 0; e < 2; e++) {
+            assertEquals(whole.history().get(e).valLoss(), resumed.history().get(e).valLoss(), 0.0);
+        }
+        Map<String, HostArray> averageA = prefixed(Safetensors.read(tmp.resolve("ema-whole").resolve(
+                "last.safetensors")).tensors(), Checkpoint.EMA_PREFIX);
+        Map<String, HostArray> averageB = prefixed(Safetensors.read(tmp.resolve("ema-split").resolve(
+                "last.safetensors")).tensors(), Checkpoint.EMA_PREFIX);
+        assertEquals(a.keySet(), averageA.keySet());
+        averageA.forEach((name, t) -> assertArrayEquals(Tensor.fromHost(t, Device.CPU).toFloatArray(),
+                Tensor.fromHost(averageB.get(name), Device.CPU).toFloatArray(), name));
+    }
+
+    /** The entries under {@code prefix}, without it; with "" the unprefixed ones (the model's weights). */
+    private static Map<String, HostArray> prefixed(Map<String, HostArray> tensors, String prefix) {
         Map<String, HostArray> out = new java.util.TreeMap<>();
-        Safetensors.read(run.resolve("last.safetensors")).tensors().forEach((k, v) -> {
-            if (k.startsWith("__scaler__.")) {
-                out.put(k.substring("__scaler__.".length()), v);
+        tensors.forEach((k, v) -> {
+            if (prefix.isEmpty() ? !k.startsWith("__") : k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
             }
         });
         return out;
+    }
+
+    private static Map<String, HostArray> scalerState(Path run) throws IOException {
+        return prefixed(Safetensors.read(run.resolve("last.safetensors")).tensors(), Checkpoint.SCALER_PREFIX);
     }
 }
