@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelEmaTest {
 
@@ -34,5 +36,28 @@ class ModelEmaTest {
 
         ModelEma plain = new ModelEma(model, 0.9, false);
         assertEquals(0.9, plain.currentDecay());
+    }
+
+    @Test
+    void savedAverageLoadsIntoAnotherAndBadOnesAreRefused() {
+        Linear model = new Linear(2, 1, true, new Generator(1));
+        ModelEma ema = new ModelEma(model, 0.5, false);
+        model.weight().copyFrom(Tensor.of(new float[]{3, 4}, 1, 2));
+        ema.update(model);
+        var saved = ema.stateDict(model);
+
+        ModelEma other = new ModelEma(model, 0.5, false);
+        other.loadStateDict(model, saved, 1);
+        assertEquals(1, other.updates());
+        assertArrayEquals(saved.get("weight").toFloatArray(), other.stateDict(model).get("weight").toFloatArray(), 0f);
+
+        ModelEma fresh = new ModelEma(new Linear(2, 1, true, new Generator(3)), 0.5, false);
+        var missing = new java.util.LinkedHashMap<>(saved);
+        missing.remove("bias");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> fresh.loadStateDict(model, missing, 1));
+        assertTrue(e.getMessage().contains("missing [bias]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> fresh.loadStateDict(model, saved, -1));
+        assertEquals(0, fresh.updates());
     }
 }

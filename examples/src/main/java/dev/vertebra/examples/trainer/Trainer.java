@@ -50,8 +50,8 @@ import java.util.stream.IntStream;
  * statistics ({@link ModelEma}, updated after every step) is what validation predicts with, what the calibration
  * is fitted to and what best.safetensors holds as its weights; last.safetensors holds the live weights and the
  * average beside them. Validation of the live weights swings from epoch to epoch on a small validation set (the
- * running statistics move with every batch even when the learning rate is tiny), and the best-epoch choice follows
- * those swings; the average moves slowly.
+ * running statistics move with every batch even when the learning rate is tiny); the average's curve is smooth and
+ * reads more easily. (On the demo it did not make the test loss lower or steadier: bench/NOTES.md, ninth round.)
  *
  * <p>Precision ({@link TrainConfig#precision()}): bf16 and fp16 run the forward pass and the loss under
  * {@link Autocast} with float32 master weights; fp16 scales the loss ({@link LossScaler}, its state checkpointed)
