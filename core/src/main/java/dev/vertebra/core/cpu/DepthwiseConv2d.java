@@ -169,9 +169,10 @@ public final class DepthwiseConv2d {
             return;
         }
         int rows = s.batch() * s.height();
+        DepthwiseGather.ColumnTaps columns = DepthwiseGather.ColumnTaps.of(s);
         CpuThreads.parallelFor(0, rows, rowGrain(s.width() * s.inChannels()), (from, to) -> {
             for (int row = from; row < to; row++) {
-                DepthwiseGather.row(s, dy, dyOff, w, wOff, dx, dxOff, accumulate, row);
+                DepthwiseGather.row(s, dy, dyOff, w, wOff, dx, dxOff, accumulate, columns, row);
             }
         });
     }

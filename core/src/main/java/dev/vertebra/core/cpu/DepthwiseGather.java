@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One input row of the depthwise backward-data pass for any stride: each input pixel gathers dy · w over the
- * taps whose output position is whole and inside the output. The valid taps are worked out once per row and per
- * pixel, outside the channel loop, so the vector loop does only loads and FMAs.
+ * taps whose output position is whole and inside the output. The valid taps are worked out once per row and, for
+ * the columns, once per call, outside the channel loop, so the vector loop does only loads and FMAs.
  */
 final class DepthwiseGather {
 
@@ -17,14 +17,42 @@ final class DepthwiseGather {
     }
 
     /**
+     * The taps that reach each input column, the same for every row of a call: for column ix, {@code count[ix]}
+     * taps, the t-th with its dy pixel at {@code dyCols[ix·KW + t]} within a dy row and its weight at
+     * {@code wCols[ix·KW + t]} within a weight row. Worked out per pixel of every row, the integer divisions cost
+     * more than the pixel's loads and FMAs at stride 2.
+     */
+    record ColumnTaps(int[] count, int[] dyCols, int[] wCols) {
+        static ColumnTaps of(Conv2dShape s) {
+            int c = s.inChannels();
+            int kernelW = s.kernelW();
+            int[] count = new int[s.width()];
+            int[] dyCols = new int[s.width() * kernelW];
+            int[] wCols = new int[s.width() * kernelW];
+            for (int ix = 0; ix < s.width(); ix++) {
+                for (int kw = 0; kw < kernelW; kw++) {
+                    int ox = source(ix, kw, s.padLeft(), s.dilationW(), s.strideW(), s.outWidth());
+                    if (ox >= 0) {
+                        dyCols[ix * kernelW + count[ix]] = ox * c;
+                        wCols[ix * kernelW + count[ix]] = kw * c;
+                        count[ix]++;
+                    }
+                }
+            }
+            return new ColumnTaps(count, dyCols, wCols);
+        }
+    }
+
+    /**
      * Computes dx[n, iy, :, :] for {@code row = n · H + iy}.
      *
      * @param dy output gradient: [N, OH, OW, C] from dyOff
      * @param w  weight: [KH, KW, 1, C] from wOff
      * @param dx input gradient: [N, H, W, C] from dxOff
+     * @param columns {@link ColumnTaps#of} s
      */
     static void row(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff,
-                    boolean accumulate, int row) {
+                    boolean accumulate, ColumnTaps columns, int row) {
         int c = s.inChannels();
         int bound = SPECIES.loopBound(c);
         int n = row / s.height();
@@ -42,27 +70,20 @@ final class DepthwiseGather {
                 rowTaps++;
             }
         }
-        int[] dyCols = new int[kernelW]; // per valid kernel column: offset of dy pixel within a dy row
-        int[] wCols = new int[kernelW]; // per valid kernel column: offset within a weight row
+        int[] dyCols = columns.dyCols();
+        int[] wCols = columns.wCols();
         for (int ix = 0; ix < s.width(); ix++) {
-            int colTaps = 0;
-            for (int kw = 0; kw < kernelW; kw++) {
-                int ox = source(ix, kw, s.padLeft(), s.dilationW(), s.strideW(), s.outWidth());
-                if (ox >= 0) {
-                    dyCols[colTaps] = ox * c;
-                    wCols[colTaps] = kw * c;
-                    colTaps++;
-                }
-            }
+            int colTaps = columns.count()[ix];
+            int t0 = ix * kernelW;
             int out = dxOff + (row * s.width() + ix) * c;
             int c0 = 0;
             for (; c0 + 4 * LANES <= bound; c0 += 4 * LANES) {
-                fourVectors(dy, w, dx, out, c0, accumulate, dyRows, wRows, rowTaps, dyCols, wCols, colTaps);
+                fourVectors(dy, w, dx, out, c0, accumulate, dyRows, wRows, rowTaps, dyCols, wCols, t0, colTaps);
             }
             for (; c0 < bound; c0 += LANES) {
                 FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dx, out + c0) : FloatVector.zero(SPECIES);
                 for (int r = 0; r < rowTaps; r++) {
-                    for (int t = 0; t < colTaps; t++) {
+                    for (int t = t0; t < t0 + colTaps; t++) {
                         acc = FloatVector.fromArray(SPECIES, dy, dyRows[r] + dyCols[t] + c0)
                                 .fma(FloatVector.fromArray(SPECIES, w, wRows[r] + wCols[t] + c0), acc);
                     }
@@ -72,7 +93,7 @@ final class DepthwiseGather {
             for (int ch = bound; ch < c; ch++) {
                 float acc = accumulate ? dx[out + ch] : 0f;
                 for (int r = 0; r < rowTaps; r++) {
-                    for (int t = 0; t < colTaps; t++) {
+                    for (int t = t0; t < t0 + colTaps; t++) {
                         acc += dy[dyRows[r] + dyCols[t] + ch] * w[wRows[r] + wCols[t] + ch];
                     }
                 }
@@ -87,7 +108,8 @@ final class DepthwiseGather {
      * of the one-vector loop.
      */
     private static void fourVectors(float[] dy, float[] w, float[] dx, int out, int c0, boolean accumulate,
-                                    int[] dyRows, int[] wRows, int rowTaps, int[] dyCols, int[] wCols, int colTaps) {
+                                    int[] dyRows, int[] wRows, int rowTaps, int[] dyCols, int[] wCols, int t0,
+                                    int colTaps) {
         FloatVector a0 = FloatVector.zero(SPECIES);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -99,7 +121,7 @@ final class DepthwiseGather {
             a3 = FloatVector.fromArray(SPECIES, dx, out + c0 + 3 * LANES);
         }
         for (int r = 0; r < rowTaps; r++) {
-            for (int t = 0; t < colTaps; t++) {
+            for (int t = t0; t < t0 + colTaps; t++) {
                 int g = dyRows[r] + dyCols[t] + c0;
                 int k = wRows[r] + wCols[t] + c0;
                 a0 = FloatVector.fromArray(SPECIES, dy, g).fma(FloatVector.fromArray(SPECIES, w, k), a0);
