@@ -41,7 +41,12 @@ class DepthwiseConv2dTest {
                 Conv2dShape.symmetric(1, 14, 14, 16, 16, 5, 1, 2, 1, 16),
                 // stride 2 with enough channels for the backward gather's blocks of four vectors, and a tail
                 Conv2dShape.symmetric(1, 9, 10, 80, 80, 5, 2, 2, 1, 80),
-                Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71));
+                Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71),
+                // at least 64 channels, where the input rows are read ahead: vertical dilation with asymmetric
+                // padding, TF-"same" at stride 2 with a 5×5 kernel, a map shorter than the kernel
+                new Conv2dShape(2, 10, 9, 64, 64, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 64),
+                new Conv2dShape(2, 12, 11, 96, 96, 5, 5, 2, 2, 1, 2, 1, 2, 1, 1, 96),
+                Conv2dShape.symmetric(1, 2, 5, 64, 64, 5, 1, 2, 1, 64));
     }
 
     @ParameterizedTest
