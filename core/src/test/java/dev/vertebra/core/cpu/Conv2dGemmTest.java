@@ -35,6 +35,8 @@ class Conv2dGemmTest {
                 Conv2dShape.symmetric(2, 28, 28, 40, 64, 1, 1, 0, 1, 1),
                 // enough pixels for the weight gradient to be summed in several partials
                 Conv2dShape.symmetric(2, 48, 48, 12, 8, 1, 1, 0, 1, 1),
+                // a 1×1 projection, Cin > Cout ≥ two column panels, two depth blocks: the weight gradient as it stands
+                Conv2dShape.symmetric(2, 14, 14, 160, 64, 1, 1, 0, 1, 1),
                 Conv2dShape.symmetric(1, 72, 64, 4, 6, 3, 1, 1, 1, 2));
     }
 
