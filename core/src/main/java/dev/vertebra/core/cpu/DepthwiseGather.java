@@ -19,8 +19,8 @@ final class DepthwiseGather {
     /**
      * The taps that reach each input column, the same for every row of a call: for column ix, {@code count[ix]}
      * taps, the t-th with its dy pixel at {@code dyCols[ix·KW + t]} within a dy row and its weight at
-     * {@code wCols[ix·KW + t]} within a weight row. Worked out per pixel of every row, the integer divisions cost
-     * more than the pixel's loads and FMAs at stride 2.
+     * {@code wCols[ix·KW + t]} within a weight row. Worked out per pixel of every row, with an integer division and
+     * remainder per tap, they took 4–12 % of B0's 112² × 96 stride-2 pass (bench/NOTES.md).
      */
     record ColumnTaps(int[] count, int[] dyCols, int[] wCols) {
         static ColumnTaps of(Conv2dShape s) {
