@@ -331,12 +331,15 @@ public final class Conv2dGemm {
 
     /**
      * How many partial weight gradients to sum: one per {@value #ROWS_PER_WEIGHT_PARTIAL} output pixels, at most
-     * {@value #MAX_WEIGHT_PARTIALS}, and all of them within four workspaces ({@value #WORKSPACE_FLOATS} floats each).
+     * {@value #MAX_WEIGHT_PARTIALS}, all of them within four workspaces ({@value #WORKSPACE_FLOATS} floats each), and a
+     * power of two, so that two, four or eight threads share them evenly. The count follows the shape only (the sums
+     * must not depend on the thread count); three partials (B0's 28² layers at batch 8: 6,272 pixels) kept one of
+     * two threads busy a third of the time alone, and two ran those products 15–30 % faster (bench/NOTES.md).
      */
     private static int weightPartials(Conv2dShape s, int pixels) {
         long byRows = pixels / ROWS_PER_WEIGHT_PARTIAL;
         long byMemory = 4L * WORKSPACE_FLOATS / s.weightSize();
-        return (int) Math.max(1, Math.min(MAX_WEIGHT_PARTIALS, Math.min(byRows, byMemory)));
+        return Integer.highestOneBit((int) Math.max(1, Math.min(MAX_WEIGHT_PARTIALS, Math.min(byRows, byMemory))));
     }
 
     /** Rows per unfolded block: within the workspace bound, and cut into about {@code wantedBlocks} pieces. */
