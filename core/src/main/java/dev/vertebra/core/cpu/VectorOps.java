@@ -40,17 +40,6 @@ final class VectorOps {
         }
     }
 
-    /** dst[dstOff + i] = factor · src[srcOff + i] for i &lt; length. */
-    static void scale(float[] src, int srcOff, float factor, float[] dst, int dstOff, int length) {
-        int i = 0;
-        for (int end = SPECIES.loopBound(length); i < end; i += SPECIES.length()) {
-            FloatVector.fromArray(SPECIES, src, srcOff + i).mul(factor).intoArray(dst, dstOff + i);
-        }
-        for (; i < length; i++) {
-            dst[dstOff + i] = factor * src[srcOff + i];
-        }
-    }
-
     /**
      * Adds a bias row to each of {@code rows} rows.
      *
