@@ -89,6 +89,16 @@ public interface Backend {
     }
 
     /**
+     * Both gradients of a broadcast product {@code y = a·b} for an upstream gradient {@code g} of a's shape, where
+     * b has a's shape with size 1 in {@code dims} (normalised, ascending): {@code [g·b, Σ_dims g·a]}, the second
+     * with {@code dims} kept as size 1 — the backward of a squeeze-excitation's {@code x · gate}. Default:
+     * {@link #binary} and {@link #mulSum}; a backend may compute both on one read of g.
+     */
+    default Tensor[] broadcastMulGradients(Tensor g, Tensor a, Tensor b, int[] dims) {
+        return new Tensor[]{binary(BinaryOp.MUL, g, b), mulSum(g, a, dims, true)};
+    }
+
+    /**
      * Batched matrix product. {@code a: [B, M, K]}, {@code b: [B, K, N]} → {@code [B, M, N]}; either batch may
      * be a broadcast view (stride 0).
      */

@@ -68,7 +68,11 @@ final class MathOps {
             Tensor[] grads = switch (op) {
                 case ADD -> new Tensor[]{g, g};
                 case SUB -> new Tensor[]{g, db ? g.neg() : null};
-                case MUL -> new Tensor[]{da ? mulSumTo(g, b, a.shape()) : null, db ? mulSumTo(g, a, b.shape()) : null};
+                case MUL -> {
+                    Tensor[] both = da && db ? broadcastMulGradients(g, a, b) : null;
+                    yield both != null ? both
+                            : new Tensor[]{da ? mulSumTo(g, b, a.shape()) : null, db ? mulSumTo(g, a, b.shape()) : null};
+                }
                 case DIV -> new Tensor[]{da ? g.div(b) : null, db ? g.mul(a).div(b.mul(b)).neg() : null};
                 case MAX, MIN -> {
                     BinaryOp wins = op == BinaryOp.MAX ? BinaryOp.GT : BinaryOp.LT;
@@ -81,6 +85,29 @@ final class MathOps {
             return new Tensor[]{da ? Views.sumTo(grads[0], a.shape()) : null,
                     db ? Views.sumTo(grads[1], b.shape()) : null};
         }, a, b);
+    }
+
+    /**
+     * Both gradients of a·b where g and a have one shape and b is a broadcast over some of its dimensions (a
+     * squeeze-excitation's x·gate): {@link Backend#broadcastMulGradients}, which may read g once for both. Null
+     * where that does not apply, or while a graph of the gradients is being recorded (the separate ops record
+     * their own rules).
+     */
+    private static Tensor[] broadcastMulGradients(Tensor g, Tensor a, Tensor b) {
+        if (NoGrad.isGradEnabled() || !g.shape().equals(a.shape()) || g.dtype() != a.dtype()
+                || b.dtype() != a.dtype() || b.rank() != a.rank() || b.shape().equals(a.shape())) {
+            return null;
+        }
+        int[] dims = new int[a.rank()];
+        int n = 0;
+        for (int i = 0; i < a.rank(); i++) {
+            if (b.dim(i) == 1 && a.dim(i) != 1) {
+                dims[n++] = i;
+            } else if (b.dim(i) != a.dim(i)) {
+                return null;
+            }
+        }
+        return g.backend().broadcastMulGradients(g, a, b, Arrays.copyOf(dims, n));
     }
 
     /**

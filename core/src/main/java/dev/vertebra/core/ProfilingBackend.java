@@ -312,6 +312,17 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor[] broadcastMulGradients(Tensor g, Tensor a, Tensor b, int[] dims) {
+        long start = begin();
+        try {
+            Tensor[] r = inner.broadcastMulGradients(g, a, b, dims);
+            return new Tensor[]{own(r[0]), own(r[1])};
+        } finally {
+            end("mul gradients (broadcast)", start);
+        }
+    }
+
+    @Override
     public Tensor matmul(Tensor a, Tensor b) {
         return timed("matmul", () -> inner.matmul(a, b));
     }

@@ -28,7 +28,7 @@ final class FloatReduce {
      * @param out output: [O, I] contiguous from 0
      */
     static void reduce(ReduceOp op, float[] x, int xOff, int outer, int reduced, int inner, float[] out) {
-        reduce(op, x, xOff, null, 0, outer, reduced, inner, out);
+        reduce(op, x, xOff, null, 0, outer, reduced, inner, out, null, 0, null);
     }
 
     /**
@@ -40,12 +40,34 @@ final class FloatReduce {
      * @param out  output: [O, I] contiguous from 0
      */
     static void productSum(float[] x, int xOff, float[] y, int yOff, int outer, int reduced, int inner, float[] out) {
-        reduce(ReduceOp.SUM, x, xOff, y, yOff, outer, reduced, inner, out);
+        reduce(ReduceOp.SUM, x, xOff, y, yOff, outer, reduced, inner, out, null, 0, null);
     }
 
-    /** {@link #reduce} of x, or of x·y elementwise when y is not null (op SUM only). */
+    /**
+     * {@link #productSum} that also writes {@code scaled[o, r, i] = x[o, r, i]·scale[o, i]} on the same pass over
+     * x: both gradients of a broadcast product a·b for an upstream gradient x = g (g·b for a, Σ g·a for b), with
+     * one read of g instead of two. Each output is bit for bit what the separate multiplication and
+     * {@link #productSum} give.
+     *
+     * @param x, y   inputs: [O, R, I] contiguous from xOff, yOff, with I &gt; 1
+     * @param out    output: [O, I] contiguous from 0
+     * @param scale  [O, I] contiguous from scaleOff
+     * @param scaled output: [O, R, I] contiguous from 0
+     */
+    static void productSumAndScale(float[] x, int xOff, float[] y, int yOff, int outer, int reduced, int inner,
+                                   float[] out, float[] scale, int scaleOff, float[] scaled) {
+        if (inner < 2) {
+            throw new IllegalArgumentException("productSumAndScale needs at least 2 columns, got " + inner);
+        }
+        reduce(ReduceOp.SUM, x, xOff, y, yOff, outer, reduced, inner, out, scale, scaleOff, scaled);
+    }
+
+    /**
+     * {@link #reduce} of x, or of x·y elementwise when y is not null (op SUM only), and x·scale into scaled when
+     * scaled is not null (with y, I &gt; 1).
+     */
     private static void reduce(ReduceOp op, float[] x, int xOff, float[] y, int yOff, int outer, int reduced,
-                               int inner, float[] out) {
+                               int inner, float[] out, float[] scale, int scaleOff, float[] scaled) {
         int rowsPerChunk = rowsPerChunk(reduced, inner);
         int chunks = (reduced + rowsPerChunk - 1) / rowsPerChunk;
         double[] partial = PARTIALS.doubles(outer * chunks * inner); // [outer · chunks, inner], this thread's
@@ -59,7 +81,8 @@ final class FloatReduce {
                     partial[t] = y != null ? productRun(x, xOff + base + r0, y, yOff + base + r0, r1 - r0)
                             : reduceRun(op, x, xOff + base + r0, r1 - r0);
                 } else if (y != null) {
-                    productColumns(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner);
+                    productColumns(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner,
+                            scale, scaleOff + o * inner, scaled, base);
                 } else {
                     reduceColumns(op, x, xOff + base, r0, r1, inner, partial, t * inner);
                 }
@@ -171,13 +194,19 @@ final class FloatReduce {
         return result;
     }
 
-    /** Σ over rows r0..r1 of x·y for [R, I] blocks from xBase and yBase: one sum per column, into total from at. */
+    /**
+     * Σ over rows r0..r1 of x·y for [R, I] blocks from xBase and yBase: one sum per column, into total from at.
+     * When scaled is not null, also scaled[sBase + r·I + i] = x[xBase + r·I + i]·scale[scaleBase + i] for those
+     * rows (a test C2 takes out of the loops: the same loops run with or without the extra store).
+     */
     private static void productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner,
-                                       double[] total, int at) {
+                                       double[] total, int at, float[] scale, int scaleBase, float[] scaled,
+                                       int sBase) {
         java.util.Arrays.fill(total, at, at + inner, 0.0);
         float[] run = RUN.floats(inner);
         int bound = S.loopBound(inner);
         int l = S.length();
+        boolean scaling = scaled != null;
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
             // As reduceColumns: column vectors summed down the rows in registers, products rounded before the add.
@@ -185,28 +214,47 @@ final class FloatReduce {
             for (; i + 2 * l <= bound; i += 2 * l) {
                 FloatVector v0 = FloatVector.zero(S);
                 FloatVector v1 = v0;
+                FloatVector s0 = scaling ? FloatVector.fromArray(S, scale, scaleBase + i) : v0;
+                FloatVector s1 = scaling ? FloatVector.fromArray(S, scale, scaleBase + i + l) : v0;
                 int xRow = xBase + start * inner + i;
                 int yRow = yBase + start * inner + i;
-                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
-                    v0 = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v0);
-                    v1 = FloatVector.fromArray(S, x, xRow + l).mul(FloatVector.fromArray(S, y, yRow + l)).add(v1);
+                int sRow = sBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner, sRow += inner) {
+                    FloatVector x0 = FloatVector.fromArray(S, x, xRow);
+                    FloatVector x1 = FloatVector.fromArray(S, x, xRow + l);
+                    v0 = x0.mul(FloatVector.fromArray(S, y, yRow)).add(v0);
+                    v1 = x1.mul(FloatVector.fromArray(S, y, yRow + l)).add(v1);
+                    if (scaling) {
+                        x0.mul(s0).intoArray(scaled, sRow);
+                        x1.mul(s1).intoArray(scaled, sRow + l);
+                    }
                 }
                 v0.intoArray(run, i);
                 v1.intoArray(run, i + l);
             }
             for (; i < bound; i += l) {
                 FloatVector v = FloatVector.zero(S);
+                FloatVector sv = scaling ? FloatVector.fromArray(S, scale, scaleBase + i) : v;
                 int xRow = xBase + start * inner + i;
                 int yRow = yBase + start * inner + i;
-                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
-                    v = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v);
+                int sRow = sBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner, sRow += inner) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xRow);
+                    v = xv.mul(FloatVector.fromArray(S, y, yRow)).add(v);
+                    if (scaling) {
+                        xv.mul(sv).intoArray(scaled, sRow);
+                    }
                 }
                 v.intoArray(run, i);
             }
             for (; i < inner; i++) {
                 float acc = 0f;
                 for (int r = start; r < end; r++) {
-                    acc += x[xBase + r * inner + i] * y[yBase + r * inner + i];
+                    float xe = x[xBase + r * inner + i];
+                    acc += xe * y[yBase + r * inner + i];
+                    if (scaling) {
+                        scaled[sBase + r * inner + i] = xe * scale[scaleBase + i];
+                    }
                 }
                 run[i] = acc;
             }
