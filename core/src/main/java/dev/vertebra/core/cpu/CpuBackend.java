@@ -30,7 +30,7 @@ public final class CpuBackend extends ReferenceBackend {
     /** Elements per parallel task of an elementwise loop. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
     /** The upstream gradient size (floats, 8 MB) from which {@link #broadcastMulGradients} fuses its two passes. */
-    static final long FUSED_MUL_GRADIENTS_MIN_ELEMENTS = 1 << 21;
+    private static final long FUSED_MUL_GRADIENTS_MIN_ELEMENTS = 1 << 21;
 
     public CpuBackend(Device device) {
         super(device);
