@@ -80,9 +80,11 @@ final class FloatReduce {
                 if (inner == 1) {
                     partial[t] = y != null ? productRun(x, xOff + base + r0, y, yOff + base + r0, r1 - r0)
                             : reduceRun(op, x, xOff + base + r0, r1 - r0);
-                } else if (y != null) {
-                    productColumns(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner,
+                } else if (scaled != null) {
+                    productColumnsAndScale(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner,
                             scale, scaleOff + o * inner, scaled, base);
+                } else if (y != null) {
+                    productColumns(x, xOff + base, y, yOff + base, r0, r1, inner, partial, t * inner);
                 } else {
                     reduceColumns(op, x, xOff + base, r0, r1, inner, partial, t * inner);
                 }
@@ -194,19 +196,13 @@ final class FloatReduce {
         return result;
     }
 
-    /**
-     * Σ over rows r0..r1 of x·y for [R, I] blocks from xBase and yBase: one sum per column, into total from at.
-     * When scaled is not null, also scaled[sBase + r·I + i] = x[xBase + r·I + i]·scale[scaleBase + i] for those
-     * rows (a test C2 takes out of the loops: the same loops run with or without the extra store).
-     */
+    /** Σ over rows r0..r1 of x·y for [R, I] blocks from xBase and yBase: one sum per column, into total from at. */
     private static void productColumns(float[] x, int xBase, float[] y, int yBase, int r0, int r1, int inner,
-                                       double[] total, int at, float[] scale, int scaleBase, float[] scaled,
-                                       int sBase) {
+                                       double[] total, int at) {
         java.util.Arrays.fill(total, at, at + inner, 0.0);
         float[] run = RUN.floats(inner);
         int bound = S.loopBound(inner);
         int l = S.length();
-        boolean scaling = scaled != null;
         for (int start = r0; start < r1; start += FLOAT_RUN) {
             int end = Math.min(r1, start + FLOAT_RUN);
             // As reduceColumns: column vectors summed down the rows in registers, products rounded before the add.
@@ -214,8 +210,58 @@ final class FloatReduce {
             for (; i + 2 * l <= bound; i += 2 * l) {
                 FloatVector v0 = FloatVector.zero(S);
                 FloatVector v1 = v0;
-                FloatVector s0 = scaling ? FloatVector.fromArray(S, scale, scaleBase + i) : v0;
-                FloatVector s1 = scaling ? FloatVector.fromArray(S, scale, scaleBase + i + l) : v0;
+                int xRow = xBase + start * inner + i;
+                int yRow = yBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
+                    v0 = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v0);
+                    v1 = FloatVector.fromArray(S, x, xRow + l).mul(FloatVector.fromArray(S, y, yRow + l)).add(v1);
+                }
+                v0.intoArray(run, i);
+                v1.intoArray(run, i + l);
+            }
+            for (; i < bound; i += l) {
+                FloatVector v = FloatVector.zero(S);
+                int xRow = xBase + start * inner + i;
+                int yRow = yBase + start * inner + i;
+                for (int r = start; r < end; r++, xRow += inner, yRow += inner) {
+                    v = FloatVector.fromArray(S, x, xRow).mul(FloatVector.fromArray(S, y, yRow)).add(v);
+                }
+                v.intoArray(run, i);
+            }
+            for (; i < inner; i++) {
+                float acc = 0f;
+                for (int r = start; r < end; r++) {
+                    acc += x[xBase + r * inner + i] * y[yBase + r * inner + i];
+                }
+                run[i] = acc;
+            }
+            for (i = 0; i < inner; i++) {
+                total[at + i] += run[i];
+            }
+        }
+    }
+
+    /**
+     * {@link #productColumns}, and scaled[sBase + r·I + i] = x[xBase + r·I + i]·scale[scaleBase + i] for the same
+     * rows from the same loads. A method of its own rather than a flag in productColumns: with the flag, C2 compiled
+     * each loop for the mode it had seen, and every switch of mode threw the code away (31 compilations of the
+     * method in a training run's first 20 steps instead of 9).
+     */
+    private static void productColumnsAndScale(float[] x, int xBase, float[] y, int yBase, int r0, int r1,
+                                               int inner, double[] total, int at, float[] scale, int scaleBase,
+                                               float[] scaled, int sBase) {
+        java.util.Arrays.fill(total, at, at + inner, 0.0);
+        float[] run = RUN.floats(inner);
+        int bound = S.loopBound(inner);
+        int l = S.length();
+        for (int start = r0; start < r1; start += FLOAT_RUN) {
+            int end = Math.min(r1, start + FLOAT_RUN);
+            int i = 0;
+            for (; i + 2 * l <= bound; i += 2 * l) {
+                FloatVector v0 = FloatVector.zero(S);
+                FloatVector v1 = v0;
+                FloatVector s0 = FloatVector.fromArray(S, scale, scaleBase + i);
+                FloatVector s1 = FloatVector.fromArray(S, scale, scaleBase + i + l);
                 int xRow = xBase + start * inner + i;
                 int yRow = yBase + start * inner + i;
                 int sRow = sBase + start * inner + i;
@@ -224,26 +270,22 @@ final class FloatReduce {
                     FloatVector x1 = FloatVector.fromArray(S, x, xRow + l);
                     v0 = x0.mul(FloatVector.fromArray(S, y, yRow)).add(v0);
                     v1 = x1.mul(FloatVector.fromArray(S, y, yRow + l)).add(v1);
-                    if (scaling) {
-                        x0.mul(s0).intoArray(scaled, sRow);
-                        x1.mul(s1).intoArray(scaled, sRow + l);
-                    }
+                    x0.mul(s0).intoArray(scaled, sRow);
+                    x1.mul(s1).intoArray(scaled, sRow + l);
                 }
                 v0.intoArray(run, i);
                 v1.intoArray(run, i + l);
             }
             for (; i < bound; i += l) {
                 FloatVector v = FloatVector.zero(S);
-                FloatVector sv = scaling ? FloatVector.fromArray(S, scale, scaleBase + i) : v;
+                FloatVector sv = FloatVector.fromArray(S, scale, scaleBase + i);
                 int xRow = xBase + start * inner + i;
                 int yRow = yBase + start * inner + i;
                 int sRow = sBase + start * inner + i;
                 for (int r = start; r < end; r++, xRow += inner, yRow += inner, sRow += inner) {
                     FloatVector xv = FloatVector.fromArray(S, x, xRow);
                     v = xv.mul(FloatVector.fromArray(S, y, yRow)).add(v);
-                    if (scaling) {
-                        xv.mul(sv).intoArray(scaled, sRow);
-                    }
+                    xv.mul(sv).intoArray(scaled, sRow);
                 }
                 v.intoArray(run, i);
             }
@@ -252,9 +294,7 @@ final class FloatReduce {
                 for (int r = start; r < end; r++) {
                     float xe = x[xBase + r * inner + i];
                     acc += xe * y[yBase + r * inner + i];
-                    if (scaling) {
-                        scaled[sBase + r * inner + i] = xe * scale[scaleBase + i];
-                    }
+                    scaled[sBase + r * inner + i] = xe * scale[scaleBase + i];
                 }
                 run[i] = acc;
             }
