@@ -98,16 +98,20 @@ final class MathOps {
                 || b.dtype() != a.dtype() || b.rank() != a.rank() || b.shape().equals(a.shape())) {
             return null;
         }
-        int[] dims = new int[a.rank()];
+        // g has the product's shape, so a having it too leaves b's dimensions its own size or 1.
+        return g.backend().broadcastMulGradients(g, a, b, broadcastDims(a.shape(), b.shape()));
+    }
+
+    /** The dimensions a same-rank {@code target} broadcasts over: size 1 there and not in {@code full}. */
+    private static int[] broadcastDims(Shape full, Shape target) {
+        int[] dims = new int[full.rank()];
         int n = 0;
-        for (int i = 0; i < a.rank(); i++) {
-            if (b.dim(i) == 1 && a.dim(i) != 1) {
+        for (int i = 0; i < full.rank(); i++) {
+            if (target.dim(i) == 1 && full.dim(i) != 1) {
                 dims[n++] = i;
-            } else if (b.dim(i) != a.dim(i)) {
-                return null;
             }
         }
-        return g.backend().broadcastMulGradients(g, a, b, Arrays.copyOf(dims, n));
+        return Arrays.copyOf(dims, n);
     }
 
     /**
@@ -121,14 +125,8 @@ final class MathOps {
                 || g.shape().equals(target)) {
             return g.mul(other);
         }
-        int[] dims = new int[g.rank()];
-        int n = 0;
-        for (int i = 0; i < g.rank(); i++) {
-            if (target.dim(i) == 1 && g.dim(i) != 1) {
-                dims[n++] = i;
-            }
-        }
-        Tensor y = g.backend().mulSum(g, other, Arrays.copyOf(dims, n), true);
+        int[] dims = broadcastDims(g.shape(), target);
+        Tensor y = g.backend().mulSum(g, other, dims, true);
         return Autograd.record("mul_sum", y, dy -> new Tensor[]{dy.mul(other), dy.mul(g)}, g, other);
     }
 
