@@ -37,9 +37,12 @@ public final class Sgemm {
     private static final int TASK_N = 1024;
     private static final int MIN_TASK_M = 48;
     private static final int MIN_TASK_N = 64;
-    // A product with at least this many rows shares one packed B among its tasks; its row tiles are this tall.
+    // A product with at least this many rows shares one packed B among its tasks.
     private static final int SHARED_B_MIN_ROWS = 4 * MC;
-    private static final int SHARED_TILE_M = MC / 2;
+    // Its row tiles: about this many per thread, within [MC / 2, 2 · MC] rows.
+    private static final int SHARED_TILES_PER_THREAD = 16;
+    private static final int SHARED_TILE_MIN_M = MC / 2;
+    private static final int SHARED_TILE_MAX_M = 2 * MC;
     // Most floats of B packed up front for a whole call (64 MiB); beyond, each task packs its own slice.
     private static final long MAX_PREPACKED_FLOATS = 16L << 20;
     /** Most floats of one K block's B panels for the striped order: 96 KiB, a short-K product's B in L2. */
@@ -453,13 +456,19 @@ public final class Sgemm {
         }
 
         /**
-         * Rows per tile of a shared-B product: about {@link #SHARED_TILE_M}, but as many tiles in all as a multiple
-         * of the threads, so no thread is left with the last tile alone (1024 rows made 11 tiles of 96 for two
-         * threads; now 12 of 90). Tile sizes do not change any sum's order.
+         * Rows per tile of a shared-B product: about {@value #SHARED_TILES_PER_THREAD} tiles a thread, so the threads
+         * stay balanced when another process slows a core, but no shorter than {@link #SHARED_TILE_MIN_M} rows and no
+         * taller than {@link #SHARED_TILE_MAX_M}; and as many tiles in all as a multiple of the threads, so no thread
+         * is left with the last tile alone (1024 rows made 11 tiles of 96 for two threads; now 12 of 90). A
+         * short-K product over a large map does little work per tile: a 1×1 convolution's 100,352 pixels × 16 → 96
+         * took 3.0–3.7 ms in 96-row tiles and 2.4–2.9 in 384-row ones (calls alternating in one JVM); B0's other
+         * 1×1 products over 56² maps (forward and input gradient) gained 3–24 %; over 28² maps (about 200-row
+         * tiles) they came out even. Tile sizes do not change any sum's order.
          */
         private static int balancedTileRows(int m, int tilesN) {
             int threads = CpuThreads.parallelism();
-            int tiles = ceilDiv(m, SHARED_TILE_M) * tilesN;
+            int rows = Math.clamp(m / (SHARED_TILES_PER_THREAD * threads), SHARED_TILE_MIN_M, SHARED_TILE_MAX_M);
+            int tiles = ceilDiv(m, rows) * tilesN;
             int balanced = roundUp(tiles, threads) / tilesN;
             return roundUp(ceilDiv(m, Math.max(1, balanced)), MR);
         }

@@ -216,7 +216,7 @@ class SgemmTest {
      */
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3}")
     @CsvSource({"196, 672, 112, false", "49, 1152, 192, false", "803, 97, 530, true", "1000, 40, 600, false",
-            "7, 1, 3, true", "30, 33, 0, false"})
+            "13001, 96, 16, false", "4000, 144, 24, true", "7, 1, 3, true", "30, 33, 0, false"})
     void packedRightOperandGivesTheUnpackedProduct(int m, int n, int k, boolean transB) {
         Random random = new Random(5 + m + n + k);
         float[] a = random(random, m * k + 3);
