@@ -158,6 +158,30 @@ public interface Backend {
         return new PooledOutput(y, reduce(ReduceOp.SUM, y, new int[]{1, 2}, true));
     }
 
+    /**
+     * {@code conv2d(x · gate, w)} for training, {@code gate: [N, 1, 1, Cin]} (a squeeze-and-excitation gate, per
+     * image and input channel), where the convolution is 1×1, ungrouped, stride 1 and unpadded
+     * ({@link Functional#conv2dGated} checks that). A backend need not store the product {@code x · gate}: it can
+     * fold the gate into each image's weights, and {@link #conv2dGatedBackward} works from x and the gate. Default:
+     * {@link #binary} then {@link #conv2d}.
+     */
+    default Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        return conv2d(binary(BinaryOp.MUL, x, gate), w, spec);
+    }
+
+    /**
+     * Gradients of {@link #conv2dGated} for an output gradient {@code dy}: with {@code d = dy · wᵀ} (the input
+     * gradient of the plain convolution), {@code input = d · gate}, {@code gate = Σ_HW d · x} ([N, 1, 1, Cin]),
+     * {@code weight = Σ_N,HW (x · gate)ᵀ · dy}. Default: through the product {@code x · gate}, as the separate ops'
+     * backward computes them.
+     */
+    default GatedConvGrads conv2dGatedBackward(Tensor dy, Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        Tensor d = conv2dBackwardInput(dy, w, x.shape(), spec);
+        Tensor dw = conv2dBackwardWeight(binary(BinaryOp.MUL, x, gate), dy, w.shape(), spec);
+        Tensor[] g = broadcastMulGradients(d, x, gate, new int[]{1, 2});
+        return new GatedConvGrads(g[0], g[1], dw);
+    }
+
     /** Gradient of {@link #conv2d} with respect to its input, of shape {@code xShape}. */
     Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
 
@@ -238,5 +262,9 @@ public interface Backend {
 
     /** Batch-norm gradients with respect to input, weight and bias. */
     record BatchNormGrads(Tensor input, Tensor weight, Tensor bias) {
+    }
+
+    /** Gradients of {@link #conv2dGated} with respect to x, the gate and the weight. */
+    record GatedConvGrads(Tensor input, Tensor gate, Tensor weight) {
     }
 }

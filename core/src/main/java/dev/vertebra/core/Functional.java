@@ -39,6 +39,34 @@ public final class Functional {
     }
 
     /**
+     * {@code conv2d(x · gate, w)}: a squeeze-and-excitation gate ({@code [N, 1, 1, Cin]}, per image and input
+     * channel) applied to x, then a 1×1 convolution (ungrouped, stride 1, unpadded, no bias) — an inverted
+     * bottleneck's projection. One op with its own backward ({@link Backend#conv2dGated},
+     * {@link Backend#conv2dGatedBackward}), so a backend need not store the product {@code x · gate} nor its
+     * gradient: the separate ops' values up to rounding. Any other convolution, a dtype other than float32 or an
+     * {@link Autocast} scope: the separate ops.
+     */
+    public static Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        boolean pointwise = w.rank() == 4 && w.dim(0) == 1 && w.dim(1) == 1 && spec.strideH() == 1
+                && spec.strideW() == 1 && spec.padTop() == 0 && spec.padBottom() == 0 && spec.padLeft() == 0
+                && spec.padRight() == 0 && spec.groups() == 1;
+        boolean perImageGate = x.rank() == 4 && gate.rank() == 4 && gate.dim(0) == x.dim(0) && gate.dim(1) == 1
+                && gate.dim(2) == 1 && gate.dim(3) == x.dim(3);
+        boolean float32 = x.dtype() == DType.FLOAT32 && gate.dtype() == DType.FLOAT32 && w.dtype() == DType.FLOAT32;
+        if (!pointwise || !perImageGate || !float32 || Autocast.isEnabled()) {
+            return conv2d(x.mul(gate), w, null, spec);
+        }
+        x.requireSameDevice("conv2dGated", gate);
+        checkConv(x, w, spec);
+        Backend b = x.backend();
+        Tensor y = b.conv2dGated(x, gate, w, spec);
+        return Autograd.record("conv2d_gated", y, g -> {
+            Backend.GatedConvGrads grads = b.conv2dGatedBackward(g, x, gate, w, spec);
+            return new Tensor[]{grads.input(), grads.gate(), grads.weight()};
+        }, x, gate, w);
+    }
+
+    /**
      * {@code activation(batchNorm(conv2d(x, w, convBias)))} in evaluation mode (running statistics), as one backend
      * op ({@link Backend#conv2dAffine}) when nothing needs a gradient: the batch norm folds into a per-channel
      * scale {@code bnWeight / sqrt(runningVar + eps)} and shift, which the backend applies with the activation to

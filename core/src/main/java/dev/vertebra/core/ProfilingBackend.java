@@ -341,6 +341,23 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        return timed(convName("fwd", x.shape(), w.shape(), spec, byShape) + " gated",
+                () -> inner.conv2dGated(x, gate, w, spec));
+    }
+
+    @Override
+    public GatedConvGrads conv2dGatedBackward(Tensor dy, Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        long start = begin();
+        try {
+            GatedConvGrads r = inner.conv2dGatedBackward(dy, x, gate, w, spec);
+            return new GatedConvGrads(own(r.input()), own(r.gate()), own(r.weight()));
+        } finally {
+            end(convName("bwd", x.shape(), w.shape(), spec, byShape) + " gated", start);
+        }
+    }
+
+    @Override
     public PooledOutput conv2dAffinePooled(Tensor x, ConvAffine layer) {
         String name = convName("fwd", x.shape(), layer.weight().shape(), layer.spec(), byShape) + " + affine"
                 + (layer.activation() == Activation.NONE ? "" : " + " + lower(layer.activation())) + " + sum over H, W";

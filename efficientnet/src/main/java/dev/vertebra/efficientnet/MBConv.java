@@ -57,8 +57,24 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = projectionBatchNorm().foldsIntoConvolution() ? gatedForward(x) : block.forward(x);
+        Tensor y = projectionBatchNorm().foldsIntoConvolution() ? gatedForward(x) : gatedTrainingForward(x);
         return spec.hasResidual() ? dropPath.forward(y).add(x) : y;
+    }
+
+    /**
+     * The block with batch statistics (training): the layers in order, except that the squeeze-excitation's gate
+     * goes into the projection as one op ({@link Conv2d#forwardGated}), which need not store the gated activation,
+     * instead of the product {@code x · gate} then the convolution.
+     */
+    private Tensor gatedTrainingForward(Tensor x) {
+        int se = block.size() - 2;
+        Tensor h = x;
+        for (int i = 0; i < se; i++) {
+            h = block.get(i).forward(h);
+        }
+        Tensor gate = ((SqueezeExcitation) block.get(se)).gate(h);
+        Sequential projection = (Sequential) block.get(se + 1);
+        return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(h, gate));
     }
 
     /**

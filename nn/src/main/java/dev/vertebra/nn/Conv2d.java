@@ -71,6 +71,15 @@ public final class Conv2d extends Module {
     }
 
     /**
+     * {@code forward(x · gate)}, {@code gate: [N, 1, 1, inChannels]} (a squeeze-and-excitation gate), as one op with
+     * its own backward for an unbiased 1×1 convolution ({@link Functional#conv2dGated}): the backend need not store
+     * {@code x · gate}. Other convolutions: the product, then {@link #forward}.
+     */
+    public Tensor forwardGated(Tensor x, Tensor gate) {
+        return bias == null ? Functional.conv2dGated(x, gate, weight.data(), spec(x)) : forward(x.mul(gate));
+    }
+
+    /**
      * {@code activation(bn.forward(forward(x)))} for a batch norm in evaluation mode with running statistics, as
      * one fused op when no gradient is needed ({@link Functional#conv2dBatchNormEval}): what {@link Sequential}
      * runs for conv → batch norm (→ SiLU or ReLU) in evaluation.

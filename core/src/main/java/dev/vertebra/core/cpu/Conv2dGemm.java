@@ -138,10 +138,11 @@ public final class Conv2dGemm {
      * packs them (N·Cin·Cout multiplications instead of N·H·W·Cin: cheaper when Cout &lt; H·W), one GEMM per
      * image, no copy of the weights.
      *
-     * @param x    input: [N, H, W, Cin] from xOff
-     * @param gate [N, Cin] from gateOff
-     * @param w    weight: [1, 1, Cin, Cout] from wOff
-     * @param y    output: [N, H, W, Cout] from 0, overwritten
+     * @param x        input: [N, H, W, Cin] from xOff
+     * @param gate     [N, Cin] from gateOff
+     * @param w        weight: [1, 1, Cin, Cout] from wOff
+     * @param y        output: [N, H, W, Cout] from 0, overwritten
+     * @param epilogue for each finished tile of y, or null for none
      */
     static void forwardGated(Conv2dShape s, float[] x, int xOff, float[] gate, int gateOff, float[] w, int wOff,
                              float[] y, ChannelEpilogue epilogue) {
@@ -159,7 +160,7 @@ public final class Conv2dGemm {
         int pixels = s.height() * s.width();
         // Image t's weights are w with row ci scaled by gate[t, ci]; the GEMM scales them as it packs them.
         Sgemm.sgemmBatchedRowScaledB(n, pixels, cout, cin, x, xOff, cin, pixels * cin, w, wOff, cout,
-                gate, gateOff, cin, y, 0, cout, pixels * cout, (item, i0, i1, j0, j1) ->
+                gate, gateOff, cin, y, 0, cout, pixels * cout, epilogue == null ? null : (item, i0, i1, j0, j1) ->
                         epilogue.apply(y, (item * pixels + i0) * cout + j0, i1 - i0, j1 - j0, cout, j0));
     }
 

@@ -497,6 +497,49 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(gate) || !isFloat(w)) {
+            return super.conv2dGated(x, gate, w, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        // Scaling the weights costs Cin·Cout per image, scaling x costs H·W·Cin: fold only where it is cheaper.
+        if (!s.isPointwise() || s.groups() != 1 || s.outChannels() >= s.height() * s.width()) {
+            return super.conv2dGated(x, gate, w, spec);
+        }
+        Tensor xi = dense(x);
+        Tensor g = dense(gate);
+        Tensor wi = dense(w);
+        Tensor y = output(Shape.of(s.batch(), s.height(), s.width(), s.outChannels()), x.dtype());
+        Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(wi),
+                wi.layout().offset(), floats(y), null);
+        return y;
+    }
+
+    @Override
+    public GatedConvGrads conv2dGatedBackward(Tensor dy, Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        if (!isFloat(dy) || !isFloat(x) || !isFloat(gate) || !isFloat(w)) {
+            return super.conv2dGatedBackward(dy, x, gate, w, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        // Each image's [Cin, Cout] product is written and read once, against three passes over its H·W·Cin
+        // activations saved: worth it unless the map is small against Cout (B0's 7² layers).
+        if (!s.isPointwise() || s.groups() != 1 || 2 * s.height() * s.width() < s.outChannels()) {
+            return super.conv2dGatedBackward(dy, x, gate, w, spec);
+        }
+        Tensor g = dense(dy);
+        Tensor xi = dense(x);
+        Tensor gi = dense(gate);
+        Tensor wi = dense(w);
+        Tensor dx = output(x.shape(), x.dtype());
+        Tensor dgate = output(gate.shape(), x.dtype());
+        Tensor dw = output(w.shape(), x.dtype());
+        GatedPointwiseBackward.backward(s, floats(g), g.layout().offset(), floats(xi), xi.layout().offset(),
+                floats(gi), gi.layout().offset(), floats(wi), wi.layout().offset(), floats(dx), floats(dgate),
+                floats(dw));
+        return new GatedConvGrads(dx, dgate, dw);
+    }
+
+    @Override
     public Tensor conv2dAffine(Tensor x, Tensor inputScale, Tensor w, ConvSpec spec, Tensor scale, Tensor shift,
                                Activation activation) {
         if (!isFloat(x) || !isFloat(w) || !isFloat(scale) || !isFloat(shift)

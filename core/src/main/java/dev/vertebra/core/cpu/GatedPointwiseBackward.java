@@ -1,0 +1,197 @@
+package dev.vertebra.core.cpu;
+
+import dev.vertebra.core.CpuStorage;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Gradients of y = conv(x · gate, w) for a 1×1 convolution (ungrouped, stride 1, unpadded) with a per-image,
+ * per-input-channel gate (a squeeze-and-excitation's), from x and the gate: neither x · gate nor the plain input
+ * gradient d = dy · wᵀ is stored. Separately, the product's backward writes d and reads it back with x to make
+ * d · gate and Σ d · x, and the weight gradient reads a stored x · gate: three more passes over a tensor of x's
+ * size, and x · gate kept from the forward.
+ *
+ * <ul>
+ *   <li>dx = d · gate: the plain input gradient (the same sums: one GEMM per image, each row's products over Cout
+ *   in the same order), each finished tile scaled by its image's gate while in cache.</li>
+ *   <li>Each image's product Pₙ = xₙᵀ · dyₙ [Cin, Cout] (or its transpose, when Cout is too narrow for whole
+ *   micro-panels), then dw = Σₙ gateₙ ⊙ Pₙ (row c scaled by gate[n, c]) and dgate[n, c] = Σⱼ w[c, j] · Pₙ[c, j]:
+ *   N · Cin · Cout multiply-adds each, instead of passes over the activations.</li>
+ * </ul>
+ *
+ * <p>Every sum has a fixed order (images in order for dw, output channels in order for dgate), so the results do
+ * not depend on the threads.
+ */
+final class GatedPointwiseBackward {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    // Output channels from which Pₙ is computed as [Cin, Cout] (whole micro-panels of two vectors or more).
+    private static final int DIRECT_MIN_COUT = 2 * SgemmMicroKernel.NR;
+    // Channels per task of the reductions.
+    private static final int CHANNEL_GRAIN = 64;
+
+    private GatedPointwiseBackward() {
+    }
+
+    /**
+     * @param dy    output gradient: [N, H, W, Cout] from dyOff
+     * @param x     input: [N, H, W, Cin] from xOff
+     * @param gate  [N, Cin] from gateOff
+     * @param w     weight: [1, 1, Cin, Cout] from wOff
+     * @param dx    [N, H, W, Cin] from 0, overwritten
+     * @param dgate [N, Cin] from 0, overwritten
+     * @param dw    [Cin, Cout] from 0, overwritten
+     */
+    static void backward(Conv2dShape s, float[] dy, int dyOff, float[] x, int xOff, float[] gate, int gateOff,
+                         float[] w, int wOff, float[] dx, float[] dgate, float[] dw) {
+        if (!s.isPointwise() || s.groups() != 1) {
+            throw new IllegalArgumentException("a gated convolution here is 1×1, stride 1, unpadded and ungrouped: "
+                    + s);
+        }
+        int n = s.batch();
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        int pixels = s.height() * s.width();
+        Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("gate", gate, gateOff, (long) n * cin);
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("dx", dx, 0, s.inputSize());
+        Conv2dShape.checkArray("dgate", dgate, 0, (long) n * cin);
+        Conv2dShape.checkArray("dw", dw, 0, s.weightSize());
+        // dxₙ = (dyₙ · wᵀ) · gateₙ, the gate applied to each finished tile.
+        Sgemm.sgemmBatched(n, false, true, pixels, cin, cout, 1f, dy, dyOff, cout, pixels * cout, w, wOff, cout, 0,
+                0f, dx, 0, cin, pixels * cin, (item, i0, i1, j0, j1) -> scaleColumns(dx, item * pixels * cin, cin,
+                        i0, i1, j0, j1, gate, gateOff + item * cin));
+        float[] products = CpuStorage.allocateUninitialized(n * cin * cout).floats();
+        if (cout >= DIRECT_MIN_COUT) {
+            // Pₙ = xₙᵀ · dyₙ: [Cin, Cout] per image.
+            Sgemm.sgemmBatched(n, true, false, cin, cout, pixels, 1f, x, xOff, cin, pixels * cin, dy, dyOff, cout,
+                    pixels * cout, 0f, products, 0, cout, cin * cout);
+            CpuThreads.parallelFor(0, cin, CHANNEL_GRAIN, (c0, c1) -> reduceDirect(n, cin, cout, products, gate,
+                    gateOff, w, wOff, c0, c1, dgate, dw));
+        } else {
+            // Pₙᵀ = dyₙᵀ · xₙ: [Cout, Cin] per image.
+            Sgemm.sgemmBatched(n, true, false, cout, cin, pixels, 1f, dy, dyOff, cout, pixels * cout, x, xOff, cin,
+                    pixels * cin, 0f, products, 0, cin, cin * cout);
+            float[] wT = new float[cout * cin];
+            float[] dwT = new float[cout * cin];
+            for (int c = 0; c < cin; c++) {
+                for (int j = 0; j < cout; j++) {
+                    wT[j * cin + c] = w[wOff + c * cout + j];
+                }
+            }
+            CpuThreads.parallelFor(0, cin, CHANNEL_GRAIN, (c0, c1) -> reduceTransposed(n, cin, cout, products, gate,
+                    gateOff, wT, c0, c1, dgate, dwT));
+            for (int c = 0; c < cin; c++) {
+                for (int j = 0; j < cout; j++) {
+                    dw[c * cout + j] = dwT[j * cin + c];
+                }
+            }
+        }
+    }
+
+    /** Rows [i0, i1), columns [j0, j1) of a [rows, ld] matrix from base, column j times scale[sOff + j]. */
+    private static void scaleColumns(float[] c, int base, int ld, int i0, int i1, int j0, int j1, float[] scale,
+                                     int sOff) {
+        int width = j1 - j0;
+        int bound = S.loopBound(width);
+        for (int i = i0; i < i1; i++) {
+            int row = base + i * ld + j0;
+            int j = 0;
+            for (; j < bound; j += S.length()) {
+                FloatVector.fromArray(S, c, row + j).mul(FloatVector.fromArray(S, scale, sOff + j0 + j))
+                        .intoArray(c, row + j);
+            }
+            for (; j < width; j++) {
+                c[row + j] *= scale[sOff + j0 + j];
+            }
+        }
+    }
+
+    /**
+     * Channels [c0, c1) from P [N, Cin, Cout]: dw[c, j] = Σₙ gate[n, c]·P[n, c, j] (images in order) and
+     * dgate[n, c] = Σⱼ w[c, j]·P[n, c, j].
+     */
+    private static void reduceDirect(int n, int cin, int cout, float[] p, float[] gate, int gateOff, float[] w,
+                                     int wOff, int c0, int c1, float[] dgate, float[] dw) {
+        int bound = S.loopBound(cout);
+        for (int c = c0; c < c1; c++) {
+            int j = 0;
+            for (; j < bound; j += S.length()) {
+                FloatVector acc = FloatVector.fromArray(S, p, c * cout + j).mul(gate[gateOff + c]);
+                for (int t = 1; t < n; t++) {
+                    acc = FloatVector.fromArray(S, p, (t * cin + c) * cout + j)
+                            .fma(FloatVector.broadcast(S, gate[gateOff + t * cin + c]), acc);
+                }
+                acc.intoArray(dw, c * cout + j);
+            }
+            for (; j < cout; j++) {
+                float acc = p[c * cout + j] * gate[gateOff + c];
+                for (int t = 1; t < n; t++) {
+                    acc = Math.fma(p[(t * cin + c) * cout + j], gate[gateOff + t * cin + c], acc);
+                }
+                dw[c * cout + j] = acc;
+            }
+            for (int t = 0; t < n; t++) {
+                int row = (t * cin + c) * cout;
+                FloatVector acc = FloatVector.zero(S);
+                int k = 0;
+                for (; k < bound; k += S.length()) {
+                    acc = FloatVector.fromArray(S, p, row + k).fma(FloatVector.fromArray(S, w, wOff + c * cout + k),
+                            acc);
+                }
+                float sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; k < cout; k++) {
+                    sum = Math.fma(p[row + k], w[wOff + c * cout + k], sum);
+                }
+                dgate[t * cin + c] = sum;
+            }
+        }
+    }
+
+    /**
+     * Channels [c0, c1) from Pᵀ [N, Cout, Cin]: dwT[j, c] = Σₙ gate[n, c]·Pᵀ[n, j, c] (images in order) and
+     * dgate[n, c] = Σⱼ wT[j, c]·Pᵀ[n, j, c] (output channels in order).
+     */
+    private static void reduceTransposed(int n, int cin, int cout, float[] pT, float[] gate, int gateOff, float[] wT,
+                                         int c0, int c1, float[] dgate, float[] dwT) {
+        int c = c0;
+        for (; c + S.length() <= c1; c += S.length()) {
+            for (int j = 0; j < cout; j++) {
+                FloatVector acc = FloatVector.fromArray(S, pT, j * cin + c)
+                        .mul(FloatVector.fromArray(S, gate, gateOff + c));
+                for (int t = 1; t < n; t++) {
+                    acc = FloatVector.fromArray(S, pT, (t * cout + j) * cin + c)
+                            .fma(FloatVector.fromArray(S, gate, gateOff + t * cin + c), acc);
+                }
+                acc.intoArray(dwT, j * cin + c);
+            }
+            for (int t = 0; t < n; t++) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int j = 0; j < cout; j++) {
+                    acc = FloatVector.fromArray(S, pT, (t * cout + j) * cin + c)
+                            .fma(FloatVector.fromArray(S, wT, j * cin + c), acc);
+                }
+                acc.intoArray(dgate, t * cin + c);
+            }
+        }
+        for (; c < c1; c++) {
+            for (int j = 0; j < cout; j++) {
+                float acc = pT[j * cin + c] * gate[gateOff + c];
+                for (int t = 1; t < n; t++) {
+                    acc = Math.fma(pT[(t * cout + j) * cin + c], gate[gateOff + t * cin + c], acc);
+                }
+                dwT[j * cin + c] = acc;
+            }
+            for (int t = 0; t < n; t++) {
+                float acc = 0f;
+                for (int j = 0; j < cout; j++) {
+                    acc = Math.fma(pT[(t * cout + j) * cin + c], wT[j * cin + c], acc);
+                }
+                dgate[t * cin + c] = acc;
+            }
+        }
+    }
+}
