@@ -62,9 +62,9 @@ public final class MBConv extends Module {
     }
 
     /**
-     * The block with batch statistics (training): the layers in order, except that the squeeze-excitation's gate
-     * goes into the projection as one op ({@link Conv2d#forwardGated}), which need not store the gated activation,
-     * instead of the product {@code x · gate} then the convolution.
+     * The block when its batch norms use batch statistics (training): the layers in order, except that the
+     * squeeze-excitation's gate goes into the projection as one op ({@link Conv2d#forwardGated}), which need not
+     * store the gated activation, instead of the product {@code x · gate} then the convolution.
      */
     private Tensor gatedTrainingForward(Tensor x) {
         int se = block.size() - 2;

@@ -24,8 +24,24 @@ final class ImageCases {
         batchNorm(cases);
         batchNormSilu(cases);
         convBatchNormEval(cases);
+        convGated(cases);
         pool(cases);
         return cases;
+    }
+
+    /**
+     * A squeeze-and-excitation gate taken into the 1×1 projection after it ({@link Functional#conv2dGated}), forward
+     * and all three gradients: output channels fewer than the pixels (the CPU folds the gate into the weights) and
+     * more (it scales x), narrow and wide enough for whole micro-panels.
+     */
+    private static void convGated(List<OpCase> cases) {
+        int[][] shapes = {{2, 6, 5, 24, 16}, {2, 9, 8, 40, 80}};
+        for (int[] sh : shapes) {
+            cases.add(new OpCase("conv2dGated x [" + sh[0] + ", " + sh[1] + ", " + sh[2] + ", " + sh[3] + "] → "
+                    + sh[4], Tolerance.ACCUMULATING, List.of(Input.normal(sh[0], sh[1], sh[2], sh[3]),
+                    Input.positive(sh[0], 1, 1, sh[3]), Input.normal(1, 1, sh[3], sh[4])),
+                    in -> Functional.conv2dGated(in.get(0), in.get(1), in.get(2), ConvSpec.of(1, 0, 1, 1))));
+        }
     }
 
     /** A convolution geometry; {@code spec} gets the input's height and width (for TF "SAME" padding). */
