@@ -524,7 +524,9 @@ public final class CpuBackend extends ReferenceBackend {
         // Each image's [Cin, Cout] product is written and read once (2·Cin·Cout floats), against three passes over
         // its H·W·Cin activations saved: worth it where 3·H·W ≥ 2·Cout, not on maps small against Cout (B0's 7²
         // layers, where the separate ops measured 8–28 % faster).
-        if (!s.isPointwise() || s.groups() != 1 || 3 * s.height() * s.width() < 2 * s.outChannels()) {
+        long products = (long) s.batch() * s.inChannels() * s.outChannels();
+        if (!s.isPointwise() || s.groups() != 1 || 3 * s.height() * s.width() < 2 * s.outChannels()
+                || products > Integer.MAX_VALUE - 8) {
             return super.conv2dGatedBackward(dy, x, gate, w, spec);
         }
         Tensor g = dense(dy);
