@@ -16,6 +16,9 @@ rm -rf "$dir/jre" "$dir/lib" "$dir/test-classes" "$dir/eff-test-classes"
 mkdir -p "$dir"
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=zip-9 \
     --output "$dir/jre" 2>&1 | grep -v incubator || true
+[[ -x $dir/jre/bin/java ]] || { echo "gpu-bundle: jlink made no runtime in $dir/jre" >&2; exit 1; }
+# libjvm.so's symbol table (~5 MiB) is only for debuggers; the 64 MiB limit needs the room.
+strip --strip-unneeded "$dir/jre/lib/server/libjvm.so"
 dist=$(mktemp -d)
 trap 'rm -rf "$dist"' EXIT
 "$root/vertebra" dist "$dist"

@@ -43,5 +43,13 @@ if [[ ${VERTEBRA_TIMING_BATCH:-32} != 0 ]]; then
   timeout 60 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
     -cp "$cp_entries" dev.vertebra.cuda.ConvTiming "${VERTEBRA_TIMING_BATCH:-32}" || echo "(timing probe failed: $?)"
 fi
+# The same for batch norm and the column sums: column kernels vs legacy, batch ${VERTEBRA_CHANNEL_TIMING_BATCH:-64}
+# (0 skips it).
+if [[ ${VERTEBRA_CHANNEL_TIMING_BATCH:-64} != 0 ]]; then
+  echo "== batch norm and column sums timing (column kernels vs legacy)"
+  timeout 60 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -cp "$cp_entries" dev.vertebra.cuda.ChannelTiming "${VERTEBRA_CHANNEL_TIMING_BATCH:-64}" ||
+    echo "(timing probe failed: $?)"
+fi
 echo "== done in $(( $(date +%s) - start )) s, status $status"
 exit $status

@@ -6,13 +6,14 @@
 # Runs on a GPU machine without a JDK or Maven from .gpu/ (`bash cuda/gpu-bundle.sh` on the build machine), from
 # the repository root:
 #   bash bench/scripts/gpu-bench.sh [precision ...]
-# VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step).
+# VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step); VERTEBRA_BENCH_AB="-D..."
+# adds fp32 and bf16 runs with those JVM options (the other side of an A/B switch) after the table.
 set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
 nvidia-smi -L
 vertebra() {
-    VERTEBRA_JAVA_OPTS="-Xmx32g" timeout 90 ./vertebra bench-model --device cuda --model b0 --batch 64 \
+    VERTEBRA_JAVA_OPTS="-Xmx32g ${jvm_extra:-}" timeout 90 ./vertebra bench-model --device cuda --model b0 --batch 64 \
         --size 224 --mode train --steps 10 --warmup 3 --precision "$1" "${@:2}" 2>&1 | grep -vE '^WARNING|^\s+at '
 }
 torch() {
@@ -25,6 +26,11 @@ for p in "${precisions[@]}"; do
     echo "== Vertebra $p"; vertebra "$p" | tail -14
     echo "== PyTorch $p"; torch "$p"
 done
+if [[ -n ${VERTEBRA_BENCH_AB:-} ]]; then
+    for p in fp32 bf16; do
+        echo "== Vertebra $p with $VERTEBRA_BENCH_AB"; jvm_extra=$VERTEBRA_BENCH_AB vertebra "$p" | tail -14
+    done
+fi
 if [[ ${VERTEBRA_BENCH_PROFILE:-0} == 1 ]]; then
     for p in fp32 bf16; do
         echo "== Vertebra $p, profiled"; vertebra "$p" --profile | tail -45

@@ -9,7 +9,7 @@
 # 2. the torchvision golden test on cuda:0 against those files (when .gpu/eff-test-classes holds efficientnet's
 #    test classes), and full-size B0 logits from Vertebra on the CPU and on cuda:0 against PyTorch's;
 # 3. B0 training throughput beside PyTorch (bench/scripts/gpu-bench.sh: fp32, tf32, bf16, a profiled fp32 step);
-# 4. the demo on cuda:0.
+# 4. the demo on cuda:0 (VERTEBRA_PROOF_DEMO_EPOCHS=E shortens it to E epochs).
 # Each part logs to LOGDIR (default gpu-logs); LOGDIR/golden.tar holds the regenerated golden files.
 set -uo pipefail
 logs=${1:-gpu-logs}
@@ -33,6 +33,7 @@ tests=$!
 wait $tests
 echo "tests exit status $?"
 grep -E '^\[ +[0-9]+ (tests (successful|failed|skipped|aborted)|containers failed)' "$logs/tests.log"
+sed -n '/^== batch norm and column sums timing/,/^total BN/p' "$logs/tests.log"
 
 if [[ -d $gpu/eff-test-classes ]]; then
     stamp "torchvision golden test on cuda:0"
@@ -60,7 +61,7 @@ VERTEBRA_BENCH_PROFILE=1 bash bench/scripts/gpu-bench.sh 2>&1 | tee "$logs/bench
 
 stamp "demo on cuda:0"
 timeout 200 ./vertebra demo --device cuda --data /tmp/vertebra-demo-data --out /tmp/vertebra-demo-run \
-    > "$logs/demo.log" 2>&1
+    ${VERTEBRA_PROOF_DEMO_EPOCHS:+--epochs "$VERTEBRA_PROOF_DEMO_EPOCHS"} > "$logs/demo.log" 2>&1
 echo "demo exit status $?"
 tail -12 "$logs/demo.log"
 stamp "done"

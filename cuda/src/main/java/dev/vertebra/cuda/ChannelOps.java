@@ -7,6 +7,8 @@ import dev.vertebra.core.PoolSpec;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 
+import java.lang.ref.Reference;
+
 /**
  * Per-channel ops over NHWC activations on the GPU, float32: pooling (forward and backward) and batch norm with
  * batch statistics (forward and backward, alone or fused with the SiLU after it). Batch-norm sums accumulate in
@@ -14,9 +16,11 @@ import dev.vertebra.core.Tensor;
  */
 final class ChannelOps {
     private final CudaBackend backend;
+    private final ColumnSums columns;
 
     ChannelOps(CudaBackend backend) {
         this.backend = backend;
+        this.columns = new ColumnSums(backend);
     }
 
     private static int[] poolFields(Shape x, PoolSpec s) {
@@ -68,6 +72,48 @@ final class ChannelOps {
         for (Tensor t : new Tensor[]{x, weight, bias}) {
             KernelTypes.suffix("batchNorm", t.dtype(), false);
         }
+        int c = x.dim(-1);
+        int rows = c == 0 ? 0 : x.numel() / c;
+        if (!backend.columnKernels() || rows == 0) {
+            return legacyBatchNorm(x, weight, bias, eps, silu);
+        }
+        Shape cs = Shape.of(c);
+        Tensor xd = backend.dense(x);
+        Tensor wd = backend.dense(weight);
+        Tensor bd = backend.dense(bias);
+        Tensor mean = backend.empty(cs, DType.FLOAT32);
+        Tensor var = backend.empty(cs, DType.FLOAT32);
+        Tensor invStd = backend.empty(cs, DType.FLOAT32);
+        Tensor meanD = backend.empty(cs, DType.FLOAT64);
+        Tensor invStdD = backend.empty(cs, DType.FLOAT64);
+        Tensor y = backend.empty(x.shape(), DType.FLOAT32);
+        long px = backend.address(xd);
+        long py = backend.address(y);
+        // x: [rows, c]; one pass for the moments, one to normalise.
+        ColumnSums.Grid g = ColumnSums.Grid.of(1, rows, c, ColumnSums.aligned(px, py));
+        Tensor partial = columns.partials(1, g, 2, c);
+        long pp = backend.address(partial);
+        columns.launch("batch_norm_moments_f32", g, 1, rows, c, pp, a -> a.pointer(px), a -> { });
+        long pMeanD = backend.address(meanD);
+        long pInvD = backend.address(invStdD);
+        KernelLibrary k = backend.kernels();
+        k.launch1d("norm", "batch_norm_moments_finish_f32", c, a -> a.pointer(backend.address(mean))
+                .pointer(backend.address(var)).pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD)
+                .pointer(pp).pointer(px).i32(g.slices()).i32(rows).i32(c).f64(eps));
+        int v = g.vector();
+        long vectors = x.numel() / v;
+        k.launch1d("norm", "batch_norm_apply_f32_v" + v, vectors, a -> a.pointer(py).pointer(px).pointer(pMeanD)
+                .pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd)).i64(vectors).i32(c / v)
+                .i32(silu ? 1 : 0));
+        // The launches took raw addresses: no buffer may go back to the allocator before they are queued.
+        Reference.reachabilityFence(xd);
+        Reference.reachabilityFence(wd);
+        Reference.reachabilityFence(bd);
+        Reference.reachabilityFence(partial);
+        return new BatchNormResult(y, mean, var, invStd);
+    }
+
+    private BatchNormResult legacyBatchNorm(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;
         Shape cs = Shape.of(c);
@@ -124,6 +170,51 @@ final class ChannelOps {
         if (silu) {
             KernelTypes.suffix("batchNormBackward", bias.dtype(), false);
         }
+        int c = x.dim(-1);
+        int rows = c == 0 ? 0 : x.numel() / c;
+        if (!backend.columnKernels() || rows == 0) {
+            return legacyBatchNormBackward(dy, x, weight, bias, mean, invStd, silu);
+        }
+        Shape cs = Shape.of(c);
+        Tensor dx = backend.empty(x.shape(), DType.FLOAT32);
+        Tensor dWeight = backend.empty(cs, DType.FLOAT32);
+        Tensor dBias = backend.empty(cs, DType.FLOAT32);
+        Tensor meanG = backend.empty(cs, DType.FLOAT64);
+        Tensor meanGx = backend.empty(cs, DType.FLOAT64);
+        Tensor[] inputs = {backend.dense(dy), backend.dense(x), backend.dense(mean), backend.dense(invStd),
+                backend.dense(weight), silu ? backend.dense(bias) : null};
+        long pdy = backend.address(inputs[0]);
+        long px = backend.address(inputs[1]);
+        long pdx = backend.address(dx);
+        long pMean = backend.address(inputs[2]);
+        long pInv = backend.address(inputs[3]);
+        long pw = backend.address(inputs[4]);
+        long pb = silu ? backend.address(inputs[5]) : 0;
+        int fused = silu ? 1 : 0;
+        // dy, x: [rows, c]; one pass for the two sums, one for the data gradient.
+        ColumnSums.Grid g = ColumnSums.Grid.of(1, rows, c, ColumnSums.aligned(pdy, px, pdx));
+        Tensor partial = columns.partials(1, g, 2, c);
+        long pp = backend.address(partial);
+        columns.launch("batch_norm_grad_sums_f32", g, 1, rows, c, pp,
+                a -> a.pointer(pdy).pointer(px).pointer(pMean).pointer(pInv).pointer(pw).pointer(pb), a -> a.i32(fused));
+        long pMeanG = backend.address(meanG);
+        long pMeanGx = backend.address(meanGx);
+        KernelLibrary k = backend.kernels();
+        k.launch1d("norm", "batch_norm_grad_finish_f32", c, a -> a.pointer(backend.address(dWeight))
+                .pointer(backend.address(dBias)).pointer(pMeanG).pointer(pMeanGx).pointer(pp).i32(g.slices())
+                .i32(rows).i32(c));
+        int v = g.vector();
+        long vectors = x.numel() / v;
+        k.launch1d("norm", "batch_norm_grad_apply_f32_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy).pointer(px)
+                .pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG).pointer(pMeanGx).i64(vectors)
+                .i32(c / v).i32(fused));
+        Reference.reachabilityFence(inputs);
+        Reference.reachabilityFence(partial);
+        return new BatchNormGrads(dx, dWeight, dBias);
+    }
+
+    private BatchNormGrads legacyBatchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                   Tensor invStd, boolean silu) {
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;
         Shape cs = Shape.of(c);

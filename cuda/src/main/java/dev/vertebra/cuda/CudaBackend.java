@@ -53,6 +53,7 @@ public final class CudaBackend implements Backend {
     private final String description;
     private final ConvolutionOps convolutions;
     private final ChannelOps channelOps;
+    private final ColumnSums columnSums;
     /** Null without cuDNN (missing, switched off or failing to start); {@link #cudnnStatus} says which. */
     private final CudnnConvolutions cudnnConvolutions;
     /** Which convolutions go to cuDNN when it is in use (read when the backend opens). */
@@ -62,6 +63,12 @@ public final class CudaBackend implements Backend {
     private final boolean batchNormOnCudnn;
     private final String cudnnStatus;
     private volatile boolean useCudnn;
+    /**
+     * Batch norm and reductions over middle dimensions on the one-pass column kernels ({@link ColumnSums});
+     * {@code -Dvertebra.cuda.legacyChannelKernels=true} keeps the two-pass batch norm with atomics and the
+     * row-per-block reduction, to measure the two against each other on a GPU.
+     */
+    private volatile boolean columnKernels = !Boolean.getBoolean("vertebra.cuda.legacyChannelKernels");
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -78,6 +85,7 @@ public final class CudaBackend implements Backend {
         this.blas = runtime.cublas.create(context.stream(), blasTf32);
         this.convolutions = new ConvolutionOps(this);
         this.channelOps = new ChannelOps(this);
+        this.columnSums = new ColumnSums(this);
         CudnnConvolutions conv = null;
         CudnnBatchNorm norm = null;
         boolean normOnCudnn = false;
@@ -110,6 +118,16 @@ public final class CudaBackend implements Backend {
     @Override
     public Device device() {
         return device;
+    }
+
+    /** Whether batch norm and middle-dimension sums use the column kernels (see {@link #useColumnKernels}). */
+    boolean columnKernels() {
+        return columnKernels;
+    }
+
+    /** Switches between the column kernels and the legacy ones, for A/B timing within one process. */
+    void useColumnKernels(boolean on) {
+        columnKernels = on;
     }
 
     /** Whether cuDNN was found and started: its version and folder, or why not. */
@@ -432,6 +450,12 @@ public final class CudaBackend implements Backend {
             return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());
         }
         String name = "reduce_" + op.kernel() + "_" + KernelTypes.suffix(op.kernel(), x.dtype(), true);
+        if (op == ReduceOp.SUM) {
+            Tensor columns = columnSum(x, null, dims, keepDim);
+            if (columns != null) {
+                return columns;
+            }
+        }
         int rank = x.rank();
         boolean[] reduced = new boolean[rank];
         for (int d : dims) {
@@ -480,6 +504,58 @@ public final class CudaBackend implements Backend {
         kernels.launch("reduce", name, Math.min(r, 1 << 20), 1, 1, block, 1, block * 8,
                 a -> a.pointer(o).pointer(in).view(v).i32(r).i32(c));
         return out;
+    }
+
+    @Override
+    public Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
+        Tensor columns = a.shape().equals(b.shape()) ? columnSum(a, b, dims, keepDim) : null;
+        return columns != null ? columns : Backend.super.mulSum(a, b, dims, keepDim);
+    }
+
+    /**
+     * {@code Σ_dims x} (or {@code Σ_dims x·y}) by {@link ColumnSums} when x (and y) are contiguous float32 and
+     * {@code dims} (ascending, as the callers normalise them) are consecutive and not the last dimension, i.e.
+     * x is {@code [outer, rows, c]} with the rows summed per column: squeeze-excitation pooling of NHWC
+     * activations, bias gradients. Null otherwise.
+     */
+    private Tensor columnSum(Tensor x, Tensor y, int[] dims, boolean keepDim) {
+        int rank = x.rank();
+        if (!columnKernels || dims.length == 0 || x.dtype() != DType.FLOAT32 || !x.isContiguous()
+                || y != null && (y.dtype() != DType.FLOAT32 || !y.isContiguous())) {
+            return null;
+        }
+        int first = dims[0];
+        int last = dims[dims.length - 1];
+        if (last - first + 1 != dims.length || last == rank - 1) {
+            return null;
+        }
+        long outer = 1;
+        long rows = 1;
+        long c = 1;
+        for (int d = 0; d < rank; d++) {
+            long n = x.dim(d);
+            if (d < first) {
+                outer *= n;
+            } else if (d <= last) {
+                rows *= n;
+            } else {
+                c *= n;
+            }
+        }
+        if (outer > ColumnSums.MAX_OUTER || rows > Integer.MAX_VALUE || c > Integer.MAX_VALUE / 2) {
+            return null;
+        }
+        int[] kept = x.shape().dims();
+        int[] dropped = new int[rank - dims.length];
+        for (int d = 0, j = 0; d < rank; d++) {
+            if (d >= first && d <= last) {
+                kept[d] = 1;
+            } else {
+                dropped[j++] = x.dim(d);
+            }
+        }
+        Shape outShape = keepDim ? Shape.of(kept) : Shape.of(dropped);
+        return columnSums.sum(x, y, outer, (int) rows, (int) c, outShape);
     }
 
     // ---- matmul -------------------------------------------------------------------------------------------------

@@ -179,3 +179,296 @@ extern "C" __global__ void batch_norm_backward_apply_f32(float* dx, const float*
         ch = vx_next_channel(ch, cs, c);
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Column sums in one pass: x: [outer, rows, c] (blockIdx.z: the outer index), read V floats at a time (V = 4: 16-byte
+// loads, c % 4 == 0 and 16-byte aligned data). A block is colsPerBlock vector columns × rowsPerStep rows of
+// consecutive threads, so a block's loads cover whole rows of contiguous memory; blockIdx.x picks the column chunk,
+// blockIdx.y the slice of rows (every gridDim.y-th step). Each slice writes its K sums per channel to
+// partial: [outer, slices, K, c] doubles, which a finishing kernel adds in slice order: no atomics, the same
+// result on every run.
+
+template <int V> __device__ __forceinline__ void vx_load(float (&v)[V], const float* p) {
+    if constexpr (V == 4) {
+        float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x;
+        v[1] = q.y;
+        v[2] = q.z;
+        v[3] = q.w;
+    } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) v[j] = p[j];
+    }
+}
+
+template <int V> __device__ __forceinline__ void vx_store(float* p, const float (&v)[V]) {
+    if constexpr (V == 4) {
+        *reinterpret_cast<float4*>(p) = float4{v[0], v[1], v[2], v[3]};
+    } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) p[j] = v[j];
+    }
+}
+
+// The most a block holds: 256 threads × K·V ≤ 8 sums.
+#define VX_COLUMN_THREADS 256
+
+// Term: prepare(ch) once per thread (ch: its first channel), then add(acc, i) for element offset i of each row.
+template <int V, int K, typename Term>
+__device__ void vx_column_partials(double* partial, Term term, int rows, int c, int colsPerBlock) {
+    __shared__ double red[8 * VX_COLUMN_THREADS];
+    int t = threadIdx.x;
+    int local = t % colsPerBlock;
+    int rowInStep = t / colsPerBlock;
+    int rowsPerStep = blockDim.x / colsPerBlock;
+    int col = blockIdx.x * colsPerBlock + local;
+    bool active = col < c / V;
+    double acc[K][V];
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+#pragma unroll
+        for (int j = 0; j < V; ++j) acc[k][j] = 0.0;
+    if (active) {
+        long long base = (long long) blockIdx.z * rows * c + (long long) col * V;
+        term.prepare(col * V, base);
+        long long stride = (long long) rowsPerStep * gridDim.y;
+        long long r = (long long) blockIdx.y * rowsPerStep + rowInStep;
+        // Four rows' loads in flight before their sums, added in row order.
+        for (; r + 3 * stride < rows; r += 4 * stride) {
+            typename Term::Values v[4];
+#pragma unroll
+            for (int k = 0; k < 4; ++k) term.load(v[k], base + (r + k * stride) * c);
+#pragma unroll
+            for (int k = 0; k < 4; ++k) term.add(acc, v[k]);
+        }
+        for (; r < rows; r += stride) {
+            typename Term::Values v;
+            term.load(v, base + r * c);
+            term.add(acc, v);
+        }
+    }
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+#pragma unroll
+        for (int j = 0; j < V; ++j) red[(k * V + j) * VX_COLUMN_THREADS + t] = acc[k][j];
+    __syncthreads();
+    if (rowInStep == 0 && active) {
+        long long out = ((long long) blockIdx.z * gridDim.y + blockIdx.y) * K * c + (long long) col * V;
+#pragma unroll
+        for (int k = 0; k < K; ++k)
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                double s = 0.0;
+                for (int q = 0; q < rowsPerStep; ++q) s += red[(k * V + j) * VX_COLUMN_THREADS + q * colsPerBlock + local];
+                partial[out + (long long) k * c + j] = s;
+            }
+    }
+}
+
+// Σ x.
+template <int V> struct VxSumTerm {
+    struct Values { float x[V]; };
+    const float* x;
+    __device__ void prepare(int, long long) {}
+    __device__ void load(Values& v, long long i) const { vx_load<V>(v.x, x + i); }
+    __device__ void add(double (&acc)[1][V], const Values& v) const {
+#pragma unroll
+        for (int j = 0; j < V; ++j) acc[0][j] += v.x[j];
+    }
+};
+
+// Σ a·b, each product rounded to float first (as a float multiply followed by a sum).
+template <int V> struct VxMulSumTerm {
+    struct Values { float a[V], b[V]; };
+    const float* a;
+    const float* b;
+    __device__ void prepare(int, long long) {}
+    __device__ void load(Values& v, long long i) const {
+        vx_load<V>(v.a, a + i);
+        vx_load<V>(v.b, b + i);
+    }
+    __device__ void add(double (&acc)[1][V], const Values& v) const {
+#pragma unroll
+        for (int j = 0; j < V; ++j) acc[0][j] += __fmul_rn(v.a[j], v.b[j]);
+    }
+};
+
+// Σ d and Σ d² of d = x - shift, shift = the channel's value in the first row (so that the variance,
+// Σd²/n - (Σd/n)², does not cancel away when the mean is large next to the spread).
+template <int V> struct VxMomentsTerm {
+    struct Values { float x[V]; };
+    const float* x;
+    float shift[V];
+    __device__ void prepare(int, long long base) { vx_load<V>(shift, x + base); }
+    __device__ void load(Values& v, long long i) const { vx_load<V>(v.x, x + i); }
+    __device__ void add(double (&acc)[2][V], const Values& v) const {
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+            double d = (double) v.x[j] - shift[j];
+            acc[0][j] += d;
+            acc[1][j] += d * d;
+        }
+    }
+};
+
+// For batch norm's backward: Σ g and Σ g·xhat with g = vx_bn_grad(dy, ...) and xhat = (x - mean) · inv_std.
+template <int V> struct VxBnGradTerm {
+    struct Values { float dy[V], x[V]; };
+    const float* dy;
+    const float* x;
+    const float* mean;
+    const float* inv_std;
+    const float* weight;
+    const float* bias;
+    int silu;
+    float m[V], is[V], w[V], b[V];
+    __device__ void prepare(int ch, long long) {
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+            m[j] = mean[ch + j];
+            is[j] = inv_std[ch + j];
+            w[j] = silu ? weight[ch + j] : 0.0f;
+            b[j] = silu ? bias[ch + j] : 0.0f;
+        }
+    }
+    __device__ void load(Values& v, long long i) const {
+        vx_load<V>(v.dy, dy + i);
+        vx_load<V>(v.x, x + i);
+    }
+    __device__ void add(double (&acc)[2][V], const Values& v) const {
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+            double g = vx_bn_grad(v.dy[j], v.x[j], m[j], is[j], w[j], b[j], silu);
+            acc[0][j] += g;
+            acc[1][j] += g * (v.x[j] - (double) m[j]) * (double) is[j];
+        }
+    }
+};
+
+#define VX_COLUMN_KERNELS(V)                                                                                          \
+    /* partial: [outer, slices, 1, c] = Σ over each slice's rows of x: [outer, rows, c] */                          \
+    extern "C" __global__ void column_sums_f32_v##V(double* partial, const float* x, int rows, int c,            \
+                                                    int colsPerBlock) {                                           \
+        vx_column_partials<V, 1>(partial, VxSumTerm<V>{x}, rows, c, colsPerBlock);                                \
+    }                                                                                                             \
+    /* partial: [outer, slices, 1, c] = Σ a·b (a, b: [outer, rows, c]) */                                         \
+    extern "C" __global__ void column_mul_sums_f32_v##V(double* partial, const float* a, const float* b,         \
+                                                        int rows, int c, int colsPerBlock) {                      \
+        vx_column_partials<V, 1>(partial, VxMulSumTerm<V>{a, b}, rows, c, colsPerBlock);                          \
+    }                                                                                                             \
+    /* partial: [1, slices, 2, c] = Σ d, Σ d² with d = x - x[row 0] (x: [rows, c]) */                             \
+    extern "C" __global__ void batch_norm_moments_f32_v##V(double* partial, const float* x, int rows, int c,     \
+                                                           int colsPerBlock) {                                    \
+        vx_column_partials<V, 2>(partial, VxMomentsTerm<V>{x}, rows, c, colsPerBlock);                            \
+    }                                                                                                             \
+    /* partial: [1, slices, 2, c] = Σ g, Σ g·xhat (see VxBnGradTerm) */                                          \
+    extern "C" __global__ void batch_norm_grad_sums_f32_v##V(double* partial, const float* dy, const float* x,   \
+                                                             const float* mean, const float* inv_std,             \
+                                                             const float* weight, const float* bias, int rows,    \
+                                                             int c, int colsPerBlock, int silu) {                  \
+        VxBnGradTerm<V> term{dy, x, mean, inv_std, weight, bias, silu};                                           \
+        vx_column_partials<V, 2>(partial, term, rows, c, colsPerBlock);                                           \
+    }
+
+VX_COLUMN_KERNELS(1)
+VX_COLUMN_KERNELS(4)
+
+// out: [outer, c] = Σ over the slices of partial: [outer, slices, 1, c], in slice order.
+extern "C" __global__ void column_sums_finish_f32(float* out, const double* partial, int outer, int slices, int c) {
+    VX_FOR_EACH(i, (long long) outer * c) {
+        long long o = i / c;
+        int ch = (int) (i - o * c);
+        const double* p = partial + o * slices * c + ch;
+        double s = 0.0;
+        for (int k = 0; k < slices; ++k) s += p[(long long) k * c];
+        out[i] = (float) s;
+    }
+}
+
+// From the moments' partial: [slices, 2, c] of x: [rows, c]: float32 mean, biased variance and 1/sqrt(var + eps),
+// and the double mean and inverse standard deviation the normalisation uses. All [c].
+extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var, float* inv_std, double* mean_d,
+                                                         double* inv_std_d, const double* partial, const float* x,
+                                                         int slices, int rows, int c, double eps) {
+    VX_FOR_EACH(ch, c) {
+        double s = 0.0, q = 0.0;
+        for (int k = 0; k < slices; ++k) {
+            s += partial[(2LL * k) * c + ch];
+            q += partial[(2LL * k + 1) * c + ch];
+        }
+        double d = s / rows;
+        double v = q / rows - d * d;
+        v = v > 0.0 ? v : 0.0;
+        double is = 1.0 / sqrt(v + eps);
+        double m = (double) x[ch] + d;
+        mean[ch] = (float) m;
+        var[ch] = (float) v;
+        inv_std[ch] = (float) is;
+        mean_d[ch] = m;
+        inv_std_d[ch] = is;
+    }
+}
+
+// From the gradient sums' partial: [slices, 2, c]: dweight = Σ g·xhat, dbias = Σ g (float32), and the data
+// gradient's per-channel terms mean_g = Σ g / rows, mean_gx = Σ g·xhat / rows (double). All [c].
+extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbias, double* mean_g, double* mean_gx,
+                                                      const double* partial, int slices, int rows, int c) {
+    VX_FOR_EACH(ch, c) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int k = 0; k < slices; ++k) {
+            s1 += partial[(2LL * k) * c + ch];
+            s2 += partial[(2LL * k + 1) * c + ch];
+        }
+        dbias[ch] = (float) s1;
+        dweight[ch] = (float) s2;
+        mean_g[ch] = s1 / rows;
+        mean_gx[ch] = s2 / rows;
+    }
+}
+
+#define VX_BN_APPLY_KERNELS(V)                                                                                        \
+    /* As batch_norm_apply_f32, V floats at a time; vectors = total / V, cv = c / V. */                            \
+    extern "C" __global__ void batch_norm_apply_f32_v##V(float* y, const float* x, const double* mean_d,          \
+                                                         const double* inv_std_d, const float* weight,            \
+                                                         const float* bias, long long vectors, int cv, int silu) { \
+        VxChannelStride cs = vx_channel_stride(cv);                                                               \
+        int col = cs.first;                                                                                       \
+        VX_FOR_EACH(i, vectors) {                                                                                 \
+            float v[V];                                                                                           \
+            vx_load<V>(v, x + i * V);                                                                             \
+            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
+                int ch = col * V + j;                                                                             \
+                float u = (float) ((v[j] - mean_d[ch]) * inv_std_d[ch] * weight[ch] + bias[ch]);                  \
+                v[j] = silu ? u * vx_sigmoid(u) : u;                                                              \
+            }                                                                                                     \
+            vx_store<V>(y + i * V, v);                                                                            \
+            col = vx_next_channel(col, cs, cv);                                                                   \
+        }                                                                                                         \
+    }                                                                                                             \
+    /* dx = weight · inv_std · (g - mean_g - xhat · mean_gx), g = vx_bn_grad(dy, ...); V floats at a time. */    \
+    extern "C" __global__ void batch_norm_grad_apply_f32_v##V(float* dx, const float* dy, const float* x,        \
+                                                              const float* weight, const float* bias,             \
+                                                              const float* mean, const float* inv_std,            \
+                                                              const double* mean_g, const double* mean_gx,        \
+                                                              long long vectors, int cv, int silu) {              \
+        VxChannelStride cs = vx_channel_stride(cv);                                                               \
+        int col = cs.first;                                                                                       \
+        VX_FOR_EACH(i, vectors) {                                                                                 \
+            float d[V], xv[V];                                                                                    \
+            vx_load<V>(d, dy + i * V);                                                                            \
+            vx_load<V>(xv, x + i * V);                                                                            \
+            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
+                int ch = col * V + j;                                                                             \
+                double is = inv_std[ch];                                                                          \
+                double xhat = (xv[j] - (double) mean[ch]) * is;                                                   \
+                double g = vx_bn_grad(d[j], xv[j], mean[ch], inv_std[ch], weight[ch], silu ? bias[ch] : 0.0f,     \
+                                      silu);                                                                      \
+                d[j] = (float) (weight[ch] * is * (g - mean_g[ch] - xhat * mean_gx[ch]));                         \
+            }                                                                                                     \
+            vx_store<V>(dx + i * V, d);                                                                           \
+            col = vx_next_channel(col, cs, cv);                                                                   \
+        }                                                                                                         \
+    }
+
+VX_BN_APPLY_KERNELS(1)
+VX_BN_APPLY_KERNELS(4)

@@ -17,6 +17,10 @@ struct dim3 {
     unsigned x = 1, y = 1, z = 1;
 };
 
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+
 inline thread_local dim3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
 

@@ -1,0 +1,179 @@
+// norm.cu's one-pass column kernels on the host (emulated_cuda.h) against plain double loops: column sums and sums
+// of products over [outer, rows, c], batch norm's moments and normalisation (with the fused SiLU), its gradient
+// sums and data gradient; one and four floats per load, grids laid out as ColumnSums.Grid lays them out, with
+// fewer slices and 1-D blocks so that the loops repeat. Exit status 1 on a mismatch.
+#include "emulated_cuda.h"
+#include "norm.cu"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+// ColumnSums.Grid.of, with the slices given.
+struct Grid {
+    int vector, cols, threads, chunks;
+};
+
+static Grid grid(int c, int vector) {
+    int vc = c / vector;
+    int chunks = (vc + 255) / 256;
+    int cols = (vc + chunks - 1) / chunks;
+    return {vector, cols, cols * (256 / cols), chunks};
+}
+
+int main() {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> uniform(-2, 3);
+    bool ok = true;
+    // outer, rows, channels, slices, blocks of the 1-D passes
+    for (auto [outer, rows, c, slices, blocks] : std::vector<std::tuple<int, int, int, unsigned, unsigned>>{
+             {1, 1000, 40, 5, 7}, {3, 37, 36, 2, 3}, {2, 2049, 16, 9, 5}, {1, 300, 96, 1, 11},
+             {1, 19, 1160, 3, 4}, {2, 50, 7, 4, 3}}) {
+        size_t total = (size_t) outer * rows * c;
+        std::vector<float> x(total), y(total), dy(total), weight(c), bias(c);
+        for (auto* v : {&x, &y, &dy, &bias}) for (float& e : *v) e = uniform(rng);
+        // An offset, so that the moments have a mean to cancel.
+        for (float& e : x) e += 40.0f;
+        for (float& e : weight) e = 0.5f + 0.5f * uniform(rng);
+        for (int vector : {1, 4}) {
+            if (c % vector != 0) continue;
+            Grid g = grid(c, vector);
+            std::string at = " (" + std::to_string(outer) + " x " + std::to_string(rows) + " rows, " +
+                             std::to_string(c) + " channels, " + std::to_string(vector) + " per load)";
+            dim3 sumsGrid{(unsigned) g.chunks, slices, (unsigned) outer};
+            dim3 sumsBlock{(unsigned) g.threads, 1, 1};
+
+            // Column sums and sums of products.
+            std::vector<double> sum0((size_t) outer * c), mulSum0((size_t) outer * c);
+            for (int o = 0; o < outer; ++o)
+                for (size_t r = 0; r < (size_t) rows; ++r)
+                    for (int ch = 0; ch < c; ++ch) {
+                        size_t i = ((size_t) o * rows + r) * c + ch;
+                        sum0[(size_t) o * c + ch] += x[i];
+                        mulSum0[(size_t) o * c + ch] += (double) (x[i] * y[i]);
+                    }
+            std::vector<double> partial((size_t) outer * slices * 2 * c, -1e300);
+            std::vector<float> out((size_t) outer * c);
+            for (int product = 0; product <= 1; ++product) {
+                launch(sumsGrid, sumsBlock, [&] {
+                    if (vector == 4) {
+                        if (product) column_mul_sums_f32_v4(partial.data(), x.data(), y.data(), rows, c, g.cols);
+                        else column_sums_f32_v4(partial.data(), x.data(), rows, c, g.cols);
+                    } else {
+                        if (product) column_mul_sums_f32_v1(partial.data(), x.data(), y.data(), rows, c, g.cols);
+                        else column_sums_f32_v1(partial.data(), x.data(), rows, c, g.cols);
+                    }
+                });
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    column_sums_finish_f32(out.data(), partial.data(), outer, (int) slices, c);
+                });
+                ok &= vx_expect_close(((product ? "sums of products" : "column sums") + at).c_str(), out.data(),
+                                      (product ? mulSum0 : sum0).data(), out.size(), 1e-6);
+            }
+            if (outer != 1) continue;
+
+            // Batch norm: moments, normalisation + SiLU.
+            std::vector<double> mean(c), invStd(c), var0(c);
+            for (int ch = 0; ch < c; ++ch) mean[ch] = sum0[ch] / rows;
+            for (size_t r = 0; r < (size_t) rows; ++r)
+                for (int ch = 0; ch < c; ++ch) {
+                    double d = x[r * c + ch] - mean[ch];
+                    var0[ch] += d * d / rows;
+                }
+            for (int ch = 0; ch < c; ++ch) invStd[ch] = 1.0 / std::sqrt(var0[ch] + 1e-5);
+            launch(sumsGrid, sumsBlock, [&] {
+                if (vector == 4) batch_norm_moments_f32_v4(partial.data(), x.data(), rows, c, g.cols);
+                else batch_norm_moments_f32_v1(partial.data(), x.data(), rows, c, g.cols);
+            });
+            std::vector<float> meanF(c), varF(c), invStdF(c);
+            std::vector<double> meanD(c), invStdD(c);
+            launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                batch_norm_moments_finish_f32(meanF.data(), varF.data(), invStdF.data(), meanD.data(), invStdD.data(),
+                                              partial.data(), x.data(), (int) slices, rows, c, 1e-5);
+            });
+            ok &= vx_expect_close(("mean" + at).c_str(), meanD.data(), mean.data(), c, 1e-12);
+            ok &= vx_expect_close(("variance" + at).c_str(), varF.data(), var0.data(), c, 1e-6);
+            ok &= vx_expect_close(("1 / standard deviation" + at).c_str(), invStdD.data(), invStd.data(), c, 1e-9);
+            std::vector<float> yOut(total);
+            long long vectors = (long long) total / vector;
+            for (int silu = 0; silu <= 1; ++silu) {
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    if (vector == 4)
+                        batch_norm_apply_f32_v4(yOut.data(), x.data(), mean.data(), invStd.data(), weight.data(),
+                                                bias.data(), vectors, c / 4, silu);
+                    else
+                        batch_norm_apply_f32_v1(yOut.data(), x.data(), mean.data(), invStd.data(), weight.data(),
+                                                bias.data(), vectors, c, silu);
+                });
+                std::vector<double> y0(total);
+                for (size_t i = 0; i < total; ++i) {
+                    int ch = (int) (i % c);
+                    double v = (x[i] - mean[ch]) * invStd[ch] * weight[ch] + bias[ch];
+                    y0[i] = silu ? v / (1 + std::exp(-v)) : v;
+                }
+                ok &= vx_expect_close(((silu ? "normalise + SiLU" : "normalise") + at).c_str(), yOut.data(),
+                                      y0.data(), total, 1e-6);
+            }
+
+            // Batch norm backward: the two sums, then the data gradient (with and without the SiLU's derivative).
+            for (int ch = 0; ch < c; ++ch) {
+                meanF[ch] = (float) mean[ch];
+                invStdF[ch] = (float) invStd[ch];
+            }
+            for (int silu = 0; silu <= 1; ++silu) {
+                std::vector<double> g0(total), sumG(c), sumGx(c);
+                for (size_t i = 0; i < total; ++i) {
+                    int ch = (int) (i % c);
+                    double g = dy[i];
+                    if (silu) {
+                        double v = (x[i] - (double) meanF[ch]) * invStdF[ch] * weight[ch] + bias[ch];
+                        double s = 1 / (1 + std::exp(-v));
+                        g *= s * (1 + v * (1 - s));
+                    }
+                    g0[i] = g;
+                    sumG[ch] += g;
+                    sumGx[ch] += g * (x[i] - (double) meanF[ch]) * invStdF[ch];
+                }
+                launch(sumsGrid, sumsBlock, [&] {
+                    if (vector == 4)
+                        batch_norm_grad_sums_f32_v4(partial.data(), dy.data(), x.data(), meanF.data(), invStdF.data(),
+                                                    weight.data(), bias.data(), rows, c, g.cols, silu);
+                    else
+                        batch_norm_grad_sums_f32_v1(partial.data(), dy.data(), x.data(), meanF.data(), invStdF.data(),
+                                                    weight.data(), bias.data(), rows, c, g.cols, silu);
+                });
+                std::vector<float> dWeight(c), dBias(c);
+                std::vector<double> meanG(c), meanGx(c);
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    batch_norm_grad_finish_f32(dWeight.data(), dBias.data(), meanG.data(), meanGx.data(),
+                                               partial.data(), (int) slices, rows, c);
+                });
+                std::string kind = silu ? ", through the SiLU" : "";
+                ok &= vx_expect_close(("bias gradient" + kind + at).c_str(), dBias.data(), sumG.data(), c, 1e-6);
+                ok &= vx_expect_close(("weight gradient" + kind + at).c_str(), dWeight.data(), sumGx.data(), c,
+                                      1e-6);
+                std::vector<float> dx(total);
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    if (vector == 4)
+                        batch_norm_grad_apply_f32_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                     meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
+                                                     vectors, c / 4, silu);
+                    else
+                        batch_norm_grad_apply_f32_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                     meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
+                                                     vectors, c, silu);
+                });
+                std::vector<double> dx0(total);
+                for (size_t i = 0; i < total; ++i) {
+                    int ch = (int) (i % c);
+                    double xhat = (x[i] - (double) meanF[ch]) * invStdF[ch];
+                    dx0[i] = weight[ch] * (double) invStdF[ch] * (g0[i] - sumG[ch] / rows - xhat * sumGx[ch] / rows);
+                }
+                ok &= vx_expect_close(("data gradient" + kind + at).c_str(), dx.data(), dx0.data(), total, 1e-5);
+            }
+        }
+    }
+    return ok ? 0 : 1;
+}
