@@ -97,7 +97,7 @@ final class ChannelOps {
         long pMeanD = backend.address(meanD);
         long pInvD = backend.address(invStdD);
         KernelLibrary k = backend.kernels();
-        k.launch1d("norm", "batch_norm_moments_finish_f32", c, a -> a.pointer(backend.address(mean))
+        columns.finish("batch_norm_moments_finish_f32", 1, c, a -> a.pointer(backend.address(mean))
                 .pointer(backend.address(var)).pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD)
                 .pointer(pp).pointer(px).i32(g.slices()).i32(rows).i32(c).f64(eps));
         int v = g.vector();
@@ -200,7 +200,7 @@ final class ChannelOps {
         long pMeanG = backend.address(meanG);
         long pMeanGx = backend.address(meanGx);
         KernelLibrary k = backend.kernels();
-        k.launch1d("norm", "batch_norm_grad_finish_f32", c, a -> a.pointer(backend.address(dWeight))
+        columns.finish("batch_norm_grad_finish_f32", 1, c, a -> a.pointer(backend.address(dWeight))
                 .pointer(backend.address(dBias)).pointer(pMeanG).pointer(pMeanGx).pointer(pp).i32(g.slices())
                 .i32(rows).i32(c));
         int v = g.vector();

@@ -79,6 +79,11 @@ final class ColumnSums {
                 });
     }
 
+    /** Launches a finishing kernel: blocks of 32 channels × 32 slice lanes over (ceil(c / 32), outer). */
+    void finish(String kernel, long outer, int c, Consumer<KernelArgs> args) {
+        backend.kernels().launch("norm", kernel, (c + 31) / 32, (int) outer, 1, 32, 32, 0, args);
+    }
+
     /**
      * {@code out[o, j] = Σ_r x[o, r, j]} (or {@code Σ_r x·y} when {@code y} is not null), float32, for contiguous
      * {@code x, y} viewed as {@code [outer, rows, c]}; out is {@code [outer · c]} elements in the given shape.
@@ -99,8 +104,7 @@ final class ColumnSums {
             launch("column_mul_sums_f32", g, outer, rows, c, pp, a -> a.pointer(px).pointer(py), a -> { });
         }
         int slices = g.slices();
-        backend.kernels().launch1d("norm", "column_sums_finish_f32", outer * c,
-                a -> a.pointer(backend.address(out)).pointer(pp).i32((int) outer).i32(slices).i32(c));
+        finish("column_sums_finish_f32", outer, c, a -> a.pointer(backend.address(out)).pointer(pp).i32(slices).i32(c));
         // The launches took raw addresses: no buffer may go back to the allocator before they are queued.
         Reference.reachabilityFence(x);
         Reference.reachabilityFence(y);

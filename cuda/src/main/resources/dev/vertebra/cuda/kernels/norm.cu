@@ -373,15 +373,43 @@ template <int V> struct VxBnGradTerm {
 VX_COLUMN_KERNELS(1)
 VX_COLUMN_KERNELS(4)
 
-// out: [outer, c] = Σ over the slices of partial: [outer, slices, 1, c], in slice order.
-extern "C" __global__ void column_sums_finish_f32(float* out, const double* partial, int outer, int slices, int c) {
-    VX_FOR_EACH(i, (long long) outer * c) {
-        long long o = i / c;
-        int ch = (int) (i - o * c);
-        const double* p = partial + o * slices * c + ch;
-        double s = 0.0;
-        for (int k = 0; k < slices; ++k) s += p[(long long) k * c];
-        out[i] = (float) s;
+// The finishing kernels run blocks of 32 channels × 32 slice lanes over grid (ceil(c / 32), outer): lane l adds
+// slices l, l + 32, ... in order, then lane 0 adds the 32 lanes in order (a thread per channel walking all the
+// slices would wait on one load at a time, up to 1024 in a row). True on the thread that holds the K totals of
+// channel blockIdx.x * 32 + threadIdx.x of outer index blockIdx.y.
+template <int K>
+__device__ bool vx_slice_totals(double (&total)[K], const double* partial, int slices, int c) {
+    __shared__ double lanes[K][32][33];
+    int ch = blockIdx.x * 32 + threadIdx.x;
+    const double* p = partial + (long long) blockIdx.y * slices * K * c;
+    double s[K];
+#pragma unroll
+    for (int q = 0; q < K; ++q) s[q] = 0.0;
+    if (ch < c) {
+        for (int k = threadIdx.y; k < slices; k += 32)
+#pragma unroll
+            for (int q = 0; q < K; ++q) s[q] += p[((long long) k * K + q) * c + ch];
+    }
+#pragma unroll
+    for (int q = 0; q < K; ++q) lanes[q][threadIdx.y][threadIdx.x] = s[q];
+    __syncthreads();
+    if (threadIdx.y != 0 || ch >= c) {
+        return false;
+    }
+#pragma unroll
+    for (int q = 0; q < K; ++q) {
+        double t = 0.0;
+        for (int l = 0; l < 32; ++l) t += lanes[q][l][threadIdx.x];
+        total[q] = t;
+    }
+    return true;
+}
+
+// out: [outer, c] = the totals of partial: [outer, slices, 1, c].
+extern "C" __global__ void column_sums_finish_f32(float* out, const double* partial, int slices, int c) {
+    double t[1];
+    if (vx_slice_totals<1>(t, partial, slices, c)) {
+        out[(long long) blockIdx.y * c + blockIdx.x * 32 + threadIdx.x] = (float) t[0];
     }
 }
 
@@ -390,14 +418,11 @@ extern "C" __global__ void column_sums_finish_f32(float* out, const double* part
 extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var, float* inv_std, double* mean_d,
                                                          double* inv_std_d, const double* partial, const float* x,
                                                          int slices, int rows, int c, double eps) {
-    VX_FOR_EACH(ch, c) {
-        double s = 0.0, q = 0.0;
-        for (int k = 0; k < slices; ++k) {
-            s += partial[(2LL * k) * c + ch];
-            q += partial[(2LL * k + 1) * c + ch];
-        }
-        double d = s / rows;
-        double v = q / rows - d * d;
+    double t[2];
+    if (vx_slice_totals<2>(t, partial, slices, c)) {
+        int ch = blockIdx.x * 32 + threadIdx.x;
+        double d = t[0] / rows;
+        double v = t[1] / rows - d * d;
         v = v > 0.0 ? v : 0.0;
         double is = 1.0 / sqrt(v + eps);
         double m = (double) x[ch] + d;
@@ -413,16 +438,13 @@ extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var
 // gradient's per-channel terms mean_g = Σ g / rows, mean_gx = Σ g·xhat / rows (double). All [c].
 extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbias, double* mean_g, double* mean_gx,
                                                       const double* partial, int slices, int rows, int c) {
-    VX_FOR_EACH(ch, c) {
-        double s1 = 0.0, s2 = 0.0;
-        for (int k = 0; k < slices; ++k) {
-            s1 += partial[(2LL * k) * c + ch];
-            s2 += partial[(2LL * k + 1) * c + ch];
-        }
-        dbias[ch] = (float) s1;
-        dweight[ch] = (float) s2;
-        mean_g[ch] = s1 / rows;
-        mean_gx[ch] = s2 / rows;
+    double t[2];
+    if (vx_slice_totals<2>(t, partial, slices, c)) {
+        int ch = blockIdx.x * 32 + threadIdx.x;
+        dbias[ch] = (float) t[0];
+        dweight[ch] = (float) t[1];
+        mean_g[ch] = t[0] / rows;
+        mean_gx[ch] = t[1] / rows;
     }
 }
 

@@ -1,7 +1,8 @@
 // norm.cu's one-pass column kernels on the host (emulated_cuda.h) against plain double loops: column sums and sums
 // of products over [outer, rows, c], batch norm's moments and normalisation (with the fused SiLU), its gradient
 // sums and data gradient; one and four floats per load, grids laid out as ColumnSums.Grid lays them out, with
-// fewer slices and 1-D blocks so that the loops repeat. Exit status 1 on a mismatch.
+// fewer slices (once more than the finishing kernels' 32 lanes) and 1-D blocks, so that the loops repeat. Exit
+// status 1 on a mismatch.
 #include "emulated_cuda.h"
 #include "norm.cu"
 
@@ -30,7 +31,7 @@ int main() {
     // outer, rows, channels, slices, blocks of the 1-D passes
     for (auto [outer, rows, c, slices, blocks] : std::vector<std::tuple<int, int, int, unsigned, unsigned>>{
              {1, 1000, 40, 5, 7}, {3, 37, 36, 2, 3}, {2, 2049, 16, 9, 5}, {1, 300, 96, 1, 11},
-             {1, 19, 1160, 3, 4}, {2, 50, 7, 4, 3}}) {
+             {1, 19, 1160, 3, 4}, {2, 50, 7, 4, 3}, {1, 700, 12, 70, 3}}) {
         size_t total = (size_t) outer * rows * c;
         std::vector<float> x(total), y(total), dy(total), weight(c), bias(c);
         for (auto* v : {&x, &y, &dy, &bias}) for (float& e : *v) e = uniform(rng);
@@ -44,6 +45,7 @@ int main() {
                              std::to_string(c) + " channels, " + std::to_string(vector) + " per load)";
             dim3 sumsGrid{(unsigned) g.chunks, slices, (unsigned) outer};
             dim3 sumsBlock{(unsigned) g.threads, 1, 1};
+            dim3 finishGrid{(unsigned) (c + 31) / 32, (unsigned) outer, 1}, finishBlock{32, 32, 1};
 
             // Column sums and sums of products.
             std::vector<double> sum0((size_t) outer * c), mulSum0((size_t) outer * c);
@@ -66,8 +68,8 @@ int main() {
                         else column_sums_f32_v1(partial.data(), x.data(), rows, c, g.cols);
                     }
                 });
-                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
-                    column_sums_finish_f32(out.data(), partial.data(), outer, (int) slices, c);
+                launch(finishGrid, finishBlock, [&] {
+                    column_sums_finish_f32(out.data(), partial.data(), (int) slices, c);
                 });
                 ok &= vx_expect_close(((product ? "sums of products" : "column sums") + at).c_str(), out.data(),
                                       (product ? mulSum0 : sum0).data(), out.size(), 1e-6);
@@ -89,7 +91,7 @@ int main() {
             });
             std::vector<float> meanF(c), varF(c), invStdF(c);
             std::vector<double> meanD(c), invStdD(c);
-            launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+            launch({finishGrid.x, 1, 1}, finishBlock, [&] {
                 batch_norm_moments_finish_f32(meanF.data(), varF.data(), invStdF.data(), meanD.data(), invStdD.data(),
                                               partial.data(), x.data(), (int) slices, rows, c, 1e-5);
             });
@@ -146,7 +148,7 @@ int main() {
                 });
                 std::vector<float> dWeight(c), dBias(c);
                 std::vector<double> meanG(c), meanGx(c);
-                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                launch({finishGrid.x, 1, 1}, finishBlock, [&] {
                     batch_norm_grad_finish_f32(dWeight.data(), dBias.data(), meanG.data(), meanGx.data(),
                                                partial.data(), (int) slices, rows, c);
                 });
