@@ -224,6 +224,39 @@ public interface Backend {
         return batchNormBackward(binary(BinaryOp.SILU_GRAD, y, dz), x, weight, mean, invStd);
     }
 
+    /**
+     * Batch norm with batch statistics of 16-bit {@code x} (bfloat16 or float16) with float32 {@code weight, bias}
+     * — autocast's mixed batch norm, as cuDNN's: float32 statistics, the output ({@code silu(y)} when
+     * {@code silu}) in x's dtype. Default: x widened to float32, {@link #batchNorm} or {@link #batchNormSilu}, the
+     * output rounded to x's dtype; a backend can read and write the 16-bit values directly instead.
+     */
+    default BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
+        Tensor wide = converted(x, DType.FLOAT32);
+        BatchNormResult r = silu ? batchNormSilu(wide, weight, bias, eps) : batchNorm(wide, weight, bias, eps);
+        return new BatchNormResult(converted(r.output(), x.dtype()), r.mean(), r.variance(), r.invStd());
+    }
+
+    /**
+     * Gradients of {@link #batchNormMixed} for {@code dz} in x's dtype: the input's in x's dtype, the parameters'
+     * in float32 ({@code bias} is read only with {@code silu}). Default: dz and x widened, the float32 backward,
+     * the input's gradient rounded to x's dtype.
+     */
+    default BatchNormGrads batchNormMixedBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                  Tensor invStd, boolean silu) {
+        Tensor wideX = converted(x, DType.FLOAT32);
+        Tensor wideDz = converted(dz, DType.FLOAT32);
+        BatchNormGrads g = silu ? batchNormSiluBackward(wideDz, wideX, weight, bias, mean, invStd)
+                : batchNormBackward(wideDz, wideX, weight, mean, invStd);
+        return new BatchNormGrads(converted(g.input(), x.dtype()), g.weight(), g.bias());
+    }
+
+    /** {@code t} as a new contiguous tensor of {@code dtype} on this backend (rounded to nearest even). */
+    private Tensor converted(Tensor t, DType dtype) {
+        Tensor out = Tensor.wrap(allocateForOverwrite(dtype, t.numel()), t.shape(), this);
+        copyInto(t, out);
+        return out;
+    }
+
     /** {@code out[i][j] = x[i][index[i][j]]} along {@code dim} (as torch.gather); {@code index} is INT64. */
     Tensor gather(Tensor x, int dim, Tensor index);
 

@@ -336,13 +336,17 @@ public final class Functional {
                         + c + " channels of " + x.describe());
             }
         }
-        if (AutocastOp.isLow(x.dtype()) && paramType != x.dtype()) {
+        // 16-bit x with float32 parameters (autocast): in training the backend's mixed batch norm, which keeps
+        // float32 statistics and can read and write x's dtype without casting passes; in evaluation, float32.
+        boolean mixed = AutocastOp.isLow(x.dtype()) && paramType != x.dtype();
+        if (mixed && !training) {
             return batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, training, momentum, eps, silu)
                     .to(x.dtype());
         }
         Backend b = x.backend();
-        Tensor w = weight != null ? weight : b.full(Shape.of(c), x.dtype(), 1);
-        Tensor bb = bias != null ? bias : b.full(Shape.of(c), x.dtype(), 0);
+        DType parameters = mixed ? DType.FLOAT32 : x.dtype();
+        Tensor w = weight != null ? weight : b.full(Shape.of(c), parameters, 1);
+        Tensor bb = bias != null ? bias : b.full(Shape.of(c), parameters, 0);
         if (!training) {
             if (runningMean == null || runningVar == null) {
                 throw new IllegalArgumentException("batchNorm in evaluation mode needs running statistics");
@@ -356,7 +360,8 @@ public final class Functional {
             throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
                     + x.describe());
         }
-        Backend.BatchNormResult r = silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
+        Backend.BatchNormResult r = mixed ? b.batchNormMixed(x, w, bb, eps, silu)
+                : silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
         if (runningMean != null && runningVar != null) {
             // In place with the rounding of assign(running.mul(1 − m).add(batch.mul(m))), one kernel each on a GPU.
             try (NoGrad _ = NoGrad.enter()) {
@@ -365,7 +370,8 @@ public final class Functional {
             }
         }
         return Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
-            Backend.BatchNormGrads grads = silu ? b.batchNormSiluBackward(g, x, w, bb, r.mean(), r.invStd())
+            Backend.BatchNormGrads grads = mixed ? b.batchNormMixedBackward(g, x, w, bb, r.mean(), r.invStd(), silu)
+                    : silu ? b.batchNormSiluBackward(g, x, w, bb, r.mean(), r.invStd())
                     : b.batchNormBackward(g, x, w, r.mean(), r.invStd());
             return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
         }, x, w, bb);

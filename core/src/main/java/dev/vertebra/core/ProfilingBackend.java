@@ -462,6 +462,29 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
+        long start = begin();
+        try {
+            BatchNormResult r = inner.batchNormMixed(x, weight, bias, eps, silu);
+            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+        } finally {
+            end(silu ? "batch norm+silu fwd (16-bit)" : "batch norm fwd (16-bit)", start);
+        }
+    }
+
+    @Override
+    public BatchNormGrads batchNormMixedBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                 Tensor invStd, boolean silu) {
+        long start = begin();
+        try {
+            BatchNormGrads g = inner.batchNormMixedBackward(dz, x, weight, bias, mean, invStd, silu);
+            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+        } finally {
+            end(silu ? "batch norm+silu bwd (16-bit)" : "batch norm bwd (16-bit)", start);
+        }
+    }
+
+    @Override
     public Tensor gather(Tensor x, int dim, Tensor index) {
         return timed("gather", () -> inner.gather(x, dim, index));
     }

@@ -67,16 +67,27 @@ final class ChannelOps {
         return Math.max(1, Math.min(1024, (rows + 255) / 256));
     }
 
-    /** Batch norm with batch statistics; {@code silu}: the output is silu(y) (statistics unchanged). */
+    /** True when the column kernels take a batch norm of x (float32 or 16-bit, with float32 parameters). */
+    boolean columnBatchNorm(Tensor x) {
+        return backend.columnKernels() && x.numel() > 0
+                && (x.dtype() == DType.FLOAT32 || KernelTypes.isLow(x));
+    }
+
+    /**
+     * Batch norm with batch statistics; {@code silu}: the output is silu(y) (statistics unchanged). x float32, or
+     * 16-bit on the column kernels (the output in x's dtype); weight and bias float32.
+     */
     BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
-        for (Tensor t : new Tensor[]{x, weight, bias}) {
+        for (Tensor t : new Tensor[]{weight, bias}) {
             KernelTypes.suffix("batchNorm", t.dtype(), false);
         }
-        int c = x.dim(-1);
-        int rows = c == 0 ? 0 : x.numel() / c;
-        if (!backend.columnKernels() || rows == 0) {
+        if (!columnBatchNorm(x)) {
+            KernelTypes.suffix("batchNorm", x.dtype(), false);
             return legacyBatchNorm(x, weight, bias, eps, silu);
         }
+        String type = KernelTypes.elementwiseSuffix("batchNorm", x.dtype());
+        int c = x.dim(-1);
+        int rows = x.numel() / c;
         Shape cs = Shape.of(c);
         Tensor xd = backend.dense(x);
         Tensor wd = backend.dense(weight);
@@ -86,23 +97,23 @@ final class ChannelOps {
         Tensor invStd = backend.empty(cs, DType.FLOAT32);
         Tensor meanD = backend.empty(cs, DType.FLOAT64);
         Tensor invStdD = backend.empty(cs, DType.FLOAT64);
-        Tensor y = backend.empty(x.shape(), DType.FLOAT32);
+        Tensor y = backend.empty(x.shape(), x.dtype());
         long px = backend.address(xd);
         long py = backend.address(y);
         // x: [rows, c]; one pass for the moments, one to normalise.
         ColumnSums.Grid g = ColumnSums.Grid.of(1, rows, c, ColumnSums.aligned(px, py));
         Tensor partial = columns.partials(1, g, 2, c);
         long pp = backend.address(partial);
-        columns.launch("batch_norm_moments_f32", g, 1, rows, c, pp, a -> a.pointer(px), a -> { });
+        columns.launch("batch_norm_moments_" + type, g, 1, rows, c, pp, a -> a.pointer(px), a -> { });
         long pMeanD = backend.address(meanD);
         long pInvD = backend.address(invStdD);
         KernelLibrary k = backend.kernels();
-        columns.finish("batch_norm_moments_finish_f32", 1, c, a -> a.pointer(backend.address(mean))
+        columns.finish("batch_norm_moments_finish_" + type, 1, c, a -> a.pointer(backend.address(mean))
                 .pointer(backend.address(var)).pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD)
                 .pointer(pp).pointer(px).i32(g.slices()).i32(rows).i32(c).f64(eps));
         int v = g.vector();
         long vectors = x.numel() / v;
-        k.launch1d("norm", "batch_norm_apply_f32_v" + v, vectors, a -> a.pointer(py).pointer(px).pointer(pMeanD)
+        k.launch1d("norm", "batch_norm_apply_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px).pointer(pMeanD)
                 .pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd)).i64(vectors).i32(c / v)
                 .i32(silu ? 1 : 0));
         // The launches took raw addresses: no buffer may go back to the allocator before they are queued.
@@ -164,19 +175,22 @@ final class ChannelOps {
      */
     BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor invStd,
                                      boolean silu) {
-        for (Tensor t : new Tensor[]{dy, x, weight, mean, invStd}) {
+        for (Tensor t : new Tensor[]{weight, mean, invStd}) {
             KernelTypes.suffix("batchNormBackward", t.dtype(), false);
         }
         if (silu) {
             KernelTypes.suffix("batchNormBackward", bias.dtype(), false);
         }
-        int c = x.dim(-1);
-        int rows = c == 0 ? 0 : x.numel() / c;
-        if (!backend.columnKernels() || rows == 0) {
+        if (!columnBatchNorm(x) || dy.dtype() != x.dtype()) {
+            KernelTypes.suffix("batchNormBackward", x.dtype(), false);
+            KernelTypes.suffix("batchNormBackward", dy.dtype(), false);
             return legacyBatchNormBackward(dy, x, weight, bias, mean, invStd, silu);
         }
+        String type = KernelTypes.elementwiseSuffix("batchNormBackward", x.dtype());
+        int c = x.dim(-1);
+        int rows = x.numel() / c;
         Shape cs = Shape.of(c);
-        Tensor dx = backend.empty(x.shape(), DType.FLOAT32);
+        Tensor dx = backend.empty(x.shape(), x.dtype());
         Tensor dWeight = backend.empty(cs, DType.FLOAT32);
         Tensor dBias = backend.empty(cs, DType.FLOAT32);
         Tensor meanG = backend.empty(cs, DType.FLOAT64);
@@ -195,7 +209,7 @@ final class ChannelOps {
         ColumnSums.Grid g = ColumnSums.Grid.of(1, rows, c, ColumnSums.aligned(pdy, px, pdx));
         Tensor partial = columns.partials(1, g, 2, c);
         long pp = backend.address(partial);
-        columns.launch("batch_norm_grad_sums_f32", g, 1, rows, c, pp,
+        columns.launch("batch_norm_grad_sums_" + type, g, 1, rows, c, pp,
                 a -> a.pointer(pdy).pointer(px).pointer(pMean).pointer(pInv).pointer(pw).pointer(pb), a -> a.i32(fused));
         long pMeanG = backend.address(meanG);
         long pMeanGx = backend.address(meanGx);
@@ -205,7 +219,7 @@ final class ChannelOps {
                 .i32(rows).i32(c));
         int v = g.vector();
         long vectors = x.numel() / v;
-        k.launch1d("norm", "batch_norm_grad_apply_f32_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy).pointer(px)
+        k.launch1d("norm", "batch_norm_grad_apply_" + type + "_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy).pointer(px)
                 .pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG).pointer(pMeanGx).i64(vectors)
                 .i32(c / v).i32(fused));
         Reference.reachabilityFence(inputs);

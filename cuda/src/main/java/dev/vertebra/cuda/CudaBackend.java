@@ -726,6 +726,24 @@ public final class CudaBackend implements Backend {
         return channelOps.batchNormBackward(dz, x, weight, bias, mean, invStd, true);
     }
 
+    /** 16-bit activations read and written as they are by the column kernels: no widening or rounding passes. */
+    @Override
+    public BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
+        if (!channelOps.columnBatchNorm(x) || weight.dtype() != DType.FLOAT32 || bias.dtype() != DType.FLOAT32) {
+            return Backend.super.batchNormMixed(x, weight, bias, eps, silu);
+        }
+        return channelOps.batchNorm(x, weight, bias, eps, silu);
+    }
+
+    @Override
+    public BatchNormGrads batchNormMixedBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                                 Tensor invStd, boolean silu) {
+        if (!channelOps.columnBatchNorm(x) || dz.dtype() != x.dtype() || weight.dtype() != DType.FLOAT32) {
+            return Backend.super.batchNormMixedBackward(dz, x, weight, bias, mean, invStd, silu);
+        }
+        return channelOps.batchNormBackward(dz, x, weight, silu ? bias : null, mean, invStd, silu);
+    }
+
     // ---- the two convolution paths, side by side (tests and A/B timing) -----------------------------------------
 
     /** The cuDNN path alone: empty when cuDNN is missing or does not take the problem. */

@@ -9,12 +9,14 @@ import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Reduction;
+import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.UnaryOp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static dev.vertebra.cuda.GpuFixture.Pair;
@@ -128,6 +130,40 @@ class CudaMixedPrecisionTest {
         for (int i = 0; i < results[0].length; i++) {
             assertTrue(Math.abs(results[0][i] - results[1][i]) <= 0.03 * scale,
                     "weight gradient " + i + ": cpu " + results[0][i] + ", gpu " + results[1][i]);
+        }
+    }
+
+    /**
+     * The mixed batch norm on 16-bit activations read and written directly (the column kernels; one and four values
+     * per load) against the default: x widened on the CPU, the float32 batch norm, the results rounded.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BFLOAT16", "FLOAT16"})
+    void mixedBatchNormReadsAndWrites16BitActivations(DType t) {
+        Backend gpu = Backends.get(GpuFixture.CUDA);
+        for (int[] shape : new int[][]{{2, 5, 7, 12}, {3, 5, 7}}) {
+            int c = shape[shape.length - 1];
+            Tensor[] x = random(t, shape);
+            Tensor[] dz = random(t, shape);
+            Tensor[] w = {Tensor.full(Shape.of(c), DType.FLOAT32, GpuFixture.CUDA, 1.25),
+                    Tensor.full(Shape.of(c), DType.FLOAT32, Device.CPU, 1.25)};
+            Tensor[] b = {Tensor.full(Shape.of(c), DType.FLOAT32, GpuFixture.CUDA, -0.5),
+                    Tensor.full(Shape.of(c), DType.FLOAT32, Device.CPU, -0.5)};
+            for (boolean silu : new boolean[]{false, true}) {
+                String what = t + " " + Arrays.toString(shape) + (silu ? " with SiLU" : "");
+                Backend.BatchNormResult g = gpu.batchNormMixed(x[0], w[0], b[0], 1e-5, silu);
+                Backend.BatchNormResult e = cpu.batchNormMixed(x[1], w[1], b[1], 1e-5, silu);
+                assertNear(e.output(), g.output(), t, what + " output");
+                GpuFixture.assertClose(e.mean(), g.mean().to(Device.CPU), 1e-6, 1e-5, what + " mean");
+                GpuFixture.assertClose(e.invStd(), g.invStd().to(Device.CPU), 1e-6, 1e-5, what + " 1/std");
+                Backend.BatchNormGrads gg = gpu.batchNormMixedBackward(dz[0], x[0], w[0], b[0], g.mean(), g.invStd(),
+                        silu);
+                Backend.BatchNormGrads eg = cpu.batchNormMixedBackward(dz[1], x[1], w[1], b[1], e.mean(), e.invStd(),
+                        silu);
+                assertNear(eg.input(), gg.input(), t, what + " input gradient");
+                GpuFixture.assertClose(eg.weight(), gg.weight().to(Device.CPU), 1e-4, 1e-4, what + " weight gradient");
+                GpuFixture.assertClose(eg.bias(), gg.bias().to(Device.CPU), 1e-4, 1e-4, what + " bias gradient");
+            }
         }
     }
 }

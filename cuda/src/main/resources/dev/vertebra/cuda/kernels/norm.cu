@@ -188,25 +188,54 @@ extern "C" __global__ void batch_norm_backward_apply_f32(float* dx, const float*
 // partial: [outer, slices, K, c] doubles, which a finishing kernel adds in slice order: no atomics, the same
 // result on every run.
 
-template <int V> __device__ __forceinline__ void vx_load(float (&v)[V], const float* p) {
-    if constexpr (V == 4) {
+// Element types of batch norm's activations: float, or 16-bit floats as their raw bits (float32 statistics and
+// parameters either way, as cuDNN's mixed batch norm).
+struct VxBf16 {
+    unsigned short bits;
+};
+struct VxF16 {
+    unsigned short bits;
+};
+__device__ __forceinline__ float vx_to_float(float v) { return v; }
+__device__ __forceinline__ float vx_to_float(VxBf16 v) { return vx_bfloat16_to_float(v.bits); }
+__device__ __forceinline__ float vx_to_float(VxF16 v) { return vx_half_to_float(v.bits); }
+template <typename T> __device__ __forceinline__ T vx_from_float(float f);
+template <> __device__ __forceinline__ float vx_from_float<float>(float f) { return f; }
+template <> __device__ __forceinline__ VxBf16 vx_from_float<VxBf16>(float f) { return VxBf16{vx_float_to_bfloat16(f)}; }
+template <> __device__ __forceinline__ VxF16 vx_from_float<VxF16>(float f) { return VxF16{vx_float_to_half(f)}; }
+
+// V elements from p as floats: one 16-byte (float) or 8-byte (16-bit) load when V = 4 (p aligned to it).
+template <int V, typename T> __device__ __forceinline__ void vx_load(float (&v)[V], const T* p) {
+    if constexpr (V == 4 && sizeof(T) == 4) {
         float4 q = *reinterpret_cast<const float4*>(p);
-        v[0] = q.x;
-        v[1] = q.y;
-        v[2] = q.z;
-        v[3] = q.w;
+        v[0] = vx_to_float(q.x);
+        v[1] = vx_to_float(q.y);
+        v[2] = vx_to_float(q.z);
+        v[3] = vx_to_float(q.w);
+    } else if constexpr (V == 4) {
+        uint2 q = *reinterpret_cast<const uint2*>(p);
+        v[0] = vx_to_float(T{(unsigned short) (q.x & 0xFFFFu)});
+        v[1] = vx_to_float(T{(unsigned short) (q.x >> 16)});
+        v[2] = vx_to_float(T{(unsigned short) (q.y & 0xFFFFu)});
+        v[3] = vx_to_float(T{(unsigned short) (q.y >> 16)});
     } else {
 #pragma unroll
-        for (int j = 0; j < V; ++j) v[j] = p[j];
+        for (int j = 0; j < V; ++j) v[j] = vx_to_float(p[j]);
     }
 }
 
-template <int V> __device__ __forceinline__ void vx_store(float* p, const float (&v)[V]) {
-    if constexpr (V == 4) {
+// V floats to p, rounded to T (round to nearest even), in one store when V = 4.
+template <int V, typename T> __device__ __forceinline__ void vx_store(T* p, const float (&v)[V]) {
+    if constexpr (V == 4 && sizeof(T) == 4) {
         *reinterpret_cast<float4*>(p) = float4{v[0], v[1], v[2], v[3]};
+    } else if constexpr (V == 4) {
+        unsigned int e[4];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) e[j] = vx_from_float<T>(v[j]).bits;
+        *reinterpret_cast<uint2*>(p) = uint2{e[0] | (e[1] << 16), e[2] | (e[3] << 16)};
     } else {
 #pragma unroll
-        for (int j = 0; j < V; ++j) p[j] = v[j];
+        for (int j = 0; j < V; ++j) p[j] = vx_from_float<T>(v[j]);
     }
 }
 
@@ -295,9 +324,9 @@ template <int V> struct VxMulSumTerm {
 
 // Σ d and Σ d² of d = x - shift, shift = the channel's value in the first row (so that the variance,
 // Σd²/n - (Σd/n)², does not cancel away when the mean is large next to the spread).
-template <int V> struct VxMomentsTerm {
+template <int V, typename T> struct VxMomentsTerm {
     struct Values { float x[V]; };
-    const float* x;
+    const T* x;
     float shift[V];
     __device__ void prepare(int, long long base) { vx_load<V>(shift, x + base); }
     __device__ void load(Values& v, long long i) const { vx_load<V>(v.x, x + i); }
@@ -312,10 +341,10 @@ template <int V> struct VxMomentsTerm {
 };
 
 // For batch norm's backward: Σ g and Σ g·xhat with g = vx_bn_grad(dy, ...) and xhat = (x - mean) · inv_std.
-template <int V> struct VxBnGradTerm {
+template <int V, typename T> struct VxBnGradTerm {
     struct Values { float dy[V], x[V]; };
-    const float* dy;
-    const float* x;
+    const T* dy;
+    const T* x;
     const float* mean;
     const float* inv_std;
     const float* weight;
@@ -355,23 +384,32 @@ template <int V> struct VxBnGradTerm {
     extern "C" __global__ void column_mul_sums_f32_v##V(double* partial, const float* a, const float* b,         \
                                                         int rows, int c, int colsPerBlock) {                      \
         vx_column_partials<V, 1>(partial, VxMulSumTerm<V>{a, b}, rows, c, colsPerBlock);                          \
-    }                                                                                                             \
+    }
+
+// Batch norm's two sum passes over activations of type T (suffix S: f32, bf16, f16), float32 statistics.
+#define VX_BN_SUM_KERNELS(V, T, S)                                                                                    \
     /* partial: [1, slices, 2, c] = Σ d, Σ d² with d = x - x[row 0] (x: [rows, c]) */                             \
-    extern "C" __global__ void batch_norm_moments_f32_v##V(double* partial, const float* x, int rows, int c,     \
-                                                           int colsPerBlock) {                                    \
-        vx_column_partials<V, 2>(partial, VxMomentsTerm<V>{x}, rows, c, colsPerBlock);                            \
+    extern "C" __global__ void batch_norm_moments_##S##_v##V(double* partial, const T* x, int rows, int c,       \
+                                                             int colsPerBlock) {                                  \
+        vx_column_partials<V, 2>(partial, VxMomentsTerm<V, T>{x}, rows, c, colsPerBlock);                         \
     }                                                                                                             \
     /* partial: [1, slices, 2, c] = Σ g, Σ g·xhat (see VxBnGradTerm) */                                          \
-    extern "C" __global__ void batch_norm_grad_sums_f32_v##V(double* partial, const float* dy, const float* x,   \
-                                                             const float* mean, const float* inv_std,             \
-                                                             const float* weight, const float* bias, int rows,    \
-                                                             int c, int colsPerBlock, int silu) {                  \
-        VxBnGradTerm<V> term{dy, x, mean, inv_std, weight, bias, silu};                                           \
+    extern "C" __global__ void batch_norm_grad_sums_##S##_v##V(double* partial, const T* dy, const T* x,         \
+                                                               const float* mean, const float* inv_std,           \
+                                                               const float* weight, const float* bias, int rows,  \
+                                                               int c, int colsPerBlock, int silu) {                \
+        VxBnGradTerm<V, T> term{dy, x, mean, inv_std, weight, bias, silu};                                        \
         vx_column_partials<V, 2>(partial, term, rows, c, colsPerBlock);                                           \
     }
 
 VX_COLUMN_KERNELS(1)
 VX_COLUMN_KERNELS(4)
+VX_BN_SUM_KERNELS(1, float, f32)
+VX_BN_SUM_KERNELS(4, float, f32)
+VX_BN_SUM_KERNELS(1, VxBf16, bf16)
+VX_BN_SUM_KERNELS(4, VxBf16, bf16)
+VX_BN_SUM_KERNELS(1, VxF16, f16)
+VX_BN_SUM_KERNELS(4, VxF16, f16)
 
 // The finishing kernels run blocks of 32 channels × 32 slice lanes over grid (ceil(c / 32), outer): lane l adds
 // slices l, l + 32, ... in order, then lane 0 adds the 32 lanes in order (a thread per channel walking all the
@@ -415,9 +453,9 @@ extern "C" __global__ void column_sums_finish_f32(float* out, const double* part
 
 // From the moments' partial: [slices, 2, c] of x: [rows, c]: float32 mean, biased variance and 1/sqrt(var + eps),
 // and the double mean and inverse standard deviation the normalisation uses. All [c].
-extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var, float* inv_std, double* mean_d,
-                                                         double* inv_std_d, const double* partial, const float* x,
-                                                         int slices, int rows, int c, double eps) {
+template <typename T>
+__device__ void vx_moments_finish(float* mean, float* var, float* inv_std, double* mean_d, double* inv_std_d,
+                                  const double* partial, const T* x, int slices, int rows, int c, double eps) {
     double t[2];
     if (vx_slice_totals<2>(t, partial, slices, c)) {
         int ch = blockIdx.x * 32 + threadIdx.x;
@@ -425,7 +463,7 @@ extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var
         double v = t[1] / rows - d * d;
         v = v > 0.0 ? v : 0.0;
         double is = 1.0 / sqrt(v + eps);
-        double m = (double) x[ch] + d;
+        double m = (double) vx_to_float(x[ch]) + d;
         mean[ch] = (float) m;
         var[ch] = (float) v;
         inv_std[ch] = (float) is;
@@ -433,6 +471,17 @@ extern "C" __global__ void batch_norm_moments_finish_f32(float* mean, float* var
         inv_std_d[ch] = is;
     }
 }
+
+#define VX_BN_MOMENTS_FINISH(T, S)                                                                                    \
+    extern "C" __global__ void batch_norm_moments_finish_##S(float* mean, float* var, float* inv_std,            \
+                                                             double* mean_d, double* inv_std_d,                   \
+                                                             const double* partial, const T* x, int slices,       \
+                                                             int rows, int c, double eps) {                       \
+        vx_moments_finish(mean, var, inv_std, mean_d, inv_std_d, partial, x, slices, rows, c, eps);               \
+    }
+VX_BN_MOMENTS_FINISH(float, f32)
+VX_BN_MOMENTS_FINISH(VxBf16, bf16)
+VX_BN_MOMENTS_FINISH(VxF16, f16)
 
 // From the gradient sums' partial: [slices, 2, c]: dweight = Σ g·xhat, dbias = Σ g (float32), and the data
 // gradient's per-channel terms mean_g = Σ g / rows, mean_gx = Σ g·xhat / rows (double). All [c].
@@ -448,11 +497,13 @@ extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbi
     }
 }
 
-#define VX_BN_APPLY_KERNELS(V)                                                                                        \
-    /* As batch_norm_apply_f32, V floats at a time; vectors = total / V, cv = c / V. */                            \
-    extern "C" __global__ void batch_norm_apply_f32_v##V(float* y, const float* x, const double* mean_d,          \
-                                                         const double* inv_std_d, const float* weight,            \
-                                                         const float* bias, long long vectors, int cv, int silu) { \
+#define VX_BN_APPLY_KERNELS(V, T, S)                                                                                  \
+    /* y = (x - mean) · inv_std · weight + bias (then SiLU), V elements at a time; vectors = total / V, cv = c / V;  \
+       y and x of type T, the rest float32 / double. */                                                         \
+    extern "C" __global__ void batch_norm_apply_##S##_v##V(T* y, const T* x, const double* mean_d,               \
+                                                           const double* inv_std_d, const float* weight,          \
+                                                           const float* bias, long long vectors, int cv,          \
+                                                           int silu) {                                            \
         VxChannelStride cs = vx_channel_stride(cv);                                                               \
         int col = cs.first;                                                                                       \
         VX_FOR_EACH(i, vectors) {                                                                                 \
@@ -467,12 +518,12 @@ extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbi
             col = vx_next_channel(col, cs, cv);                                                                   \
         }                                                                                                         \
     }                                                                                                             \
-    /* dx = weight · inv_std · (g - mean_g - xhat · mean_gx), g = vx_bn_grad(dy, ...); V floats at a time. */    \
-    extern "C" __global__ void batch_norm_grad_apply_f32_v##V(float* dx, const float* dy, const float* x,        \
-                                                              const float* weight, const float* bias,             \
-                                                              const float* mean, const float* inv_std,            \
-                                                              const double* mean_g, const double* mean_gx,        \
-                                                              long long vectors, int cv, int silu) {              \
+    /* dx = weight · inv_std · (g - mean_g - xhat · mean_gx), g = vx_bn_grad(dy, ...); V elements at a time. */  \
+    extern "C" __global__ void batch_norm_grad_apply_##S##_v##V(T* dx, const T* dy, const T* x,                  \
+                                                                const float* weight, const float* bias,           \
+                                                                const float* mean, const float* inv_std,          \
+                                                                const double* mean_g, const double* mean_gx,      \
+                                                                long long vectors, int cv, int silu) {            \
         VxChannelStride cs = vx_channel_stride(cv);                                                               \
         int col = cs.first;                                                                                       \
         VX_FOR_EACH(i, vectors) {                                                                                 \
@@ -492,5 +543,9 @@ extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbi
         }                                                                                                         \
     }
 
-VX_BN_APPLY_KERNELS(1)
-VX_BN_APPLY_KERNELS(4)
+VX_BN_APPLY_KERNELS(1, float, f32)
+VX_BN_APPLY_KERNELS(4, float, f32)
+VX_BN_APPLY_KERNELS(1, VxBf16, bf16)
+VX_BN_APPLY_KERNELS(4, VxBf16, bf16)
+VX_BN_APPLY_KERNELS(1, VxF16, f16)
+VX_BN_APPLY_KERNELS(4, VxF16, f16)

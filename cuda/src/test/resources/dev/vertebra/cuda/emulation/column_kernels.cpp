@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 // ColumnSums.Grid.of, with the slices given.
@@ -22,6 +24,124 @@ static Grid grid(int c, int vector) {
     int chunks = (vc + 255) / 256;
     int cols = (vc + chunks - 1) / chunks;
     return {vector, cols, cols * (256 / cols), chunks};
+}
+
+// Batch norm on 16-bit activations T (float32 statistics and parameters): the kernels of type T against double
+// loops over the same rounded inputs; outputs compared within T's rounding.
+template <typename T>
+bool check16(const char* type, double tolerance, int rows, int c, unsigned slices, unsigned blocks, int vector,
+             std::mt19937& rng) {
+    std::uniform_real_distribution<float> uniform(-2, 3);
+    auto round = [](float f) {
+        T t = vx_from_float<T>(f);
+        return std::pair<T, float>{t, vx_to_float(t)};
+    };
+    size_t total = (size_t) rows * c;
+    std::vector<T> x(total), dy(total), y(total), dx(total);
+    std::vector<double> xd(total), dyd(total);
+    std::vector<float> weight(c), bias(c);
+    for (size_t i = 0; i < total; ++i) {
+        std::tie(x[i], xd[i]) = round(uniform(rng) + 4.0f);
+        std::tie(dy[i], dyd[i]) = round(uniform(rng));
+    }
+    for (int ch = 0; ch < c; ++ch) {
+        weight[ch] = 0.5f + 0.5f * uniform(rng);
+        bias[ch] = uniform(rng);
+    }
+    Grid g = grid(c, vector);
+    std::string at = std::string(" (") + type + ", " + std::to_string(rows) + " rows, " + std::to_string(c) +
+                     " channels, " + std::to_string(vector) + " per load)";
+    dim3 sumsGrid{(unsigned) g.chunks, slices, 1}, sumsBlock{(unsigned) g.threads, 1, 1};
+    dim3 finishGrid{(unsigned) (c + 31) / 32, 1, 1}, finishBlock{32, 32, 1};
+    std::vector<double> partial((size_t) slices * 2 * c, -1e300), mean(c), var(c), invStd(c);
+    for (size_t i = 0; i < total; ++i) mean[i % c] += xd[i] / rows;
+    for (size_t i = 0; i < total; ++i) var[i % c] += (xd[i] - mean[i % c]) * (xd[i] - mean[i % c]) / rows;
+    for (int ch = 0; ch < c; ++ch) invStd[ch] = 1.0 / std::sqrt(var[ch] + 1e-5);
+    launch(sumsGrid, sumsBlock, [&] {
+        if (vector == 4) vx_column_partials<4, 2>(partial.data(), VxMomentsTerm<4, T>{x.data()}, rows, c, g.cols);
+        else vx_column_partials<1, 2>(partial.data(), VxMomentsTerm<1, T>{x.data()}, rows, c, g.cols);
+    });
+    std::vector<float> meanF(c), varF(c), invStdF(c);
+    std::vector<double> meanD(c), invStdD(c);
+    launch(finishGrid, finishBlock, [&] {
+        vx_moments_finish(meanF.data(), varF.data(), invStdF.data(), meanD.data(), invStdD.data(), partial.data(),
+                          x.data(), (int) slices, rows, c, 1e-5);
+    });
+    bool ok = vx_expect_close(("mean" + at).c_str(), meanD.data(), mean.data(), c, 1e-12);
+    ok &= vx_expect_close(("variance" + at).c_str(), varF.data(), var.data(), c, 1e-6);
+    long long vectors = (long long) total / vector;
+    launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+        if constexpr (std::is_same_v<T, VxBf16>) {
+            if (vector == 4) batch_norm_apply_bf16_v4(y.data(), x.data(), meanD.data(), invStdD.data(),
+                                                      weight.data(), bias.data(), vectors, c / 4, 1);
+            else batch_norm_apply_bf16_v1(y.data(), x.data(), meanD.data(), invStdD.data(), weight.data(),
+                                          bias.data(), vectors, c, 1);
+        } else {
+            if (vector == 4) batch_norm_apply_f16_v4(y.data(), x.data(), meanD.data(), invStdD.data(),
+                                                     weight.data(), bias.data(), vectors, c / 4, 1);
+            else batch_norm_apply_f16_v1(y.data(), x.data(), meanD.data(), invStdD.data(), weight.data(),
+                                         bias.data(), vectors, c, 1);
+        }
+    });
+    std::vector<double> y0(total), yGot(total);
+    for (size_t i = 0; i < total; ++i) {
+        int ch = (int) (i % c);
+        double v = (xd[i] - mean[ch]) * invStd[ch] * weight[ch] + bias[ch];
+        y0[i] = v / (1 + std::exp(-v));
+        yGot[i] = vx_to_float(y[i]);
+    }
+    ok &= vx_expect_close(("normalise + SiLU" + at).c_str(), yGot.data(), y0.data(), total, tolerance);
+
+    std::vector<double> g0(total), sumG(c), sumGx(c);
+    for (size_t i = 0; i < total; ++i) {
+        int ch = (int) (i % c);
+        double v = (xd[i] - (double) meanF[ch]) * invStdF[ch] * weight[ch] + bias[ch];
+        double sg = 1 / (1 + std::exp(-v));
+        g0[i] = dyd[i] * sg * (1 + v * (1 - sg));
+        sumG[ch] += g0[i];
+        sumGx[ch] += g0[i] * (xd[i] - (double) meanF[ch]) * invStdF[ch];
+    }
+    launch(sumsGrid, sumsBlock, [&] {
+        if (vector == 4) {
+            VxBnGradTerm<4, T> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(), bias.data(), 1};
+            vx_column_partials<4, 2>(partial.data(), term, rows, c, g.cols);
+        } else {
+            VxBnGradTerm<1, T> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(), bias.data(), 1};
+            vx_column_partials<1, 2>(partial.data(), term, rows, c, g.cols);
+        }
+    });
+    std::vector<float> dWeight(c), dBias(c);
+    std::vector<double> meanG(c), meanGx(c);
+    launch(finishGrid, finishBlock, [&] {
+        batch_norm_grad_finish_f32(dWeight.data(), dBias.data(), meanG.data(), meanGx.data(), partial.data(),
+                                   (int) slices, rows, c);
+    });
+    ok &= vx_expect_close(("bias gradient" + at).c_str(), dBias.data(), sumG.data(), c, 1e-5);
+    ok &= vx_expect_close(("weight gradient" + at).c_str(), dWeight.data(), sumGx.data(), c, 1e-5);
+    launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+        if constexpr (std::is_same_v<T, VxBf16>) {
+            if (vector == 4) batch_norm_grad_apply_bf16_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                           meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
+                                                           vectors, c / 4, 1);
+            else batch_norm_grad_apply_bf16_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                               meanF.data(), invStdF.data(), meanG.data(), meanGx.data(), vectors, c, 1);
+        } else {
+            if (vector == 4) batch_norm_grad_apply_f16_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                          meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
+                                                          vectors, c / 4, 1);
+            else batch_norm_grad_apply_f16_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                              meanF.data(), invStdF.data(), meanG.data(), meanGx.data(), vectors, c, 1);
+        }
+    });
+    std::vector<double> dx0(total), dxGot(total);
+    for (size_t i = 0; i < total; ++i) {
+        int ch = (int) (i % c);
+        double xhat = (xd[i] - (double) meanF[ch]) * invStdF[ch];
+        dx0[i] = weight[ch] * (double) invStdF[ch] * (g0[i] - sumG[ch] / rows - xhat * sumGx[ch] / rows);
+        dxGot[i] = vx_to_float(dx[i]);
+    }
+    ok &= vx_expect_close(("data gradient" + at).c_str(), dxGot.data(), dx0.data(), total, tolerance);
+    return ok;
 }
 
 int main() {
@@ -175,6 +295,14 @@ int main() {
                 }
                 ok &= vx_expect_close(("data gradient" + kind + at).c_str(), dx.data(), dx0.data(), total, 1e-5);
             }
+        }
+    }
+    for (auto [rows, c, slices, blocks] : std::vector<std::tuple<int, int, unsigned, unsigned>>{
+             {1000, 40, 5, 7}, {300, 96, 40, 11}, {37, 33, 2, 3}}) {
+        for (int vector : {1, 4}) {
+            if (c % vector != 0) continue;
+            ok &= check16<VxBf16>("bfloat16", 8e-3, rows, c, slices, blocks, vector, rng);
+            ok &= check16<VxF16>("float16", 1e-3, rows, c, slices, blocks, vector, rng);
         }
     }
     return ok ? 0 : 1;

@@ -21,6 +21,10 @@ struct alignas(16) float4 {
     float x, y, z, w;
 };
 
+struct alignas(8) uint2 {
+    unsigned int x, y;
+};
+
 inline thread_local dim3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
 

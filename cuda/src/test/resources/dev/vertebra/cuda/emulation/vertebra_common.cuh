@@ -2,7 +2,9 @@
 // 16-bit conversions are PTX, which only a GPU compiler takes).
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #define VX_FOR_EACH(i, n) \
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (long long) (n); \
@@ -15,4 +17,32 @@ template <typename T> inline T vx_sigmoid(T x) {
     if (x >= T(0)) return T(1) / (T(1) + vx_exp(-x));
     T e = vx_exp(x);
     return e / (T(1) + e);
+}
+
+// 16-bit floats as raw bits, rounded to nearest even as the real header's PTX and bit arithmetic round.
+inline float vx_bfloat16_to_float(unsigned short b) {
+    uint32_t bits = (uint32_t) b << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+inline unsigned short vx_float_to_bfloat16(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    if (f != f) return (unsigned short) (((bits >> 16) & 0x8000u) | 0x7FC0u);
+    return (unsigned short) ((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+inline float vx_half_to_float(unsigned short h) {
+    _Float16 v;
+    std::memcpy(&v, &h, 2);
+    return (float) v;
+}
+
+inline unsigned short vx_float_to_half(float f) {
+    _Float16 v = (_Float16) f;
+    unsigned short h;
+    std::memcpy(&h, &v, 2);
+    return h;
 }
