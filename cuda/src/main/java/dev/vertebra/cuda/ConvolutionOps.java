@@ -93,6 +93,14 @@ final class ConvolutionOps {
         return (int) Math.max(1, Math.min((long) n * rows, MAX_GRID_Y));
     }
 
+    /**
+     * True when the depthwise kernels take these operands as they are: float32, or one 16-bit type for both (summed
+     * in float; a weight gradient comes back float32).
+     */
+    private static boolean depthwiseTypes(Tensor a, Tensor b) {
+        return a.dtype() == b.dtype() && (a.dtype() == DType.FLOAT32 || KernelTypes.isLow(a));
+    }
+
     private static void requireFloat(String op, Tensor... ts) {
         for (Tensor t : ts) {
             KernelTypes.suffix(op, t.dtype(), false);
@@ -159,19 +167,23 @@ final class ConvolutionOps {
             return pointwiseGemm(Shape.of(g.n(), g.oh(), g.ow(), g.cout()), g.n() * g.h() * g.w(), g.cout(), g.cin(),
                     x, false, g.cin(), w, false, g.cout());
         }
-        requireFloat("conv2d", x, w);
+        boolean direct = g.depthwise() && depthwiseTypes(x, w);
+        if (!direct) {
+            requireFloat("conv2d", x, w);
+        }
         Tensor xd = backend.dense(x);
         Tensor wd = backend.dense(w);
         Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.cout());
         if (yShape.numel() == 0) {
-            return backend.zeros(yShape, DType.FLOAT32);
+            return backend.zeros(yShape, x.dtype());
         }
         long px = backend.address(xd);
         long pw = backend.address(wd);
-        if (g.depthwise()) {
-            Tensor y = backend.empty(yShape, DType.FLOAT32);
+        if (direct) {
+            Tensor y = backend.empty(yShape, x.dtype());
             long py = backend.address(y);
-            String kernel = g.square3or5() ? "depthwise_forward_k" + g.kh() + "_f32" : "depthwise_forward_f32";
+            String type = KernelTypes.elementwiseSuffix("conv2d", x.dtype());
+            String kernel = g.square3or5() ? "depthwise_forward_k" + g.kh() + "_" + type : "depthwise_forward_" + type;
             backend.kernels().launch("conv", kernel, channelBlocks(g.cout()),
                     rowBlocks(g.n(), g.oh()), 1, 32, 8, 0, a -> a.pointer(py).pointer(px).pointer(pw).ints(g.fields()));
             return y;
@@ -208,19 +220,23 @@ final class ConvolutionOps {
             return pointwiseGemm(xShape, g.n() * g.h() * g.w(), g.cin(), g.cout(), dy, false, g.cout(), w, true,
                     g.cout());
         }
-        requireFloat("conv2dBackwardInput", dy, w);
+        boolean direct = g.depthwise() && depthwiseTypes(dy, w);
+        if (!direct) {
+            requireFloat("conv2dBackwardInput", dy, w);
+        }
         Tensor dyd = backend.dense(dy);
         Tensor wd = backend.dense(w);
         if (xShape.numel() == 0) {
-            return backend.zeros(xShape, DType.FLOAT32);
+            return backend.zeros(xShape, dy.dtype());
         }
         long pdy = backend.address(dyd);
         long pw = backend.address(wd);
-        if (g.depthwise()) {
-            Tensor dx = backend.empty(xShape, DType.FLOAT32);
+        if (direct) {
+            Tensor dx = backend.empty(xShape, dy.dtype());
             long pdx = backend.address(dx);
-            String kernel = g.square3or5() && g.cout() == g.cin() ? "depthwise_backward_input_k" + g.kh() + "_f32"
-                    : "depthwise_backward_input_f32";
+            String type = KernelTypes.elementwiseSuffix("conv2dBackwardInput", dy.dtype());
+            String kernel = g.square3or5() && g.cout() == g.cin() ? "depthwise_backward_input_k" + g.kh() + "_" + type
+                    : "depthwise_backward_input_" + type;
             backend.kernels().launch("conv", kernel, channelBlocks(g.cin()),
                     rowBlocks(g.n(), g.h()), 1, 32, 8, 0,
                     a -> a.pointer(pdx).pointer(pdy).pointer(pw).ints(g.fields()));
@@ -260,7 +276,10 @@ final class ConvolutionOps {
             return pointwiseGemm(wShape, g.cin(), g.cout(), g.n() * g.h() * g.w(), x, true, g.cin(), dy, false,
                     g.cout());
         }
-        requireFloat("conv2dBackwardWeight", x, dy);
+        boolean direct = g.depthwise() && depthwiseTypes(x, dy);
+        if (!direct) {
+            requireFloat("conv2dBackwardWeight", x, dy);
+        }
         Tensor xd = backend.dense(x);
         Tensor dyd = backend.dense(dy);
         Tensor dw = backend.zeros(wShape, DType.FLOAT32);
@@ -271,17 +290,19 @@ final class ConvolutionOps {
         long px = backend.address(xd);
         long pdy = backend.address(dyd);
         long pdw = backend.address(dw);
-        if (g.depthwise() && g.square3or5()) {
+        String type = KernelTypes.elementwiseSuffix("conv2dBackwardWeight", x.dtype());
+        if (direct && g.square3or5()) {
             // Row slices: about WEIGHT_GRADIENT_BLOCKS blocks in all, each adding its partial sums once.
             int slices = (int) Math.min((long) g.n() * g.oh(),
                     Math.max(1, WEIGHT_GRADIENT_BLOCKS / channelBlocks(g.cout())));
-            backend.kernels().launch("conv", "depthwise_backward_weight_k" + g.kh() + "_f32", channelBlocks(g.cout()),
-                    slices, 1, 32, 8, 0, a -> a.pointer(pdw).pointer(px).pointer(pdy).ints(g.fields()));
+            backend.kernels().launch("conv", "depthwise_backward_weight_k" + g.kh() + "_" + type,
+                    channelBlocks(g.cout()), slices, 1, 32, 8, 0,
+                    a -> a.pointer(pdw).pointer(px).pointer(pdy).ints(g.fields()));
             return dw;
         }
-        if (g.depthwise()) {
+        if (direct) {
             int split = (int) Math.max(1, Math.min(64, (positions + 4095) / 4096));
-            backend.kernels().launch("conv", "depthwise_backward_weight_f32", (g.cout() + 31) / 32, g.kh() * g.kw(),
+            backend.kernels().launch("conv", "depthwise_backward_weight_" + type, (g.cout() + 31) / 32, g.kh() * g.kw(),
                     split, 32, 8, 0, a -> a.pointer(pdw).pointer(px).pointer(pdy).ints(g.fields()));
             return dw;
         }

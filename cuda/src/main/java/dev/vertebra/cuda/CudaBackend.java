@@ -69,6 +69,12 @@ public final class CudaBackend implements Backend {
      * row-per-block reduction, to measure the two against each other on a GPU.
      */
     private volatile boolean columnKernels = !Boolean.getBoolean("vertebra.cuda.legacyChannelKernels");
+    /**
+     * Depthwise convolutions of 16-bit data on the depthwise kernels as they are; {@code
+     * -Dvertebra.cuda.widenDepthwise16=true} widens them to float32 and rounds the result (the earlier path), for
+     * A/B timing.
+     */
+    private final boolean depthwise16 = !Boolean.getBoolean("vertebra.cuda.widenDepthwise16");
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -619,7 +625,7 @@ public final class CudaBackend implements Backend {
                 return y.get();
             }
         }
-        if (KernelTypes.isLow(x) && !ConvolutionOps.pointwise(x, w, w.shape(), spec)) {
+        if (KernelTypes.isLow(x) && !ConvolutionOps.pointwise(x, w, w.shape(), spec) && !depthwise16(x, w, spec)) {
             return narrowed(convolutions.forward(widened(x), widened(w), spec), x.dtype());
         }
         return convolutions.forward(x, w, spec);
@@ -633,7 +639,7 @@ public final class CudaBackend implements Backend {
                 return dx.get();
             }
         }
-        if (KernelTypes.isLow(dy) && !ConvolutionOps.pointwise(dy, w, w.shape(), spec)) {
+        if (KernelTypes.isLow(dy) && !ConvolutionOps.pointwise(dy, w, w.shape(), spec) && !depthwise16(dy, w, spec)) {
             return narrowed(convolutions.backwardInput(widened(dy), widened(w), xShape, spec), dy.dtype());
         }
         return convolutions.backwardInput(dy, w, xShape, spec);
@@ -647,10 +653,19 @@ public final class CudaBackend implements Backend {
                 return dw.get();
             }
         }
+        if (KernelTypes.isLow(x) && depthwise16 && ConvolutionOps.depthwise(wShape, spec) && dy.dtype() == x.dtype()) {
+            // The kernels read x and dy as they are and sum the weight gradient in float32.
+            return narrowed(convolutions.backwardWeight(x, dy, wShape, spec), x.dtype());
+        }
         if (KernelTypes.isLow(x) && !ConvolutionOps.pointwise(x, dy, wShape, spec)) {
             return narrowed(convolutions.backwardWeight(widened(x), widened(dy), wShape, spec), x.dtype());
         }
         return convolutions.backwardWeight(x, dy, wShape, spec);
+    }
+
+    /** True when a depthwise convolution of 16-bit {@code a} and {@code w} runs on the kernels without widening. */
+    private boolean depthwise16(Tensor a, Tensor w, ConvSpec spec) {
+        return depthwise16 && a.dtype() == w.dtype() && ConvolutionOps.depthwise(w.shape(), spec);
     }
 
     @Override
@@ -672,7 +687,7 @@ public final class CudaBackend implements Backend {
     @Override
     public BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
         if (KernelTypes.isLow(x)) {
-            // Core sends 16-bit input with float32 parameters as float32; this is an all-16-bit batch norm.
+            // 16-bit parameters too (autocast's mixed case arrives as batchNormMixed): widened to float32.
             BatchNormResult r = batchNorm(widened(x), widened(weight), widened(bias), eps);
             DType t = x.dtype();
             return new BatchNormResult(narrowed(r.output(), t), narrowed(r.mean(), t), narrowed(r.variance(), t),

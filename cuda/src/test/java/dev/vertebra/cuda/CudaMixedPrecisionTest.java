@@ -82,6 +82,18 @@ class CudaMixedPrecisionTest {
             assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
                     gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, "conv2d backward weight " + spec);
         }
+        // Depthwise 3×3 and 5×5 without a multiplier: the kernels with the weights in registers, on the 16-bit data.
+        for (int k : new int[]{3, 5}) {
+            ConvSpec spec = ConvSpec.of(k == 3 ? 1 : 2, k / 2, 1, 8);
+            Tensor[] w = random(t, k, k, 1, 8);
+            Tensor y = cpu.conv2d(x[1], w[1], spec);
+            assertNear(y, gpu.conv2d(x[0], w[0], spec), t, "depthwise conv2d " + spec);
+            Tensor[] dy = random(t, y.shape().dims());
+            assertNear(cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec),
+                    gpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec), t, "depthwise backward input " + spec);
+            assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
+                    gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, "depthwise backward weight " + spec);
+        }
         // 1x1: cuBLAS GemmEx on the 16-bit tensors themselves.
         ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
         Tensor[] w1 = random(t, 1, 1, 8, 16);

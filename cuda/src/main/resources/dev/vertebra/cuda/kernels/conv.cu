@@ -71,72 +71,77 @@ extern "C" __global__ void col2im_f32(float* dx, const float* dcols, VxConv g, i
 // in registers (loops unrolled), or 0 for any size, the weights read from memory; the sums are the same either way.
 
 // The channel's K*K weights (w: [K, K, 1, cout]) in registers; nothing for K = 0.
-template <int K>
+template <int K, typename T>
 struct VxTaps {
     float v[K > 0 ? K * K : 1];
 
-    __device__ __forceinline__ VxTaps(const float* w, int cout, int co) {
+    __device__ __forceinline__ VxTaps(const T* w, int cout, int co) {
         if constexpr (K > 0) {
 #pragma unroll
-            for (int t = 0; t < K * K; ++t) v[t] = w[t * cout + co];
+            for (int t = 0; t < K * K; ++t) v[t] = vx_to_float(w[t * cout + co]);
         }
     }
 
     // Weight of tap (ky, kx) for output channel co.
-    __device__ __forceinline__ float at(const float* w, const VxConv& g, int ky, int kx, int co) const {
+    __device__ __forceinline__ float at(const T* w, const VxConv& g, int ky, int kx, int co) const {
         if constexpr (K > 0) {
             return v[ky * K + kx];
         } else {
-            return w[(ky * g.kw + kx) * g.cout + co];
+            return vx_to_float(w[(ky * g.kw + kx) * g.cout + co]);
         }
     }
 };
 
-// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout]. Sums over ky, kx in order.
-template <int K>
-__device__ __forceinline__ void depthwise_forward(float* y, const float* x, const float* w, const VxConv& g) {
+// y: [n, oh, ow, cout]; x: [n, h, w, cin]; w: [kh, kw, 1, cout]. Sums over ky, kx in order, in float.
+template <int K, typename T>
+__device__ __forceinline__ void depthwise_forward(T* y, const T* x, const T* w, const VxConv& g) {
     int co = blockIdx.x * 32 + threadIdx.x;
     if (co >= g.cout) return;
     int ci = co / (g.cout / g.cin);
     const int kh = K > 0 ? K : g.kh;
     const int kw = K > 0 ? K : g.kw;
-    VxTaps<K> taps(w, g.cout, co);
+    VxTaps<K, T> taps(w, g.cout, co);
     long long lineStride = (long long) g.w * g.cin;
     int rows = g.n * g.oh;
     for (int row = blockIdx.y; row < rows; row += gridDim.y) {
         int b = row / g.oh;
         int oy = row - b * g.oh;
-        const float* image = x + (long long) b * g.h * lineStride + ci;
-        float* out = y + (long long) row * g.ow * g.cout + co;
+        const T* image = x + (long long) b * g.h * lineStride + ci;
+        T* out = y + (long long) row * g.ow * g.cout + co;
         for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
             float sum = 0.0f;
 #pragma unroll
             for (int ky = 0; ky < kh; ++ky) {
                 int iy = oy * g.sh - g.pt + ky * g.dh;
                 if (iy < 0 || iy >= g.h) continue;
-                const float* line = image + iy * lineStride;
+                const T* line = image + iy * lineStride;
 #pragma unroll
                 for (int kx = 0; kx < kw; ++kx) {
                     int ix = ox * g.sw - g.pl + kx * g.dw;
-                    if (ix >= 0 && ix < g.w) sum += line[(long long) ix * g.cin] * taps.at(w, g, ky, kx, co);
+                    if (ix >= 0 && ix < g.w) {
+                        sum += vx_to_float(line[(long long) ix * g.cin]) * taps.at(w, g, ky, kx, co);
+                    }
                 }
             }
-            out[(long long) ox * g.cout] = sum;
+            out[(long long) ox * g.cout] = vx_from_float<T>(sum);
         }
     }
 }
 
-extern "C" __global__ void depthwise_forward_f32(float* y, const float* x, const float* w, VxConv g) {
-    depthwise_forward<0>(y, x, w, g);
-}
-
-extern "C" __global__ void depthwise_forward_k3_f32(float* y, const float* x, const float* w, VxConv g) {
-    depthwise_forward<3>(y, x, w, g);
-}
-
-extern "C" __global__ void depthwise_forward_k5_f32(float* y, const float* x, const float* w, VxConv g) {
-    depthwise_forward<5>(y, x, w, g);
-}
+// Kernels for each element type T (suffix S): any size, then 3×3 and 5×5 with the weights in registers.
+#define VX_DEPTHWISE_FORWARD(T, S)                                                                                    \
+    extern "C" __global__ void depthwise_forward_##S(T* y, const T* x, const T* w, VxConv g) {                    \
+        depthwise_forward<0>(y, x, w, g);                                                                         \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_forward_k3_##S(T* y, const T* x, const T* w, VxConv g) {                 \
+        depthwise_forward<3>(y, x, w, g);                                                                         \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_forward_k5_##S(T* y, const T* x, const T* w, VxConv g) {                 \
+        depthwise_forward<5>(y, x, w, g);                                                                         \
+    }
+VX_DEPTHWISE_FORWARD(float, f32)
+VX_DEPTHWISE_FORWARD(VxBf16, bf16)
+VX_DEPTHWISE_FORWARD(VxF16, f16)
 
 // log2(s) for a power of two s, else -1: strides are 1 or 2 in practice, and a shift is far cheaper than an
 // integer division.
@@ -155,15 +160,14 @@ __device__ __forceinline__ int vx_exact_quotient(int t, int s, int shift) {
 // dx: [n, h, w, cin]; dy: [n, oh, ow, cout]; w: [kh, kw, 1, cout]. A gather over the taps that reach each input
 // element (no atomics), summed over ky, kx, then the channel multiplier, in order. K > 0 only without a
 // multiplier (cout == cin).
-template <int K>
-__device__ __forceinline__ void depthwise_backward_input(float* dx, const float* dy, const float* w,
-                                                         const VxConv& g) {
+template <int K, typename T>
+__device__ __forceinline__ void depthwise_backward_input(T* dx, const T* dy, const T* w, const VxConv& g) {
     int ci = blockIdx.x * 32 + threadIdx.x;
     if (ci >= g.cin) return;
     const int mult = K > 0 ? 1 : g.cout / g.cin;
     const int kh = K > 0 ? K : g.kh;
     const int kw = K > 0 ? K : g.kw;
-    VxTaps<K> taps(w, g.cout, ci);
+    VxTaps<K, T> taps(w, g.cout, ci);
     int shiftH = vx_pow2_shift(g.sh);
     int shiftW = vx_pow2_shift(g.sw);
     long long lineStride = (long long) g.ow * g.cout;
@@ -171,48 +175,50 @@ __device__ __forceinline__ void depthwise_backward_input(float* dx, const float*
     for (int row = blockIdx.y; row < rows; row += gridDim.y) {
         int b = row / g.h;
         int iy = row - b * g.h;
-        const float* grads = dy + (long long) b * g.oh * lineStride;
-        float* out = dx + (long long) row * g.w * g.cin + ci;
+        const T* grads = dy + (long long) b * g.oh * lineStride;
+        T* out = dx + (long long) row * g.w * g.cin + ci;
         for (int ix = threadIdx.y; ix < g.w; ix += blockDim.y) {
             float sum = 0.0f;
 #pragma unroll
             for (int ky = 0; ky < kh; ++ky) {
                 int oy = vx_exact_quotient(iy + g.pt - ky * g.dh, g.sh, shiftH);
                 if (oy < 0 || oy >= g.oh) continue;
-                const float* line = grads + oy * lineStride;
+                const T* line = grads + oy * lineStride;
 #pragma unroll
                 for (int kx = 0; kx < kw; ++kx) {
                     int ox = vx_exact_quotient(ix + g.pl - kx * g.dw, g.sw, shiftW);
                     if (ox < 0 || ox >= g.ow) continue;
-                    const float* d = line + (long long) ox * g.cout;
+                    const T* d = line + (long long) ox * g.cout;
                     for (int m = 0; m < mult; ++m) {
                         int co = ci * mult + m;
-                        sum += d[co] * taps.at(w, g, ky, kx, co);
+                        sum += vx_to_float(d[co]) * taps.at(w, g, ky, kx, co);
                     }
                 }
             }
-            out[(long long) ix * g.cin] = sum;
+            out[(long long) ix * g.cin] = vx_from_float<T>(sum);
         }
     }
 }
 
-extern "C" __global__ void depthwise_backward_input_f32(float* dx, const float* dy, const float* w, VxConv g) {
-    depthwise_backward_input<0>(dx, dy, w, g);
-}
+#define VX_DEPTHWISE_BACKWARD_INPUT(T, S)                                                                             \
+    extern "C" __global__ void depthwise_backward_input_##S(T* dx, const T* dy, const T* w, VxConv g) {           \
+        depthwise_backward_input<0>(dx, dy, w, g);                                                                \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_backward_input_k3_##S(T* dx, const T* dy, const T* w, VxConv g) {        \
+        depthwise_backward_input<3>(dx, dy, w, g);                                                                \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_backward_input_k5_##S(T* dx, const T* dy, const T* w, VxConv g) {        \
+        depthwise_backward_input<5>(dx, dy, w, g);                                                                \
+    }
+VX_DEPTHWISE_BACKWARD_INPUT(float, f32)
+VX_DEPTHWISE_BACKWARD_INPUT(VxBf16, bf16)
+VX_DEPTHWISE_BACKWARD_INPUT(VxF16, f16)
 
-extern "C" __global__ void depthwise_backward_input_k3_f32(float* dx, const float* dy, const float* w, VxConv g) {
-    depthwise_backward_input<3>(dx, dy, w, g);
-}
-
-extern "C" __global__ void depthwise_backward_input_k5_f32(float* dx, const float* dy, const float* w, VxConv g) {
-    depthwise_backward_input<5>(dx, dy, w, g);
-}
-
-// dw: [K, K, 1, cout], zeroed by the caller, for square K×K kernels. Each thread keeps the K*K tap sums of its
-// channel in registers while it walks its columns of the block's rows, reading each dy element once; the eight
-// column threads then meet in shared memory and each block adds its K*K*32 partial sums with atomicAdd.
-template <int K>
-__device__ __forceinline__ void depthwise_backward_weight_square(float* dw, const float* x, const float* dy,
+// dw: [K, K, 1, cout] float (for every T), zeroed by the caller, for square K×K kernels. Each thread keeps the K*K
+// tap sums of its channel in registers while it walks its columns of the block's rows, reading each dy element once;
+// the eight column threads then meet in shared memory and each block adds its K*K*32 partial sums with atomicAdd.
+template <int K, typename T>
+__device__ __forceinline__ void depthwise_backward_weight_square(float* dw, const T* x, const T* dy,
                                                                  const VxConv& g) {
     __shared__ float partial[8][K * K][33];
     int co = blockIdx.x * 32 + threadIdx.x;
@@ -225,20 +231,20 @@ __device__ __forceinline__ void depthwise_backward_weight_square(float* dw, cons
         for (int row = blockIdx.y; row < rows; row += gridDim.y) {
             int b = row / g.oh;
             int oy = row - b * g.oh;
-            const float* image = x + (long long) b * g.h * g.w * g.cin + ci;
-            const float* grads = dy + (long long) row * g.ow * g.cout + co;
+            const T* image = x + (long long) b * g.h * g.w * g.cin + ci;
+            const T* grads = dy + (long long) row * g.ow * g.cout + co;
             for (int ox = threadIdx.y; ox < g.ow; ox += blockDim.y) {
-                float d = grads[(long long) ox * g.cout];
+                float d = vx_to_float(grads[(long long) ox * g.cout]);
 #pragma unroll
                 for (int ky = 0; ky < K; ++ky) {
                     int iy = oy * g.sh - g.pt + ky * g.dh;
                     bool rowInside = iy >= 0 && iy < g.h;
-                    const float* line = image + (long long) iy * g.w * g.cin;
+                    const T* line = image + (long long) iy * g.w * g.cin;
 #pragma unroll
                     for (int kx = 0; kx < K; ++kx) {
                         int ix = ox * g.sw - g.pl + kx * g.dw;
                         if (rowInside && ix >= 0 && ix < g.w) {
-                            acc[ky * K + kx] += line[(long long) ix * g.cin] * d;
+                            acc[ky * K + kx] += vx_to_float(line[(long long) ix * g.cin]) * d;
                         }
                     }
                 }
@@ -257,18 +263,12 @@ __device__ __forceinline__ void depthwise_backward_weight_square(float* dw, cons
     }
 }
 
-extern "C" __global__ void depthwise_backward_weight_k3_f32(float* dw, const float* x, const float* dy, VxConv g) {
-    depthwise_backward_weight_square<3>(dw, x, dy, g);
-}
 
-extern "C" __global__ void depthwise_backward_weight_k5_f32(float* dw, const float* x, const float* dy, VxConv g) {
-    depthwise_backward_weight_square<5>(dw, x, dy, g);
-}
-
-// Any other kernel size. dw: [kh, kw, 1, cout], zeroed by the caller. Block (32, 8): x walks 32 output channels
+// Any other kernel size. dw: [kh, kw, 1, cout] float, zeroed by the caller. Block (32, 8): x walks 32 output channels
 // (coalesced), y and gridDim.z split the n*oh*ow positions; blockIdx.y is the tap ky*kw+kx. Partial sums meet with
 // atomicAdd.
-extern "C" __global__ void depthwise_backward_weight_f32(float* dw, const float* x, const float* dy, VxConv g) {
+template <typename T>
+__device__ __forceinline__ void depthwise_backward_weight(float* dw, const T* x, const T* dy, const VxConv& g) {
     __shared__ float partial[8][33];
     int mult = g.cout / g.cin;
     int co = blockIdx.x * 32 + threadIdx.x;
@@ -286,7 +286,8 @@ extern "C" __global__ void depthwise_backward_weight_f32(float* dw, const float*
             int iy = oy * g.sh - g.pt + ky * g.dh;
             int ix = ox * g.sw - g.pl + kx * g.dw;
             if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) {
-                sum += x[(((long long) b * g.h + iy) * g.w + ix) * g.cin + ci] * dy[p * g.cout + co];
+                sum += vx_to_float(x[(((long long) b * g.h + iy) * g.w + ix) * g.cin + ci])
+                       * vx_to_float(dy[p * g.cout + co]);
             }
         }
     }
@@ -298,3 +299,17 @@ extern "C" __global__ void depthwise_backward_weight_f32(float* dw, const float*
         atomicAdd(&dw[tap * g.cout + co], total);
     }
 }
+
+#define VX_DEPTHWISE_BACKWARD_WEIGHT(T, S)                                                                            \
+    extern "C" __global__ void depthwise_backward_weight_##S(float* dw, const T* x, const T* dy, VxConv g) {      \
+        depthwise_backward_weight(dw, x, dy, g);                                                                  \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_backward_weight_k3_##S(float* dw, const T* x, const T* dy, VxConv g) {   \
+        depthwise_backward_weight_square<3>(dw, x, dy, g);                                                        \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_backward_weight_k5_##S(float* dw, const T* x, const T* dy, VxConv g) {   \
+        depthwise_backward_weight_square<5>(dw, x, dy, g);                                                        \
+    }
+VX_DEPTHWISE_BACKWARD_WEIGHT(float, f32)
+VX_DEPTHWISE_BACKWARD_WEIGHT(VxBf16, bf16)
+VX_DEPTHWISE_BACKWARD_WEIGHT(VxF16, f16)

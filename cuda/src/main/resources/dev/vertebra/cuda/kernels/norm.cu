@@ -188,22 +188,6 @@ extern "C" __global__ void batch_norm_backward_apply_f32(float* dx, const float*
 // partial: [outer, slices, K, c] doubles, which a finishing kernel adds in slice order: no atomics, the same
 // result on every run.
 
-// Element types of batch norm's activations: float, or 16-bit floats as their raw bits (float32 statistics and
-// parameters either way, as cuDNN's mixed batch norm).
-struct VxBf16 {
-    unsigned short bits;
-};
-struct VxF16 {
-    unsigned short bits;
-};
-__device__ __forceinline__ float vx_to_float(float v) { return v; }
-__device__ __forceinline__ float vx_to_float(VxBf16 v) { return vx_bfloat16_to_float(v.bits); }
-__device__ __forceinline__ float vx_to_float(VxF16 v) { return vx_half_to_float(v.bits); }
-template <typename T> __device__ __forceinline__ T vx_from_float(float f);
-template <> __device__ __forceinline__ float vx_from_float<float>(float f) { return f; }
-template <> __device__ __forceinline__ VxBf16 vx_from_float<VxBf16>(float f) { return VxBf16{vx_float_to_bfloat16(f)}; }
-template <> __device__ __forceinline__ VxF16 vx_from_float<VxF16>(float f) { return VxF16{vx_float_to_half(f)}; }
-
 // V elements from p as floats: one 16-byte (float) or 8-byte (16-bit) load when V = 4 (p aligned to it).
 template <int V, typename T> __device__ __forceinline__ void vx_load(float (&v)[V], const T* p) {
     if constexpr (V == 4 && sizeof(T) == 4) {
@@ -287,8 +271,9 @@ __device__ void vx_column_partials(double* partial, Term term, int rows, int c, 
         for (int k = 0; k < K; ++k)
 #pragma unroll
             for (int j = 0; j < V; ++j) {
+                const double* sums = red + (k * V + j) * VX_COLUMN_THREADS + local;
                 double s = 0.0;
-                for (int q = 0; q < rowsPerStep; ++q) s += red[(k * V + j) * VX_COLUMN_THREADS + q * colsPerBlock + local];
+                for (int q = 0; q < rowsPerStep; ++q) s += sums[q * colsPerBlock];
                 partial[out + (long long) k * c + j] = s;
             }
     }

@@ -111,3 +111,21 @@ __device__ __forceinline__ unsigned short vx_float_to_bfloat16(float f) {
     unsigned int rounding = 0x7FFFu + ((bits >> 16) & 1u);
     return (unsigned short) ((bits + rounding) >> 16);
 }
+
+// Element types of kernels that read and write 16-bit activations directly: float, or a 16-bit float as its raw
+// bits in a tag type (so that overloads and templates tell bfloat16 from float16), computed in float.
+struct VxBf16 {
+    unsigned short bits;
+};
+struct VxF16 {
+    unsigned short bits;
+};
+__device__ __forceinline__ float vx_to_float(float v) { return v; }
+__device__ __forceinline__ float vx_to_float(VxBf16 v) { return vx_bfloat16_to_float(v.bits); }
+__device__ __forceinline__ float vx_to_float(VxF16 v) { return vx_half_to_float(v.bits); }
+template <typename T> __device__ __forceinline__ T vx_from_float(float f);
+template <> __device__ __forceinline__ float vx_from_float<float>(float f) { return f; }
+template <> __device__ __forceinline__ VxBf16 vx_from_float<VxBf16>(float f) {
+    return VxBf16{vx_float_to_bfloat16(f)};
+}
+template <> __device__ __forceinline__ VxF16 vx_from_float<VxF16>(float f) { return VxF16{vx_float_to_half(f)}; }

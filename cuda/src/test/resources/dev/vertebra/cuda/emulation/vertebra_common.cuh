@@ -46,3 +46,18 @@ inline unsigned short vx_float_to_half(float f) {
     std::memcpy(&h, &v, 2);
     return h;
 }
+
+// The real header's element types (same definitions; the 16-bit conversions above stand in for its PTX).
+struct VxBf16 {
+    unsigned short bits;
+};
+struct VxF16 {
+    unsigned short bits;
+};
+inline float vx_to_float(float v) { return v; }
+inline float vx_to_float(VxBf16 v) { return vx_bfloat16_to_float(v.bits); }
+inline float vx_to_float(VxF16 v) { return vx_half_to_float(v.bits); }
+template <typename T> inline T vx_from_float(float f);
+template <> inline float vx_from_float<float>(float f) { return f; }
+template <> inline VxBf16 vx_from_float<VxBf16>(float f) { return VxBf16{vx_float_to_bfloat16(f)}; }
+template <> inline VxF16 vx_from_float<VxF16>(float f) { return VxF16{vx_float_to_half(f)}; }
