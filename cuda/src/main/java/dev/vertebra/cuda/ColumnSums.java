@@ -85,8 +85,9 @@ final class ColumnSums {
     }
 
     /**
-     * {@code out[o, j] = Σ_r x[o, r, j]} (or {@code Σ_r x·y} when {@code y} is not null), float32, for contiguous
-     * {@code x, y} viewed as {@code [outer, rows, c]}; out is {@code [outer · c]} elements in the given shape.
+     * {@code out[o, j] = Σ_r x[o, r, j]} (or {@code Σ_r x·y} when {@code y} is not null, each product rounded to
+     * their dtype) for contiguous {@code x, y} of one float type viewed as {@code [outer, rows, c]}, summed in
+     * double; out is float32, {@code [outer · c]} elements in the given shape.
      */
     Tensor sum(Tensor x, Tensor y, long outer, int rows, int c, Shape outShape) {
         Tensor out = backend.empty(outShape, DType.FLOAT32);
@@ -98,10 +99,11 @@ final class ColumnSums {
         Grid g = Grid.of(outer, rows, c, aligned(px, py));
         Tensor partial = partials(outer, g, 1, c);
         long pp = backend.address(partial);
+        String type = KernelTypes.elementwiseSuffix("sum", x.dtype());
         if (y == null) {
-            launch("column_sums_f32", g, outer, rows, c, pp, a -> a.pointer(px), a -> { });
+            launch("column_sums_" + type, g, outer, rows, c, pp, a -> a.pointer(px), a -> { });
         } else {
-            launch("column_mul_sums_f32", g, outer, rows, c, pp, a -> a.pointer(px).pointer(py), a -> { });
+            launch("column_mul_sums_" + type, g, outer, rows, c, pp, a -> a.pointer(px).pointer(py), a -> { });
         }
         int slices = g.slices();
         finish("column_sums_finish_f32", outer, c, a -> a.pointer(backend.address(out)).pointer(pp).i32(slices).i32(c));

@@ -452,16 +452,16 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
-        if (KernelTypes.isLow(x)) {
-            return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());
-        }
-        String name = "reduce_" + op.kernel() + "_" + KernelTypes.suffix(op.kernel(), x.dtype(), true);
         if (op == ReduceOp.SUM) {
             Tensor columns = columnSum(x, null, dims, keepDim);
             if (columns != null) {
                 return columns;
             }
         }
+        if (KernelTypes.isLow(x)) {
+            return narrowed(reduce(op, widened(x), dims, keepDim), x.dtype());
+        }
+        String name = "reduce_" + op.kernel() + "_" + KernelTypes.suffix(op.kernel(), x.dtype(), true);
         int rank = x.rank();
         boolean[] reduced = new boolean[rank];
         for (int d : dims) {
@@ -514,20 +514,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor mulSum(Tensor a, Tensor b, int[] dims, boolean keepDim) {
-        Tensor columns = a.shape().equals(b.shape()) ? columnSum(a, b, dims, keepDim) : null;
+        Tensor columns = a.shape().equals(b.shape()) && a.dtype() == b.dtype() ? columnSum(a, b, dims, keepDim)
+                : null;
         return columns != null ? columns : Backend.super.mulSum(a, b, dims, keepDim);
     }
 
     /**
-     * {@code Σ_dims x} (or {@code Σ_dims x·y}) by {@link ColumnSums} when x (and y) are contiguous float32 and
-     * {@code dims} (ascending, as the callers normalise them) are consecutive and not the last dimension, i.e.
-     * x is {@code [outer, rows, c]} with the rows summed per column: squeeze-excitation pooling of NHWC
-     * activations, bias gradients. Null otherwise.
+     * {@code Σ_dims x} (or {@code Σ_dims x·y}) by {@link ColumnSums}, in x's dtype, when x (and y) are contiguous
+     * float32 or 16-bit floats and {@code dims} (ascending, as the callers normalise them) are consecutive and not
+     * the last dimension, i.e. x is {@code [outer, rows, c]} with the rows summed per column: squeeze-excitation
+     * pooling of NHWC activations, bias gradients. Null otherwise.
      */
     private Tensor columnSum(Tensor x, Tensor y, int[] dims, boolean keepDim) {
         int rank = x.rank();
-        if (!columnKernels || dims.length == 0 || x.dtype() != DType.FLOAT32 || !x.isContiguous()
-                || y != null && (y.dtype() != DType.FLOAT32 || !y.isContiguous())) {
+        boolean floating = x.dtype() == DType.FLOAT32 || KernelTypes.isLow(x);
+        if (!columnKernels || dims.length == 0 || !floating || !x.isContiguous()
+                || y != null && (y.dtype() != x.dtype() || !y.isContiguous())) {
             return null;
         }
         int first = dims[0];
@@ -561,7 +563,8 @@ public final class CudaBackend implements Backend {
             }
         }
         Shape outShape = keepDim ? Shape.of(kept) : Shape.of(dropped);
-        return columnSums.sum(x, y, outer, (int) rows, (int) c, outShape);
+        Tensor sums = columnSums.sum(x, y, outer, (int) rows, (int) c, outShape);
+        return x.dtype() == DType.FLOAT32 ? sums : narrowed(sums, x.dtype());
     }
 
     // ---- matmul -------------------------------------------------------------------------------------------------

@@ -280,9 +280,9 @@ __device__ void vx_column_partials(double* partial, Term term, int rows, int c, 
 }
 
 // Σ x.
-template <int V> struct VxSumTerm {
+template <int V, typename T> struct VxSumTerm {
     struct Values { float x[V]; };
-    const float* x;
+    const T* x;
     __device__ void prepare(int, long long) {}
     __device__ void load(Values& v, long long i) const { vx_load<V>(v.x, x + i); }
     __device__ void add(double (&acc)[1][V], const Values& v) const {
@@ -291,11 +291,11 @@ template <int V> struct VxSumTerm {
     }
 };
 
-// Σ a·b, each product rounded to float first (as a float multiply followed by a sum).
-template <int V> struct VxMulSumTerm {
+// Σ a·b, each product rounded to T first (as a multiply in T followed by a sum).
+template <int V, typename T> struct VxMulSumTerm {
     struct Values { float a[V], b[V]; };
-    const float* a;
-    const float* b;
+    const T* a;
+    const T* b;
     __device__ void prepare(int, long long) {}
     __device__ void load(Values& v, long long i) const {
         vx_load<V>(v.a, a + i);
@@ -303,7 +303,7 @@ template <int V> struct VxMulSumTerm {
     }
     __device__ void add(double (&acc)[1][V], const Values& v) const {
 #pragma unroll
-        for (int j = 0; j < V; ++j) acc[0][j] += __fmul_rn(v.a[j], v.b[j]);
+        for (int j = 0; j < V; ++j) acc[0][j] += vx_to_float(vx_from_float<T>(__fmul_rn(v.a[j], v.b[j])));
     }
 };
 
@@ -359,16 +359,17 @@ template <int V, typename T> struct VxBnGradTerm {
     }
 };
 
-#define VX_COLUMN_KERNELS(V)                                                                                          \
+// Column sums of x or of a·b over [outer, rows, c] of type T (suffix S), summed in double.
+#define VX_COLUMN_KERNELS(V, T, S)                                                                                    \
     /* partial: [outer, slices, 1, c] = Σ over each slice's rows of x: [outer, rows, c] */                          \
-    extern "C" __global__ void column_sums_f32_v##V(double* partial, const float* x, int rows, int c,            \
-                                                    int colsPerBlock) {                                           \
-        vx_column_partials<V, 1>(partial, VxSumTerm<V>{x}, rows, c, colsPerBlock);                                \
+    extern "C" __global__ void column_sums_##S##_v##V(double* partial, const T* x, int rows, int c,              \
+                                                      int colsPerBlock) {                                         \
+        vx_column_partials<V, 1>(partial, VxSumTerm<V, T>{x}, rows, c, colsPerBlock);                             \
     }                                                                                                             \
     /* partial: [outer, slices, 1, c] = Σ a·b (a, b: [outer, rows, c]) */                                         \
-    extern "C" __global__ void column_mul_sums_f32_v##V(double* partial, const float* a, const float* b,         \
-                                                        int rows, int c, int colsPerBlock) {                      \
-        vx_column_partials<V, 1>(partial, VxMulSumTerm<V>{a, b}, rows, c, colsPerBlock);                          \
+    extern "C" __global__ void column_mul_sums_##S##_v##V(double* partial, const T* a, const T* b, int rows,     \
+                                                          int c, int colsPerBlock) {                              \
+        vx_column_partials<V, 1>(partial, VxMulSumTerm<V, T>{a, b}, rows, c, colsPerBlock);                       \
     }
 
 // Batch norm's two sum passes over activations of type T (suffix S: f32, bf16, f16), float32 statistics.
@@ -387,8 +388,12 @@ template <int V, typename T> struct VxBnGradTerm {
         vx_column_partials<V, 2>(partial, term, rows, c, colsPerBlock);                                           \
     }
 
-VX_COLUMN_KERNELS(1)
-VX_COLUMN_KERNELS(4)
+VX_COLUMN_KERNELS(1, float, f32)
+VX_COLUMN_KERNELS(4, float, f32)
+VX_COLUMN_KERNELS(1, VxBf16, bf16)
+VX_COLUMN_KERNELS(4, VxBf16, bf16)
+VX_COLUMN_KERNELS(1, VxF16, f16)
+VX_COLUMN_KERNELS(4, VxF16, f16)
 VX_BN_SUM_KERNELS(1, float, f32)
 VX_BN_SUM_KERNELS(4, float, f32)
 VX_BN_SUM_KERNELS(1, VxBf16, bf16)

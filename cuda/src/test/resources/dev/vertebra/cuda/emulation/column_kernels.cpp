@@ -1,8 +1,8 @@
 // norm.cu's one-pass column kernels on the host (emulated_cuda.h) against plain double loops: column sums and sums
 // of products over [outer, rows, c], batch norm's moments and normalisation (with the fused SiLU), its gradient
-// sums and data gradient; one and four floats per load, grids laid out as ColumnSums.Grid lays them out, with
-// fewer slices (once more than the finishing kernels' 32 lanes) and 1-D blocks, so that the loops repeat. Exit
-// status 1 on a mismatch.
+// sums and data gradient, on float32 and on 16-bit data; one and four values per load, grids laid out as
+// ColumnSums.Grid lays them out, with fewer slices (once more than the finishing kernels' 32 lanes) and 1-D blocks,
+// so that the loops repeat. Exit status 1 on a mismatch.
 #include "emulated_cuda.h"
 #include "norm.cu"
 
@@ -141,6 +141,30 @@ bool check16(const char* type, double tolerance, int rows, int c, unsigned slice
         dxGot[i] = vx_to_float(dx[i]);
     }
     ok &= vx_expect_close(("data gradient" + at).c_str(), dxGot.data(), dx0.data(), total, tolerance);
+
+    // Column sums of x and of x·dy (each product rounded to T first).
+    std::vector<double> sum0(c), mulSum0(c);
+    for (size_t i = 0; i < total; ++i) {
+        sum0[i % c] += xd[i];
+        mulSum0[i % c] += vx_to_float(vx_from_float<T>((float) xd[i] * (float) dyd[i]));
+    }
+    std::vector<float> out(c);
+    for (int product = 0; product <= 1; ++product) {
+        launch(sumsGrid, sumsBlock, [&] {
+            if (vector == 4) {
+                if (product) vx_column_partials<4, 1>(partial.data(), VxMulSumTerm<4, T>{x.data(), dy.data()}, rows, c,
+                                                      g.cols);
+                else vx_column_partials<4, 1>(partial.data(), VxSumTerm<4, T>{x.data()}, rows, c, g.cols);
+            } else {
+                if (product) vx_column_partials<1, 1>(partial.data(), VxMulSumTerm<1, T>{x.data(), dy.data()}, rows, c,
+                                                      g.cols);
+                else vx_column_partials<1, 1>(partial.data(), VxSumTerm<1, T>{x.data()}, rows, c, g.cols);
+            }
+        });
+        launch(finishGrid, finishBlock, [&] { column_sums_finish_f32(out.data(), partial.data(), (int) slices, c); });
+        ok &= vx_expect_close(((product ? "sums of products" : "column sums") + at).c_str(), out.data(),
+                              (product ? mulSum0 : sum0).data(), c, 1e-6);
+    }
     return ok;
 }
 
