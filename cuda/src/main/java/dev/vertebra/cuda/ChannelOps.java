@@ -107,15 +107,14 @@ final class ChannelOps {
         columns.launch("batch_norm_moments_" + type, g, 1, rows, c, pp, a -> a.pointer(px), a -> { });
         long pMeanD = backend.address(meanD);
         long pInvD = backend.address(invStdD);
-        KernelLibrary k = backend.kernels();
         columns.finish("batch_norm_moments_finish_" + type, 1, c, a -> a.pointer(backend.address(mean))
                 .pointer(backend.address(var)).pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD)
                 .pointer(pp).pointer(px).i32(g.slices()).i32(rows).i32(c).f64(eps));
         int v = g.vector();
         long vectors = x.numel() / v;
-        k.launch1d("norm", "batch_norm_apply_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px).pointer(pMeanD)
-                .pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd)).i64(vectors).i32(c / v)
-                .i32(silu ? 1 : 0));
+        columns.launchApply("batch_norm_apply_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px)
+                .pointer(pMeanD).pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd))
+                .i64(vectors).i32(c / v).i32(silu ? 1 : 0));
         // The launches took raw addresses: no buffer may go back to the allocator before they are queued.
         Reference.reachabilityFence(xd);
         Reference.reachabilityFence(wd);
@@ -210,18 +209,18 @@ final class ChannelOps {
         Tensor partial = columns.partials(1, g, 2, c);
         long pp = backend.address(partial);
         columns.launch("batch_norm_grad_sums_" + type, g, 1, rows, c, pp,
-                a -> a.pointer(pdy).pointer(px).pointer(pMean).pointer(pInv).pointer(pw).pointer(pb), a -> a.i32(fused));
+                a -> a.pointer(pdy).pointer(px).pointer(pMean).pointer(pInv).pointer(pw).pointer(pb),
+                a -> a.i32(fused));
         long pMeanG = backend.address(meanG);
         long pMeanGx = backend.address(meanGx);
-        KernelLibrary k = backend.kernels();
         columns.finish("batch_norm_grad_finish_f32", 1, c, a -> a.pointer(backend.address(dWeight))
                 .pointer(backend.address(dBias)).pointer(pMeanG).pointer(pMeanGx).pointer(pp).i32(g.slices())
                 .i32(rows).i32(c));
         int v = g.vector();
         long vectors = x.numel() / v;
-        k.launch1d("norm", "batch_norm_grad_apply_" + type + "_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy).pointer(px)
-                .pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG).pointer(pMeanGx).i64(vectors)
-                .i32(c / v).i32(fused));
+        columns.launchApply("batch_norm_grad_apply_" + type + "_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy)
+                .pointer(px).pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG).pointer(pMeanGx)
+                .i64(vectors).i32(c / v).i32(fused));
         Reference.reachabilityFence(inputs);
         Reference.reachabilityFence(partial);
         return new BatchNormGrads(dx, dWeight, dBias);

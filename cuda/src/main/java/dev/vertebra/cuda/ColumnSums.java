@@ -22,6 +22,8 @@ final class ColumnSums {
     /** Fewest rows a thread should sum before a new slice pays for its partial sums. */
     private static final int ROWS_PER_THREAD = 8;
     private static final int MAX_SLICES = 1024;
+    /** Blocks of an apply pass: about eight per multiprocessor of an H100 / H200, all resident at once. */
+    private static final int APPLY_BLOCKS = 1024;
     /** gridDim.z's limit: the outer index is the grid's third dimension. */
     static final int MAX_OUTER = 65535;
 
@@ -77,6 +79,16 @@ final class ColumnSums {
                     a.i32(rows).i32(c).i32(g.colsPerBlock());
                     tail.accept(a);
                 });
+    }
+
+    /**
+     * Launches an elementwise pass over {@code vectors} vectors of [rows, c] data (batch norm's apply kernels) on at
+     * most {@link #APPLY_BLOCKS} blocks, so that each thread walks many vectors: its first channel and its stride in
+     * channels cost two 64-bit remainders, once per thread rather than once per vector.
+     */
+    void launchApply(String kernel, long vectors, Consumer<KernelArgs> args) {
+        int blocks = (int) Math.min((vectors + THREADS - 1) / THREADS, APPLY_BLOCKS);
+        backend.kernels().launch("norm", kernel, blocks, 1, 1, THREADS, 1, 0, args);
     }
 
     /** Launches a finishing kernel: blocks of 32 channels × 32 slice lanes over (ceil(c / 32), outer). */
