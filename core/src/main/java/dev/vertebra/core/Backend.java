@@ -2,6 +2,7 @@ package dev.vertebra.core;
 
 import dev.vertebra.core.io.HostArray;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -62,6 +63,17 @@ public interface Backend {
     default void scaleAdd(Tensor dst, double alpha, Tensor src, double beta) {
         copyInto(binary(BinaryOp.ADD, binaryScalar(BinaryOp.MUL, dst, alpha), binaryScalar(BinaryOp.MUL, src, beta)),
                 dst);
+    }
+
+    /**
+     * {@link #scaleAdd} for each pair {@code (dsts[i], srcs[i])}, with the same rounding — an optimiser's update of
+     * every parameter at once (PyTorch's "foreach" kernels). A backend can cover many tensors per launch instead
+     * of one; no two pairs share storage. Default: one {@link #scaleAdd} per pair.
+     */
+    default void scaleAddAll(List<Tensor> dsts, double alpha, List<Tensor> srcs, double beta) {
+        for (int i = 0; i < dsts.size(); i++) {
+            scaleAdd(dsts.get(i), alpha, srcs.get(i), beta);
+        }
     }
 
     /** A new tensor with every element {@code value}. */

@@ -281,6 +281,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void scaleAddAll(List<Tensor> dsts, double alpha, List<Tensor> srcs, double beta) {
+        timedInPlace("scale-add of many tensors (in place)", () -> inner.scaleAddAll(dsts, alpha, srcs, beta));
+    }
+
+    @Override
     public Tensor full(Shape shape, DType dtype, double value) {
         return timed("fill", () -> inner.full(shape, dtype, value));
     }

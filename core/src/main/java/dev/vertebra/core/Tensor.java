@@ -3,6 +3,7 @@ package dev.vertebra.core;
 import dev.vertebra.core.io.HostArray;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * An n-dimensional array on a device, with reverse-mode autograd.
@@ -355,6 +356,40 @@ public final class Tensor {
             assign(mul(alpha).add(src.mul(beta)));   // broadcasting and type promotion as the separate ops
         }
         return this;
+    }
+
+    /**
+     * {@code dsts[i].scaleAddInPlace(alpha, srcs[i], beta)} for every i, with the same results; where every pair
+     * is contiguous, of one shape and dtype, and on one backend, the backend updates them together
+     * ({@link Backend#scaleAddAll}: a few launches instead of one per tensor on a GPU).
+     */
+    public static void scaleAddInPlaceAll(List<Tensor> dsts, double alpha, List<Tensor> srcs, double beta) {
+        if (dsts.size() != srcs.size()) {
+            throw new IllegalArgumentException("scaleAddInPlaceAll: " + dsts.size() + " targets but " + srcs.size()
+                    + " sources");
+        }
+        if (dsts.isEmpty()) {
+            return;
+        }
+        Backend b = dsts.getFirst().backend;
+        boolean together = true;
+        for (int i = 0; i < dsts.size(); i++) {
+            Tensor d = dsts.get(i);
+            Tensor s = srcs.get(i);
+            if (d.requiresGrad && NoGrad.isGradEnabled()) {
+                throw new IllegalStateException("in-place scaleAdd on a tensor that requires grad; do it inside "
+                        + "NoGrad.enter()");
+            }
+            d.requireSameDevice("scaleAddInPlaceAll", s);
+            together &= d.backend == b && d.isContiguous() && s.shape().equals(d.shape()) && s.dtype() == d.dtype();
+        }
+        if (together) {
+            b.scaleAddAll(dsts, alpha, srcs, beta);
+        } else {
+            for (int i = 0; i < dsts.size(); i++) {
+                dsts.get(i).scaleAddInPlace(alpha, srcs.get(i), beta);
+            }
+        }
     }
 
     void requireSameDevice(String op, Tensor other) {

@@ -17,6 +17,9 @@ import dev.vertebra.core.UnaryOp;
 import dev.vertebra.core.io.HostArray;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 
@@ -434,6 +437,57 @@ public final class CudaBackend implements Backend {
         long ps = address(dense(src));
         int n = dst.numel();
         kernels.launch1d("elementwise", name, n, k -> k.pointer(pd).pointer(ps).f64(alpha).f64(beta).i32(n));
+    }
+
+    /** elementwise.cu's VX_SCALE_ADD_TENSORS: pairs per scale_add_many_f32 launch. */
+    private static final int SCALE_ADD_TENSORS = 128;
+    /** Blocks along a scale_add_many_f32 launch's x: enough for a large tensor, few idle ones for small ones. */
+    private static final int SCALE_ADD_BLOCKS = 64;
+
+    /**
+     * Float32 pairs {@value #SCALE_ADD_TENSORS} per launch (an optimiser's step: a few launches instead of one per
+     * parameter), with scaleAdd's rounding; anything else pair by pair.
+     */
+    @Override
+    public void scaleAddAll(List<Tensor> dsts, double alpha, List<Tensor> srcs, double beta) {
+        List<Tensor> dst = new ArrayList<>();
+        List<Tensor> src = new ArrayList<>();
+        for (int i = 0; i < dsts.size(); i++) {
+            Tensor d = dsts.get(i);
+            Tensor s = srcs.get(i);
+            if (d.dtype() == DType.FLOAT32 && s.dtype() == DType.FLOAT32 && d.isContiguous() && s.isContiguous()
+                    && d.numel() > 0) {
+                dst.add(d);
+                src.add(s);
+            } else {
+                scaleAdd(d, alpha, s, beta);
+            }
+        }
+        for (int from = 0; from < dst.size(); from += SCALE_ADD_TENSORS) {
+            int count = Math.min(SCALE_ADD_TENSORS, dst.size() - from);
+            long[] pd = new long[count];
+            long[] ps = new long[count];
+            int[] n = new int[count];
+            int largest = 0;
+            for (int i = 0; i < count; i++) {
+                pd[i] = address(dst.get(from + i));
+                ps[i] = address(src.get(from + i));
+                n[i] = dst.get(from + i).numel();
+                largest = Math.max(largest, n[i]);
+            }
+            int blocks = Math.min(SCALE_ADD_BLOCKS, (largest + KernelLibrary.BLOCK - 1) / KernelLibrary.BLOCK);
+            // VxScaleAddList: dst[128], src[128] (8 bytes each), n[128], count (4 bytes each), padded to 8.
+            long bytes = 20L * SCALE_ADD_TENSORS + 8;
+            kernels.launch("elementwise", "scale_add_many_f32", blocks, count, 1, KernelLibrary.BLOCK, 1, 0,
+                    k -> k.struct(bytes, m -> {
+                        for (int i = 0; i < count; i++) {
+                            m.set(ValueLayout.JAVA_LONG, 8L * i, pd[i]);
+                            m.set(ValueLayout.JAVA_LONG, 8L * (SCALE_ADD_TENSORS + i), ps[i]);
+                            m.set(ValueLayout.JAVA_INT, 16L * SCALE_ADD_TENSORS + 4L * i, n[i]);
+                        }
+                        m.set(ValueLayout.JAVA_INT, 20L * SCALE_ADD_TENSORS, count);
+                    }).f64(alpha).f64(beta));
+        }
     }
 
     @Override

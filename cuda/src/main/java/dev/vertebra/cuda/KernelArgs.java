@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
@@ -54,6 +55,14 @@ final class KernelArgs {
     /** A struct of 32-bit ints by value (the convolution and pooling geometries). */
     KernelArgs ints(int... fields) {
         values.add(arena.allocateFrom(JAVA_INT, fields));
+        return this;
+    }
+
+    /** A struct of {@code bytes} bytes by value (8-byte aligned), written by {@code fill}. */
+    KernelArgs struct(long bytes, Consumer<MemorySegment> fill) {
+        MemorySegment s = arena.allocate(bytes, 8);
+        fill.accept(s);
+        values.add(s);
         return this;
     }
 

@@ -9,6 +9,9 @@ import dev.vertebra.core.Tensor;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
@@ -44,6 +47,30 @@ class CudaInPlaceTest {
                                 + " β " + ab[1]);
                     }
                 }
+            }
+        }
+    }
+
+    /** Many tensors per launch (more than one launch's 128, sizes from 1 to 300 001, a float64 one among them). */
+    @Test
+    void scaleAddOfManyTensorsEqualsEachAloneBitForBit() {
+        try (NoGrad _ = NoGrad.enter()) {
+            Generator gen = new Generator(11);
+            List<Tensor> dsts = new ArrayList<>();
+            List<Tensor> srcs = new ArrayList<>();
+            List<double[]> want = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                DType t = i == 7 ? DType.FLOAT64 : DType.FLOAT32;
+                int n = i % 50 == 3 ? 300_001 : 1 + (i * 37) % 1000;
+                Tensor dst = normal(gen, t, n);
+                Tensor src = normal(gen, t, n);
+                want.add(dst.mul(0.9).add(src.mul(-0.01)).toDoubleArray());
+                dsts.add(dst);
+                srcs.add(src);
+            }
+            Tensor.scaleAddInPlaceAll(dsts, 0.9, srcs, -0.01);
+            for (int i = 0; i < dsts.size(); i++) {
+                assertArrayEquals(want.get(i), dsts.get(i).toDoubleArray(), 0, "tensor " + i);
             }
         }
     }

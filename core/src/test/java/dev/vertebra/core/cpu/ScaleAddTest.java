@@ -7,8 +7,12 @@ import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The in-place {@code dst = α·dst + β·src} of the fast backend: the same bits as the separate ops on the same
@@ -65,5 +69,30 @@ class ScaleAddTest {
         float[] doubled = row.mul(0.25).add(row.mul(0.75)).toFloatArray();
         row.scaleAddInPlace(0.25, row, 0.75);
         assertArrayEquals(doubled, row.toFloatArray(), 0f, "dst as its own source");
+    }
+
+    /** Many pairs at once: each as scaleAddInPlace alone, a transposed (non-contiguous) target among them. */
+    @Test
+    void manyPairsAtOnceEqualEachAlone() {
+        Generator gen = new Generator(5);
+        List<Tensor> dsts = new ArrayList<>();
+        List<Tensor> srcs = new ArrayList<>();
+        List<float[]> want = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Tensor dst = Init.normal(gen, Shape.of(3, 5 + i), 0, 1, Device.CPU);
+            Tensor target = i == 4 ? dst.transpose(0, 1) : dst;
+            Tensor src = Init.normal(gen, target.shape(), 0, 1, Device.CPU);
+            Tensor alone = target.contiguousCopy();
+            alone.scaleAddInPlace(0.9, src, -0.01);
+            want.add(alone.toFloatArray());
+            dsts.add(target);
+            srcs.add(src);
+        }
+        Tensor.scaleAddInPlaceAll(dsts, 0.9, srcs, -0.01);
+        for (int i = 0; i < dsts.size(); i++) {
+            assertArrayEquals(want.get(i), dsts.get(i).toFloatArray(), 0f, "pair " + i);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Tensor.scaleAddInPlaceAll(dsts, 1, srcs.subList(0, 2), 1));
     }
 }

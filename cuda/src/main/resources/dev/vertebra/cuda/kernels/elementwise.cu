@@ -143,3 +143,27 @@ extern "C" __global__ void scale_add_f32(float* dst, const float* src, double al
 extern "C" __global__ void scale_add_f64(double* dst, const double* src, double alpha, double beta, int n) {
     VX_FOR_EACH(i, n) { dst[i] = __dadd_rn(__dmul_rn(dst[i], alpha), __dmul_rn(src[i], beta)); }
 }
+
+// Up to VX_SCALE_ADD_TENSORS pairs of float32 tensors for scale_add_many_f32, by value (layout matches
+// CudaBackend.scaleAddAll: the dst pointers, the src pointers, the sizes, then the count).
+#define VX_SCALE_ADD_TENSORS 128
+struct VxScaleAddList {
+    float* dst[VX_SCALE_ADD_TENSORS];
+    const float* src[VX_SCALE_ADD_TENSORS];
+    int n[VX_SCALE_ADD_TENSORS];
+    int count;
+};
+
+// scale_add_f32 for every pair of the list: blockIdx.y picks the pair, the blocks along x stride over its elements.
+extern "C" __global__ void scale_add_many_f32(VxScaleAddList list, double alpha, double beta) {
+    int t = blockIdx.y;
+    if (t >= list.count) return;
+    float* dst = list.dst[t];
+    const float* src = list.src[t];
+    int n = list.n[t];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+        float a = (float) __dmul_rn((double) dst[i], alpha);
+        float b = (float) __dmul_rn((double) src[i], beta);
+        dst[i] = __fadd_rn(a, b);
+    }
+}

@@ -88,10 +88,22 @@ public abstract class Optimizer {
     /** Applies one update to {@code p} from {@code grad}; runs inside a no-grad scope. */
     protected abstract void update(Parameter p, Tensor grad, ParamGroup group, ParamState state);
 
+    /**
+     * Applies one update to all of a group's {@code params} (those with a gradient, in order) at once, where the
+     * optimiser can: the same results as {@link #update} on each, in fewer device operations. Returns false to
+     * have {@link #update} called for each instead (the default). Runs inside a no-grad scope.
+     */
+    protected boolean updateAll(List<Parameter> params, List<Tensor> grads, ParamGroup group, List<ParamState> states) {
+        return false;
+    }
+
     /** Updates every trainable parameter that has a gradient. */
     public final void step() {
         try (NoGrad _ = NoGrad.enter()) {
             for (ParamGroup g : groups) {
+                List<Parameter> params = new ArrayList<>();
+                List<Tensor> grads = new ArrayList<>();
+                List<ParamState> paramStates = new ArrayList<>();
                 for (Parameter p : g.parameters()) {
                     Tensor grad = p.grad();
                     if (grad == null || !p.trainable()) {
@@ -99,7 +111,14 @@ public abstract class Optimizer {
                     }
                     ParamState s = states.computeIfAbsent(p, _ -> new ParamState());
                     s.step++;
-                    update(p, grad.detach(), g, s);
+                    params.add(p);
+                    grads.add(grad.detach());
+                    paramStates.add(s);
+                }
+                if (!updateAll(params, grads, g, paramStates)) {
+                    for (int i = 0; i < params.size(); i++) {
+                        update(params.get(i), grads.get(i), g, paramStates.get(i));
+                    }
                 }
             }
         }

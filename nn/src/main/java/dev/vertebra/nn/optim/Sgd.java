@@ -3,6 +3,7 @@ package dev.vertebra.nn.optim;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.nn.Parameter;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,6 +32,28 @@ public final class Sgd extends Optimizer {
         this.momentum = momentum;
         this.dampening = dampening;
         this.nesterov = nesterov;
+    }
+
+    /**
+     * The common case all at once — momentum without Nesterov or weight decay, every buffer started: buffers, then
+     * parameters, each as one {@link Tensor#scaleAddInPlaceAll} (the same arithmetic as {@link #update}).
+     */
+    @Override
+    protected boolean updateAll(List<Parameter> params, List<Tensor> grads, ParamGroup group, List<ParamState> states) {
+        if (momentum == 0 || nesterov || group.weightDecay() != 0
+                || !states.stream().allMatch(s -> s.has("momentum_buffer"))) {
+            return false;
+        }
+        List<Tensor> buffers = new ArrayList<>(params.size());
+        List<Tensor> weights = new ArrayList<>(params.size());
+        for (int i = 0; i < params.size(); i++) {
+            weights.add(params.get(i).data());
+            buffers.add(states.get(i).tensor("momentum_buffer", weights.get(i)));
+        }
+        Tensor.scaleAddInPlaceAll(buffers, momentum, grads, 1 - dampening);
+        // p += −lr·b, as scaleAdd rounds it.
+        Tensor.scaleAddInPlaceAll(weights, 1, buffers, -group.lr());
+        return true;
     }
 
     @Override
