@@ -7,7 +7,8 @@
 # the repository root:
 #   bash bench/scripts/gpu-bench.sh [precision ...]
 # VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step); VERTEBRA_BENCH_AB="-D..."
-# adds fp32 and bf16 runs with those JVM options (the other side of an A/B switch) after the table.
+# adds runs with those JVM options (the other side of an A/B switch) after the table, in the precisions of
+# VERTEBRA_BENCH_AB_PRECISIONS (default "fp32 bf16").
 set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
@@ -27,7 +28,7 @@ for p in "${precisions[@]}"; do
     echo "== PyTorch $p"; torch "$p"
 done
 if [[ -n ${VERTEBRA_BENCH_AB:-} ]]; then
-    for p in fp32 bf16; do
+    for p in ${VERTEBRA_BENCH_AB_PRECISIONS:-fp32 bf16}; do
         echo "== Vertebra $p with $VERTEBRA_BENCH_AB"; jvm_extra=$VERTEBRA_BENCH_AB vertebra "$p" | tail -14
     done
 fi
