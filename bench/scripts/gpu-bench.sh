@@ -6,6 +6,7 @@
 # Runs on a GPU machine without a JDK or Maven from .gpu/ (`bash cuda/gpu-bundle.sh` on the build machine), from
 # the repository root:
 #   bash bench/scripts/gpu-bench.sh [precision ...]
+# VERTEBRA_BENCH_WARMUP and VERTEBRA_BENCH_STEPS (default 3 and 10) set both sides' warm-up and measured steps.
 # VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step); VERTEBRA_BENCH_AB="-D..."
 # adds runs with those JVM options (the other side of an A/B switch) after the table, in the precisions of
 # VERTEBRA_BENCH_AB_PRECISIONS (default "fp32 bf16").
@@ -13,12 +14,15 @@ set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
 nvidia-smi -L
+warmup=${VERTEBRA_BENCH_WARMUP:-3}
+steps=${VERTEBRA_BENCH_STEPS:-10}
 vertebra() {
     VERTEBRA_JAVA_OPTS="-Xmx32g ${jvm_extra:-}" timeout 90 ./vertebra bench-model --device cuda --model b0 --batch 64 \
-        --size 224 --mode train --steps 10 --warmup 3 --precision "$1" "${@:2}" 2>&1 | grep -vE '^WARNING|^\s+at '
+        --size 224 --mode train --steps "$steps" --warmup "$warmup" --precision "$1" "${@:2}" 2>&1 | grep -vE '^WARNING|^\s+at '
 }
 torch() {
-    timeout 60 python3 bench/scripts/torch_effnet_gpu.py --batch 64 --size 224 --precision "$1" --steps 10 2>&1 |
+    timeout 60 python3 bench/scripts/torch_effnet_gpu.py --batch 64 --size 224 --precision "$1" --steps "$steps" \
+        --warmup "$warmup" 2>&1 |
         grep -vE 'step [0-9]' | tail -3
 }
 precisions=("$@")

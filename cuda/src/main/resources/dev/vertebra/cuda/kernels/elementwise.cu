@@ -110,7 +110,13 @@ VX_BINARY(lt, a < b ? T(1) : T(0))
 VX_BINARY(le, a <= b ? T(1) : T(0))
 VX_BINARY(eq, a == b ? T(1) : T(0))
 // SiLU's backward (BinaryOp.SILU_GRAD): a is SiLU's input, b the gradient of its output.
-VX_BINARY(silu_grad, b * (vx_sigmoid(a) * (T(1) + a * vx_sigmoid(-a))))
+// b · silu'(a) = b · σ(a)·(1 + a·σ(−a)), both sigmoids from one exponential (vx_sigmoid_pair: the same bits).
+template <typename T> __device__ __forceinline__ T vx_silu_grad(T a, T b) {
+    T pos, neg;
+    vx_sigmoid_pair(a, pos, neg);
+    return b * (pos * (T(1) + a * neg));
+}
+VX_BINARY(silu_grad, vx_silu_grad(a, b))
 
 // ---- in place: what autograd sums gradients with and what optimisers update with ------------------------------
 

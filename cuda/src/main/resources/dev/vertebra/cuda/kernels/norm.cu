@@ -107,7 +107,9 @@ __device__ __forceinline__ float vx_bn_grad(float dy, float x, float mean, float
         return dy;
     }
     float y = __fadd_rn(__fmul_rn(__fmul_rn(__fsub_rn(x, mean), inv_std), weight), bias);
-    return dy * (vx_sigmoid(y) * (1.0f + y * vx_sigmoid(-y)));
+    float pos, neg;
+    vx_sigmoid_pair(y, pos, neg);
+    return dy * (pos * (1.0f + y * neg));
 }
 
 // g = vx_bn_grad(dy, ...); sum_dy += g, sum_dy_xhat += g * (x - mean) * inv_std; both [c] doubles, zeroed by the

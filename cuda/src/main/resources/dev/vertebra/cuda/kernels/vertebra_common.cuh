@@ -42,6 +42,16 @@ template <typename T> __device__ __forceinline__ T vx_sigmoid(T x) {
     return e / (T(1) + e);
 }
 
+// vx_sigmoid(x) and vx_sigmoid(-x), rounded as the two calls round them (a NaN may come out with the other sign),
+// from one exponential: exp(-|x|) is the one each call takes on its own (the SiLU's derivative needs both).
+template <typename T> __device__ __forceinline__ void vx_sigmoid_pair(T x, T& pos, T& neg) {
+    T e = vx_exp(x >= T(0) ? -x : x);
+    T big = T(1) / (T(1) + e);
+    T small = e / (T(1) + e);
+    pos = x >= T(0) ? big : small;
+    neg = x >= T(0) ? small : big;
+}
+
 // Grid-stride loop over [0, n); 64-bit counter so i + stride cannot overflow near 2^31.
 #define VX_FOR_EACH(i, n) \
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (long long) (n); \

@@ -19,6 +19,14 @@ template <typename T> inline T vx_sigmoid(T x) {
     return e / (T(1) + e);
 }
 
+template <typename T> inline void vx_sigmoid_pair(T x, T& pos, T& neg) {
+    T e = vx_exp(x >= T(0) ? -x : x);
+    T big = T(1) / (T(1) + e);
+    T small = e / (T(1) + e);
+    pos = x >= T(0) ? big : small;
+    neg = x >= T(0) ? small : big;
+}
+
 // 16-bit floats as raw bits, rounded to nearest even as the real header's PTX and bit arithmetic round.
 inline float vx_bfloat16_to_float(unsigned short b) {
     uint32_t bits = (uint32_t) b << 16;
