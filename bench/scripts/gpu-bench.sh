@@ -18,7 +18,8 @@ warmup=${VERTEBRA_BENCH_WARMUP:-3}
 steps=${VERTEBRA_BENCH_STEPS:-10}
 vertebra() {
     VERTEBRA_JAVA_OPTS="-Xmx32g ${jvm_extra:-}" timeout 90 ./vertebra bench-model --device cuda --model b0 --batch 64 \
-        --size 224 --mode train --steps "$steps" --warmup "$warmup" --precision "$1" "${@:2}" 2>&1 | grep -vE '^WARNING|^\s+at '
+        --size 224 --mode train --steps "$steps" --warmup "$warmup" --precision "$1" "${@:2}" 2>&1 |
+        grep -vE '^WARNING|^\s+at '
 }
 torch() {
     timeout 60 python3 bench/scripts/torch_effnet_gpu.py --batch 64 --size 224 --precision "$1" --steps "$steps" \
