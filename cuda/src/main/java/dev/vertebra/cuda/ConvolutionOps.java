@@ -66,6 +66,20 @@ final class ConvolutionOps {
             return spec.groups() > 1 && spec.groups() == cin && cpg == 1 && cout % cin == 0;
         }
 
+        int sh() {
+            return spec.strideH();
+        }
+
+        /**
+         * True when the run kernels take this depthwise convolution at the given stride: 3×3 or 5×5, the same
+         * stride (1 or 2) both ways, no dilation, no channel multiplier.
+         */
+        boolean runs(int stride) {
+            return depthwise() && square3or5() && cout == cin && (stride == 1 || stride == 2)
+                    && spec.strideH() == stride && spec.strideW() == stride && spec.dilationH() == 1
+                    && spec.dilationW() == 1;
+        }
+
         /** 3×3 or 5×5: the depthwise kernels with the weights in registers. */
         boolean square3or5() {
             return kh == kw && (kh == 3 || kh == 5);
@@ -183,6 +197,14 @@ final class ConvolutionOps {
             Tensor y = backend.empty(yShape, x.dtype());
             long py = backend.address(y);
             String type = KernelTypes.elementwiseSuffix("conv2d", x.dtype());
+            if (backend.depthwiseRuns() && g.runs(g.sh())) {
+                // out = y [n, oh, ow, c], in = x [n, h, w, c], the convolution's own pads.
+                backend.kernels().launch("conv", "depthwise_run_k" + g.kh() + "_s" + g.sh() + "_" + type,
+                        channelBlocks(g.cout()), rowBlocks(g.n(), g.oh()), 1, 32, 8, 0,
+                        a -> a.pointer(py).pointer(px).pointer(pw).ints(g.n(), g.h(), g.w(), g.cin(), g.oh(), g.ow(),
+                                g.spec().padTop(), g.spec().padLeft()));
+                return y;
+            }
             String kernel = g.square3or5() ? "depthwise_forward_k" + g.kh() + "_" + type : "depthwise_forward_" + type;
             backend.kernels().launch("conv", kernel, channelBlocks(g.cout()),
                     rowBlocks(g.n(), g.oh()), 1, 32, 8, 0, a -> a.pointer(py).pointer(px).pointer(pw).ints(g.fields()));
@@ -235,6 +257,15 @@ final class ConvolutionOps {
             Tensor dx = backend.empty(xShape, dy.dtype());
             long pdx = backend.address(dx);
             String type = KernelTypes.elementwiseSuffix("conv2dBackwardInput", dy.dtype());
+            if (backend.depthwiseRuns() && g.runs(1)) {
+                // The stride-1 data gradient as a correlation of dy with the flipped taps: out = dx [n, h, w, c],
+                // in = dy [n, oh, ow, c], pads K − 1 − the convolution's.
+                backend.kernels().launch("conv", "depthwise_run_flip_k" + g.kh() + "_" + type,
+                        channelBlocks(g.cin()), rowBlocks(g.n(), g.h()), 1, 32, 8, 0,
+                        a -> a.pointer(pdx).pointer(pdy).pointer(pw).ints(g.n(), g.oh(), g.ow(), g.cin(), g.h(), g.w(),
+                                g.kh() - 1 - g.spec().padTop(), g.kw() - 1 - g.spec().padLeft()));
+                return dx;
+            }
             String kernel = g.square3or5() && g.cout() == g.cin() ? "depthwise_backward_input_k" + g.kh() + "_" + type
                     : "depthwise_backward_input_" + type;
             backend.kernels().launch("conv", kernel, channelBlocks(g.cin()),

@@ -78,6 +78,12 @@ public final class CudaBackend implements Backend {
      * A/B timing.
      */
     private final boolean depthwise16 = !Boolean.getBoolean("vertebra.cuda.widenDepthwise16");
+    /**
+     * 3×3 and 5×5 depthwise convolutions (stride 1 or 2, no dilation or channel multiplier) forward, and their
+     * stride-1 data gradients, on the kernels that compute four outputs per thread from registers
+     * ({@code -Dvertebra.cuda.depthwiseRuns=true}). Off until measured on a GPU against the one-output kernels.
+     */
+    private volatile boolean depthwiseRuns = Boolean.getBoolean("vertebra.cuda.depthwiseRuns");
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -137,6 +143,16 @@ public final class CudaBackend implements Backend {
     /** Switches between the column kernels and the legacy ones, for A/B timing within one process. */
     void useColumnKernels(boolean on) {
         columnKernels = on;
+    }
+
+    /** Whether depthwise convolutions may use the run kernels (see {@link #useDepthwiseRuns}). */
+    boolean depthwiseRuns() {
+        return depthwiseRuns;
+    }
+
+    /** Switches the depthwise run kernels on or off, for A/B timing within one process. */
+    void useDepthwiseRuns(boolean on) {
+        depthwiseRuns = on;
     }
 
     /** Whether cuDNN was found and started: its version and folder, or why not. */

@@ -313,3 +313,95 @@ __device__ __forceinline__ void depthwise_backward_weight(float* dw, const T* x,
 VX_DEPTHWISE_BACKWARD_WEIGHT(float, f32)
 VX_DEPTHWISE_BACKWARD_WEIGHT(VxBf16, bf16)
 VX_DEPTHWISE_BACKWARD_WEIGHT(VxF16, f16)
+
+// ---- depthwise in runs ------------------------------------------------------------------------------------------
+// K×K depthwise correlations without a channel multiplier or dilation, stride S (1 or 2), each thread computing R
+// consecutive outputs of one channel along a row from the (R-1)·S + K inputs of each kernel row held in registers:
+// an input is loaded once per run instead of once per tap, and runs that lie inside the image load without bounds
+// checks (the earlier kernels, one output per thread, are bound by those loads' address arithmetic and checks).
+// Launch shape as the other depthwise kernels: block (32 channels, 8 runs), grid (channel blocks, output rows).
+//
+// out: [n, outH, outW, c]; in: [n, inH, inW, c]; w: [K, K, 1, c]. out[oy, ox] = Σ in[oy·S − pt + ky, ox·S − pl + kx]
+// · w[ky, kx] (zero outside), summed over ky then kx in order, in float. FLIP: w[K−1−ky, K−1−kx] instead, which
+// with S = 1 and pads K−1−pt, K−1−pl is the data gradient of the stride-1 convolution (in = dy, out = dx).
+struct VxRunGeometry {
+    int n, inH, inW, c, outH, outW, pt, pl;
+};
+
+#define VX_RUN 4
+
+template <int K, int S, bool FLIP, typename T>
+__device__ __forceinline__ void depthwise_run(T* out, const T* in, const T* w, const VxRunGeometry& g) {
+    constexpr int R = VX_RUN;
+    constexpr int SPAN = (R - 1) * S + K;
+    int ch = blockIdx.x * 32 + threadIdx.x;
+    if (ch >= g.c) return;
+    float taps[K * K];
+#pragma unroll
+    for (int t = 0; t < K * K; ++t) taps[t] = vx_to_float(w[(FLIP ? K * K - 1 - t : t) * g.c + ch]);
+    int runs = (g.outW + R - 1) / R;
+    int rows = g.n * g.outH;
+    for (int row = blockIdx.y; row < rows; row += gridDim.y) {
+        int b = row / g.outH;
+        int oy = row - b * g.outH;
+        const T* image = in + (size_t) b * g.inH * g.inW * g.c + ch;
+        T* line = out + (size_t) row * g.outW * g.c + ch;
+        for (int run = threadIdx.y; run < runs; run += blockDim.y) {
+            int ox0 = run * R;
+            int ix0 = ox0 * S - g.pl;
+            bool inside = ix0 >= 0 && ix0 + SPAN <= g.inW;
+            float sum[R];
+#pragma unroll
+            for (int r = 0; r < R; ++r) sum[r] = 0.0f;
+#pragma unroll
+            for (int ky = 0; ky < K; ++ky) {
+                int iy = oy * S - g.pt + ky;
+                if (iy < 0 || iy >= g.inH) continue;
+                const T* src = image + ((size_t) iy * g.inW + ix0) * g.c;
+                float v[SPAN];
+                if (inside) {
+#pragma unroll
+                    for (int j = 0; j < SPAN; ++j) v[j] = vx_to_float(src[j * g.c]);
+                } else {
+#pragma unroll
+                    for (int j = 0; j < SPAN; ++j) {
+                        int ix = ix0 + j;
+                        v[j] = ix >= 0 && ix < g.inW ? vx_to_float(src[j * g.c]) : 0.0f;
+                    }
+                }
+#pragma unroll
+                for (int r = 0; r < R; ++r)
+#pragma unroll
+                    for (int kx = 0; kx < K; ++kx) sum[r] += v[r * S + kx] * taps[ky * K + kx];
+            }
+#pragma unroll
+            for (int r = 0; r < R; ++r) {
+                if (ox0 + r < g.outW) line[(size_t) (ox0 + r) * g.c] = vx_from_float<T>(sum[r]);
+            }
+        }
+    }
+}
+
+#define VX_DEPTHWISE_RUNS(T, S)                                                                                       \
+    extern "C" __global__ void depthwise_run_k3_s1_##S(T* y, const T* x, const T* w, VxRunGeometry g) {          \
+        depthwise_run<3, 1, false>(y, x, w, g);                                                                   \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_run_k3_s2_##S(T* y, const T* x, const T* w, VxRunGeometry g) {          \
+        depthwise_run<3, 2, false>(y, x, w, g);                                                                   \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_run_k5_s1_##S(T* y, const T* x, const T* w, VxRunGeometry g) {          \
+        depthwise_run<5, 1, false>(y, x, w, g);                                                                   \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_run_k5_s2_##S(T* y, const T* x, const T* w, VxRunGeometry g) {          \
+        depthwise_run<5, 2, false>(y, x, w, g);                                                                   \
+    }                                                                                                             \
+    /* the data gradient of a stride-1 K×K depthwise convolution: dx = dy ⋆ flipped w */                        \
+    extern "C" __global__ void depthwise_run_flip_k3_##S(T* dx, const T* dy, const T* w, VxRunGeometry g) {      \
+        depthwise_run<3, 1, true>(dx, dy, w, g);                                                                  \
+    }                                                                                                             \
+    extern "C" __global__ void depthwise_run_flip_k5_##S(T* dx, const T* dy, const T* w, VxRunGeometry g) {      \
+        depthwise_run<5, 1, true>(dx, dy, w, g);                                                                  \
+    }
+VX_DEPTHWISE_RUNS(float, f32)
+VX_DEPTHWISE_RUNS(VxBf16, bf16)
+VX_DEPTHWISE_RUNS(VxF16, f16)

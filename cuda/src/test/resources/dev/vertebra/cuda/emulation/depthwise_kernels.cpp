@@ -1,11 +1,13 @@
 // conv.cu's depthwise kernels on the host (emulated_cuda.h) against plain double loops: forward, data gradient and
 // weight gradient for the register-tiled 3x3 and 5x5 kernels and the general ones, over channel counts around the
 // 32-channel blocks, strides 1 to 3, asymmetric padding, dilation and channel multipliers, on float and on bfloat16
-// data. Grids are kept small so that the kernels' loops over rows run more than once. Exit status 1 on any mismatch.
+// data, and the kernels that compute runs of outputs per thread. Grids are kept small so that the kernels' loops over
+// rows run more than once. Exit status 1 on any mismatch.
 #include "emulated_cuda.h"
 #include "conv.cu"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -82,6 +84,28 @@ int main() {
         ok &= vx_expect_close(("data gradient, " + name).c_str(), dx.data(), dx0.data(), dx.size(), 1e-6);
         ok &= vx_expect_close(("weight gradient, " + name).c_str(), dwt.data(), dw0.data(), dwt.size(), 1e-6);
 
+        // The run kernels where ConvolutionOps would take them: 3×3 or 5×5, the same stride 1 or 2 both ways, no
+        // dilation or multiplier; the flipped one for the stride-1 data gradient. Few row blocks, so rows repeat.
+        bool runs = square && c.mult == 1 && c.dh == 1 && c.dw == 1 && c.sh == c.sw && (c.sh == 1 || c.sh == 2);
+        if (runs) {
+            VxRunGeometry fwd{c.n, c.h, c.w, c.cin, oh, ow, c.pt, c.pl};
+            std::fill(y.begin(), y.end(), NAN);
+            auto run = c.kh == 3 ? (c.sh == 1 ? depthwise_run_k3_s1_f32 : depthwise_run_k3_s2_f32)
+                                 : (c.sh == 1 ? depthwise_run_k5_s1_f32 : depthwise_run_k5_s2_f32);
+            launch({outBlocks, (unsigned) std::min(c.n * oh, 3), 1}, {32, 8, 1},
+                   [&] { run(y.data(), x.data(), w.data(), fwd); });
+            ok &= vx_expect_close(("forward in runs, " + name).c_str(), y.data(), y0.data(), y.size(), 1e-6);
+            if (c.sh == 1) {
+                VxRunGeometry back{c.n, oh, ow, c.cin, c.h, c.w, c.kh - 1 - c.pt, c.kw - 1 - c.pl};
+                std::fill(dx.begin(), dx.end(), NAN);
+                auto flip = c.kh == 3 ? depthwise_run_flip_k3_f32 : depthwise_run_flip_k5_f32;
+                launch({inBlocks, (unsigned) std::min(c.n * c.h, 3), 1}, {32, 8, 1},
+                       [&] { flip(dx.data(), dy.data(), w.data(), back); });
+                ok &= vx_expect_close(("data gradient in runs, " + name).c_str(), dx.data(), dx0.data(), dx.size(),
+                                      1e-6);
+            }
+        }
+
         // The same kernels on bfloat16 data (float sums, outputs rounded), against the loops over the rounded values.
         auto toBf16 = [](const std::vector<float>& v, std::vector<VxBf16>& bits, std::vector<float>& rounded) {
             bits.resize(v.size());
@@ -119,6 +143,15 @@ int main() {
         ok &= vx_expect_close(("bfloat16 data gradient, " + name).c_str(), dx.data(), dx0.data(), dx.size(), 8e-3);
         ok &= vx_expect_close(("bfloat16 weight gradient, " + name).c_str(), dwt.data(), dw0.data(), dwt.size(),
                               1e-6);
+        if (runs) {
+            VxRunGeometry fwd{c.n, c.h, c.w, c.cin, oh, ow, c.pt, c.pl};
+            auto run = c.kh == 3 ? (c.sh == 1 ? depthwise_run_k3_s1_bf16 : depthwise_run_k3_s2_bf16)
+                                 : (c.sh == 1 ? depthwise_run_k5_s1_bf16 : depthwise_run_k5_s2_bf16);
+            launch({outBlocks, (unsigned) std::min(c.n * oh, 3), 1}, {32, 8, 1},
+                   [&] { run(yb.data(), xb.data(), wb.data(), fwd); });
+            for (size_t i = 0; i < y.size(); ++i) y[i] = vx_to_float(yb[i]);
+            ok &= vx_expect_close(("bfloat16 forward in runs, " + name).c_str(), y.data(), y0.data(), y.size(), 8e-3);
+        }
     }
     return ok ? 0 : 1;
 }

@@ -118,13 +118,15 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()>& kernel) {
             for (unsigned bx = 0; bx < grid.x; ++bx) vx_pool->run({bx, by, bz}, kernel);
 }
 
-// Largest |got - want| against a bound relative to want's largest magnitude; prints one line, returns pass/fail.
+// Largest |got - want| against a bound relative to want's largest magnitude (NaN anywhere fails); prints one line,
+// returns pass/fail.
 template <typename Got>
 bool vx_expect_close(const char* what, const Got* got, const double* want, size_t n, double relative) {
     double worst = 0, scale = 1e-30;
     for (size_t i = 0; i < n; ++i) {
         scale = std::fmax(scale, std::fabs(want[i]));
-        worst = std::fmax(worst, std::fabs((double) got[i] - want[i]));
+        double d = std::fabs((double) got[i] - want[i]);
+        worst = d == d ? std::fmax(worst, d) : INFINITY;  // a NaN (an element never written) fails
     }
     bool ok = worst <= relative * scale;
     std::printf("%-72s max |diff| %.3g of scale %.3g: %s\n", what, worst, scale, ok ? "ok" : "FAILED");
