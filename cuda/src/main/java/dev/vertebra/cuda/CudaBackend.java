@@ -57,6 +57,7 @@ public final class CudaBackend implements Backend {
     private final ConvolutionOps convolutions;
     private final ChannelOps channelOps;
     private final ColumnSums columnSums;
+    private final GatedPointwise gatedPointwise;
     /** Null without cuDNN (missing, switched off or failing to start); {@link #cudnnStatus} says which. */
     private final CudnnConvolutions cudnnConvolutions;
     /** Which convolutions go to cuDNN when it is in use (read when the backend opens). */
@@ -84,6 +85,12 @@ public final class CudaBackend implements Backend {
      * ({@code -Dvertebra.cuda.depthwiseRuns=true}). Off until measured on a GPU against the one-output kernels.
      */
     private volatile boolean depthwiseRuns = Boolean.getBoolean("vertebra.cuda.depthwiseRuns");
+    /**
+     * A squeeze-excitation gate and the 1×1 convolution after it as batched GEMMs over per-image weights
+     * ({@link GatedPointwise}; {@code -Dvertebra.cuda.gatedGemm=true}). Off until measured on a GPU against the
+     * default's separate ops.
+     */
+    private volatile boolean gatedGemm = Boolean.getBoolean("vertebra.cuda.gatedGemm");
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -101,6 +108,7 @@ public final class CudaBackend implements Backend {
         this.convolutions = new ConvolutionOps(this);
         this.channelOps = new ChannelOps(this);
         this.columnSums = new ColumnSums(this);
+        this.gatedPointwise = new GatedPointwise(this);
         CudnnConvolutions conv = null;
         CudnnBatchNorm norm = null;
         boolean normOnCudnn = false;
@@ -153,6 +161,16 @@ public final class CudaBackend implements Backend {
     /** Switches the depthwise run kernels on or off, for A/B timing within one process. */
     void useDepthwiseRuns(boolean on) {
         depthwiseRuns = on;
+    }
+
+    /** Whether the gated 1×1 convolution runs as batched GEMMs (see {@link #useGatedGemm}). */
+    boolean gatedGemm() {
+        return gatedGemm;
+    }
+
+    /** Switches the gated 1×1 convolution between batched GEMMs and the separate ops, for A/B timing. */
+    void useGatedGemm(boolean on) {
+        gatedGemm = on;
     }
 
     /** Whether cuDNN was found and started: its version and folder, or why not. */
@@ -812,6 +830,23 @@ public final class CudaBackend implements Backend {
             return Backend.super.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
         }
         return channelOps.batchNormBackward(dz, x, weight, bias, mean, invStd, true);
+    }
+
+    @Override
+    public Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        if (gatedGemm && ConvolutionOps.pointwise(w.shape(), spec) && GatedPointwise.takes(x, gate, w)) {
+            return gatedPointwise.forward(x, gate, w);
+        }
+        return Backend.super.conv2dGated(x, gate, w, spec);
+    }
+
+    @Override
+    public GatedConvGrads conv2dGatedBackward(Tensor dy, Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
+        if (gatedGemm && ConvolutionOps.pointwise(w.shape(), spec) && GatedPointwise.takes(x, gate, w)
+                && dy.dtype() == DType.FLOAT32) {
+            return gatedPointwise.backward(dy, x, gate, w);
+        }
+        return Backend.super.conv2dGatedBackward(dy, x, gate, w, spec);
     }
 
     /** 16-bit activations read and written as they are by the column kernels: no widening or rounding passes. */

@@ -34,7 +34,7 @@ class KernelEmulationTest {
     }
 
     @ParameterizedTest(name = "{0} over {1}.cu")
-    @CsvSource({"depthwise_kernels, conv", "batch_norm_kernels, norm", "column_kernels, norm"})
+    @CsvSource({"depthwise_kernels, conv", "batch_norm_kernels, norm", "column_kernels, norm", "gated_kernels, conv"})
     void kernelsMatchPlainLoops(String harness, String kernelFile, @TempDir Path dir)
             throws IOException, InterruptedException {
         Path gxx = Executables.onPath("g++");

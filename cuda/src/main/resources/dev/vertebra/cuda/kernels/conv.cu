@@ -405,3 +405,44 @@ __device__ __forceinline__ void depthwise_run(T* out, const T* in, const T* w, c
 VX_DEPTHWISE_RUNS(float, f32)
 VX_DEPTHWISE_RUNS(VxBf16, bf16)
 VX_DEPTHWISE_RUNS(VxF16, f16)
+
+// ---- a gate on a 1×1 convolution's input, folded into per-image weights ------------------------------------------
+// conv(x · gate, w) with x: [n, hw, cin], gate: [n, cin] (squeeze-excitation) as one batched GEMM over
+// wn[img] = diag(gate[img]) · w, and its gradients from the per-image products p[img] = x[img]ᵀ · dy[img]: no pass
+// over x · gate or its gradient (GatedPointwise issues the GEMMs).
+
+// wn: [n, cin, cout] = gate[img, ci] · w[ci, co].
+extern "C" __global__ void gate_weights_f32(float* wn, const float* w, const float* gate, int n, int cin, int cout) {
+    long long per = (long long) cin * cout;
+    VX_FOR_EACH(i, per * n) {
+        long long img = i / per;
+        long long rem = i - img * per;
+        int ci = (int) (rem / cout);
+        wn[i] = gate[img * cin + ci] * w[rem];
+    }
+}
+
+// dw: [cin, cout] = Σ_img gate[img, ci] · p[img, ci, co], in image order; p: [n, cin, cout].
+extern "C" __global__ void gated_weight_grad_f32(float* dw, const float* p, const float* gate, int n, int cin,
+                                                 int cout) {
+    long long per = (long long) cin * cout;
+    VX_FOR_EACH(i, per) {
+        int ci = (int) (i / cout);
+        float s = 0.0f;
+        for (int img = 0; img < n; ++img) s += gate[(long long) img * cin + ci] * p[img * per + i];
+        dw[i] = s;
+    }
+}
+
+// dgate: [n, cin] = Σ_co w[ci, co] · p[img, ci, co], in channel order.
+extern "C" __global__ void gated_gate_grad_f32(float* dgate, const float* p, const float* w, int n, int cin,
+                                               int cout) {
+    VX_FOR_EACH(i, (long long) n * cin) {
+        int ci = (int) (i % cin);
+        const float* row = p + i * cout;
+        const float* wr = w + (long long) ci * cout;
+        float s = 0.0f;
+        for (int co = 0; co < cout; ++co) s += wr[co] * row[co];
+        dgate[i] = s;
+    }
+}
