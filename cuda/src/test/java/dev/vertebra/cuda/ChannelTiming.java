@@ -3,13 +3,11 @@ package dev.vertebra.cuda;
 import dev.vertebra.core.Backends;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Init;
-import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.core.Generator;
 
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -52,10 +50,10 @@ public final class ChannelTiming {
             double[][] ms = new double[4][2];
             for (int path = 0; path < 2; path++) {
                 gpu.useColumnKernels(path == 0);
-                ms[0][path] = time(gpu, () -> gpu.batchNormSilu(x, w, b, 1e-3));
-                ms[1][path] = time(gpu, () -> gpu.batchNormSiluBackward(dy, x, w, b, r.mean(), r.invStd()));
-                ms[2][path] = time(gpu, () -> gpu.reduce(ReduceOp.SUM, x, new int[]{1, 2}, true));
-                ms[3][path] = time(gpu, () -> gpu.mulSum(x, dy, new int[]{1, 2}, true));
+                ms[0][path] = ConvTiming.time(gpu, () -> gpu.batchNormSilu(x, w, b, 1e-3));
+                ms[1][path] = ConvTiming.time(gpu, () -> gpu.batchNormSiluBackward(dy, x, w, b, r.mean(), r.invStd()));
+                ms[2][path] = ConvTiming.time(gpu, () -> gpu.reduce(ReduceOp.SUM, x, new int[]{1, 2}, true));
+                ms[3][path] = ConvTiming.time(gpu, () -> gpu.mulSum(x, dy, new int[]{1, 2}, true));
                 total[path] += ms[0][path] + ms[1][path];
             }
             gpu.useColumnKernels(true);
@@ -70,22 +68,5 @@ public final class ChannelTiming {
         }
         System.out.printf(Locale.ROOT, "total BN+SiLU fwd+bwd: column kernels %.3f ms, legacy %.3f ms%n", total[0],
                 total[1]);
-    }
-
-    /** Median of 7 timed runs after 2 warm-up runs, each in a memory scope (as ConvTiming). */
-    private static double time(CudaBackend gpu, Runnable op) {
-        for (int i = 0; i < 2; i++) {
-            try (MemoryScope _ = MemoryScope.open()) {
-                op.run();
-            }
-        }
-        double[] t = new double[7];
-        for (int i = 0; i < t.length; i++) {
-            try (MemoryScope _ = MemoryScope.open()) {
-                t[i] = gpu.timeMillis(op);
-            }
-        }
-        Arrays.sort(t);
-        return t[t.length / 2];
     }
 }

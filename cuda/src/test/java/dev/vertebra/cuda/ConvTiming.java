@@ -68,7 +68,7 @@ public final class ConvTiming {
      * Median of 7 timed runs after 2 warm-up runs (the first also picks cuDNN's algorithm), each in a memory scope
      * as a training step's ops are: results go back to the allocator's cache, so no run waits on a driver allocation.
      */
-    private static double time(CudaBackend gpu, Runnable op) {
+    static double time(CudaBackend gpu, Runnable op) {
         for (int i = 0; i < 2; i++) {
             try (MemoryScope _ = MemoryScope.open()) {
                 op.run();

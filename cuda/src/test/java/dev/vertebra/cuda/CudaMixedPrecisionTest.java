@@ -61,6 +61,17 @@ class CudaMixedPrecisionTest {
         }
     }
 
+    /** Forward, input and weight gradients of one convolution on the GPU against the CPU ({@link #assertNear}). */
+    private void assertConvolutionNear(Backend gpu, DType t, Tensor[] x, Tensor[] w, ConvSpec spec, String what) {
+        Tensor y = cpu.conv2d(x[1], w[1], spec);
+        assertNear(y, gpu.conv2d(x[0], w[0], spec), t, what + " " + spec);
+        Tensor[] dy = random(t, y.shape().dims());
+        assertNear(cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec),
+                gpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec), t, what + " backward input " + spec);
+        assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
+                gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, what + " backward weight " + spec);
+    }
+
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"BFLOAT16", "FLOAT16"})
     void matmulConvolutionsAndElementwiseOps(DType t) {
@@ -73,37 +84,15 @@ class CudaMixedPrecisionTest {
         Tensor[] x = random(t, 2, 12, 11, 8);
         for (ConvSpec spec : new ConvSpec[]{ConvSpec.of(1, 1, 1, 1), ConvSpec.of(2, 1, 1, 8),
                 ConvSpec.same(12, 11, 3, 3, 2, 1, 1)}) {
-            Tensor[] w = random(t, 3, 3, 8 / spec.groups(), 16);
-            Tensor y = cpu.conv2d(x[1], w[1], spec);
-            assertNear(y, gpu.conv2d(x[0], w[0], spec), t, "conv2d " + spec);
-            Tensor[] dy = random(t, y.shape().dims());
-            assertNear(cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec),
-                    gpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec), t, "conv2d backward input " + spec);
-            assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
-                    gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, "conv2d backward weight " + spec);
+            assertConvolutionNear(gpu, t, x, random(t, 3, 3, 8 / spec.groups(), 16), spec, "conv2d");
         }
         // Depthwise 3×3 and 5×5 without a multiplier: the kernels with the weights in registers, on the 16-bit data.
         for (int k : new int[]{3, 5}) {
-            ConvSpec spec = ConvSpec.of(k == 3 ? 1 : 2, k / 2, 1, 8);
-            Tensor[] w = random(t, k, k, 1, 8);
-            Tensor y = cpu.conv2d(x[1], w[1], spec);
-            assertNear(y, gpu.conv2d(x[0], w[0], spec), t, "depthwise conv2d " + spec);
-            Tensor[] dy = random(t, y.shape().dims());
-            assertNear(cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec),
-                    gpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec), t, "depthwise backward input " + spec);
-            assertNear(cpu.conv2dBackwardWeight(x[1], dy[1], w[1].shape(), spec),
-                    gpu.conv2dBackwardWeight(x[0], dy[0], w[0].shape(), spec), t, "depthwise backward weight " + spec);
+            assertConvolutionNear(gpu, t, x, random(t, k, k, 1, 8), ConvSpec.of(k == 3 ? 1 : 2, k / 2, 1, 8),
+                    "depthwise conv2d");
         }
         // 1x1: cuBLAS GemmEx on the 16-bit tensors themselves.
-        ConvSpec pointwise = ConvSpec.of(1, 0, 1, 1);
-        Tensor[] w1 = random(t, 1, 1, 8, 16);
-        Tensor y1 = cpu.conv2d(x[1], w1[1], pointwise);
-        assertNear(y1, gpu.conv2d(x[0], w1[0], pointwise), t, "conv2d 1x1");
-        Tensor[] dy1 = random(t, y1.shape().dims());
-        assertNear(cpu.conv2dBackwardInput(dy1[1], w1[1], x[1].shape(), pointwise),
-                gpu.conv2dBackwardInput(dy1[0], w1[0], x[0].shape(), pointwise), t, "conv2d 1x1 backward input");
-        assertNear(cpu.conv2dBackwardWeight(x[1], dy1[1], w1[1].shape(), pointwise),
-                gpu.conv2dBackwardWeight(x[0], dy1[0], w1[0].shape(), pointwise), t, "conv2d 1x1 backward weight");
+        assertConvolutionNear(gpu, t, x, random(t, 1, 1, 8, 16), ConvSpec.of(1, 0, 1, 1), "conv2d 1x1");
         assertNear(cpu.unary(UnaryOp.SILU, x[1]), gpu.unary(UnaryOp.SILU, x[0]), t, "silu");
         Tensor[] c = random(t, 8);
         assertNear(cpu.binary(BinaryOp.MUL, x[1], c[1]), gpu.binary(BinaryOp.MUL, x[0], c[0]), t, "broadcast mul");
