@@ -9,7 +9,7 @@
 # VERTEBRA_BENCH_WARMUP and VERTEBRA_BENCH_STEPS (default 3 and 10) set both sides' warm-up and measured steps.
 # VERTEBRA_BENCH_PROFILE=1 adds profiled fp32 and bf16 runs (per-op times of one step); VERTEBRA_BENCH_AB="-D..."
 # adds runs with those JVM options (the other side of an A/B switch) after the table, in the precisions of
-# VERTEBRA_BENCH_AB_PRECISIONS (default "fp32 bf16").
+# VERTEBRA_BENCH_AB_PRECISIONS (default "fp32 bf16"); several variants are separated by ';'.
 set -uo pipefail
 gpu=${VERTEBRA_GPU_DIR:-.gpu}
 export VERTEBRA_JAVA=$gpu/jre/bin/java VERTEBRA_LIB=$gpu/lib
@@ -33,8 +33,11 @@ for p in "${precisions[@]}"; do
     echo "== PyTorch $p"; torch "$p"
 done
 if [[ -n ${VERTEBRA_BENCH_AB:-} ]]; then
-    for p in ${VERTEBRA_BENCH_AB_PRECISIONS:-fp32 bf16}; do
-        echo "== Vertebra $p with $VERTEBRA_BENCH_AB"; jvm_extra=$VERTEBRA_BENCH_AB vertebra "$p" | tail -14
+    IFS=';' read -ra variants <<< "$VERTEBRA_BENCH_AB"
+    for options in "${variants[@]}"; do
+        for p in ${VERTEBRA_BENCH_AB_PRECISIONS:-fp32 bf16}; do
+            echo "== Vertebra $p with $options"; jvm_extra=$options vertebra "$p" | tail -14
+        done
     done
 fi
 if [[ ${VERTEBRA_BENCH_PROFILE:-0} == 1 ]]; then
