@@ -61,6 +61,14 @@ final class ColumnSums {
         return true;
     }
 
+    /**
+     * True when the partial sums of a sum over {@code [outer, rows, c]} fit one tensor (an int element count) with
+     * either vector width (one value per load makes the most slices).
+     */
+    static boolean partialsFit(long outer, long rows, int c) {
+        return outer * Grid.of(outer, rows, c, false).slices() * c <= Integer.MAX_VALUE;
+    }
+
     /** A double scratch of {@code [outer, slices, k, c]} partial sums (uninitialised: every slot is written). */
     Tensor partials(long outer, Grid g, int k, int c) {
         return backend.empty(Shape.of(Math.toIntExact(outer * g.slices() * k * c)), DType.FLOAT64);

@@ -638,7 +638,8 @@ public final class CudaBackend implements Backend {
                 c *= n;
             }
         }
-        if (outer > ColumnSums.MAX_OUTER || rows > Integer.MAX_VALUE || c > Integer.MAX_VALUE / 2) {
+        if (outer > ColumnSums.MAX_OUTER || rows > Integer.MAX_VALUE || c > Integer.MAX_VALUE / 2
+                || !ColumnSums.partialsFit(outer, rows, (int) c)) {
             return null;
         }
         int[] kept = x.shape().dims();

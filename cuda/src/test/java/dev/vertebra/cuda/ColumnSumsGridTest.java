@@ -1,9 +1,11 @@
 package dev.vertebra.cuda;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** How {@link ColumnSums.Grid} lays a launch over [outer, rows, c]: every column covered once, blocks in range. */
@@ -26,5 +28,11 @@ class ColumnSumsGridTest {
         // No slice is left without rows, when there are rows.
         long rowsPerStep = g.threads() / g.colsPerBlock();
         assertTrue(rows == 0 || (long) (g.slices() - 1) * rowsPerStep < rows);
+    }
+
+    @Test
+    void partialSumsThatWouldNotFitOneTensorAreRefused() {
+        assertTrue(ColumnSums.partialsFit(64, 3136, 96));
+        assertFalse(ColumnSums.partialsFit(65535, 10, 40000));
     }
 }
