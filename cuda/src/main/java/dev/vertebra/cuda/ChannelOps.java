@@ -10,9 +10,10 @@ import dev.vertebra.core.Tensor;
 import java.lang.ref.Reference;
 
 /**
- * Per-channel ops over NHWC activations on the GPU, float32: pooling (forward and backward) and batch norm with
- * batch statistics (forward and backward, alone or fused with the SiLU after it). Batch-norm sums accumulate in
- * double, as the reference does.
+ * Per-channel ops over NHWC activations on the GPU: pooling (float32, forward and backward) and batch norm with
+ * batch statistics (forward and backward, alone or fused with the SiLU after it) on the column kernels
+ * ({@link ColumnSums}: float32 or 16-bit activations, float32 statistics and parameters, sums in double), or on the
+ * legacy two-pass kernels with atomics when those are switched on for an A/B.
  */
 final class ChannelOps {
     private final CudaBackend backend;

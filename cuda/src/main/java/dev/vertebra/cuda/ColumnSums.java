@@ -8,11 +8,11 @@ import java.lang.ref.Reference;
 import java.util.function.Consumer;
 
 /**
- * Sums down the rows of contiguous float32 {@code [outer, rows, c]} data, per column (a channel of NHWC
- * activations): norm.cu's one-pass column kernels, which read whole rows per block with 16-byte loads where they can
- * and leave one double partial sum per slice of rows, then add the slices in order (no atomics: the same result on
- * every run). Used by batch norm (moments, gradient sums) and by reductions over middle dimensions such as
- * squeeze-excitation pooling, which a row-per-block reduction would read with one element per 128-byte line.
+ * Sums down the rows of contiguous {@code [outer, rows, c]} data (float32, bfloat16 or float16), per column (a
+ * channel of NHWC activations): norm.cu's one-pass column kernels, which read whole rows per block with 16- or 8-byte
+ * loads where they can and leave one double partial sum per slice of rows, then add the slices in order (no atomics:
+ * the same result on every run). Used by batch norm (moments, gradient sums) and by reductions over middle dimensions
+ * such as squeeze-excitation pooling, which a row-per-block reduction would read with one element per 128-byte line.
  */
 final class ColumnSums {
     /** Threads of a block: norm.cu's VX_COLUMN_THREADS. */
@@ -28,7 +28,7 @@ final class ColumnSums {
     static final int MAX_OUTER = 65535;
 
     /**
-     * How a launch covers {@code [outer, rows, c]}: {@code vector} floats per load (4 when every pointer is 16-byte
+     * How a launch covers {@code [outer, rows, c]}: {@code vector} values per load (4 when every pointer is 16-byte
      * aligned and c a multiple of 4), blocks of {@code colsPerBlock} vector columns × {@code threads / colsPerBlock}
      * rows, {@code chunks} blocks across the columns and {@code slices} down the rows.
      */

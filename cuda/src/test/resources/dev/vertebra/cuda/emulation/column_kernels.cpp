@@ -125,7 +125,8 @@ bool check16(const char* type, double tolerance, int rows, int c, unsigned slice
                                                            meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
                                                            vectors, c / 4, 1);
             else batch_norm_grad_apply_bf16_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
-                                               meanF.data(), invStdF.data(), meanG.data(), meanGx.data(), vectors, c, 1);
+                                               meanF.data(), invStdF.data(), meanG.data(), meanGx.data(), vectors, c,
+                                               1);
         } else {
             if (vector == 4) batch_norm_grad_apply_f16_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
                                                           meanF.data(), invStdF.data(), meanG.data(), meanGx.data(),
