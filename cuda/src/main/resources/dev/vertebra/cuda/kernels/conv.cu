@@ -357,7 +357,7 @@ __device__ __forceinline__ void depthwise_run(T* out, const T* in, const T* w, c
             for (int ky = 0; ky < K; ++ky) {
                 int iy = oy * S - g.pt + ky;
                 if (iy < 0 || iy >= g.inH) continue;
-                const T* src = image + ((size_t) iy * g.inW + ix0) * g.c;
+                const T* src = image + ((long long) iy * g.inW + ix0) * g.c;  // ix0 < 0 at a left edge
                 float v[SPAN];
                 if (inside) {
 #pragma unroll
