@@ -23,12 +23,12 @@ final class GatedPointwise {
         this.backend = backend;
     }
 
-    /** True when this path takes the op: float32, contiguous x, dy and gate, a 1×1 weight of x's channels. */
+    /** True when this path takes the op: float32, contiguous x and gate, a 1×1 weight of x's channels, no empties. */
     static boolean takes(Tensor x, Tensor gate, Tensor w) {
         return x.dtype() == DType.FLOAT32 && gate.dtype() == DType.FLOAT32 && w.dtype() == DType.FLOAT32
                 && x.rank() == 4 && x.isContiguous() && gate.isContiguous() && x.numel() > 0
                 && gate.shape().equals(Shape.of(x.dim(0), 1, 1, x.dim(3))) && w.rank() == 4 && w.dim(0) == 1
-                && w.dim(1) == 1 && w.dim(2) == x.dim(3);
+                && w.dim(1) == 1 && w.dim(2) == x.dim(3) && w.dim(3) > 0;
     }
 
     /** wn: [n, cin, cout] = diag(gate_n) · w. */
