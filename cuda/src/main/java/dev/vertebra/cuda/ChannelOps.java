@@ -8,12 +8,15 @@ import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 
 import java.lang.ref.Reference;
+import java.util.function.Consumer;
 
 /**
  * Per-channel ops over NHWC activations on the GPU: pooling (float32, forward and backward) and batch norm with
  * batch statistics (forward and backward, alone or fused with the SiLU after it) on the column kernels
  * ({@link ColumnSums}: float32 or 16-bit activations, float32 statistics and parameters, sums in double), or on the
- * legacy two-pass kernels with atomics when those are switched on for an A/B.
+ * legacy two-pass kernels with atomics when those are switched on for an A/B. On the column kernels, batch norm's
+ * per-element passes come in two kinds: double arithmetic around correctly rounded float SiLUs (the default), or float
+ * arithmetic with CUDA's fast-math e^x and division ({@link CudaBackend#fastBatchNorm}, the CPU backend's fast path).
  */
 final class ChannelOps {
     private final CudaBackend backend;
@@ -108,19 +111,36 @@ final class ChannelOps {
         columns.launch("batch_norm_moments_" + type, g, 1, rows, c, pp, a -> a.pointer(px), a -> { });
         long pMeanD = backend.address(meanD);
         long pInvD = backend.address(invStdD);
-        columns.finish("batch_norm_moments_finish_" + type, 1, c, a -> a.pointer(backend.address(mean))
-                .pointer(backend.address(var)).pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD)
-                .pointer(pp).pointer(px).i32(g.slices()).i32(rows).i32(c).f64(eps));
+        long pw = backend.address(wd);
+        long pb = backend.address(bd);
+        Consumer<KernelArgs> statistics = a -> a.pointer(backend.address(mean)).pointer(backend.address(var))
+                .pointer(backend.address(invStd)).pointer(pMeanD).pointer(pInvD).pointer(pp).pointer(px)
+                .i32(g.slices()).i32(rows).i32(c).f64(eps);
         int v = g.vector();
         long vectors = x.numel() / v;
-        columns.launchApply("batch_norm_apply_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px)
-                .pointer(pMeanD).pointer(pInvD).pointer(backend.address(wd)).pointer(backend.address(bd))
-                .i64(vectors).i32(c / v).i32(silu ? 1 : 0));
+        int fused = silu ? 1 : 0;
+        // The fast kernels: the finishing kernel also gives the float map y = x · scale + shift, [scale | shift].
+        Tensor affine = backend.fastBatchNorm() ? backend.empty(Shape.of(2 * c), DType.FLOAT32) : null;
+        if (affine != null) {
+            long pScale = backend.address(affine);
+            long pShift = pScale + (long) Float.BYTES * c;
+            columns.finish("batch_norm_moments_finish_affine_" + type, 1, c,
+                    statistics.andThen(a -> a.pointer(pw).pointer(pb).pointer(pScale).pointer(pShift)));
+            columns.launchApply("batch_norm_apply_fast_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px)
+                    .pointer(pScale).pointer(pShift).i64(vectors).i32(c / v).i32(fused));
+        } else {
+            columns.finish("batch_norm_moments_finish_" + type, 1, c, statistics);
+            columns.launchApply("batch_norm_apply_" + type + "_v" + v, vectors, a -> a.pointer(py).pointer(px)
+                    .pointer(pMeanD).pointer(pInvD).pointer(pw).pointer(pb).i64(vectors).i32(c / v).i32(fused));
+        }
         // The launches took raw addresses: no buffer may go back to the allocator before they are queued.
         Reference.reachabilityFence(xd);
         Reference.reachabilityFence(wd);
         Reference.reachabilityFence(bd);
         Reference.reachabilityFence(partial);
+        Reference.reachabilityFence(meanD);
+        Reference.reachabilityFence(invStdD);
+        Reference.reachabilityFence(affine);
         return new BatchNormResult(y, mean, var, invStd);
     }
 
@@ -193,8 +213,6 @@ final class ChannelOps {
         Tensor dx = backend.empty(x.shape(), x.dtype());
         Tensor dWeight = backend.empty(cs, DType.FLOAT32);
         Tensor dBias = backend.empty(cs, DType.FLOAT32);
-        Tensor meanG = backend.empty(cs, DType.FLOAT64);
-        Tensor meanGx = backend.empty(cs, DType.FLOAT64);
         Tensor[] inputs = {backend.dense(dy), backend.dense(x), backend.dense(mean), backend.dense(invStd),
                 backend.dense(weight), silu ? backend.dense(bias) : null};
         long pdy = backend.address(inputs[0]);
@@ -209,21 +227,37 @@ final class ChannelOps {
         ColumnSums.Grid g = ColumnSums.Grid.of(1, rows, c, ColumnSums.aligned(pdy, px, pdx));
         Tensor partial = columns.partials(1, g, 2, c);
         long pp = backend.address(partial);
-        columns.launch("batch_norm_grad_sums_" + type, g, 1, rows, c, pp,
+        boolean fast = backend.fastBatchNorm();
+        columns.launch((fast ? "batch_norm_grad_sums_fast_" : "batch_norm_grad_sums_") + type, g, 1, rows, c, pp,
                 a -> a.pointer(pdy).pointer(px).pointer(pMean).pointer(pInv).pointer(pw).pointer(pb),
                 a -> a.i32(fused));
-        long pMeanG = backend.address(meanG);
-        long pMeanGx = backend.address(meanGx);
-        columns.finish("batch_norm_grad_finish_f32", 1, c, a -> a.pointer(backend.address(dWeight))
-                .pointer(backend.address(dBias)).pointer(pMeanG).pointer(pMeanGx).pointer(pp).i32(g.slices())
-                .i32(rows).i32(c));
         int v = g.vector();
         long vectors = x.numel() / v;
-        columns.launchApply("batch_norm_grad_apply_" + type + "_v" + v, vectors, a -> a.pointer(pdx).pointer(pdy)
-                .pointer(px).pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG).pointer(pMeanGx)
-                .i64(vectors).i32(c / v).i32(fused));
+        Tensor[] terms;
+        if (fast) {
+            // [weight · inv_std | Σg / rows | Σg·xhat / rows], float32.
+            terms = new Tensor[]{backend.empty(Shape.of(3 * c), DType.FLOAT32)};
+            long pTerms = backend.address(terms[0]);
+            columns.finish("batch_norm_grad_finish_fast_f32", 1, c, a -> a.pointer(backend.address(dWeight))
+                    .pointer(backend.address(dBias)).pointer(pTerms).pointer(pp).i32(g.slices()).i32(rows).i32(c)
+                    .pointer(pw).pointer(pInv));
+            columns.launchApply("batch_norm_grad_apply_fast_" + type + "_v" + v, vectors, a -> a.pointer(pdx)
+                    .pointer(pdy).pointer(px).pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pTerms)
+                    .i64(vectors).i32(c / v).i32(fused));
+        } else {
+            terms = new Tensor[]{backend.empty(cs, DType.FLOAT64), backend.empty(cs, DType.FLOAT64)};
+            long pMeanG = backend.address(terms[0]);
+            long pMeanGx = backend.address(terms[1]);
+            columns.finish("batch_norm_grad_finish_f32", 1, c, a -> a.pointer(backend.address(dWeight))
+                    .pointer(backend.address(dBias)).pointer(pMeanG).pointer(pMeanGx).pointer(pp).i32(g.slices())
+                    .i32(rows).i32(c));
+            columns.launchApply("batch_norm_grad_apply_" + type + "_v" + v, vectors, a -> a.pointer(pdx)
+                    .pointer(pdy).pointer(px).pointer(pw).pointer(pb).pointer(pMean).pointer(pInv).pointer(pMeanG)
+                    .pointer(pMeanGx).i64(vectors).i32(c / v).i32(fused));
+        }
         Reference.reachabilityFence(inputs);
         Reference.reachabilityFence(partial);
+        Reference.reachabilityFence(terms);
         return new BatchNormGrads(dx, dWeight, dBias);
     }
 

@@ -91,6 +91,13 @@ public final class CudaBackend implements Backend {
      * default's separate ops.
      */
     private volatile boolean gatedGemm = Boolean.getBoolean("vertebra.cuda.gatedGemm");
+    /**
+     * Batch norm's per-element passes on the column kernels in float arithmetic with CUDA's fast-math e^x and
+     * division, as the CPU backend's fast path ({@code -Dvertebra.cuda.fastBatchNorm=true}): the float affine map,
+     * float sums of up to 64 rows before they meet in double. Off until measured on a GPU against the double
+     * arithmetic of the default kernels (ncu found those bound by instructions, not memory).
+     */
+    private volatile boolean fastBatchNorm = Boolean.getBoolean("vertebra.cuda.fastBatchNorm");
 
     CudaBackend(Device device, CudaRuntime runtime) {
         this.device = device;
@@ -161,6 +168,16 @@ public final class CudaBackend implements Backend {
     /** Switches the depthwise run kernels on or off, for A/B timing within one process. */
     void useDepthwiseRuns(boolean on) {
         depthwiseRuns = on;
+    }
+
+    /** Whether batch norm on the column kernels uses the fast kernels (see {@link #useFastBatchNorm}). */
+    boolean fastBatchNorm() {
+        return fastBatchNorm;
+    }
+
+    /** Switches batch norm's fast kernels on or off, for A/B timing within one process. */
+    void useFastBatchNorm(boolean on) {
+        fastBatchNorm = on;
     }
 
     /** Whether the gated 1×1 convolution runs as batched GEMMs (see {@link #useGatedGemm}). */

@@ -14,6 +14,7 @@ import dev.vertebra.core.Tensor;
 import dev.vertebra.core.UnaryOp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Arrays;
@@ -136,12 +137,23 @@ class CudaMixedPrecisionTest {
 
     /**
      * The mixed batch norm on 16-bit activations read and written directly (the column kernels; one and four values
-     * per load) against the default: x widened on the CPU, the float32 batch norm, the results rounded.
+     * per load; the default kernels and the fast ones) against the default: x widened on the CPU, the float32 batch
+     * norm, the results rounded.
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"BFLOAT16", "FLOAT16"})
-    void mixedBatchNormReadsAndWrites16BitActivations(DType t) {
-        Backend gpu = Backends.get(GpuFixture.CUDA);
+    @CsvSource({"BFLOAT16, false", "FLOAT16, false", "BFLOAT16, true", "FLOAT16, true"})
+    void mixedBatchNormReadsAndWrites16BitActivations(DType t, boolean fast) {
+        CudaBackend gpu = (CudaBackend) Backends.get(GpuFixture.CUDA);
+        boolean before = gpu.fastBatchNorm();
+        gpu.useFastBatchNorm(fast);
+        try {
+            mixedBatchNormMatchesTheCpu(gpu, t);
+        } finally {
+            gpu.useFastBatchNorm(before);
+        }
+    }
+
+    private void mixedBatchNormMatchesTheCpu(Backend gpu, DType t) {
         for (int[] shape : new int[][]{{2, 5, 7, 12}, {3, 5, 7}}) {
             int c = shape[shape.length - 1];
             Tensor[] x = random(t, shape);

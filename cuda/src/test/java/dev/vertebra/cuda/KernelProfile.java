@@ -13,8 +13,9 @@ import dev.vertebra.core.Tensor;
  * Not a test: a short workload for a kernel profiler ({@code cuda/gpu-ncu.sh} runs it under Nsight Compute). At
  * batch 64 it runs, twice each (the first also compiles the kernels), batch norm + SiLU forward and backward on a
  * 96-channel 112² activation and the depthwise 3×3 (stride 1, 96 channels, 112²) and 5×5 (240 channels, 28²)
- * convolutions forward and backward, once on the one-output depthwise kernels and once on the run kernels, so that
- * each kernel's duration, memory throughput and occupancy can be read against the fewest bytes it must move.
+ * convolutions forward and backward, once on the default kernels and once on the alternatives under test (the
+ * depthwise run kernels, batch norm's fast kernels), so that each kernel's duration, memory throughput and occupancy
+ * can be read against the fewest bytes it must move.
  * Arguments: batch size (default 64).
  */
 public final class KernelProfile {
@@ -36,8 +37,9 @@ public final class KernelProfile {
         Tensor dw5 = Init.normal(gen, Shape.of(5, 5, 1, 240), 0, 0.1, GpuFixture.CUDA);
         ConvSpec s5 = ConvSpec.same(28, 28, 5, 5, 1, 1, 240);
         for (int round = 0; round < 4; round++) {
-            // Rounds 0 and 1 on the one-output depthwise kernels, 2 and 3 on the run kernels.
+            // Rounds 0 and 1 on the default kernels, 2 and 3 on the alternatives (kernels with names of their own).
             gpu.useDepthwiseRuns(round >= 2);
+            gpu.useFastBatchNorm(round >= 2);
             try (MemoryScope _ = MemoryScope.open()) {
                 var r = gpu.batchNormSilu(x, w, b, 1e-3);
                 gpu.batchNormSiluBackward(dy, x, w, b, r.mean(), r.invStd());

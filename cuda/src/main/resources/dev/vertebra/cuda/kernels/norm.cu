@@ -112,6 +112,19 @@ __device__ __forceinline__ float vx_bn_grad(float dy, float x, float mean, float
     return dy * (pos * (1.0f + y * neg));
 }
 
+// The fast batch-norm kernels' SiLU and its derivative: e^x from the hardware's 2^x approximation and divisions by
+// reciprocal approximation (CUDA's fast-math intrinsics), a few float ulp from the correctly rounded forms above, in a
+// fraction of their instructions (ncu found the SiLU passes bound by instructions, not memory).
+__device__ __forceinline__ float vx_silu_fast(float u) { return __fdividef(u, 1.0f + __expf(-u)); }
+
+// silu'(y) = σ(y)·(1 + y·σ(−y)), σ(−y) taken as e^−y·σ(y) for y ≥ 0 and 1 − σ(y) below: neither cancels.
+__device__ __forceinline__ float vx_silu_grad_fast(float y) {
+    float e = __expf(-y);
+    float s = __fdividef(1.0f, 1.0f + e);
+    float t = y >= 0.0f ? e * s : 1.0f - s;
+    return s * (1.0f + y * t);
+}
+
 // g = vx_bn_grad(dy, ...); sum_dy += g, sum_dy_xhat += g * (x - mean) * inv_std; both [c] doubles, zeroed by the
 // caller. weight and bias are read only when silu != 0.
 extern "C" __global__ void batch_norm_backward_sums_f32(double* sum_dy, double* sum_dy_xhat, const float* dy,
@@ -228,7 +241,22 @@ template <int V, typename T> __device__ __forceinline__ void vx_store(T* p, cons
 // The most a block holds: 256 threads × K·V ≤ 8 sums.
 #define VX_COLUMN_THREADS 256
 
-// Term: prepare(ch) once per thread (ch: its first channel), then add(acc, i) for element offset i of each row.
+// The thread's slots of a block's shared sums (slot k·V + j of thread t at red[(k·V + j)·VX_COLUMN_THREADS + t])
+// += part; part = 0.
+template <int K, int V, typename A> __device__ __forceinline__ void vx_flush(double* red, A (&part)[K][V]) {
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+            red[(k * V + j) * VX_COLUMN_THREADS + threadIdx.x] += part[k][j];
+            part[k][j] = A(0);
+        }
+}
+
+// Term: prepare(ch) once per thread (ch: its first channel), then add(acc, i) for element offset i of each row,
+// Term::kInFlight rows' loads in flight at a time. A Term sums in Term::Acc: double, or float for at most
+// Term::kFlush such steps at a time, each run then added into the thread's double sums in shared memory (the CPU
+// backend's chunked sums: float arithmetic per element, the length of a float sum bounded, no double registers).
 template <int V, int K, typename Term>
 __device__ void vx_column_partials(double* partial, Term term, int rows, int c, int colsPerBlock) {
     __shared__ double red[8 * VX_COLUMN_THREADS];
@@ -238,34 +266,41 @@ __device__ void vx_column_partials(double* partial, Term term, int rows, int c, 
     int rowsPerStep = blockDim.x / colsPerBlock;
     int col = blockIdx.x * colsPerBlock + local;
     bool active = col < c / V;
-    double acc[K][V];
+    typename Term::Acc part[K][V];
 #pragma unroll
     for (int k = 0; k < K; ++k)
 #pragma unroll
-        for (int j = 0; j < V; ++j) acc[k][j] = 0.0;
+        for (int j = 0; j < V; ++j) {
+            part[k][j] = 0;
+            red[(k * V + j) * VX_COLUMN_THREADS + t] = 0.0;
+        }
     if (active) {
         long long base = (long long) blockIdx.z * rows * c + (long long) col * V;
         term.prepare(col * V, base);
         long long stride = (long long) rowsPerStep * gridDim.y;
         long long r = (long long) blockIdx.y * rowsPerStep + rowInStep;
-        // Four rows' loads in flight before their sums, added in row order.
-        for (; r + 3 * stride < rows; r += 4 * stride) {
-            typename Term::Values v[4];
+        int steps = 0;
+        // R rows' loads in flight before their sums, added in row order.
+        constexpr int R = Term::kInFlight;
+        for (; r + (R - 1) * stride < rows; r += R * stride) {
+            typename Term::Values v[R];
 #pragma unroll
-            for (int k = 0; k < 4; ++k) term.load(v[k], base + (r + k * stride) * c);
+            for (int k = 0; k < R; ++k) term.load(v[k], base + (r + k * stride) * c);
 #pragma unroll
-            for (int k = 0; k < 4; ++k) term.add(acc, v[k]);
+            for (int k = 0; k < R; ++k) term.add(part, v[k]);
+            if (Term::kFlush > 0 && ++steps == Term::kFlush) {
+                vx_flush(red, part);
+                steps = 0;
+            }
         }
         for (; r < rows; r += stride) {
             typename Term::Values v;
             term.load(v, base + r * c);
-            term.add(acc, v);
+            term.add(part, v);
         }
     }
-#pragma unroll
-    for (int k = 0; k < K; ++k)
-#pragma unroll
-        for (int j = 0; j < V; ++j) red[(k * V + j) * VX_COLUMN_THREADS + t] = acc[k][j];
+    // Double terms: the slots held 0, so they now hold the thread's sums themselves.
+    vx_flush(red, part);
     __syncthreads();
     if (rowInStep == 0 && active) {
         long long out = ((long long) blockIdx.z * gridDim.y + blockIdx.y) * K * c + (long long) col * V;
@@ -283,6 +318,9 @@ __device__ void vx_column_partials(double* partial, Term term, int rows, int c, 
 
 // Σ x.
 template <int V, typename T> struct VxSumTerm {
+    using Acc = double;
+    static constexpr int kFlush = 0;
+    static constexpr int kInFlight = 4;
     struct Values { float x[V]; };
     const T* x;
     __device__ void prepare(int, long long) {}
@@ -295,6 +333,9 @@ template <int V, typename T> struct VxSumTerm {
 
 // Σ a·b, each product rounded to T first (as a multiply in T followed by a sum).
 template <int V, typename T> struct VxMulSumTerm {
+    using Acc = double;
+    static constexpr int kFlush = 0;
+    static constexpr int kInFlight = 4;
     struct Values { float a[V], b[V]; };
     const T* a;
     const T* b;
@@ -312,6 +353,9 @@ template <int V, typename T> struct VxMulSumTerm {
 // Σ d and Σ d² of d = x - shift, shift = the channel's value in the first row (so that the variance,
 // Σd²/n - (Σd/n)², does not cancel away when the mean is large next to the spread).
 template <int V, typename T> struct VxMomentsTerm {
+    using Acc = double;
+    static constexpr int kFlush = 0;
+    static constexpr int kInFlight = 4;
     struct Values { float x[V]; };
     const T* x;
     float shift[V];
@@ -327,8 +371,22 @@ template <int V, typename T> struct VxMomentsTerm {
     }
 };
 
-// For batch norm's backward: Σ g and Σ g·xhat with g = vx_bn_grad(dy, ...) and xhat = (x - mean) · inv_std.
-template <int V, typename T> struct VxBnGradTerm {
+// Rows in flight in the fast gradient sums: two keep them under 80 registers (four took 104, a quarter of the warps).
+#ifndef VX_FAST_BN_ROWS
+#define VX_FAST_BN_ROWS 2
+#endif
+
+// VxIf<B, A, Z>::type: A when B, else Z (NVRTC has no <type_traits>).
+template <bool B, typename A, typename Z> struct VxIf { using type = A; };
+template <typename A, typename Z> struct VxIf<false, A, Z> { using type = Z; };
+
+// For batch norm's backward: Σ g and Σ g·xhat with g = vx_bn_grad(dy, ...) and xhat = (x - mean) · inv_std, in
+// double; FAST: g = dy · vx_silu_grad_fast(xhat · weight + bias) (or dy) and the sums in float for up to 64 rows at a
+// time (64 rows at most, then added into double), as the CPU backend's fast path.
+template <int V, typename T, bool FAST> struct VxBnGradTerm {
+    using Acc = typename VxIf<FAST, float, double>::type;
+    static constexpr int kInFlight = FAST ? VX_FAST_BN_ROWS : 4;
+    static constexpr int kFlush = FAST ? 64 / kInFlight : 0;
     struct Values { float dy[V], x[V]; };
     const T* dy;
     const T* x;
@@ -351,12 +409,19 @@ template <int V, typename T> struct VxBnGradTerm {
         vx_load<V>(v.dy, dy + i);
         vx_load<V>(v.x, x + i);
     }
-    __device__ void add(double (&acc)[2][V], const Values& v) const {
+    __device__ void add(Acc (&acc)[2][V], const Values& v) const {
 #pragma unroll
         for (int j = 0; j < V; ++j) {
-            double g = vx_bn_grad(v.dy[j], v.x[j], m[j], is[j], w[j], b[j], silu);
-            acc[0][j] += g;
-            acc[1][j] += g * (v.x[j] - (double) m[j]) * (double) is[j];
+            if constexpr (FAST) {
+                float xhat = (v.x[j] - m[j]) * is[j];
+                float g = silu ? v.dy[j] * vx_silu_grad_fast(fmaf(xhat, w[j], b[j])) : v.dy[j];
+                acc[0][j] += g;
+                acc[1][j] = fmaf(g, xhat, acc[1][j]);
+            } else {
+                double g = vx_bn_grad(v.dy[j], v.x[j], m[j], is[j], w[j], b[j], silu);
+                acc[0][j] += g;
+                acc[1][j] += g * (v.x[j] - (double) m[j]) * (double) is[j];
+            }
         }
     }
 };
@@ -386,7 +451,15 @@ template <int V, typename T> struct VxBnGradTerm {
                                                                const float* mean, const float* inv_std,           \
                                                                const float* weight, const float* bias, int rows,  \
                                                                int c, int colsPerBlock, int silu) {                \
-        VxBnGradTerm<V, T> term{dy, x, mean, inv_std, weight, bias, silu};                                        \
+        VxBnGradTerm<V, T, false> term{dy, x, mean, inv_std, weight, bias, silu};                                 \
+        vx_column_partials<V, 2>(partial, term, rows, c, colsPerBlock);                                           \
+    }                                                                                                             \
+    /* the same sums in float for up to 64 rows at a time, the SiLU's derivative by fast-math intrinsics */       \
+    extern "C" __global__ void batch_norm_grad_sums_fast_##S##_v##V(double* partial, const T* dy, const T* x,    \
+                                                                    const float* mean, const float* inv_std,      \
+                                                                    const float* weight, const float* bias,       \
+                                                                    int rows, int c, int colsPerBlock, int silu) { \
+        VxBnGradTerm<V, T, true> term{dy, x, mean, inv_std, weight, bias, silu};                                  \
         vx_column_partials<V, 2>(partial, term, rows, c, colsPerBlock);                                           \
     }
 
@@ -444,10 +517,13 @@ extern "C" __global__ void column_sums_finish_f32(float* out, const double* part
 }
 
 // From the moments' partial: [slices, 2, c] of x: [rows, c]: float32 mean, biased variance and 1/sqrt(var + eps),
-// and the double mean and inverse standard deviation the normalisation uses. All [c].
+// and the double mean and inverse standard deviation the normalisation uses; with scale (the fast kernels), also
+// the float affine map y = x · scale + shift that weight and bias give (as the CPU backend's fast path). All [c].
 template <typename T>
 __device__ void vx_moments_finish(float* mean, float* var, float* inv_std, double* mean_d, double* inv_std_d,
-                                  const double* partial, const T* x, int slices, int rows, int c, double eps) {
+                                  const double* partial, const T* x, int slices, int rows, int c, double eps,
+                                  const float* weight = nullptr, const float* bias = nullptr,
+                                  float* scale = nullptr, float* shift = nullptr) {
     double t[2];
     if (vx_slice_totals<2>(t, partial, slices, c)) {
         int ch = blockIdx.x * 32 + threadIdx.x;
@@ -461,6 +537,10 @@ __device__ void vx_moments_finish(float* mean, float* var, float* inv_std, doubl
         inv_std[ch] = (float) is;
         mean_d[ch] = m;
         inv_std_d[ch] = is;
+        if (scale != nullptr) {
+            scale[ch] = (float) (is * weight[ch]);
+            shift[ch] = (float) (bias[ch] - m * is * weight[ch]);
+        }
     }
 }
 
@@ -470,6 +550,16 @@ __device__ void vx_moments_finish(float* mean, float* var, float* inv_std, doubl
                                                              const double* partial, const T* x, int slices,       \
                                                              int rows, int c, double eps) {                       \
         vx_moments_finish(mean, var, inv_std, mean_d, inv_std_d, partial, x, slices, rows, c, eps);               \
+    }                                                                                                             \
+    /* and scale, shift: [c] for the fast apply kernel */                                                         \
+    extern "C" __global__ void batch_norm_moments_finish_affine_##S(float* mean, float* var, float* inv_std,     \
+                                                                    double* mean_d, double* inv_std_d,            \
+                                                                    const double* partial, const T* x,            \
+                                                                    int slices, int rows, int c, double eps,      \
+                                                                    const float* weight, const float* bias,       \
+                                                                    float* scale, float* shift) {                 \
+        vx_moments_finish(mean, var, inv_std, mean_d, inv_std_d, partial, x, slices, rows, c, eps, weight, bias,  \
+                          scale, shift);                                                                          \
     }
 VX_BN_MOMENTS_FINISH(float, f32)
 VX_BN_MOMENTS_FINISH(VxBf16, bf16)
@@ -486,6 +576,22 @@ extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbi
         dweight[ch] = (float) t[1];
         mean_g[ch] = t[0] / rows;
         mean_gx[ch] = t[1] / rows;
+    }
+}
+
+// The same totals for the fast data gradient, as the CPU backend's fast path: coef: [3, c] float32 = weight ·
+// inv_std, Σ g / rows, Σ g·xhat / rows.
+extern "C" __global__ void batch_norm_grad_finish_fast_f32(float* dweight, float* dbias, float* coef,
+                                                           const double* partial, int slices, int rows, int c,
+                                                           const float* weight, const float* inv_std) {
+    double t[2];
+    if (vx_slice_totals<2>(t, partial, slices, c)) {
+        int ch = blockIdx.x * 32 + threadIdx.x;
+        dbias[ch] = (float) t[0];
+        dweight[ch] = (float) t[1];
+        coef[ch] = weight[ch] * inv_std[ch];
+        coef[c + ch] = (float) (t[0] / rows);
+        coef[2 * c + ch] = (float) (t[1] / rows);
     }
 }
 
@@ -529,6 +635,48 @@ extern "C" __global__ void batch_norm_grad_finish_f32(float* dweight, float* dbi
                 double g = vx_bn_grad(d[j], xv[j], mean[ch], inv_std[ch], weight[ch], silu ? bias[ch] : 0.0f,     \
                                       silu);                                                                      \
                 d[j] = (float) (weight[ch] * is * (g - mean_g[ch] - xhat * mean_gx[ch]));                         \
+            }                                                                                                     \
+            vx_store<V>(dx + i * V, d);                                                                           \
+            col = vx_next_channel(col, cs, cv);                                                                   \
+        }                                                                                                         \
+    }                                                                                                             \
+    /* Fast: y = x · scale + shift in float (then vx_silu_fast). */                                               \
+    extern "C" __global__ void batch_norm_apply_fast_##S##_v##V(T* y, const T* x, const float* scale,            \
+                                                                const float* shift, long long vectors, int cv,    \
+                                                                int silu) {                                       \
+        VxChannelStride cs = vx_channel_stride(cv);                                                               \
+        int col = cs.first;                                                                                       \
+        VX_FOR_EACH(i, vectors) {                                                                                 \
+            float v[V];                                                                                           \
+            vx_load<V>(v, x + i * V);                                                                             \
+            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
+                int ch = col * V + j;                                                                             \
+                float u = fmaf(v[j], scale[ch], shift[ch]);                                                       \
+                v[j] = silu ? vx_silu_fast(u) : u;                                                                \
+            }                                                                                                     \
+            vx_store<V>(y + i * V, v);                                                                            \
+            col = vx_next_channel(col, cs, cv);                                                                   \
+        }                                                                                                         \
+    }                                                                                                             \
+    /* Fast: dx = k · (g - mean_g - xhat · mean_gx) in float, coef: [3, c] = k, mean_g, mean_gx; g = dy, or    \
+       dy · vx_silu_grad_fast(xhat · weight + bias) (bias read only then). */                                    \
+    extern "C" __global__ void batch_norm_grad_apply_fast_##S##_v##V(T* dx, const T* dy, const T* x,             \
+                                                                     const float* weight, const float* bias,      \
+                                                                     const float* mean, const float* inv_std,     \
+                                                                     const float* coef, long long vectors,        \
+                                                                     int cv, int silu) {                          \
+        VxChannelStride cs = vx_channel_stride(cv);                                                               \
+        int col = cs.first;                                                                                       \
+        int c = cv * V;                                                                                           \
+        VX_FOR_EACH(i, vectors) {                                                                                 \
+            float d[V], xv[V];                                                                                    \
+            vx_load<V>(d, dy + i * V);                                                                            \
+            vx_load<V>(xv, x + i * V);                                                                            \
+            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
+                int ch = col * V + j;                                                                             \
+                float xhat = (xv[j] - mean[ch]) * inv_std[ch];                                                    \
+                float g = silu ? d[j] * vx_silu_grad_fast(fmaf(xhat, weight[ch], bias[ch])) : d[j];               \
+                d[j] = (g - coef[c + ch] - xhat * coef[2 * c + ch]) * coef[ch];                                   \
             }                                                                                                     \
             vx_store<V>(dx + i * V, d);                                                                           \
             col = vx_next_channel(col, cs, cv);                                                                   \

@@ -104,10 +104,12 @@ bool check16(const char* type, double tolerance, int rows, int c, unsigned slice
     }
     launch(sumsGrid, sumsBlock, [&] {
         if (vector == 4) {
-            VxBnGradTerm<4, T> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(), bias.data(), 1};
+            VxBnGradTerm<4, T, false> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(),
+                                           bias.data(), 1};
             vx_column_partials<4, 2>(partial.data(), term, rows, c, g.cols);
         } else {
-            VxBnGradTerm<1, T> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(), bias.data(), 1};
+            VxBnGradTerm<1, T, false> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(),
+                                           bias.data(), 1};
             vx_column_partials<1, 2>(partial.data(), term, rows, c, g.cols);
         }
     });
@@ -143,6 +145,66 @@ bool check16(const char* type, double tolerance, int rows, int c, unsigned slice
         dxGot[i] = vx_to_float(dx[i]);
     }
     ok &= vx_expect_close(("data gradient" + at).c_str(), dxGot.data(), dx0.data(), total, tolerance);
+
+    // The fast kernels on T: the affine map from the finishing kernel, then the fast apply, sums and data gradient.
+    std::vector<float> scale(c), shift(c), coef(3 * (size_t) c), mean2(c), var2(c), invStd2(c);
+    std::vector<double> mean2D(c), invStd2D(c);
+    launch(sumsGrid, sumsBlock, [&] {
+        if (vector == 4) vx_column_partials<4, 2>(partial.data(), VxMomentsTerm<4, T>{x.data()}, rows, c, g.cols);
+        else vx_column_partials<1, 2>(partial.data(), VxMomentsTerm<1, T>{x.data()}, rows, c, g.cols);
+    });
+    launch(finishGrid, finishBlock, [&] {
+        vx_moments_finish(mean2.data(), var2.data(), invStd2.data(), mean2D.data(), invStd2D.data(), partial.data(),
+                          x.data(), (int) slices, rows, c, 1e-5, weight.data(), bias.data(), scale.data(),
+                          shift.data());
+    });
+    launch(sumsGrid, sumsBlock, [&] {
+        if (vector == 4) {
+            VxBnGradTerm<4, T, true> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(),
+                                          bias.data(), 1};
+            vx_column_partials<4, 2>(partial.data(), term, rows, c, g.cols);
+        } else {
+            VxBnGradTerm<1, T, true> term{dy.data(), x.data(), meanF.data(), invStdF.data(), weight.data(),
+                                          bias.data(), 1};
+            vx_column_partials<1, 2>(partial.data(), term, rows, c, g.cols);
+        }
+    });
+    launch(finishGrid, finishBlock, [&] {
+        batch_norm_grad_finish_fast_f32(dWeight.data(), dBias.data(), coef.data(), partial.data(), (int) slices, rows,
+                                        c, weight.data(), invStdF.data());
+    });
+    ok &= vx_expect_close(("fast bias gradient" + at).c_str(), dBias.data(), sumG.data(), c, 1e-5);
+    ok &= vx_expect_close(("fast weight gradient" + at).c_str(), dWeight.data(), sumGx.data(), c, 1e-5);
+    int cv = c / vector;
+    launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+        if constexpr (std::is_same_v<T, VxBf16>) {
+            if (vector == 4) {
+                batch_norm_apply_fast_bf16_v4(y.data(), x.data(), scale.data(), shift.data(), vectors, cv, 1);
+                batch_norm_grad_apply_fast_bf16_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                   meanF.data(), invStdF.data(), coef.data(), vectors, cv, 1);
+            } else {
+                batch_norm_apply_fast_bf16_v1(y.data(), x.data(), scale.data(), shift.data(), vectors, cv, 1);
+                batch_norm_grad_apply_fast_bf16_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                   meanF.data(), invStdF.data(), coef.data(), vectors, cv, 1);
+            }
+        } else {
+            if (vector == 4) {
+                batch_norm_apply_fast_f16_v4(y.data(), x.data(), scale.data(), shift.data(), vectors, cv, 1);
+                batch_norm_grad_apply_fast_f16_v4(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                  meanF.data(), invStdF.data(), coef.data(), vectors, cv, 1);
+            } else {
+                batch_norm_apply_fast_f16_v1(y.data(), x.data(), scale.data(), shift.data(), vectors, cv, 1);
+                batch_norm_grad_apply_fast_f16_v1(dx.data(), dy.data(), x.data(), weight.data(), bias.data(),
+                                                  meanF.data(), invStdF.data(), coef.data(), vectors, cv, 1);
+            }
+        }
+    });
+    for (size_t i = 0; i < total; ++i) {
+        yGot[i] = vx_to_float(y[i]);
+        dxGot[i] = vx_to_float(dx[i]);
+    }
+    ok &= vx_expect_close(("fast normalise + SiLU" + at).c_str(), yGot.data(), y0.data(), total, tolerance);
+    ok &= vx_expect_close(("fast data gradient" + at).c_str(), dxGot.data(), dx0.data(), total, tolerance);
 
     // Column sums of x and of x·dy (each product rounded to T first).
     std::vector<double> sum0(c), mulSum0(c);
@@ -282,6 +344,24 @@ int main() {
                 }
                 ok &= vx_expect_close(((silu ? "normalise + SiLU" : "normalise") + at).c_str(), yOut.data(),
                                       y0.data(), total, 1e-6);
+                // The fast kernels: the float affine map from the finishing kernel, then the fast SiLU.
+                std::vector<float> scale(c), shift(c);
+                launch({finishGrid.x, 1, 1}, finishBlock, [&] {
+                    batch_norm_moments_finish_affine_f32(meanF.data(), varF.data(), invStdF.data(), meanD.data(),
+                                                         invStdD.data(), partial.data(), x.data(), (int) slices, rows,
+                                                         c, 1e-5, weight.data(), bias.data(), scale.data(),
+                                                         shift.data());
+                });
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    if (vector == 4)
+                        batch_norm_apply_fast_f32_v4(yOut.data(), x.data(), scale.data(), shift.data(), vectors,
+                                                     c / 4, silu);
+                    else
+                        batch_norm_apply_fast_f32_v1(yOut.data(), x.data(), scale.data(), shift.data(), vectors, c,
+                                                     silu);
+                });
+                ok &= vx_expect_close(((silu ? "fast normalise + SiLU" : "fast normalise") + at).c_str(),
+                                      yOut.data(), y0.data(), total, 1e-5);
             }
 
             // Batch norm backward: the two sums, then the data gradient (with and without the SiLU's derivative).
@@ -339,6 +419,40 @@ int main() {
                     dx0[i] = weight[ch] * (double) invStdF[ch] * (g0[i] - sumG[ch] / rows - xhat * sumGx[ch] / rows);
                 }
                 ok &= vx_expect_close(("data gradient" + kind + at).c_str(), dx.data(), dx0.data(), total, 1e-5);
+
+                // The fast kernels: float sums of up to 64 rows, float coefficients, float data gradient.
+                std::fill(partial.begin(), partial.end(), -1e300);
+                launch(sumsGrid, sumsBlock, [&] {
+                    if (vector == 4)
+                        batch_norm_grad_sums_fast_f32_v4(partial.data(), dy.data(), x.data(), meanF.data(),
+                                                         invStdF.data(), weight.data(), bias.data(), rows, c, g.cols,
+                                                         silu);
+                    else
+                        batch_norm_grad_sums_fast_f32_v1(partial.data(), dy.data(), x.data(), meanF.data(),
+                                                         invStdF.data(), weight.data(), bias.data(), rows, c, g.cols,
+                                                         silu);
+                });
+                std::vector<float> coef(3 * (size_t) c);
+                launch({finishGrid.x, 1, 1}, finishBlock, [&] {
+                    batch_norm_grad_finish_fast_f32(dWeight.data(), dBias.data(), coef.data(), partial.data(),
+                                                    (int) slices, rows, c, weight.data(), invStdF.data());
+                });
+                ok &= vx_expect_close(("fast bias gradient" + kind + at).c_str(), dBias.data(), sumG.data(), c, 1e-5);
+                ok &= vx_expect_close(("fast weight gradient" + kind + at).c_str(), dWeight.data(), sumGx.data(), c,
+                                      1e-5);
+                std::fill(dx.begin(), dx.end(), NAN);
+                launch({blocks, 1, 1}, {256, 1, 1}, [&] {
+                    const float* pb = silu ? bias.data() : nullptr;
+                    if (vector == 4)
+                        batch_norm_grad_apply_fast_f32_v4(dx.data(), dy.data(), x.data(), weight.data(), pb,
+                                                          meanF.data(), invStdF.data(), coef.data(), vectors, c / 4,
+                                                          silu);
+                    else
+                        batch_norm_grad_apply_fast_f32_v1(dx.data(), dy.data(), x.data(), weight.data(), pb,
+                                                          meanF.data(), invStdF.data(), coef.data(), vectors, c, silu);
+                });
+                ok &= vx_expect_close(("fast data gradient" + kind + at).c_str(), dx.data(), dx0.data(), total,
+                                      1e-5);
             }
         }
     }

@@ -104,6 +104,9 @@ inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
 inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __dadd_rn(double a, double b) { return a + b; }
+// Fast-math intrinsics: the exact operations (the GPU's approximations are a few ulp from them; GPU tests check those).
+inline float __expf(float x) { return std::exp(x); }
+inline float __fdividef(float a, float b) { return a / b; }
 
 // kernel<<<grid, block>>>: every block in turn.
 inline void launch(dim3 grid, dim3 block, const std::function<void()>& kernel) {
