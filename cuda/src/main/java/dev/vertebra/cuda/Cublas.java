@@ -120,22 +120,26 @@ final class Cublas {
      */
     void gemm(MemorySegment handle, boolean doublePrecision, int batch, int m, int n, int k, double alpha,
               Operand a, Operand b, double beta, long c, int ldc, long strideC) {
-        try (Arena arena = Arena.ofConfined()) {
+        NativeScratch scratch = NativeScratch.current();
+        long mark = scratch.mark();
+        try {
             int opB = b.transposed() ? OP_T : OP_N;
             int opA = a.transposed() ? OP_T : OP_N;
             if (doublePrecision) {
-                MemorySegment al = arena.allocateFrom(JAVA_DOUBLE, alpha);
-                MemorySegment be = arena.allocateFrom(JAVA_DOUBLE, beta);
+                MemorySegment al = scratch.allocateFrom(JAVA_DOUBLE, alpha);
+                MemorySegment be = scratch.allocateFrom(JAVA_DOUBLE, beta);
                 check(NativeCall.status(() -> (int) cublasDgemmStridedBatched.invokeExact(handle, opB, opA, n, m, k,
                         al, b.address(), b.ld(), b.batchStride(), a.address(), a.ld(), a.batchStride(), be, c, ldc,
                         strideC, batch)), "cublasDgemmStridedBatched");
             } else {
-                MemorySegment al = arena.allocateFrom(JAVA_FLOAT, (float) alpha);
-                MemorySegment be = arena.allocateFrom(JAVA_FLOAT, (float) beta);
+                MemorySegment al = scratch.allocateFrom(JAVA_FLOAT, (float) alpha);
+                MemorySegment be = scratch.allocateFrom(JAVA_FLOAT, (float) beta);
                 check(NativeCall.status(() -> (int) cublasSgemmStridedBatched.invokeExact(handle, opB, opA, n, m, k,
                         al, b.address(), b.ld(), b.batchStride(), a.address(), a.ld(), a.batchStride(), be, c, ldc,
                         strideC, batch)), "cublasSgemmStridedBatched");
             }
+        } finally {
+            scratch.release(mark);
         }
     }
 
@@ -148,12 +152,16 @@ final class Cublas {
         int type = bfloat16 ? CUDA_R_16BF : CUDA_R_16F;
         int opB = b.transposed() ? OP_T : OP_N;
         int opA = a.transposed() ? OP_T : OP_N;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment al = arena.allocateFrom(JAVA_FLOAT, (float) alpha);
-            MemorySegment be = arena.allocateFrom(JAVA_FLOAT, (float) beta);
+        NativeScratch scratch = NativeScratch.current();
+        long mark = scratch.mark();
+        try {
+            MemorySegment al = scratch.allocateFrom(JAVA_FLOAT, (float) alpha);
+            MemorySegment be = scratch.allocateFrom(JAVA_FLOAT, (float) beta);
             check(NativeCall.status(() -> (int) cublasGemmStridedBatchedEx.invokeExact(handle, opB, opA, n, m, k, al,
                     b.address(), type, b.ld(), b.batchStride(), a.address(), type, a.ld(), a.batchStride(), be, c,
                     type, ldc, strideC, batch, COMPUTE_32F, GEMM_DEFAULT)), "cublasGemmStridedBatchedEx");
+        } finally {
+            scratch.release(mark);
         }
     }
 }

@@ -267,8 +267,12 @@ final class Driver {
 
     void launch(String name, MemorySegment function, int gx, int gy, int gz, int bx, int by, int bz, int sharedBytes,
                 MemorySegment stream, MemorySegment params) {
-        check(NativeCall.status(() -> (int) cuLaunchKernel.invokeExact(function, gx, gy, gz, bx, by, bz, sharedBytes,
-                stream, params, MemorySegment.NULL)), "cuLaunchKernel(" + name + ")");
+        int status = NativeCall.status(() -> (int) cuLaunchKernel.invokeExact(function, gx, gy, gz, bx, by, bz,
+                sharedBytes, stream, params, MemorySegment.NULL));
+        if (status != 0) {
+            // The call's name only when it failed: a string per launch otherwise.
+            check(status, "cuLaunchKernel(" + name + ")");
+        }
     }
 
     MemorySegment createStream() {

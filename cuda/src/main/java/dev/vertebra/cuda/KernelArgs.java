@@ -1,7 +1,7 @@
 package dev.vertebra.cuda;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -13,13 +13,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A kernel's parameter list as {@code cuLaunchKernel} wants it: an array of pointers, one per parameter, each to
- * a copy of the value. The driver copies the values at launch, so the arena can close right after.
+ * a copy of the value. The driver copies the values at launch, so their memory can be reused right after
+ * ({@link NativeScratch}).
  */
 final class KernelArgs {
-    private final Arena arena;
+    private final SegmentAllocator arena;
     private final List<MemorySegment> values = new ArrayList<>();
 
-    KernelArgs(Arena arena) {
+    KernelArgs(SegmentAllocator arena) {
         this.arena = arena;
     }
 

@@ -132,10 +132,14 @@ final class KernelLibrary {
                 Consumer<KernelArgs> args) {
         MemorySegment f = function(file, name);
         context.makeCurrent();
-        try (Arena a = Arena.ofConfined()) {
-            KernelArgs k = new KernelArgs(a);
+        NativeScratch scratch = NativeScratch.current();
+        long mark = scratch.mark();
+        try {
+            KernelArgs k = new KernelArgs(scratch);
             args.accept(k);
             driver.launch(name, f, gx, gy, gz, bx, by, 1, sharedBytes, context.stream(), k.build());
+        } finally {
+            scratch.release(mark);
         }
     }
 }
