@@ -142,10 +142,19 @@ public final class ModelBenchmark {
         long gcBefore = gcMillis();
         long allocatedBefore = allocatedBytes();
         double[] times = new double[o.steps()];
+        double[] queued = new double[o.steps()];
+        // On an accelerator, also the time the host took to queue the step (up to the final synchronisation): near
+        // the step's time, the host bounds the step; well below it, the device does.
+        boolean accelerator = !o.device().equals(Device.CPU);
         for (int i = 0; i < o.steps(); i++) {
             times[i] = w.timedStep();
-            out.printf(Locale.ROOT, "step %d: %.1f ms%n", i + 1, times[i] * 1e3);
+            queued[i] = w.lastQueuedSeconds();
+            out.printf(Locale.ROOT, accelerator ? "step %d: %.1f ms (host queued it in %.1f ms)%n" : "step %d: %.1f ms%n",
+                    i + 1, times[i] * 1e3, queued[i] * 1e3);
             out.flush();
+        }
+        if (accelerator) {
+            out.printf(Locale.ROOT, "median host time to queue a step: %.1f ms%n", median(queued) * 1e3);
         }
         long allocatedAfter = allocatedBytes();
         String allocated = allocatedBefore < 0 ? "n/a (no jdk.management)" : String.format(Locale.ROOT, "%.0f MB/step",
@@ -210,6 +219,8 @@ public final class ModelBenchmark {
             targets = Init.uniform(gen, Shape.of(o.batch(), o.classes()), 0, 1, device);
         }
 
+        private double lastQueuedSeconds;
+
         /** One step's wall time in seconds, queued device work included. */
         double timedStep() {
             long start = System.nanoTime();
@@ -222,9 +233,15 @@ public final class ModelBenchmark {
                 } else {
                     forwardNoGrad();
                 }
+                lastQueuedSeconds = (System.nanoTime() - start) / 1e9;
                 backend.synchronize();
             }
             return (System.nanoTime() - start) / 1e9;
+        }
+
+        /** The host's part of the last {@link #timedStep}: its seconds up to the final synchronisation. */
+        double lastQueuedSeconds() {
+            return lastQueuedSeconds;
         }
 
         /** Forward and loss in the run's precision. */
