@@ -43,7 +43,7 @@ final class FloatBatchNormSilu {
         for (int end = S.loopBound(c); i < end; i += S.length()) {
             FloatVector y = FloatVector.fromArray(S, x, in + i).fma(FloatVector.fromArray(S, scale, i),
                     FloatVector.fromArray(S, shift, i));
-            y.div(VectorExp.exp(y.neg()).add(1f)).intoArray(z, out + i);
+            y.div(VectorExp.expOfNumbers(y.neg()).add(1f)).intoArray(z, out + i);
         }
         for (; i < c; i++) {
             z[out + i] = (float) UnaryOp.SILU.apply(x[in + i] * scale[i] + shift[i]);

@@ -70,7 +70,7 @@ final class FloatExpKernels {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.div(VectorExp.exp(v.neg()).add(1f)).intoArray(y, yo + i);
+            v.div(VectorExp.expOfNumbers(v.neg()).add(1f)).intoArray(y, yo + i);
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);

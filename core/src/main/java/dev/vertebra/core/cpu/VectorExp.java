@@ -41,6 +41,17 @@ final class VectorExp {
 
     /** e^v lane by lane. */
     static FloatVector exp(FloatVector v) {
+        // The integer add in expOfNumbers would turn a NaN into a number: NaN lanes take the input back.
+        return expOfNumbers(v).blend(v, v.test(VectorOperators.IS_NAN));
+    }
+
+    /**
+     * e^v for the lanes that are not NaN; a NaN lane's result is unspecified. For SiLU's forward form
+     * {@code v / (1 + e^−v)}, which is NaN where v is whatever the exponential gives there: one compare and one blend
+     * fewer, a tenth of a SiLU's time (3.05 → 2.75 ns a vector in L1), and the same bits as with {@link #exp} for
+     * every one of the 2^32 inputs, NaNs included (an exhaustive comparison of the two SiLUs).
+     */
+    static FloatVector expOfNumbers(FloatVector v) {
         VectorMask<Float> under = v.lt(MIN_ARG);
         VectorMask<Float> over = v.compare(VectorOperators.GT, MAX_ARG);
         // Lanes outside [MIN_ARG, MAX_ARG] compute garbage (or NaN) below and are replaced at the end.
@@ -61,7 +72,6 @@ final class VectorExp {
         // gives the same subnormal that p · 2^n rounds to).
         FloatVector y = p.reinterpretAsInts().add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
                 .reinterpretAsFloats();
-        // The integer add would turn a NaN into a number: NaN lanes take the input back.
-        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over).blend(v, v.test(VectorOperators.IS_NAN));
+        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
 }
