@@ -95,9 +95,8 @@ public final class BatchNorm2d extends Module {
         Tensor out = silu ? Functional.batchNormSilu(x, mean, var, w, b, useBatchStats, momentum, eps)
                 : Functional.batchNorm(x, mean, var, w, b, useBatchStats, momentum, eps);
         if (update) {
-            // Counted where the buffer lives: reading it back would wait for all queued device work, once per layer
-            // and step. Through float64 (int64 arithmetic is not every backend's), exact for counts below 2^53.
-            numBatchesTracked.copyFrom(numBatchesTracked.data().to(DType.FLOAT64).add(1));
+            // On the host until the buffer is read (a checkpoint): no device work per layer and step.
+            numBatchesTracked.increment(1);
         }
         return out;
     }
