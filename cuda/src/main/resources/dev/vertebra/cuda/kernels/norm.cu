@@ -595,6 +595,38 @@ extern "C" __global__ void batch_norm_grad_finish_fast_f32(float* dweight, float
     }
 }
 
+// out = f(a, channel) over [rows, c] data of type T, V elements at a time on a grid-stride loop (vectors = total / V,
+// cv = c / V); the channel bookkeeping of a VxChannelStride.
+template <int V, typename T, typename F>
+__device__ __forceinline__ void vx_apply_channels(T* out, const T* a, long long vectors, int cv, F f) {
+    VxChannelStride cs = vx_channel_stride(cv);
+    int col = cs.first;
+    VX_FOR_EACH(i, vectors) {
+        float v[V];
+        vx_load<V>(v, a + i * V);
+#pragma unroll
+        for (int j = 0; j < V; ++j) v[j] = f(v[j], col * V + j);
+        vx_store<V>(out + i * V, v);
+        col = vx_next_channel(col, cs, cv);
+    }
+}
+
+// out = f(a, b, channel), as vx_apply_channels.
+template <int V, typename T, typename F>
+__device__ __forceinline__ void vx_apply_channels2(T* out, const T* a, const T* b, long long vectors, int cv, F f) {
+    VxChannelStride cs = vx_channel_stride(cv);
+    int col = cs.first;
+    VX_FOR_EACH(i, vectors) {
+        float u[V], v[V];
+        vx_load<V>(u, a + i * V);
+        vx_load<V>(v, b + i * V);
+#pragma unroll
+        for (int j = 0; j < V; ++j) u[j] = f(u[j], v[j], col * V + j);
+        vx_store<V>(out + i * V, u);
+        col = vx_next_channel(col, cs, cv);
+    }
+}
+
 #define VX_BN_APPLY_KERNELS(V, T, S)                                                                                  \
     /* y = (x - mean) · inv_std · weight + bias (then SiLU), V elements at a time; vectors = total / V, cv = c / V;  \
        y and x of type T, the rest float32 / double. */                                                         \
@@ -602,19 +634,10 @@ extern "C" __global__ void batch_norm_grad_finish_fast_f32(float* dweight, float
                                                            const double* inv_std_d, const float* weight,          \
                                                            const float* bias, long long vectors, int cv,          \
                                                            int silu) {                                            \
-        VxChannelStride cs = vx_channel_stride(cv);                                                               \
-        int col = cs.first;                                                                                       \
-        VX_FOR_EACH(i, vectors) {                                                                                 \
-            float v[V];                                                                                           \
-            vx_load<V>(v, x + i * V);                                                                             \
-            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
-                int ch = col * V + j;                                                                             \
-                float u = (float) ((v[j] - mean_d[ch]) * inv_std_d[ch] * weight[ch] + bias[ch]);                  \
-                v[j] = silu ? u * vx_sigmoid(u) : u;                                                              \
-            }                                                                                                     \
-            vx_store<V>(y + i * V, v);                                                                            \
-            col = vx_next_channel(col, cs, cv);                                                                   \
-        }                                                                                                         \
+        vx_apply_channels<V>(y, x, vectors, cv, [=](float v, int ch) {                                            \
+            float u = (float) ((v - mean_d[ch]) * inv_std_d[ch] * weight[ch] + bias[ch]);                         \
+            return silu ? u * vx_sigmoid(u) : u;                                                                  \
+        });                                                                                                       \
     }                                                                                                             \
     /* dx = weight · inv_std · (g - mean_g - xhat · mean_gx), g = vx_bn_grad(dy, ...); V elements at a time. */  \
     extern "C" __global__ void batch_norm_grad_apply_##S##_v##V(T* dx, const T* dy, const T* x,                  \
@@ -622,41 +645,21 @@ extern "C" __global__ void batch_norm_grad_finish_fast_f32(float* dweight, float
                                                                 const float* mean, const float* inv_std,          \
                                                                 const double* mean_g, const double* mean_gx,      \
                                                                 long long vectors, int cv, int silu) {            \
-        VxChannelStride cs = vx_channel_stride(cv);                                                               \
-        int col = cs.first;                                                                                       \
-        VX_FOR_EACH(i, vectors) {                                                                                 \
-            float d[V], xv[V];                                                                                    \
-            vx_load<V>(d, dy + i * V);                                                                            \
-            vx_load<V>(xv, x + i * V);                                                                            \
-            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
-                int ch = col * V + j;                                                                             \
-                double is = inv_std[ch];                                                                          \
-                double xhat = (xv[j] - (double) mean[ch]) * is;                                                   \
-                double g = vx_bn_grad(d[j], xv[j], mean[ch], inv_std[ch], weight[ch], silu ? bias[ch] : 0.0f,     \
-                                      silu);                                                                      \
-                d[j] = (float) (weight[ch] * is * (g - mean_g[ch] - xhat * mean_gx[ch]));                         \
-            }                                                                                                     \
-            vx_store<V>(dx + i * V, d);                                                                           \
-            col = vx_next_channel(col, cs, cv);                                                                   \
-        }                                                                                                         \
+        vx_apply_channels2<V>(dx, dy, x, vectors, cv, [=](float d, float xv, int ch) {                            \
+            double is = inv_std[ch];                                                                              \
+            double xhat = (xv - (double) mean[ch]) * is;                                                          \
+            double g = vx_bn_grad(d, xv, mean[ch], inv_std[ch], weight[ch], silu ? bias[ch] : 0.0f, silu);        \
+            return (float) (weight[ch] * is * (g - mean_g[ch] - xhat * mean_gx[ch]));                             \
+        });                                                                                                       \
     }                                                                                                             \
     /* Fast: y = x · scale + shift in float (then vx_silu_fast). */                                               \
     extern "C" __global__ void batch_norm_apply_fast_##S##_v##V(T* y, const T* x, const float* scale,            \
                                                                 const float* shift, long long vectors, int cv,    \
                                                                 int silu) {                                       \
-        VxChannelStride cs = vx_channel_stride(cv);                                                               \
-        int col = cs.first;                                                                                       \
-        VX_FOR_EACH(i, vectors) {                                                                                 \
-            float v[V];                                                                                           \
-            vx_load<V>(v, x + i * V);                                                                             \
-            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
-                int ch = col * V + j;                                                                             \
-                float u = fmaf(v[j], scale[ch], shift[ch]);                                                       \
-                v[j] = silu ? vx_silu_fast(u) : u;                                                                \
-            }                                                                                                     \
-            vx_store<V>(y + i * V, v);                                                                            \
-            col = vx_next_channel(col, cs, cv);                                                                   \
-        }                                                                                                         \
+        vx_apply_channels<V>(y, x, vectors, cv, [=](float v, int ch) {                                            \
+            float u = fmaf(v, scale[ch], shift[ch]);                                                              \
+            return silu ? vx_silu_fast(u) : u;                                                                    \
+        });                                                                                                       \
     }                                                                                                             \
     /* Fast: dx = k · (g - mean_g - xhat · mean_gx) in float, coef: [3, c] = k, mean_g, mean_gx; g = dy, or    \
        dy · vx_silu_grad_fast(xhat · weight + bias) (bias read only then). */                                    \
@@ -665,22 +668,12 @@ extern "C" __global__ void batch_norm_grad_finish_fast_f32(float* dweight, float
                                                                      const float* mean, const float* inv_std,     \
                                                                      const float* coef, long long vectors,        \
                                                                      int cv, int silu) {                          \
-        VxChannelStride cs = vx_channel_stride(cv);                                                               \
-        int col = cs.first;                                                                                       \
         int c = cv * V;                                                                                           \
-        VX_FOR_EACH(i, vectors) {                                                                                 \
-            float d[V], xv[V];                                                                                    \
-            vx_load<V>(d, dy + i * V);                                                                            \
-            vx_load<V>(xv, x + i * V);                                                                            \
-            _Pragma("unroll") for (int j = 0; j < V; ++j) {                                                      \
-                int ch = col * V + j;                                                                             \
-                float xhat = (xv[j] - mean[ch]) * inv_std[ch];                                                    \
-                float g = silu ? d[j] * vx_silu_grad_fast(fmaf(xhat, weight[ch], bias[ch])) : d[j];               \
-                d[j] = (g - coef[c + ch] - xhat * coef[2 * c + ch]) * coef[ch];                                   \
-            }                                                                                                     \
-            vx_store<V>(dx + i * V, d);                                                                           \
-            col = vx_next_channel(col, cs, cv);                                                                   \
-        }                                                                                                         \
+        vx_apply_channels2<V>(dx, dy, x, vectors, cv, [=](float d, float xv, int ch) {                            \
+            float xhat = (xv - mean[ch]) * inv_std[ch];                                                           \
+            float g = silu ? d * vx_silu_grad_fast(fmaf(xhat, weight[ch], bias[ch])) : d;                         \
+            return (g - coef[c + ch] - xhat * coef[2 * c + ch]) * coef[ch];                                       \
+        });                                                                                                       \
     }
 
 VX_BN_APPLY_KERNELS(1, float, f32)
