@@ -6,8 +6,10 @@
 #
 # 1. the cuda module's tests and the ChannelTiming probe (cuda/gpu-check.sh, ConvTiming skipped);
 # 2. Nsight Compute over KernelProfile's batch-norm and depthwise kernels (cuda/gpu-ncu.sh);
-# 3. B0 training beside PyTorch in fp32, tf32 and bf16, the A/B variants of VERTEBRA_BENCH_AB, and profiled fp32
-#    and bf16 steps (bench/scripts/gpu-bench.sh; VERTEBRA_BENCH_WARMUP / VERTEBRA_BENCH_STEPS apply to both sides).
+# 3. B0 training beside PyTorch in fp32, tf32 and bf16, the A/B variants of VERTEBRA_BENCH_AB, Vertebra fp32 at
+#    batch 32 (VERTEBRA_BENCH_BATCHES; with each run's host time to queue a step: host- or kernel-bound?), and
+#    profiled fp32 and bf16 steps (bench/scripts/gpu-bench.sh; VERTEBRA_BENCH_WARMUP / VERTEBRA_BENCH_STEPS apply
+#    to both sides).
 # About four minutes on an H200 with two A/B variants. Logs go to LOGDIR (default gpu-logs): tests.log, ncu.csv,
 # ncu.log, bench.log; the summary goes to stdout.
 set -uo pipefail
@@ -30,5 +32,7 @@ echo "ncu exit status $?"
 grep -vE '^WARNING' "$logs/ncu.log" | tail -30
 
 stamp "benchmarks"
-VERTEBRA_BENCH_PROFILE=1 bash bench/scripts/gpu-bench.sh 2>&1 | tee "$logs/bench.log" | grep -E '^==|img/s'
+VERTEBRA_BENCH_PROFILE=1 VERTEBRA_BENCH_BATCHES=${VERTEBRA_BENCH_BATCHES-32} bash bench/scripts/gpu-bench.sh 2>&1 |
+    tee "$logs/bench.log" | grep -E '^==|img/s|host time'
+
 stamp "done"
