@@ -36,8 +36,8 @@ public final class Buffer implements StateEntry {
 
     /**
      * Adds {@code n} to every element, counted on the host until the next {@link #data} read. Batch norm counts
-     * its batches this way: on a GPU the three small device ops a layer and step it took before were about a
-     * fifth of a training step's primitives, for a number that is read when a checkpoint is saved.
+     * its batches this way: the cast, add, cast back and copy it took a layer and step on the device were 294 of an
+     * EfficientNet-B0 training step's 1046 primitives (launches, on a GPU), for a number a checkpoint reads.
      */
     public void increment(long n) {
         pending += n;
