@@ -91,7 +91,8 @@ public final class ProfilingBackend implements Backend {
 
     /**
      * The recorded times as a text table: op, calls, milliseconds and share of {@code wallNanos} (the wall time
-     * of the profiled work), then a row for the time spent outside primitives (autograd, Java-side bookkeeping).
+     * of the profiled work), then a row for the time spent outside primitives (autograd, Java-side bookkeeping) and
+     * the total (with the number of primitive calls).
      */
     public String table(long wallNanos) {
         return table(wallNanos, 1);
@@ -113,13 +114,16 @@ public final class ProfilingBackend implements Backend {
         String row = "%-" + width + "s %7s %10s %7s%n";
         sb.append(String.format(Locale.ROOT, row, "op", "calls", "ms", "share"));
         long inPrimitives = 0;
+        long calls = 0;
         for (OpTime t : list) {
             inPrimitives += t.nanos();
+            calls += t.calls();
             sb.append(String.format(Locale.ROOT, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos)));
         }
         long outside = wallNanos - inPrimitives;
         sb.append(String.format(Locale.ROOT, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos)));
-        sb.append(String.format(Locale.ROOT, row, "total", "", millis(wallNanos), share(wallNanos, wallNanos)));
+        // The calls' total: on an accelerator each primitive is a launch or more, so their number is host work.
+        sb.append(String.format(Locale.ROOT, row, "total", calls, millis(wallNanos), share(wallNanos, wallNanos)));
         return sb.toString();
     }
 

@@ -57,6 +57,9 @@ class ProfilingBackendTest {
         assertEquals(2L, calls.get("optimiser: binary add (scalar)"), calls.toString());
         String table = profiler.table(1_000_000_000L);
         assertTrue(table.contains("(outside primitives)") && table.contains("conv2d fwd 1x1"), table);
+        long total = calls.values().stream().mapToLong(Long::longValue).sum();
+        assertTrue(table.lines().anyMatch(l -> l.matches("total\\s+" + total + "\\s.*")),
+                "the total row counts the " + total + " calls:\n" + table);
         profiler.reset();
         assertEquals(List.of(), profiler.times());
     }
