@@ -10,6 +10,7 @@ module dev.vertebra.examples {
     requires org.slf4j;
     requires org.knowm.xchart;
     requires java.desktop;
+    requires static jdk.management; // ZgcHeapTarget, where the runtime has it
 
     exports dev.vertebra.examples.metric;
     exports dev.vertebra.examples.trainer;

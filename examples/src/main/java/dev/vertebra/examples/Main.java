@@ -19,6 +19,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        ZgcHeapTarget.install();
         System.exit(new CommandLine(new Main()).execute(args));
     }
 }
