@@ -21,10 +21,10 @@ import java.util.Map;
  *
  * <p>Why: by default the soft limit is the maximum heap (half the RAM under the launcher), so ZGC collects rarely and
  * each step's few tens of megabytes of new objects land on heap pages never touched before; a first touch is a page
- * fault, tens of microseconds on a virtual machine. B0 training at batch 8, 224², ran its first ~35 steps at half
- * speed that way, until ZGC's warm-up collections began to recycle pages (bench/NOTES.md, "Fourteenth round"). A soft
- * limit below the live heap makes ZGC collect back to back (B0 at batch 8 with 512 MiB: 313 against 215 ms a step),
- * so the limit follows what each major collection leaves live, and only ever rises.
+ * fault, tens of microseconds on a virtual machine. B0 training at batch 8, 224², ran its first ~35 steps at about half
+ * speed under the defaults; with a 2 GiB limit, half the system time and full speed within ~15 steps (bench/NOTES.md,
+ * "Fourteenth round"). A soft limit below the live heap makes ZGC collect back to back (B0 at batch 8 with 512 MiB:
+ * 313 against 215 ms a step), so the limit follows what each major collection leaves live, and only ever rises.
  *
  * <p>Nothing changes under another collector, when the command line sets the heap size or the soft limit, or on a
  * runtime without the {@code jdk.management} module.
