@@ -293,6 +293,36 @@ public interface Backend {
         }
     }
 
+    /**
+     * An evaluation-mode batch norm as the per-channel affine map of its input, {@code y = x·scale + shift}, a
+     * preceding convolution's bias moved in: {@code scale = bnWeight·(runningVar + eps)^−½},
+     * {@code shift = bnBias − (runningMean − convBias)·scale}, all {@code [C]}, float32, contiguous. Null
+     * {@code bnWeight}, {@code bnBias} or {@code convBias}: 1, 0, 0. Default: those elementwise ops, in that order
+     * ({@code eps} rounded to float32 first); a backend may compute the same bits in one pass. Called without
+     * gradients (an inference layer's folding, once per call).
+     */
+    default ChannelAffine batchNormEvalAffine(Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
+                                              Tensor convBias, double eps) {
+        Tensor scale = runningVar.add(eps).pow(-0.5);
+        if (bnWeight != null) {
+            scale = bnWeight.mul(scale);
+        }
+        Tensor centre = convBias == null ? runningMean : runningMean.sub(convBias);
+        Tensor shift = centre.mul(scale).neg();
+        if (bnBias != null) {
+            shift = bnBias.add(shift);
+        }
+        return new ChannelAffine(scale.contiguous(), shift.contiguous());
+    }
+
+    /** A per-channel affine map {@code x·scale + shift}, both {@code [C]}. */
+    record ChannelAffine(Tensor scale, Tensor shift) {
+        public ChannelAffine {
+            Objects.requireNonNull(scale, "scale");
+            Objects.requireNonNull(shift, "shift");
+        }
+    }
+
     /** An output {@code [N, H, W, C]} and its sums over H and W, {@code [N, 1, 1, C]}. */
     record PooledOutput(Tensor output, Tensor channelSums) {
         public PooledOutput {

@@ -2,6 +2,7 @@ package dev.vertebra.core;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Neural-network operations on tensors, the counterpart of {@code torch.nn.functional}. Image tensors are NHWC;
@@ -181,7 +182,7 @@ public final class Functional {
         Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
                 first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
         x.requireSameDevice("conv2d", second.weight());
-        checkConvShape(middle, "the first convolution's output " + middle, second.weight(), second.spec());
+        checkConvShape(middle, () -> "the first convolution's output " + middle, second.weight(), second.spec());
         return true;
     }
 
@@ -240,16 +241,9 @@ public final class Functional {
             }
             try (NoGrad _ = NoGrad.enter()) {
                 // The same scale and shift as batchNorm's evaluation branch, with the convolution's bias moved in.
-                Tensor scale = runningVar.add(eps).pow(-0.5);
-                if (bnWeight != null) {
-                    scale = bnWeight.mul(scale);
-                }
-                Tensor centre = convBias == null ? runningMean : runningMean.sub(convBias);
-                Tensor shift = centre.mul(scale).neg();
-                if (bnBias != null) {
-                    shift = bnBias.add(shift);
-                }
-                return new Backend.ConvAffine(weight, spec, scale.contiguous(), shift.contiguous(), activation);
+                Backend.ChannelAffine affine = x.backend().batchNormEvalAffine(runningMean, runningVar, bnWeight,
+                        bnBias, convBias, eps);
+                return new Backend.ConvAffine(weight, spec, affine.scale(), affine.shift(), activation);
             }
         }
     }
@@ -260,14 +254,17 @@ public final class Functional {
         if (x.dtype() != w.dtype()) {
             throw new IllegalArgumentException("conv2d: dtypes differ: " + x.describe() + " and " + w.describe());
         }
-        checkConvShape(x.shape(), x.describe(), w, spec);
+        checkConvShape(x.shape(), x::describe, w, spec);
     }
 
-    /** The shape checks of {@link #checkConv} for an input of shape x, described as {@code described}. */
-    private static void checkConvShape(Shape x, String described, Tensor w, ConvSpec spec) {
+    /**
+     * The shape checks of {@link #checkConv} for an input of shape x, described as {@code described} gives (only
+     * for an error: a description is a string built per call, and convolutions are many a step).
+     */
+    private static void checkConvShape(Shape x, Supplier<String> described, Tensor w, ConvSpec spec) {
         if (x.rank() != 4 || w.rank() != 4) {
             throw new IllegalArgumentException("conv2d needs x [N, H, W, Cin] and weight [KH, KW, Cin/groups, Cout], got "
-                    + described + " and " + w.describe());
+                    + described.get() + " and " + w.describe());
         }
         int groups = spec.groups();
         if (x.dim(3) % groups != 0 || w.dim(3) % groups != 0 || w.dim(2) * groups != x.dim(3)) {

@@ -459,6 +459,18 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public ChannelAffine batchNormEvalAffine(Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
+                                             Tensor convBias, double eps) {
+        long start = begin();
+        try {
+            ChannelAffine a = inner.batchNormEvalAffine(runningMean, runningVar, bnWeight, bnBias, convBias, eps);
+            return new ChannelAffine(own(a.scale()), own(a.shift()));
+        } finally {
+            end("batch norm eval affine", start);
+        }
+    }
+
+    @Override
     public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
                                                 Tensor invStd) {
         long start = begin();

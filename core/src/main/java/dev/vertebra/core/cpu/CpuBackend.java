@@ -730,6 +730,43 @@ public final class CpuBackend extends ReferenceBackend {
         return new BatchNormResult(z, mean, var, invStd);
     }
 
+    /**
+     * One pass over the channels instead of up to seven elementwise ops on [C] tensors (each a dispatch, a new tensor
+     * and, early in a process, a kernel not yet compiled): per layer and call in inference. The same float32
+     * operations in the same order as the default, so the same bits.
+     */
+    @Override
+    public ChannelAffine batchNormEvalAffine(Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
+                                             Tensor convBias, double eps) {
+        int c = runningVar.numel();
+        for (Tensor t : new Tensor[]{runningMean, runningVar, bnWeight, bnBias, convBias}) {
+            if (t != null && (!isFloat(t) || t.rank() != 1 || t.numel() != c)) {
+                return super.batchNormEvalAffine(runningMean, runningVar, bnWeight, bnBias, convBias, eps);
+            }
+        }
+        float[] mean = packed(runningMean);
+        float[] var = packed(runningVar);
+        float[] weight = bnWeight == null ? null : packed(bnWeight);
+        float[] bias = bnBias == null ? null : packed(bnBias);
+        float[] convShift = convBias == null ? null : packed(convBias);
+        Tensor scale = empty(Shape.of(c), DType.FLOAT32);
+        Tensor shift = empty(Shape.of(c), DType.FLOAT32);
+        float[] a = floats(scale);
+        float[] b = floats(shift);
+        float epsilon = (float) eps;
+        for (int i = 0; i < c; i++) {
+            float s = (float) Math.pow(var[i] + epsilon, -0.5);
+            if (weight != null) {
+                s = weight[i] * s;
+            }
+            float centre = convShift == null ? mean[i] : mean[i] - convShift[i];
+            float t = -(centre * s);
+            a[i] = s;
+            b[i] = bias == null ? t : bias[i] + t;
+        }
+        return new ChannelAffine(scale, shift);
+    }
+
     @Override
     public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
                                                 Tensor invStd) {
