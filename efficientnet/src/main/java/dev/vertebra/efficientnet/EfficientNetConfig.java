@@ -126,6 +126,38 @@ public record EfficientNetConfig(String name, double widthMult, double depthMult
     }
 
     /**
+     * A model name as the command lines take it: {@code "b0"} … {@code "b7"} ({@link #named}), or
+     * {@code "custom:WIDTH:DEPTH"} with positive width and depth multipliers ({@link #custom} at 224², dropout 0.2).
+     */
+    public static EfficientNetConfig parse(String name) {
+        if (!name.toLowerCase(Locale.ROOT).startsWith("custom:")) {
+            return named(name);
+        }
+        String[] p = name.split(":", -1);
+        if (p.length != 3) {
+            throw new IllegalArgumentException("a custom model is custom:WIDTH:DEPTH, got '" + name + "'");
+        }
+        double width = multiplier(p[1], "width", name);
+        double depth = multiplier(p[2], "depth", name);
+        return custom(width, depth, 224, 0.2);
+    }
+
+    private static double multiplier(String text, String what, String name) {
+        double m;
+        try {
+            m = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the " + what + " multiplier of '" + name + "' is not a number: '" + text
+                    + "'", e);
+        }
+        if (!(m > 0) || m > 16) {
+            throw new IllegalArgumentException("the " + what + " multiplier of '" + name + "' must be in (0, 16], got "
+                    + text);
+        }
+        return m;
+    }
+
+    /**
      * Compound scaling from the paper: depth α^φ, width β^φ, resolution 224·γ^φ with α = 1.2, β = 1.1, γ = 1.15
      * (rounded to a multiple of 8). The published B1–B7 were hand-adjusted afterwards, so {@code compound(1)} is
      * close to, not equal to, {@code b1()}. Dropout 0.2, batch norm eps 1e-5.

@@ -70,6 +70,25 @@ class EfficientNetConfigTest {
     }
 
     @Test
+    void parseTakesVariantsAndCustomMultipliers() {
+        assertEquals(EfficientNetConfig.b3(), EfficientNetConfig.parse("B3"));
+        EfficientNetConfig demo = EfficientNetConfig.parse("custom:0.5:0.25");
+        assertEquals(0.5, demo.widthMult());
+        assertEquals(0.25, demo.depthMult());
+        assertEquals(EfficientNetConfig.custom(0.5, 0.25, 224, 0.2), demo);
+    }
+
+    @Test
+    void parseNamesWhatIsWrongWithACustomModel() {
+        for (String bad : new String[]{"custom:0.5", "custom:0.5:0.25:1", "custom:half:1", "custom:0:1", "custom:1:-2",
+                "custom:1:NaN", "b9"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> EfficientNetConfig.parse(bad), bad);
+            assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
+    }
+
+    @Test
     void featureMapsAndLogitsHaveTheDocumentedShapes() {
         EfficientNetConfig config = EfficientNetConfig.custom(0.25, 0.25, 64, 0.2).withClasses(5).withInChannels(2);
         EfficientNet model = new EfficientNet(config, new Generator(0));

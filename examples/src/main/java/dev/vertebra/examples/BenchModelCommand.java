@@ -23,7 +23,8 @@ final class BenchModelCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "b0", description = "b0 … b7 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "b0",
+            description = "b0 … b7, or custom:WIDTH:DEPTH (the demo's is custom:0.5:0.25) (default: ${DEFAULT-VALUE})")
     private String model;
 
     @Option(names = "--batch", defaultValue = "8", description = "images per step (default: ${DEFAULT-VALUE})")

@@ -49,6 +49,15 @@ class BenchModelCommandTest {
     }
 
     @Test
+    void takesTheDemosCustomModelAndRefusesAnUnknownOneCleanly() {
+        assertEquals(0, run("bench-model", "--model", "custom:0.5:0.25", "--batch", "2", "--size", "32", "--mode",
+                "train", "--steps", "1", "--warmup", "0"), err.toString());
+        assertTrue(out.toString().startsWith("custom:0.5:0.25 train batch=2"), out.toString());
+        assertEquals(2, run("bench-model", "--model", "b9"));
+        assertTrue(err.toString().startsWith("vertebra bench-model: unknown EfficientNet variant 'b9'"), err.toString());
+    }
+
+    @Test
     void refusesAnUnknownMode() {
         assertEquals(2, run("bench-model", "--mode", "fly"));
         assertTrue(err.toString().contains("--mode must be train or infer"), err.toString());

@@ -63,7 +63,7 @@ public final class ModelBenchmark {
     }
 
     /**
-     * @param model   EfficientNet variant, b0 … b7
+     * @param model   EfficientNet variant, b0 … b7 or custom:WIDTH:DEPTH ({@link EfficientNetConfig#parse})
      * @param batch   images per step
      * @param size    image side (the images are {@code [batch, size, size, 3]}, NHWC)
      * @param mode    training or inference steps
@@ -82,6 +82,7 @@ public final class ModelBenchmark {
                         + "precision: " + batch + ", " + size + ", " + steps + ", " + warmup + ", " + classes + ", "
                         + precision);
             }
+            EfficientNetConfig.parse(model); // a wrong name fails here, before anything is built
         }
 
         /** In float32. */
@@ -209,7 +210,7 @@ public final class ModelBenchmark {
             this.o = o;
             this.backend = Backends.get(device);
             Generator gen = new Generator(0);
-            EfficientNetConfig config = EfficientNetConfig.named(o.model()).withClasses(o.classes());
+            EfficientNetConfig config = EfficientNetConfig.parse(o.model()).withClasses(o.classes());
             model = new EfficientNet(config, gen);
             model.to(device);
             model.train(o.mode() == Mode.TRAIN);

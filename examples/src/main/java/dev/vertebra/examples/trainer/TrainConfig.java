@@ -73,14 +73,7 @@ public record TrainConfig(String model, int imageSize, double pixelMm, int slice
 
     /** The EfficientNet for a model name, with {@link FractureModel#OUTPUTS} outputs and K input channels. */
     public static EfficientNetConfig model(String name) {
-        if (name.startsWith("custom:")) {
-            String[] p = name.split(":");
-            if (p.length != 3) {
-                throw new IllegalArgumentException("custom model is custom:WIDTH:DEPTH, got " + name);
-            }
-            return EfficientNetConfig.custom(Double.parseDouble(p[1]), Double.parseDouble(p[2]), 224, 0.2);
-        }
-        return EfficientNetConfig.named(name);
+        return EfficientNetConfig.parse(name);
     }
 
     /** The network's configuration. */
