@@ -10,6 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -34,12 +35,16 @@ final class Dicom2NpyCommand implements Callable<Integer> {
     private Path output;
 
     @Override
-    public Integer call() throws Exception {
-        DicomPixels pixels = DicomPixels.read(DicomReader.read(input));
-        int[] shape = pixels.shape();
-        Npy.write(output, new HostArray(DType.FLOAT32, shape, pixels.modalityLut()));
-        spec.commandLine().getOut().println(output + ": float32 " + Arrays.toString(shape));
-        spec.commandLine().getOut().flush();
-        return 0;
+    public Integer call() {
+        try {
+            DicomPixels pixels = DicomPixels.read(DicomReader.read(input));
+            int[] shape = pixels.shape();
+            Npy.write(output, new HostArray(DType.FLOAT32, shape, pixels.modalityLut()));
+            spec.commandLine().getOut().println(output + ": float32 " + Arrays.toString(shape));
+            spec.commandLine().getOut().flush();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
+        }
     }
 }

@@ -7,6 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -22,9 +23,13 @@ final class DicomInfoCommand implements Callable<Integer> {
     private Path input;
 
     @Override
-    public Integer call() throws Exception {
-        spec.commandLine().getOut().print(DicomDump.format(DicomReader.read(input)));
-        spec.commandLine().getOut().flush();
-        return 0;
+    public Integer call() {
+        try {
+            spec.commandLine().getOut().print(DicomDump.format(DicomReader.read(input)));
+            spec.commandLine().getOut().flush();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
+        }
     }
 }

@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -35,10 +36,14 @@ final class SynthCommand implements Callable<Integer> {
     private long seed;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         long start = System.nanoTime();
-        List<SyntheticDataset.Study> written = SyntheticDataset.write(out,
-                SyntheticDataset.Config.demo(studies, testStudies, seed));
+        List<SyntheticDataset.Study> written;
+        try {
+            written = SyntheticDataset.write(out, SyntheticDataset.Config.demo(studies, testStudies, seed));
+        } catch (IOException | IllegalArgumentException e) {
+            return Failures.report(spec, e);
+        }
         long fractured = written.stream().filter(SyntheticDataset.Study::patientOverall).count();
         spec.commandLine().getOut().printf("%s: %d studies (%d fractured) in %.1f s%n", out, written.size(),
                 fractured, (System.nanoTime() - start) / 1e9);

@@ -18,7 +18,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -80,9 +80,21 @@ class DicomCommandsTest {
 
         String result = run("dicom2npy", dcm.toString(), dir.resolve("x.npy").toString());
 
-        assertNotEquals('0', result.charAt(0), result);
-        assertTrue(result.contains("cut.dcm"), result);
+        assertTrue(result.startsWith("1\nvertebra dicom2npy: " + dcm), result);
+        assertFalse(result.contains("\tat "), "one line, no stack trace: " + result);
         assertTrue(Files.notExists(dir.resolve("x.npy")), "no output is left behind");
+    }
+
+    @Test
+    void aFileThatIsNotDicomOrIsMissingIsNamedInOneLine() throws Exception {
+        Path text = Files.writeString(dir.resolve("notes.txt"), "not a DICOM file");
+        String result = run("dicom-info", text.toString());
+        assertTrue(result.startsWith("1\nvertebra dicom-info: " + text + ": not a DICOM file"), result);
+        assertEquals(2, result.strip().split("\n").length, "exit code and one line: " + result);
+
+        Path missing = dir.resolve("missing.dcm");
+        result = run("dicom2npy", missing.toString(), dir.resolve("y.npy").toString());
+        assertTrue(result.startsWith("1\nvertebra dicom2npy: " + missing + ": cannot read: no such file"), result);
     }
 
     /** A Part 10 file, explicit VR little endian, 2×3 pixels. */

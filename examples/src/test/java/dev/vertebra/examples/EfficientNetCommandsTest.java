@@ -41,6 +41,14 @@ class EfficientNetCommandsTest {
     }
 
     @Test
+    void summaryTakesACustomModelAndNamesAWrongOneInOneLine() {
+        assertEquals(0, run("summary", "--model", "custom:0.5:0.25"), err.toString());
+        assertTrue(out.toString().contains("parameters: "), out.toString());
+        assertEquals(1, run("summary", "--model", "b9"));
+        assertEquals("vertebra summary: unknown EfficientNet variant 'b9': expected b0 … b7", err.toString().strip());
+    }
+
+    @Test
     void summaryWithClassesAndChannels() {
         assertEquals(0, run("summary", "--model", "b0", "--classes", "7", "--in-channels", "1"), err.toString());
         // 5,288,548 − 1280·993 − 993 (classifier) − 2·32·9 (stem inputs)

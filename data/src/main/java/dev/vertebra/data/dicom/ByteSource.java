@@ -57,7 +57,7 @@ sealed interface ByteSource {
                 readFrom(channel, position, destination, offset, length);
             } catch (IOException e) {
                 throw e instanceof DicomException d ? d
-                        : new DicomException(name(), position, "cannot read: " + e.getMessage(), e);
+                        : new DicomException(name(), position, "cannot read: " + DicomException.reason(e), e);
             }
         }
 

@@ -31,7 +31,7 @@ final class Cursor implements AutoCloseable {
                 try {
                     channel = FileChannel.open(file.path(), StandardOpenOption.READ);
                 } catch (IOException e) {
-                    throw new DicomException(file.name(), 0, "cannot open: " + e.getMessage(), e);
+                    throw new DicomException(file.name(), 0, "cannot open: " + DicomException.reason(e), e);
                 }
                 window = new byte[WINDOW];
             }

@@ -1,6 +1,8 @@
 package dev.vertebra.data.dicom;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** A DICOM file that cannot be read as such; names the file and the byte offset where reading stopped. */
@@ -24,6 +26,18 @@ public class DicomException extends IOException {
 
     public DicomException(Path file, long offset, String message) {
         this(file.toString(), offset, message);
+    }
+
+    /**
+     * Why an I/O call on a file failed, for a message that already names the file: "no such file", "permission
+     * denied", else the exception's own message (its class name where it has none).
+     */
+    static String reason(IOException e) {
+        return switch (e) {
+            case NoSuchFileException _ -> "no such file";
+            case AccessDeniedException _ -> "permission denied";
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
     }
 
     /** The file (or stream description) that failed. */

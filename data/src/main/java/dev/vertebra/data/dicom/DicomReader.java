@@ -54,7 +54,7 @@ public final class DicomReader {
         try {
             size = Files.size(file);
         } catch (IOException e) {
-            throw new DicomException(file, 0, "cannot read: " + e);
+            throw new DicomException(file.toString(), 0, "cannot read: " + DicomException.reason(e), e);
         }
         try (Cursor cursor = new Cursor(new ByteSource.InFile(file, size))) {
             return new DicomReader(cursor).readFile();
