@@ -5,8 +5,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.nio.file.NoSuchFileException;
 
 /**
- * How the trainer's commands report bad input (a missing folder or file, a broken study, settings out of range):
- * one line on stderr that names the command and the cause, and exit code 1, instead of a stack trace.
+ * How the command line reports bad input (a missing folder or file, a broken study or DICOM file, settings out of
+ * range): one line on stderr that names the command and the cause, and exit code 1, instead of a stack trace.
  */
 final class Failures {
 

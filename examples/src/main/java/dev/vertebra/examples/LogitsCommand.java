@@ -57,9 +57,7 @@ final class LogitsCommand implements Callable<Integer> {
             return 0;
         } catch (IOException | IllegalArgumentException e) {
             // Bad files and shapes are the user's to fix: the message names them, a stack trace would bury it.
-            spec.commandLine().getErr().println("vertebra logits: " + e.getMessage());
-            spec.commandLine().getErr().flush();
-            return 1;
+            return Failures.report(spec, e);
         }
     }
 

@@ -44,7 +44,7 @@ final class ScoreCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } catch (MetricException | CsvException e) {
-            spec.commandLine().getErr().println("score: " + e.getMessage());
+            spec.commandLine().getErr().println("vertebra score: " + e.getMessage());
             spec.commandLine().getErr().flush();
             return 2;
         }
