@@ -29,9 +29,24 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
 
     /** Returns an augmented copy of {@code image} ([h, w, c]). */
     public float[] apply(float[] image, int h, int w, int c, Generator g) {
-        if ((long) h * w * c != image.length) {
-            throw new IllegalArgumentException("image of " + image.length + " values is not " + h + "x" + w + "x" + c);
-        }
+        checkSize(image, h, w, c);
+        return apply(image, h, w, c, draw(h, w, c, g));
+    }
+
+    /**
+     * The random part of one {@link #apply(float[], int, int, int, Generator)} for an [h, w, c] image, taken from
+     * {@code g} as that call takes it (g ends where it would): drawing a batch's in order, then applying them on
+     * several threads gives each image the bits of the sequential calls. The noise is not drawn here, only skipped:
+     * its generator state is kept and the draws are replayed by {@link #apply(float[], int, int, int, Draw)}.
+     *
+     * @param noiseState the generator's state where the noise starts, or null without noise
+     */
+    public record Draw(boolean flipX, boolean flipY, double angle, double zoom, double tx, double ty, double gain,
+                       double offset, long[] noiseState) {
+    }
+
+    /** Draws one image's augmentation from {@code g}; see {@link Draw}. */
+    public Draw draw(int h, int w, int c, Generator g) {
         boolean flipX = g.nextDouble() < flipHorizontal;
         boolean flipY = g.nextDouble() < flipVertical;
         double angle = Math.toRadians(rotateDegrees * (2 * g.nextDouble() - 1));
@@ -40,35 +55,56 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
         double ty = translate * h * (2 * g.nextDouble() - 1);
         double gain = 1 + intensity * (2 * g.nextDouble() - 1);
         double offset = intensity * (2 * g.nextDouble() - 1);
+        long[] noiseState = null;
+        if (noise > 0) {
+            noiseState = g.state();
+            for (long i = 0, draws = 2L * h * w * c; i < draws; i++) {
+                g.nextLong(); // each Gaussian takes two draws
+            }
+        }
+        return new Draw(flipX, flipY, angle, zoom, tx, ty, gain, offset, noiseState);
+    }
+
+    /** Returns an augmented copy of {@code image} ([h, w, c]) with the random choices of {@code d}. */
+    public float[] apply(float[] image, int h, int w, int c, Draw d) {
+        checkSize(image, h, w, c);
         float[] out = new float[image.length];
-        double cos = Math.cos(angle) / zoom;
-        double sin = Math.sin(angle) / zoom;
+        double cos = Math.cos(d.angle()) / d.zoom();
+        double sin = Math.sin(d.angle()) / d.zoom();
         double cy = (h - 1) / 2.0;
         double cx = (w - 1) / 2.0;
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 // Inverse map: where in the source does output (x, y) come from.
-                double dx = x - cx - tx;
-                double dy = y - cy - ty;
+                double dx = x - cx - d.tx();
+                double dy = y - cy - d.ty();
                 double sx = cos * dx + sin * dy + cx;
                 double sy = -sin * dx + cos * dy + cy;
-                if (flipX) {
+                if (d.flipX()) {
                     sx = w - 1 - sx;
                 }
-                if (flipY) {
+                if (d.flipY()) {
                     sy = h - 1 - sy;
                 }
                 for (int ch = 0; ch < c; ch++) {
-                    out[(y * w + x) * c + ch] = (float) (bilinear(image, h, w, c, sy, sx, ch) * gain + offset);
+                    out[(y * w + x) * c + ch] = (float) (bilinear(image, h, w, c, sy, sx, ch) * d.gain() + d.offset());
                 }
             }
         }
-        if (noise > 0) {
+        if (d.noiseState() != null) {
+            Generator g = new Generator(0);
+            g.setState(d.noiseState());
             for (int i = 0; i < out.length; i++) {
                 out[i] += (float) (noise * g.nextGaussian());
             }
         }
         return out;
+    }
+
+    private static void checkSize(float[] image, int h, int w, int c) {
+        if ((long) h * w * c != image.length) {
+            throw new IllegalArgumentException("image of " + image.length + " values is not " + h + "x" + w + "x" + c);
+        }
     }
 
     private static double bilinear(float[] img, int h, int w, int c, double y, double x, int ch) {

@@ -88,4 +88,32 @@ class VolumeOpsTest {
         float[] mirrored = flip.apply(img, 16, 12, 2, new Generator(1));
         assertEquals(img[(3 * 12 + 11) * 2 + 1], mirrored[(3 * 12) * 2 + 1], 1e-6f);
     }
+
+    @Test
+    void drawsTakenInOrderThenAppliedInAnyOrderGiveTheSequentialImages() {
+        Augment aug = new Augment(0.5, 0.5, 8, 0.08, 0.04, 0.05, 0.01);
+        float[][] images = new float[6][16 * 12 * 3];
+        Generator pixels = new Generator(3);
+        for (float[] image : images) {
+            for (int i = 0; i < image.length; i++) {
+                image[i] = (float) pixels.nextDouble();
+            }
+        }
+        Generator sequential = new Generator(9);
+        float[][] want = new float[images.length][];
+        for (int i = 0; i < images.length; i++) {
+            want[i] = aug.apply(images[i], 16, 12, 3, sequential);
+        }
+        Generator drawing = new Generator(9);
+        Augment.Draw[] draws = new Augment.Draw[images.length];
+        for (int i = 0; i < images.length; i++) {
+            draws[i] = aug.draw(16, 12, 3, drawing);
+        }
+        assertArrayEquals(sequential.state(), drawing.state(), "the generator ends where sequential calls leave it");
+        for (int i = images.length - 1; i >= 0; i--) { // backwards: no draw depends on the ones applied before it
+            assertArrayEquals(want[i], aug.apply(images[i], 16, 12, 3, draws[i]), 0f, "image " + i);
+        }
+        assertFalse(java.util.Arrays.equals(want[0], aug.apply(images[0], 16, 12, 3, draws[1])),
+                "another image's draws give another image");
+    }
 }

@@ -7,6 +7,7 @@ import dev.vertebra.core.Generator;
 import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.cpu.CpuThreads;
 import dev.vertebra.data.volume.Augment;
 import dev.vertebra.examples.metric.CompetitionMetric;
 import dev.vertebra.examples.metric.Roc;
@@ -253,15 +254,25 @@ public final class Trainer {
                 float[] targets = new float[n * o];
                 float[] known = new float[n * o];
                 boolean allKnown = true;
+                float[][] stacks = new float[n][];
+                Augment.Draw[] draws = new Augment.Draw[n];
                 for (int i = 0; i < n; i++) {
                     int[] sample = samples.get(from + i);
                     StudySlices study = train.get(sample[0]);
-                    float[] img = AUGMENT.apply(study.stack(sample[1], k), s, s, k, data);
-                    System.arraycopy(img, 0, images, i * s * s * k, img.length);
+                    stacks[i] = study.stack(sample[1], k);
+                    draws[i] = AUGMENT.draw(s, s, k, data);
                     System.arraycopy(study.targets(sample[1]), 0, targets, i * o, o);
                     System.arraycopy(study.weights(sample[1]), 0, known, i * o, o);
                     allKnown &= study.fullyLabelled();
                 }
+                // The random choices above in sample order, the augmentation itself (a quarter of a demo step's time
+                // on one thread, mostly the noise's Gaussians) on the compute threads: the same images as in order.
+                CpuThreads.parallelFor(0, n, 1, (i0, i1) -> {
+                    for (int i = i0; i < i1; i++) {
+                        float[] img = AUGMENT.apply(stacks[i], s, s, k, draws[i]);
+                        System.arraycopy(img, 0, images, i * s * s * k, img.length);
+                    }
+                });
                 // The step's activations and gradients go back to the pool for the next step (MemoryScope).
                 try (MemoryScope _ = MemoryScope.open()) {
                     lr = schedule.lr(step);
@@ -472,7 +483,9 @@ public final class Trainer {
         return new double[] {sliceLoss / count, CompetitionMetric.score(labels, predictions).score()};
     }
 
-    /** Pooled C1..C7 with patient_overall = 1 − Π(1 − p), uncalibrated (for AUCs, which a constant map would hide). */
+    /**
+     * Pooled C1..C7 with patient_overall = 1 − Π(1 − p), uncalibrated (for AUCs, which a constant map would hide).
+     */
     private static Map<String, double[]> rawOverall(Map<String, double[]> pooled) {
         Map<String, double[]> out = new LinkedHashMap<>();
         pooled.forEach((uid, q) -> {
