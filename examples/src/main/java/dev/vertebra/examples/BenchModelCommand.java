@@ -24,7 +24,8 @@ final class BenchModelCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--model", defaultValue = "b0",
-            description = "b0 … b7, or custom:WIDTH:DEPTH (the demo's is custom:0.5:0.25) (default: ${DEFAULT-VALUE})")
+            description = "b0 … b7, or custom:WIDTH:DEPTH (the demo's is custom:0.5:0.25) "
+                    + "(default: ${DEFAULT-VALUE})")
     private String model;
 
     @Option(names = "--batch", defaultValue = "8", description = "images per step (default: ${DEFAULT-VALUE})")

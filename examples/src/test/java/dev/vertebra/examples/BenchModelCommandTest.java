@@ -54,7 +54,8 @@ class BenchModelCommandTest {
                 "train", "--steps", "1", "--warmup", "0"), err.toString());
         assertTrue(out.toString().startsWith("custom:0.5:0.25 train batch=2"), out.toString());
         assertEquals(2, run("bench-model", "--model", "b9"));
-        assertTrue(err.toString().startsWith("vertebra bench-model: unknown EfficientNet variant 'b9'"), err.toString());
+        assertTrue(err.toString().startsWith("vertebra bench-model: unknown EfficientNet variant 'b9'"),
+                err.toString());
     }
 
     @Test

@@ -35,8 +35,8 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
 
     /**
      * The random part of one {@link #apply(float[], int, int, int, Generator)} for an [h, w, c] image, taken from
-     * {@code g} as that call takes it (g ends where it would): drawing a batch's in order, then applying them on
-     * several threads gives each image the bits of the sequential calls. The noise is not drawn here, only skipped:
+     * {@code g} as that call takes it (g ends where it would): drawing those of a batch in order, then applying them
+     * on several threads gives each image the bits of the sequential calls. The noise is not drawn here, only skipped:
      * its generator state is kept and the draws are replayed by {@link #apply(float[], int, int, int, Draw)}.
      *
      * @param noiseState the generator's state where the noise starts, or null without noise
