@@ -315,6 +315,53 @@ public interface Backend {
         return new ChannelAffine(scale.contiguous(), shift.contiguous());
     }
 
+    /**
+     * One Adam step on a parameter, in place, PyTorch's formulas: with weight decay λ, AdamW
+     * ({@code decoupled}) first scales w by {@code 1 − lr·λ}, Adam adds {@code λ·w} to the gradient; then
+     * {@code m = β1·m + (1 − β1)·g}, {@code v = β2·v + (1 − β2)·g²} and
+     * {@code w −= lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)}. Default: those elementwise ops on tensors, in that
+     * order, each scalar rounded to w's dtype; a backend may compute the same bits in one pass over w, g, m and v.
+     *
+     * @param w the parameter's values; g its gradient; m, v the first and second moments (all of w's shape)
+     */
+    default void adamStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamStep step) {
+        Tensor grad = g;
+        if (step.weightDecay() != 0) {
+            if (step.decoupled()) {
+                w.assign(w.mul(1 - step.lr() * step.weightDecay()));
+            } else {
+                grad = grad.add(w.mul(step.weightDecay()));
+            }
+        }
+        m.scaleAddInPlace(step.beta1(), grad, 1 - step.beta1());
+        v.scaleAddInPlace(step.beta2(), grad.mul(grad), 1 - step.beta2());
+        Tensor denom = v.sqrt().div(step.correction2Sqrt()).add(step.eps());
+        w.scaleAddInPlace(1, m.div(denom), -step.stepSize());
+    }
+
+    /**
+     * The scalars of one {@link #adamStep}: the group's learning rate, β1, β2, eps and weight decay, whether the
+     * decay is AdamW's, and the step number t (from 1).
+     */
+    record AdamStep(double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
+                    long t) {
+        public AdamStep {
+            if (t < 1) {
+                throw new IllegalArgumentException("Adam's step number starts at 1, got " + t);
+            }
+        }
+
+        /** lr / (1 − β1ᵗ). */
+        public double stepSize() {
+            return lr / (1 - Math.pow(beta1, t));
+        }
+
+        /** √(1 − β2ᵗ). */
+        public double correction2Sqrt() {
+            return Math.sqrt(1 - Math.pow(beta2, t));
+        }
+    }
+
     /** A per-channel affine map {@code x·scale + shift}, both {@code [C]}. */
     record ChannelAffine(Tensor scale, Tensor shift) {
         public ChannelAffine {

@@ -459,6 +459,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void adamStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamStep step) {
+        long start = begin();
+        try {
+            inner.adamStep(w, g, m, v, step);
+        } finally {
+            end("optimiser: adam step (in place)", start);
+        }
+    }
+
+    @Override
     public ChannelAffine batchNormEvalAffine(Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
                                              Tensor convBias, double eps) {
         long start = begin();

@@ -300,6 +300,40 @@ public final class CpuBackend extends ReferenceBackend {
                 (from, to) -> VectorOps.scaleAdd(dv, dOff + from, a, sv, sOff + from, b, to - from));
     }
 
+    /** {@link FloatAdam}: one pass over contiguous float32 w, g, m, v (four distinct arrays) instead of ten. */
+    @Override
+    public void adamStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamStep step) {
+        boolean fused = true;
+        for (Tensor t : new Tensor[]{w, g, m, v}) {
+            fused &= isFloat(t) && t.isContiguous() && t.shape().equals(w.shape());
+        }
+        if (!fused || floats(w) == floats(g) || floats(w) == floats(m) || floats(w) == floats(v)
+                || floats(m) == floats(v) || floats(g) == floats(m) || floats(g) == floats(v)) {
+            super.adamStep(w, g, m, v, step);
+            return;
+        }
+        float[] wv = floats(w);
+        float[] gv = floats(g);
+        float[] mv = floats(m);
+        float[] vv = floats(v);
+        int wOff = w.layout().offset();
+        int gOff = g.layout().offset();
+        int mOff = m.layout().offset();
+        int vOff = v.layout().offset();
+        boolean decays = step.weightDecay() != 0;
+        float decay = decays && step.decoupled() ? (float) (1 - step.lr() * step.weightDecay()) : 1f;
+        float gradDecay = decays && !step.decoupled() ? (float) step.weightDecay() : 0f;
+        float b1 = (float) step.beta1();
+        float ob1 = (float) (1 - step.beta1());
+        float b2 = (float) step.beta2();
+        float ob2 = (float) (1 - step.beta2());
+        float invC2 = (float) (1 / step.correction2Sqrt()); // as Tensor.div(double) does
+        float eps = (float) step.eps();
+        float negStep = (float) -step.stepSize();
+        CpuThreads.parallelFor(0, w.numel(), ELEMENTWISE_GRAIN, (from, to) -> FloatAdam.step(wv, wOff, gv, gOff, mv,
+                mOff, vv, vOff, from, to, decay, gradDecay, b1, ob1, b2, ob2, invC2, eps, negStep));
+    }
+
     @Override
     public Tensor binaryScalar(BinaryOp op, Tensor a, double scalar) {
         if (isLow(a)) {

@@ -1,5 +1,6 @@
 package dev.vertebra.nn.optim;
 
+import dev.vertebra.core.Backend;
 import dev.vertebra.core.Tensor;
 import dev.vertebra.nn.Parameter;
 
@@ -40,22 +41,11 @@ public class Adam extends Optimizer {
     @Override
     protected final void update(Parameter p, Tensor grad, ParamGroup group, ParamState state) {
         Tensor w = p.data();
-        Tensor g = grad;
-        if (group.weightDecay() != 0) {
-            if (decoupled) {
-                w.assign(w.mul(1 - group.lr() * group.weightDecay()));
-            } else {
-                g = g.add(w.mul(group.weightDecay()));
-            }
-        }
         Tensor m = state.tensor("exp_avg", w);
         Tensor v = state.tensor("exp_avg_sq", w);
-        m.scaleAddInPlace(beta1, g, 1 - beta1);
-        v.scaleAddInPlace(beta2, g.mul(g), 1 - beta2);
-        long t = state.step();
-        double stepSize = group.lr() / (1 - Math.pow(beta1, t));
-        double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-        Tensor denom = v.sqrt().div(correction2Sqrt).add(eps);
-        scaleAdd(p, m.div(denom), -stepSize);
+        // One backend op: a single pass over w, g, m and v where the backend has one (the CPU), the elementwise
+        // ops otherwise, with the same results.
+        w.backend().adamStep(w, grad, m, v, new Backend.AdamStep(group.lr(), beta1, beta2, eps, group.weightDecay(),
+                decoupled, state.step()));
     }
 }
