@@ -307,15 +307,14 @@ public final class CpuBackend extends ReferenceBackend {
         for (Tensor t : new Tensor[]{w, g, m, v}) {
             fused &= isFloat(t) && t.isContiguous() && t.shape().equals(w.shape());
         }
-        if (!fused || floats(w) == floats(g) || floats(w) == floats(m) || floats(w) == floats(v)
-                || floats(m) == floats(v) || floats(g) == floats(m) || floats(g) == floats(v)) {
+        float[] wv = fused ? floats(w) : null;
+        float[] gv = fused ? floats(g) : null;
+        float[] mv = fused ? floats(m) : null;
+        float[] vv = fused ? floats(v) : null;
+        if (!fused || wv == gv || wv == mv || wv == vv || gv == mv || gv == vv || mv == vv) {
             super.adamStep(w, g, m, v, step);
             return;
         }
-        float[] wv = floats(w);
-        float[] gv = floats(g);
-        float[] mv = floats(m);
-        float[] vv = floats(v);
         int wOff = w.layout().offset();
         int gOff = g.layout().offset();
         int mOff = m.layout().offset();
