@@ -52,6 +52,8 @@ public class BatchNormSiluBenchmark {
     Tensor bias; // [C]
     Tensor mean; // [C], of x[0]
     Tensor invStd; // [C], of x[0]
+    Tensor pooledPart; // [8, 1, 1, C]: a squeeze-excitation pooling's part of dz
+    Tensor pooledPartBroadcast; // the same, expanded to [8, H, W, C]
     double elementBytes;
     int copy;
     float sink;
@@ -77,6 +79,8 @@ public class BatchNormSiluBenchmark {
         Backend.BatchNormResult stats = cpu.batchNormSilu(x[0], weight, bias, EPS);
         mean = stats.mean();
         invStd = stats.invStd();
+        pooledPart = Init.normal(gen, Shape.of(8, 1, 1, c), 0, 0.01, Device.CPU);
+        pooledPartBroadcast = pooledPart.expand(shape);
     }
 
     /** Before each call when cold: the next copy of the activations, and caches swept. */
@@ -102,6 +106,28 @@ public class BatchNormSiluBenchmark {
     public Tensor backward(Rate rate) {
         rate.memoryBound(3 * elementBytes, 0);
         try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSiluBackward(dz[copy], x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+
+    /**
+     * The backward of an activation a squeeze-excitation also pools: dz plus the pooling's per-image part, added
+     * inside the kernel (how autograd runs it), against {@link #backwardAfterSummingPooledPart}.
+     */
+    @Benchmark
+    public Tensor backwardWithPooledPart(Rate rate) {
+        rate.memoryBound(3 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSiluBackward(dz[copy], pooledPart, x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+
+    /** The same sum as autograd formed it before: the broadcast part added into dz in place, then the backward. */
+    @Benchmark
+    public Tensor backwardAfterSummingPooledPart(Rate rate) {
+        rate.memoryBound(3 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            cpu.accumulate(dz[copy], pooledPartBroadcast);
             return cpu.batchNormSiluBackward(dz[copy], x[copy], weight, bias, mean, invStd).input();
         }
     }

@@ -53,13 +53,20 @@ final class Autograd {
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         // Pending gradients that nothing outside this walk references: further contributions are added in place.
         Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+        // A part of a tensor's gradient that its node's rule adds itself (GradNode.AddendRule), one at most.
+        Map<Tensor, Tensor> addends = new IdentityHashMap<>();
         pending.put(root, gradient);
         // Autocast off: each backward rule runs in the dtypes its forward recorded, whatever scope is open.
         try (NoGrad _ = NoGrad.enter(); Autocast _ = Autocast.disable()) {
             for (Tensor t : order) {
                 Tensor grad = pending.remove(t);
+                Tensor addend = addends.remove(t);
                 if (grad == null) {
-                    continue;
+                    if (addend == null) {
+                        continue;
+                    }
+                    grad = addend; // the only part: the gradient itself
+                    addend = null;
                 }
                 boolean gradOwned = owned.remove(grad);
                 if (t.node() == null) {
@@ -67,7 +74,7 @@ final class Autograd {
                     continue;
                 }
                 GradNode node = t.node();
-                Tensor[] inputGrads = node.backward(grad);
+                Tensor[] inputGrads = node.backward(grad, addend);
                 if (!retainGraph) {
                     node.release();
                 }
@@ -89,6 +96,10 @@ final class Autograd {
                     // gradient takes its tensor's dtype, as in PyTorch, so rules and leaves see matching types.
                     if (g.dtype() != in.dtype()) {
                         g = g.to(in.dtype());
+                    }
+                    if (in.node() != null && !addends.containsKey(in) && in.node().acceptsAddend(g)) {
+                        addends.put(in, g);
+                        continue;
                     }
                     boolean fresh = isFresh(g, i, inputGrads, grad, t, inputs);
                     Tensor before = pending.get(in);

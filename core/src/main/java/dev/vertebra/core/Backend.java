@@ -237,6 +237,18 @@ public interface Backend {
     }
 
     /**
+     * {@link #batchNormSiluBackward} for the output gradient {@code dz + dzPerImage}, {@code dzPerImage: [N, 1, 1, C]}
+     * broadcast over H and W of a 4-D {@code x} (a squeeze-excitation pooling's part of the gradient, which autograd
+     * hands over unsummed: {@link GradNode.AddendRule}), or {@code dz} alone when it is null. A backend may add it
+     * where it reads dz instead of a pass over dz's size. Default: the sum, then {@link #batchNormSiluBackward}.
+     */
+    default BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor dzPerImage, Tensor x, Tensor weight, Tensor bias,
+                                                 Tensor mean, Tensor invStd) {
+        Tensor sum = dzPerImage == null ? dz : binary(BinaryOp.ADD, dz, dzPerImage);
+        return batchNormSiluBackward(sum, x, weight, bias, mean, invStd);
+    }
+
+    /**
      * Batch norm with batch statistics of 16-bit {@code x} (bfloat16 or float16) with float32 {@code weight, bias}
      * — autocast's mixed batch norm, as cuDNN's: float32 statistics, the output ({@code silu(y)} when
      * {@code silu}) in x's dtype. Default: x widened to float32, {@link #batchNorm} or {@link #batchNormSilu}, the

@@ -366,12 +366,42 @@ public final class Functional {
                 runningVar.scaleAddInPlace(1 - momentum, r.variance(), momentum * count / (count - 1.0));
             }
         }
+        if (silu && !mixed) {
+            return Autograd.record("batch_norm_silu", r.output(),
+                    new BatchNormSiluBackward(x, w, bb, r.mean(), r.invStd()), x, w, bb);
+        }
         return Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
             Backend.BatchNormGrads grads = mixed ? b.batchNormMixedBackward(g, x, w, bb, r.mean(), r.invStd(), silu)
                     : silu ? b.batchNormSiluBackward(g, x, w, bb, r.mean(), r.invStd())
                     : b.batchNormBackward(g, x, w, r.mean(), r.invStd());
             return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
         }, x, w, bb);
+    }
+
+    /**
+     * The backward of training-mode {@code silu(batchNorm(x))} for float parameters of x's dtype. A part of the
+     * gradient that is the same for every pixel of an image and channel (a squeeze-excitation's pooling sends
+     * such a part) is passed on unsummed, for the backend to add as it reads the rest
+     * ({@link Backend#batchNormSiluBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)}).
+     */
+    private record BatchNormSiluBackward(Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor invStd)
+            implements GradNode.AddendRule {
+
+        @Override
+        public boolean acceptsAddend(Tensor part) {
+            Layout l = part.layout();
+            return x.rank() == 4 && part.dtype() == x.dtype() && part.shape().equals(x.shape())
+                    && l.stride(1) == 0 && l.stride(2) == 0;
+        }
+
+        @Override
+        public Tensor[] apply(Tensor g, Tensor addend) {
+            // [N, H, W, C] with H and W broadcast → its [N, 1, 1, C] values, a view.
+            Tensor perImage = addend == null ? null : addend.narrow(1, 0, 1).narrow(2, 0, 1);
+            Backend.BatchNormGrads grads = x.backend().batchNormSiluBackward(g, perImage, x, weight, bias, mean,
+                    invStd);
+            return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
+        }
     }
 
     /** Max or average pooling over H and W of an NHWC tensor. */

@@ -13,6 +13,25 @@ final class GradNode {
         Tensor[] apply(Tensor gradOutput);
     }
 
+    /**
+     * A rule that can take one part of its output's gradient apart and add it itself, where that is cheaper than
+     * autograd summing the parts first: a broadcast part (a squeeze-excitation's pooling sends every pixel the
+     * same gradient) costs a pass over the output's size to add, nothing inside a kernel that reads the gradient
+     * anyway. Autograd adds the addend last, after any other parts.
+     */
+    interface AddendRule extends BackwardRule {
+        /** Whether {@code part}, one contribution to the output's gradient, may be handed over as the addend. */
+        boolean acceptsAddend(Tensor part);
+
+        /** The input gradients for the output gradient {@code gradOutput + addend} ({@code addend} may be null). */
+        Tensor[] apply(Tensor gradOutput, Tensor addend);
+
+        @Override
+        default Tensor[] apply(Tensor gradOutput) {
+            return apply(gradOutput, null);
+        }
+    }
+
     private final String name;
     private final Tensor[] inputs;
     private BackwardRule rule;
@@ -31,12 +50,21 @@ final class GradNode {
         return inputs;
     }
 
-    Tensor[] backward(Tensor gradOutput) {
+    /** Whether the rule takes {@code part} of the output's gradient as an addend ({@link AddendRule}). */
+    boolean acceptsAddend(Tensor part) {
+        return rule instanceof AddendRule r && r.acceptsAddend(part);
+    }
+
+    /** The input gradients for {@code gradOutput}, plus {@code addend} where not null (an accepted part). */
+    Tensor[] backward(Tensor gradOutput, Tensor addend) {
         if (rule == null) {
             throw new IllegalStateException("backward through '" + name + "' a second time: its graph was freed by "
                     + "the first backward; pass retainGraph = true to the first call to keep it");
         }
-        return rule.apply(gradOutput);
+        if (addend == null) {
+            return rule.apply(gradOutput);
+        }
+        return ((AddendRule) rule).apply(gradOutput, addend);
     }
 
     void release() {

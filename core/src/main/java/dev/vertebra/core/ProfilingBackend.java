@@ -493,6 +493,18 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor dzPerImage, Tensor x, Tensor weight, Tensor bias,
+                                                Tensor mean, Tensor invStd) {
+        long start = begin();
+        try {
+            BatchNormGrads g = inner.batchNormSiluBackward(dz, dzPerImage, x, weight, bias, mean, invStd);
+            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+        } finally {
+            end("batch norm+silu bwd", start);
+        }
+    }
+
+    @Override
     public BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
         long start = begin();
         try {

@@ -803,8 +803,17 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor x, Tensor weight, Tensor bias, Tensor mean,
                                                 Tensor invStd) {
-        if (!isFloat(dz) || !isFloat(x)) {
-            return super.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
+        return batchNormSiluBackward(dz, null, x, weight, bias, mean, invStd);
+    }
+
+    @Override
+    public BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor dzPerImage, Tensor x, Tensor weight, Tensor bias,
+                                                Tensor mean, Tensor invStd) {
+        boolean perImage = dzPerImage != null;
+        if (!isFloat(dz) || !isFloat(x) || (perImage && (!isFloat(dzPerImage) || x.rank() != 4
+                || !dzPerImage.shape().equals(Shape.of(x.dim(0), 1, 1, x.dim(3)))))) {
+            return perImage ? super.batchNormSiluBackward(dz, dzPerImage, x, weight, bias, mean, invStd)
+                    : super.batchNormSiluBackward(dz, x, weight, bias, mean, invStd);
         }
         Tensor xi = dense(x);
         Tensor g = dense(dz);
@@ -813,8 +822,12 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor dx = output(x.shape(), x.dtype());
         Tensor dw = empty(cs, x.dtype());
         Tensor db = empty(cs, x.dtype());
-        FloatBatchNormSilu.backward(floats(g), g.layout().offset(), floats(xi), xi.layout().offset(), x.numel() / c, c,
-                packed(weight), packed(bias), packed(mean), packed(invStd), floats(dx), floats(dw), floats(db));
+        // Rows of one image share their row of dzPerImage: [N, C] over N·H·W rows.
+        FloatBatchNormSilu.Addend addend = perImage
+                ? new FloatBatchNormSilu.Addend(packed(dzPerImage), x.dim(1) * x.dim(2)) : null;
+        FloatBatchNormSilu.backward(floats(g), g.layout().offset(), addend, floats(xi), xi.layout().offset(),
+                x.numel() / c, c, packed(weight), packed(bias), packed(mean), packed(invStd), floats(dx), floats(dw),
+                floats(db));
         return new BatchNormGrads(dx, dw, db);
     }
 

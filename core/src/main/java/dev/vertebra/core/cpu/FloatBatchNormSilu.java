@@ -6,6 +6,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * z = silu(batchNorm(x)) over [rows, C] float32 activations, forward and backward, without the normalised tensor
  * y: the forward writes z only, the backward recomputes y from x and the saved statistics. Against batch norm then
@@ -51,36 +53,61 @@ final class FloatBatchNormSilu {
     }
 
     /**
-     * @param dz [rows, C] from dzOff; x [rows, C] from xOff; weight, bias, mean, invStd [C]
-     * @param dx [rows, C]; dWeight, dBias [C]
+     * A part of dz given per image and channel, {@code [N, C]}, broadcast over each image's {@code rowsPerImage}
+     * rows: the output gradient is {@code dz + addend}, added as dz is read.
      */
-    static void backward(float[] dz, int dzOff, float[] x, int xOff, int rows, int c, float[] weight, float[] bias,
-                         float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
-        // dy = dz·silu'(y) goes into dx while [Σdy | Σdy·x̂] accumulate; the batch-norm backward then finishes
-        // dx from it in place.
-        double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c,
-                (r0, r1, run, at) -> backwardRows(dz, dzOff, x, xOff, dx, r0, r1, c, weight, bias, mean, invStd,
-                        run, at));
-        FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+    record Addend(float[] perImage, int rowsPerImage) {
     }
 
     /**
-     * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = dz·σ(y)·(1 + y·σ(−y)) (one exp, as
-     * {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0); run[at, at + C) = Σdy and
-     * run[at + C, at + 2C) = Σdy·x̂ in row order. A column vector at a time down the rows, its sums and per-channel
-     * constants in registers.
+     * @param dz     [rows, C] from dzOff
+     * @param addend added to dz, or null for none
+     * @param x      [rows, C] from xOff; weight, bias, mean, invStd [C]
+     * @param dx     [rows, C]; dWeight, dBias [C]
      */
-    private static void backwardRows(float[] dz, int dzOff, float[] x, int xOff, float[] dy, int r0, int r1, int c,
-                                     float[] weight, float[] bias, float[] mean, float[] invStd, float[] run,
-                                     int at) {
+    static void backward(float[] dz, int dzOff, Addend addend, float[] x, int xOff, int rows, int c, float[] weight,
+                         float[] bias, float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
+        // dy = (dz + addend)·silu'(y) goes into dx while [Σdy | Σdy·x̂] accumulate; the batch-norm backward then
+        // finishes dx from it in place.
+        // Without an addend, one image of −0 in its place: x + (−0) is x for every float, dz's bits unchanged.
+        float[] add = addend == null ? negativeZeros(c) : addend.perImage();
+        int image = addend == null ? rows : addend.rowsPerImage();
+        double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c, (r0, r1, run, at) -> {
+            Arrays.fill(run, at, at + 2 * c, 0f);
+            for (int r = r0; r < r1; ) {
+                int imageEnd = Math.min(r1, (r / image + 1) * image); // the sums run on across images
+                backwardRows(dz, dzOff, add, addend == null ? 0 : r / image * c, x, xOff, dx, r, imageEnd, c, weight,
+                        bias, mean, invStd, run, at);
+                r = imageEnd;
+            }
+        });
+        FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+    }
+
+    private static float[] negativeZeros(int c) {
+        float[] zeros = new float[c];
+        Arrays.fill(zeros, -0f);
+        return zeros;
+    }
+
+    /**
+     * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = (dz + add[addOff, addOff + C))·σ(y)·(1 + y·σ(−y))
+     * (one exp, as {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0); adds Σdy to
+     * run[at, at + C) and Σdy·x̂ to run[at + C, at + 2C), each a float sum in row order. A column vector at a time
+     * down the rows, its sums and per-channel constants in registers.
+     */
+    private static void backwardRows(float[] dz, int dzOff, float[] add, int addOff, float[] x, int xOff, float[] dy,
+                                     int r0, int r1, int c, float[] weight, float[] bias, float[] mean,
+                                     float[] invStd, float[] run, int at) {
         int i = 0;
         for (int end = S.loopBound(c); i < end; i += S.length()) {
             FloatVector m = FloatVector.fromArray(S, mean, i);
             FloatVector is = FloatVector.fromArray(S, invStd, i);
             FloatVector w = FloatVector.fromArray(S, weight, i);
             FloatVector b = FloatVector.fromArray(S, bias, i);
-            FloatVector sumDy = FloatVector.zero(S);
-            FloatVector sumDyXhat = sumDy;
+            FloatVector a = FloatVector.fromArray(S, add, addOff + i);
+            FloatVector sumDy = FloatVector.fromArray(S, run, at + i);
+            FloatVector sumDyXhat = FloatVector.fromArray(S, run, at + c + i);
             for (int r = r0; r < r1; r++) {
                 int el = r * c + i;
                 FloatVector xhat = FloatVector.fromArray(S, x, xOff + el).sub(m).mul(is);
@@ -88,7 +115,7 @@ final class FloatBatchNormSilu {
                 FloatVector e = VectorExp.exp(y.neg());
                 FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
                 FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
-                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).mul(s.mul(y.mul(t).add(1f)));
+                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).mul(s.mul(y.mul(t).add(1f)));
                 g.intoArray(dy, el);
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);
@@ -97,12 +124,13 @@ final class FloatBatchNormSilu {
             sumDyXhat.intoArray(run, at + c + i);
         }
         for (; i < c; i++) {
-            float sumDy = 0f;
-            float sumDyXhat = 0f;
+            float sumDy = run[at + i];
+            float sumDyXhat = run[at + c + i];
             for (int r = r0; r < r1; r++) {
                 int el = r * c + i;
                 float xhat = (x[xOff + el] - mean[i]) * invStd[i];
-                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], dz[dzOff + el]);
+                float d = dz[dzOff + el] + add[addOff + i];
+                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], d);
                 dy[el] = g;
                 sumDy += g;
                 sumDyXhat += g * xhat;
