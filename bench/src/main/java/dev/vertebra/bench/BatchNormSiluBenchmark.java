@@ -6,6 +6,7 @@ import dev.vertebra.core.Device;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
 import dev.vertebra.core.MemoryScope;
+import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,28 @@ public class BatchNormSiluBenchmark {
         rate.memoryBound(2 * elementBytes, 0);
         try (MemoryScope _ = MemoryScope.open()) {
             return cpu.batchNormSilu(x[copy], weight, bias, EPS).output();
+        }
+    }
+
+    /**
+     * z and its sums over H and W for a squeeze-excitation's pooling, summed as z is written (how a training step
+     * runs an inverted bottleneck's depthwise layer), against {@link #forwardThenPooling}.
+     */
+    @Benchmark
+    public Tensor forwardWithPooling(Rate rate) {
+        rate.memoryBound(2 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSiluPooled(x[copy], weight, bias, EPS).channelSums();
+        }
+    }
+
+    /** The same as {@link #forwardWithPooling} by the two ops: z, then a pass over it to sum. */
+    @Benchmark
+    public Tensor forwardThenPooling(Rate rate) {
+        rate.memoryBound(2 * elementBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            Tensor z = cpu.batchNormSilu(x[copy], weight, bias, EPS).output();
+            return cpu.reduce(ReduceOp.SUM, z, new int[]{1, 2}, true);
         }
     }
 

@@ -226,6 +226,16 @@ public interface Backend {
     }
 
     /**
+     * {@link #batchNormSilu} of a 4-D {@code x} and its output's sums over H and W ({@code [N, 1, 1, C]}): the bits
+     * of {@code reduce(SUM, output, {1, 2}, true)}, which a backend may take while each output row is still in cache
+     * (a squeeze-excitation pools every inverted bottleneck's depthwise output). Default: the two ops.
+     */
+    default PooledBatchNorm batchNormSiluPooled(Tensor x, Tensor weight, Tensor bias, double eps) {
+        BatchNormResult r = batchNormSilu(x, weight, bias, eps);
+        return new PooledBatchNorm(r, reduce(ReduceOp.SUM, r.output(), new int[]{1, 2}, true));
+    }
+
+    /**
      * Gradients of {@link #batchNormSilu} given the saved statistics. Default: y = (x − mean)·invStd·w + b
      * recomputed, {@link BinaryOp#SILU_GRAD}, then {@link #batchNormBackward}.
      */
@@ -392,6 +402,10 @@ public interface Backend {
 
     /** Batch-norm forward outputs: normalised output, per-channel batch mean, biased variance and 1/sqrt(var+eps). */
     record BatchNormResult(Tensor output, Tensor mean, Tensor variance, Tensor invStd) {
+    }
+
+    /** {@link #batchNormSiluPooled}'s result: the batch norm's, and the output's sums over H and W. */
+    record PooledBatchNorm(BatchNormResult result, Tensor channelSums) {
     }
 
     /** Batch-norm gradients with respect to input, weight and bias. */

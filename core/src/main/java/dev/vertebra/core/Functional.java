@@ -109,7 +109,7 @@ public final class Functional {
             Tensor input = gate == null ? x : x.mul(gate);
             Tensor y = batchNorm(conv2d(input, layer.weight(), layer.convBias(), layer.spec()), layer.runningMean(),
                     layer.runningVar(), layer.bnWeight(), layer.bnBias(), false, 0, layer.eps(),
-                    layer.activation() == Activation.SILU);
+                    layer.activation() == Activation.SILU, false).output();
             return layer.activation() == Activation.RELU ? y.relu() : y;
         }
         if (gate != null) {
@@ -298,7 +298,7 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
-        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false, false).output();
     }
 
     /**
@@ -308,11 +308,28 @@ public final class Functional {
      */
     public static Tensor batchNormSilu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                        boolean training, double momentum, double eps) {
-        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true, false).output();
     }
 
-    private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-                                    boolean training, double momentum, double eps, boolean silu) {
+    /**
+     * {@link #batchNormSilu} and its output's mean over H and W, the values of {@link #globalAvgPool} of it, with
+     * its gradient: an inverted bottleneck's depthwise layer and its squeeze-excitation's pooling, which the backend
+     * may sum in training while each output row is still in cache ({@link Backend#batchNormSiluPooled}). Elsewhere
+     * (evaluation, 16-bit x, not 4-D) the two calls.
+     */
+    public static OutputAndMean batchNormSiluWithMean(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                                      Tensor bias, boolean training, double momentum, double eps) {
+        if (training && x.rank() == 4 && !AutocastOp.isLow(x.dtype())) {
+            return batchNorm(x, runningMean, runningVar, weight, bias, true, momentum, eps, true, true);
+        }
+        Tensor z = batchNormSilu(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+        return new OutputAndMean(z, globalAvgPool(z));
+    }
+
+    /** The batch norm's output, and when {@code pooled} (training, SiLU, 4-D float x) its mean over H and W. */
+    private static OutputAndMean batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                           Tensor bias, boolean training, double momentum, double eps, boolean silu,
+                                           boolean pooled) {
         MathOps.requireFloating("batchNorm", x);
         int c = x.dim(-1);
         DType paramType = null;
@@ -337,8 +354,9 @@ public final class Functional {
         // float32 statistics and can read and write x's dtype without casting passes; in evaluation, float32.
         boolean mixed = AutocastOp.isLow(x.dtype()) && paramType != x.dtype();
         if (mixed && !training) {
-            return batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, training, momentum, eps, silu)
-                    .to(x.dtype());
+            Tensor wide = batchNorm(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias, false, momentum, eps,
+                    silu, false).output();
+            return new OutputAndMean(wide.to(x.dtype()), null);
         }
         Backend b = x.backend();
         DType parameters = mixed ? DType.FLOAT32 : x.dtype();
@@ -350,14 +368,15 @@ public final class Functional {
             }
             Tensor scale = w.mul(runningVar.add(eps).pow(-0.5));
             Tensor y = x.mul(scale).add(bb.sub(runningMean.mul(scale)));
-            return silu ? y.silu() : y;
+            return new OutputAndMean(silu ? y.silu() : y, null);
         }
         int count = x.numel() / c;
         if (count < 2) {
             throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
                     + x.describe());
         }
-        Backend.BatchNormResult r = mixed ? b.batchNormMixed(x, w, bb, eps, silu)
+        Backend.PooledBatchNorm withSums = pooled ? b.batchNormSiluPooled(x, w, bb, eps) : null;
+        Backend.BatchNormResult r = pooled ? withSums.result() : mixed ? b.batchNormMixed(x, w, bb, eps, silu)
                 : silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
         if (runningMean != null && runningVar != null) {
             // In place with the rounding of assign(running.mul(1 − m).add(batch.mul(m))), one kernel each on a GPU.
@@ -367,15 +386,26 @@ public final class Functional {
             }
         }
         if (silu && !mixed) {
-            return Autograd.record("batch_norm_silu", r.output(),
+            Tensor z = Autograd.record("batch_norm_silu", r.output(),
                     new BatchNormSiluBackward(x, w, bb, r.mean(), r.invStd()), x, w, bb);
+            return new OutputAndMean(z, pooled ? meanOverPixels(z, withSums.channelSums()) : null);
         }
-        return Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
+        return new OutputAndMean(Autograd.record(silu ? "batch_norm_silu" : "batch_norm", r.output(), g -> {
             Backend.BatchNormGrads grads = mixed ? b.batchNormMixedBackward(g, x, w, bb, r.mean(), r.invStd(), silu)
                     : silu ? b.batchNormSiluBackward(g, x, w, bb, r.mean(), r.invStd())
                     : b.batchNormBackward(g, x, w, r.mean(), r.invStd());
             return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
-        }, x, w, bb);
+        }, x, w, bb), null);
+    }
+
+    /**
+     * {@code z.mean(true, 1, 2)} from the backend's sums of z over H and W ({@code [N, 1, 1, C]}): recorded as that
+     * sum (its gradient broadcast back over z), then scaled by 1/(H·W), as {@link #globalAvgPool} computes it.
+     */
+    private static Tensor meanOverPixels(Tensor z, Tensor sums) {
+        Shape shape = z.shape();
+        Tensor summed = Autograd.record(ReduceOp.SUM.kernel(), sums, g -> new Tensor[]{g.expand(shape)}, z);
+        return summed.mul(1.0 / ((long) shape.dim(1) * shape.dim(2)));
     }
 
     /**

@@ -459,6 +459,19 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public PooledBatchNorm batchNormSiluPooled(Tensor x, Tensor weight, Tensor bias, double eps) {
+        long start = begin();
+        try {
+            PooledBatchNorm p = inner.batchNormSiluPooled(x, weight, bias, eps);
+            BatchNormResult r = p.result();
+            return new PooledBatchNorm(new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()),
+                    own(r.invStd())), own(p.channelSums()));
+        } finally {
+            end("batch norm+silu fwd + sum over H, W", start);
+        }
+    }
+
+    @Override
     public void adamStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamStep step) {
         long start = begin();
         try {

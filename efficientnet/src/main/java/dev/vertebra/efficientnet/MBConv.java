@@ -64,15 +64,27 @@ public final class MBConv extends Module {
     /**
      * The block when its batch norms use batch statistics (training): the layers in order, except that the
      * squeeze-excitation's gate goes into the projection as one op ({@link Conv2d#forwardGated}), which need not
-     * store the gated activation, instead of the product {@code x · gate} then the convolution.
+     * store the gated activation, instead of the product {@code x · gate} then the convolution; and the depthwise
+     * layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes it
+     * ({@link BatchNorm2d#forwardSiluWithMean}).
      */
     private Tensor gatedTrainingForward(Tensor x) {
         int se = block.size() - 2;
         Tensor h = x;
-        for (int i = 0; i < se; i++) {
+        for (int i = 0; i < se - 1; i++) {
             h = block.get(i).forward(h);
         }
-        Tensor gate = ((SqueezeExcitation) block.get(se)).gate(h);
+        SqueezeExcitation squeeze = (SqueezeExcitation) block.get(se);
+        Tensor gate;
+        if (block.get(se - 1) instanceof Sequential last && last.size() == 3 && last.get(1) instanceof BatchNorm2d bn
+                && last.get(2) instanceof SiLU) {
+            Functional.OutputAndMean pooled = bn.forwardSiluWithMean(last.get(0).forward(h));
+            h = pooled.output();
+            gate = squeeze.gateOfMean(pooled.mean());
+        } else {
+            h = block.get(se - 1).forward(h);
+            gate = squeeze.gate(h);
+        }
         Sequential projection = (Sequential) block.get(se + 1);
         return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(h, gate));
     }

@@ -66,20 +66,29 @@ public final class BatchNorm2d extends Module {
         }
     }
 
-    @Override
-    public Tensor forward(Tensor x) {
-        return forward(x, false);
-    }
-
     /**
      * {@code silu(forward(x))} in one fused op ({@link Functional#batchNormSilu}); what {@link Sequential} runs for
      * a batch norm followed by a {@link SiLU}.
      */
     public Tensor forwardSilu(Tensor x) {
-        return forward(x, true);
+        return forward(x, true, false).output();
     }
 
-    private Tensor forward(Tensor x, boolean silu) {
+    /**
+     * {@link #forwardSilu} and its output's mean over H and W ({@code [N, 1, 1, C]}, what
+     * {@link Functional#globalAvgPool} gives), which a squeeze-excitation pools: in training the backend may sum the
+     * output while writing it ({@link Functional#batchNormSiluWithMean}).
+     */
+    public Functional.OutputAndMean forwardSiluWithMean(Tensor x) {
+        return forward(x, true, true);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        return forward(x, false, false).output();
+    }
+
+    private Functional.OutputAndMean forward(Tensor x, boolean silu, boolean withMean) {
         if (x.rank() < 2 || x.dim(-1) != numFeatures) {
             throw new IllegalArgumentException("BatchNorm2d(" + numFeatures + ") needs channels-last input with "
                     + numFeatures + " channels, got " + x.describe());
@@ -92,8 +101,14 @@ public final class BatchNorm2d extends Module {
         Tensor var = tracking ? runningVar.data() : null;
         Tensor w = weight == null ? null : weight.data();
         Tensor b = bias == null ? null : bias.data();
-        Tensor out = silu ? Functional.batchNormSilu(x, mean, var, w, b, useBatchStats, momentum, eps)
-                : Functional.batchNorm(x, mean, var, w, b, useBatchStats, momentum, eps);
+        Functional.OutputAndMean out;
+        if (withMean) {
+            out = Functional.batchNormSiluWithMean(x, mean, var, w, b, useBatchStats, momentum, eps);
+        } else {
+            Tensor y = silu ? Functional.batchNormSilu(x, mean, var, w, b, useBatchStats, momentum, eps)
+                    : Functional.batchNorm(x, mean, var, w, b, useBatchStats, momentum, eps);
+            out = new Functional.OutputAndMean(y, null); // no mean asked for
+        }
         if (update) {
             // On the host until the buffer is read (a checkpoint): no device work per layer and step.
             numBatchesTracked.increment(1);

@@ -763,6 +763,24 @@ public final class CpuBackend extends ReferenceBackend {
         return new BatchNormResult(z, mean, var, invStd);
     }
 
+    @Override
+    public PooledBatchNorm batchNormSiluPooled(Tensor x, Tensor weight, Tensor bias, double eps) {
+        if (!isFloat(x) || !isFloat(weight) || !isFloat(bias) || x.rank() != 4) {
+            return super.batchNormSiluPooled(x, weight, bias, eps);
+        }
+        Tensor in = dense(x);
+        int c = x.dim(3);
+        Shape cs = Shape.of(c);
+        Tensor mean = empty(cs, x.dtype());
+        Tensor var = empty(cs, x.dtype());
+        Tensor invStd = empty(cs, x.dtype());
+        Tensor z = output(x.shape(), x.dtype());
+        Tensor sums = output(Shape.of(x.dim(0), 1, 1, c), x.dtype());
+        FloatBatchNormSilu.forwardPooled(floats(in), in.layout().offset(), x.dim(0), x.dim(1) * x.dim(2), c,
+                packed(weight), packed(bias), eps, floats(z), floats(mean), floats(var), floats(invStd), floats(sums));
+        return new PooledBatchNorm(new BatchNormResult(z, mean, var, invStd), sums);
+    }
+
     /**
      * One pass over the channels instead of up to seven elementwise ops on [C] tensors (each a dispatch, a new tensor
      * and, early in a process, a kernel not yet compiled): per layer and call in inference. The same float32
