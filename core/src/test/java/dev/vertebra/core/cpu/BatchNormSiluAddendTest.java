@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * Batch norm + SiLU's backward with a per-image part of its output gradient added inside the kernel (a
  * squeeze-excitation's pooling sends that part), against the sum computed first, bit for bit: the backend op alone,
  * and a block's graph (batch norm + SiLU → pooled gate → product) against the same graph with the pooling's
- * gradient made dense, which autograd then sums before the backward.
+ * gradient made dense, which autograd then sums before the backward, on the CPU backend and on the reference
+ * backend (the op's default).
  */
 class BatchNormSiluAddendTest {
     private static final Backend CPU = Backends.get(Device.CPU);
@@ -32,12 +33,22 @@ class BatchNormSiluAddendTest {
 
     @Test
     void aBlocksGradientsDoNotDependOnWhetherThePoolingsPartIsSummedFirst() {
+        assertBlockGradientsMatch(Device.CPU);
+    }
+
+    /** The reference backend runs the default op (the sum, then the backward) for the part autograd hands over. */
+    @Test
+    void theDefaultOpGivesTheSameGradientsAsSummingFirst() {
+        assertBlockGradientsMatch(Device.REFERENCE);
+    }
+
+    private static void assertBlockGradientsMatch(Device device) {
         Generator gen = new Generator(7);
         Shape shape = Shape.of(3, 6, 5, 24);
-        Tensor x = Init.normal(gen, shape, 0.3, 1.5, Device.CPU);
-        Tensor w = Init.uniform(gen, Shape.of(24), 0.5, 1.5, Device.CPU);
-        Tensor b = Init.normal(gen, Shape.of(24), 0, 0.5, Device.CPU);
-        Tensor upstream = Init.normal(gen, shape, 0, 1, Device.CPU);
+        Tensor x = Init.normal(gen, shape, 0.3, 1.5, device);
+        Tensor w = Init.uniform(gen, Shape.of(24), 0.5, 1.5, device);
+        Tensor b = Init.normal(gen, Shape.of(24), 0, 0.5, device);
+        Tensor upstream = Init.normal(gen, shape, 0, 1, device);
         float[][] unsummed = blockGradients(x, w, b, upstream, false);
         float[][] summed = blockGradients(x, w, b, upstream, true);
         for (int i = 0; i < unsummed.length; i++) {

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * against the batch norm + SiLU and the reduction run one after the other, bit for bit: the backend op on shapes with
  * one image a task and with too few images for that, and {@link Functional#batchNormSiluWithMean} in a graph, its
  * outputs, means, running statistics and gradients against {@link Functional#batchNormSilu} then
- * {@link Functional#globalAvgPool}.
+ * {@link Functional#globalAvgPool}, on the CPU backend and on the reference backend (the op's default).
  */
 class BatchNormSiluPooledTest {
     private static final Backend CPU = Backends.get(Device.CPU);
@@ -33,12 +33,22 @@ class BatchNormSiluPooledTest {
 
     @Test
     void theFusedMeanGivesTheValuesAndGradientsOfThePoolingAfterwards() {
+        assertFusedMeanMatches(Device.CPU);
+    }
+
+    /** The reference backend runs the op's default (batch norm + SiLU, then the reduction). */
+    @Test
+    void theDefaultOpGivesTheSameMeanAndGradients() {
+        assertFusedMeanMatches(Device.REFERENCE);
+    }
+
+    private static void assertFusedMeanMatches(Device device) {
         Generator gen = new Generator(11);
         Shape shape = Shape.of(4, 7, 6, 24);
-        Tensor x = Init.normal(gen, shape, 0.3, 1.5, Device.CPU);
-        Tensor w = Init.uniform(gen, Shape.of(24), 0.5, 1.5, Device.CPU);
-        Tensor b = Init.normal(gen, Shape.of(24), 0, 0.5, Device.CPU);
-        Tensor upstream = Init.normal(gen, shape, 0, 1, Device.CPU);
+        Tensor x = Init.normal(gen, shape, 0.3, 1.5, device);
+        Tensor w = Init.uniform(gen, Shape.of(24), 0.5, 1.5, device);
+        Tensor b = Init.normal(gen, Shape.of(24), 0, 0.5, device);
+        Tensor upstream = Init.normal(gen, shape, 0, 1, device);
         float[][] fused = block(x, w, b, upstream, true);
         float[][] separate = block(x, w, b, upstream, false);
         for (int i = 0; i < fused.length; i++) {
@@ -51,8 +61,8 @@ class BatchNormSiluPooledTest {
         Tensor x = x0.detach().requiresGrad(true);
         Tensor w = w0.detach().requiresGrad(true);
         Tensor b = b0.detach().requiresGrad(true);
-        Tensor runningMean = Tensor.zeros(Shape.of(24), x0.dtype(), Device.CPU);
-        Tensor runningVar = Tensor.full(Shape.of(24), x0.dtype(), Device.CPU, 1);
+        Tensor runningMean = Tensor.zeros(Shape.of(24), x0.dtype(), x0.device());
+        Tensor runningVar = Tensor.full(Shape.of(24), x0.dtype(), x0.device(), 1);
         Tensor z;
         Tensor mean;
         if (fused) {
