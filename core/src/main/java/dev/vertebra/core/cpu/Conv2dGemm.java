@@ -286,6 +286,23 @@ public final class Conv2dGemm {
         int depth = Im2col.depth(s);
         // Blocks run one after another (their products sum into the same dw).
         int blockRows = blockRows(depth, row1 - row0, 1);
+        if (SmallChannelWeightGradient.handles(s)) {
+            // An image stem: the same sums without unfolding.
+            SmallChannelWeightGradient.rows(s, x, xOff, dy, dyOff, row0, row1, blockRows, dw, dwOff, accumulate);
+            return;
+        }
+        unfoldedWeightGradientRows(s, x, xOff, dy, dyOff, row0, row1, blockRows, dw, dwOff, accumulate);
+    }
+
+    /**
+     * {@link #weightGradientRows} of a convolution that is not 1×1 by unfolding blocks of {@code blockRows} pixels
+     * and multiplying them; what {@link SmallChannelWeightGradient} must match (and its tests call).
+     */
+    static void unfoldedWeightGradientRows(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int row0,
+                                           int row1, int blockRows, float[] dw, int dwOff, boolean accumulate) {
+        int depth = Im2col.depth(s);
+        int cout = s.outChannels();
+        int og = s.outPerGroup();
         for (int block = row0; block < row1; block += blockRows) {
             int rows = Math.min(blockRows, row1 - block);
             float[] col = COLUMNS.floats(rows * depth); // col: [rows, KH, KW, cg]
