@@ -57,12 +57,7 @@ final class SmallChannelWeightGradient {
                 int k1 = Math.min(blockEnd, k0 + Sgemm.KC);
                 boolean add = k0 > block || (!blockApart && intoDw);
                 for (int kh = 0; kh < s.kernelH(); kh++) {
-                    int co = 0;
-                    for (; co + 2 * LANES <= cout; co += 2 * LANES) {
-                        kernelRowTwoVectors(s, x, xOff, dy, dyOff, k0, k1, kh, co, target,
-                                targetOff + kh * ROW_TAPS * cout + co, add);
-                    }
-                    for (; co < cout; co += LANES) {
+                    for (int co = 0; co < cout; co += LANES) {
                         kernelRow(s, x, xOff, dy, dyOff, k0, k1, kh, co, target,
                                 targetOff + kh * ROW_TAPS * cout + co, add);
                     }
@@ -120,7 +115,8 @@ final class SmallChannelWeightGradient {
                     at = 0;
                 }
                 // The nine values into locals first: broadcasts straight from the array (x or the edge copy) ran
-                // 1.7× slower.
+                // 1.7× slower (in a version with two output vectors a pass; that one, eighteen sums in registers,
+                // was faster again but took C2 22-49 MB of arena to compile, +17-20 MB of peak RSS).
                 float x0 = v[at];
                 float x1 = v[at + 1];
                 float x2 = v[at + 2];
@@ -170,137 +166,5 @@ final class SmallChannelWeightGradient {
         a6.intoArray(dw, dwAt + 6 * cout);
         a7.intoArray(dw, dwAt + 7 * cout);
         a8.intoArray(dw, dwAt + 8 * cout);
-    }
-
-    /**
-     * {@link #kernelRow} for two output vectors at once, {@code co} and {@code co + LANES}: each broadcast input value
-     * serves both (eighteen sums in registers).
-     */
-    private static void kernelRowTwoVectors(Conv2dShape s, float[] x, int xOff, float[] dy, int dyOff, int p0,
-                                            int p1, int kh, int co, float[] dw, int dwAt, boolean add) {
-        int oh = s.outHeight();
-        int ow = s.outWidth();
-        int cout = s.outChannels();
-        int cin = s.inChannels();
-        float[] edge = new float[ROW_TAPS];
-        FloatVector a0 = FloatVector.zero(SPECIES);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector a4 = a0;
-        FloatVector a5 = a0;
-        FloatVector a6 = a0;
-        FloatVector a7 = a0;
-        FloatVector a8 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        FloatVector b4 = a0;
-        FloatVector b5 = a0;
-        FloatVector b6 = a0;
-        FloatVector b7 = a0;
-        FloatVector b8 = a0;
-        int n = p0 / (oh * ow);
-        int oy = p0 / ow % oh;
-        int ox = p0 % ow;
-        for (int p = p0; p < p1; p++) {
-            int iy = oy * s.strideH() - s.padTop() + kh;
-            if (iy >= 0 && iy < s.height()) {
-                int ix0 = ox * s.strideW() - s.padLeft();
-                float[] v = x;
-                int at = xOff + ((n * s.height() + iy) * s.width() + ix0) * cin;
-                if (ix0 < 0 || ix0 + s.kernelW() > s.width()) {
-                    edgeValues(x, at, ix0, cin, s.width(), edge);
-                    v = edge;
-                    at = 0;
-                }
-                float x0 = v[at]; // into locals first, as in kernelRow
-                float x1 = v[at + 1];
-                float x2 = v[at + 2];
-                float x3 = v[at + 3];
-                float x4 = v[at + 4];
-                float x5 = v[at + 5];
-                float x6 = v[at + 6];
-                float x7 = v[at + 7];
-                float x8 = v[at + 8];
-                int g = dyOff + p * cout + co;
-                FloatVector g0 = FloatVector.fromArray(SPECIES, dy, g);
-                FloatVector g1 = FloatVector.fromArray(SPECIES, dy, g + LANES);
-                FloatVector e = FloatVector.broadcast(SPECIES, x0);
-                a0 = e.fma(g0, a0);
-                b0 = e.fma(g1, b0);
-                e = FloatVector.broadcast(SPECIES, x1);
-                a1 = e.fma(g0, a1);
-                b1 = e.fma(g1, b1);
-                e = FloatVector.broadcast(SPECIES, x2);
-                a2 = e.fma(g0, a2);
-                b2 = e.fma(g1, b2);
-                e = FloatVector.broadcast(SPECIES, x3);
-                a3 = e.fma(g0, a3);
-                b3 = e.fma(g1, b3);
-                e = FloatVector.broadcast(SPECIES, x4);
-                a4 = e.fma(g0, a4);
-                b4 = e.fma(g1, b4);
-                e = FloatVector.broadcast(SPECIES, x5);
-                a5 = e.fma(g0, a5);
-                b5 = e.fma(g1, b5);
-                e = FloatVector.broadcast(SPECIES, x6);
-                a6 = e.fma(g0, a6);
-                b6 = e.fma(g1, b6);
-                e = FloatVector.broadcast(SPECIES, x7);
-                a7 = e.fma(g0, a7);
-                b7 = e.fma(g1, b7);
-                e = FloatVector.broadcast(SPECIES, x8);
-                a8 = e.fma(g0, a8);
-                b8 = e.fma(g1, b8);
-            }
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    n++;
-                }
-            }
-        }
-        int d = dwAt + LANES;
-        if (add) {
-            a0 = a0.add(FloatVector.fromArray(SPECIES, dw, dwAt));
-            a1 = a1.add(FloatVector.fromArray(SPECIES, dw, dwAt + cout));
-            a2 = a2.add(FloatVector.fromArray(SPECIES, dw, dwAt + 2 * cout));
-            a3 = a3.add(FloatVector.fromArray(SPECIES, dw, dwAt + 3 * cout));
-            a4 = a4.add(FloatVector.fromArray(SPECIES, dw, dwAt + 4 * cout));
-            a5 = a5.add(FloatVector.fromArray(SPECIES, dw, dwAt + 5 * cout));
-            a6 = a6.add(FloatVector.fromArray(SPECIES, dw, dwAt + 6 * cout));
-            a7 = a7.add(FloatVector.fromArray(SPECIES, dw, dwAt + 7 * cout));
-            a8 = a8.add(FloatVector.fromArray(SPECIES, dw, dwAt + 8 * cout));
-            b0 = b0.add(FloatVector.fromArray(SPECIES, dw, d));
-            b1 = b1.add(FloatVector.fromArray(SPECIES, dw, d + cout));
-            b2 = b2.add(FloatVector.fromArray(SPECIES, dw, d + 2 * cout));
-            b3 = b3.add(FloatVector.fromArray(SPECIES, dw, d + 3 * cout));
-            b4 = b4.add(FloatVector.fromArray(SPECIES, dw, d + 4 * cout));
-            b5 = b5.add(FloatVector.fromArray(SPECIES, dw, d + 5 * cout));
-            b6 = b6.add(FloatVector.fromArray(SPECIES, dw, d + 6 * cout));
-            b7 = b7.add(FloatVector.fromArray(SPECIES, dw, d + 7 * cout));
-            b8 = b8.add(FloatVector.fromArray(SPECIES, dw, d + 8 * cout));
-        }
-        a0.intoArray(dw, dwAt);
-        a1.intoArray(dw, dwAt + cout);
-        a2.intoArray(dw, dwAt + 2 * cout);
-        a3.intoArray(dw, dwAt + 3 * cout);
-        a4.intoArray(dw, dwAt + 4 * cout);
-        a5.intoArray(dw, dwAt + 5 * cout);
-        a6.intoArray(dw, dwAt + 6 * cout);
-        a7.intoArray(dw, dwAt + 7 * cout);
-        a8.intoArray(dw, dwAt + 8 * cout);
-        b0.intoArray(dw, d);
-        b1.intoArray(dw, d + cout);
-        b2.intoArray(dw, d + 2 * cout);
-        b3.intoArray(dw, d + 3 * cout);
-        b4.intoArray(dw, d + 4 * cout);
-        b5.intoArray(dw, d + 5 * cout);
-        b6.intoArray(dw, d + 6 * cout);
-        b7.intoArray(dw, d + 7 * cout);
-        b8.intoArray(dw, d + 8 * cout);
     }
 }
