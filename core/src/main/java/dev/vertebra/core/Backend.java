@@ -249,7 +249,7 @@ public interface Backend {
     /**
      * {@link #batchNormSiluBackward} for the output gradient {@code dz + dzPerImage}, {@code dzPerImage: [N, 1, 1, C]}
      * broadcast over H and W of a 4-D {@code x} (a squeeze-excitation pooling's part of the gradient, which autograd
-     * hands over unsummed: {@link GradNode.AddendRule}), or {@code dz} alone when it is null. A backend may add it
+     * hands the training batch norm + SiLU's rule unsummed), or {@code dz} alone when it is null. A backend may add it
      * where it reads dz instead of a pass over dz's size. Default: the sum, then {@link #batchNormSiluBackward}.
      */
     default BatchNormGrads batchNormSiluBackward(Tensor dz, Tensor dzPerImage, Tensor x, Tensor weight, Tensor bias,
