@@ -169,6 +169,14 @@ public final class ProfilingBackend implements Backend {
         return Tensor.wrap(t.storage(), t.layout(), this);
     }
 
+    private BatchNormResult own(BatchNormResult r) {
+        return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+    }
+
+    private BatchNormGrads own(BatchNormGrads g) {
+        return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+    }
+
     /** An op that writes into existing storage: timed, nothing to hand back. */
     private void timedInPlace(String op, Runnable body) {
         long start = begin();
@@ -430,7 +438,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormResult r = inner.batchNorm(x, weight, bias, eps);
-            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+            return own(r);
         } finally {
             end("batch norm fwd", start);
         }
@@ -441,7 +449,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormGrads g = inner.batchNormBackward(dy, x, weight, mean, invStd);
-            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+            return own(g);
         } finally {
             end("batch norm bwd", start);
         }
@@ -452,7 +460,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormResult r = inner.batchNormSilu(x, weight, bias, eps);
-            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+            return own(r);
         } finally {
             end("batch norm+silu fwd", start);
         }
@@ -463,9 +471,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             PooledBatchNorm p = inner.batchNormSiluPooled(x, weight, bias, eps);
-            BatchNormResult r = p.result();
-            return new PooledBatchNorm(new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()),
-                    own(r.invStd())), own(p.channelSums()));
+            return new PooledBatchNorm(own(p.result()), own(p.channelSums()));
         } finally {
             end("batch norm+silu fwd + sum over H, W", start);
         }
@@ -505,7 +511,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormGrads g = inner.batchNormSiluBackward(dz, dzPerImage, x, weight, bias, mean, invStd);
-            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+            return own(g);
         } finally {
             end("batch norm+silu bwd", start);
         }
@@ -516,7 +522,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormResult r = inner.batchNormMixed(x, weight, bias, eps, silu);
-            return new BatchNormResult(own(r.output()), own(r.mean()), own(r.variance()), own(r.invStd()));
+            return own(r);
         } finally {
             end(silu ? "batch norm+silu fwd (16-bit)" : "batch norm fwd (16-bit)", start);
         }
@@ -528,7 +534,7 @@ public final class ProfilingBackend implements Backend {
         long start = begin();
         try {
             BatchNormGrads g = inner.batchNormMixedBackward(dz, x, weight, bias, mean, invStd, silu);
-            return new BatchNormGrads(own(g.input()), own(g.weight()), own(g.bias()));
+            return own(g);
         } finally {
             end(silu ? "batch norm+silu bwd (16-bit)" : "batch norm bwd (16-bit)", start);
         }
