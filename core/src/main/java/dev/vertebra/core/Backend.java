@@ -259,6 +259,19 @@ public interface Backend {
     }
 
     /**
+     * Gradients of training-mode {@code z = silu(batchNorm(x))} ({@link #batchNormSiluBackward}) where z's only
+     * consumer is the depthwise convolution {@code conv2d(z, w, spec)} and {@code dy} is that convolution's output
+     * gradient: {@code batchNormSiluBackward(conv2dBackwardInput(dy, w, x.shape(), spec), ...)}. A backend may carry
+     * each row of the convolution's input gradient through the batch norm's first backward pass while the row is
+     * still in cache, instead of writing z's gradient out and reading it back; the batch norm's sums may then add
+     * in another order. Default: the two calls.
+     */
+    default BatchNormGrads depthwiseBatchNormSiluBackward(Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight,
+                                                          Tensor bias, Tensor mean, Tensor invStd) {
+        return batchNormSiluBackward(conv2dBackwardInput(dy, w, x.shape(), spec), x, weight, bias, mean, invStd);
+    }
+
+    /**
      * Batch norm with batch statistics of 16-bit {@code x} (bfloat16 or float16) with float32 {@code weight, bias}
      * — autocast's mixed batch norm, as cuDNN's: float32 statistics, the output ({@code silu(y)} when
      * {@code silu}) in x's dtype. Default: x widened to float32, {@link #batchNorm} or {@link #batchNormSilu}, the

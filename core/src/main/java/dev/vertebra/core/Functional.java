@@ -330,26 +330,8 @@ public final class Functional {
     private static OutputAndMean batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                            Tensor bias, boolean training, double momentum, double eps, boolean silu,
                                            boolean pooled) {
-        MathOps.requireFloating("batchNorm", x);
         int c = x.dim(-1);
-        DType paramType = null;
-        for (Tensor t : new Tensor[]{runningMean, runningVar, weight, bias}) {
-            if (t == null) {
-                continue;
-            }
-            // Backends read every parameter as x's dtype on x's device; anything else must not reach them.
-            x.requireSameDevice("batchNorm", t);
-            boolean mixed = t.dtype() == DType.FLOAT32 && AutocastOp.isLow(x.dtype());
-            if ((t.dtype() != x.dtype() && !mixed) || (paramType != null && t.dtype() != paramType)) {
-                throw new IllegalArgumentException("batchNorm: dtypes differ: " + x.describe() + " and parameter "
-                        + t.describe());
-            }
-            paramType = t.dtype();
-            if (t.rank() != 1 || t.dim(0) != c) {
-                throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
-                        + c + " channels of " + x.describe());
-            }
-        }
+        DType paramType = checkedParameterType(x, runningMean, runningVar, weight, bias);
         // 16-bit x with float32 parameters (autocast): in training the backend's mixed batch norm, which keeps
         // float32 statistics and can read and write x's dtype without casting passes; in evaluation, float32.
         boolean mixed = AutocastOp.isLow(x.dtype()) && paramType != x.dtype();
@@ -370,21 +352,11 @@ public final class Functional {
             Tensor y = x.mul(scale).add(bb.sub(runningMean.mul(scale)));
             return new OutputAndMean(silu ? y.silu() : y, null);
         }
-        int count = x.numel() / c;
-        if (count < 2) {
-            throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
-                    + x.describe());
-        }
+        int count = valuesPerChannel(x);
         Backend.PooledBatchNorm withSums = pooled ? b.batchNormSiluPooled(x, w, bb, eps) : null;
         Backend.BatchNormResult r = pooled ? withSums.result() : mixed ? b.batchNormMixed(x, w, bb, eps, silu)
                 : silu ? b.batchNormSilu(x, w, bb, eps) : b.batchNorm(x, w, bb, eps);
-        if (runningMean != null && runningVar != null) {
-            // In place with the rounding of assign(running.mul(1 − m).add(batch.mul(m))), one kernel each on a GPU.
-            try (NoGrad _ = NoGrad.enter()) {
-                runningMean.scaleAddInPlace(1 - momentum, r.mean(), momentum);
-                runningVar.scaleAddInPlace(1 - momentum, r.variance(), momentum * count / (count - 1.0));
-            }
-        }
+        updateRunningStatistics(runningMean, runningVar, r, momentum, count);
         if (silu && !mixed) {
             Tensor z = Autograd.record("batch_norm_silu", r.output(),
                     new BatchNormSiluBackward(x, w, bb, r.mean(), r.invStd()), x, w, bb);
@@ -396,6 +368,97 @@ public final class Functional {
                     : b.batchNormBackward(g, x, w, r.mean(), r.invStd());
             return new Tensor[]{grads.input(), grads.weight(), grads.bias()};
         }, x, w, bb), null);
+    }
+
+    /**
+     * The dtype of the batch norm parameters and buffers given (null when none is), after checking that each is
+     * {@code [C]} on x's device, of x's dtype or float32 for 16-bit x, all of one dtype.
+     */
+    private static DType checkedParameterType(Tensor x, Tensor... parameters) {
+        MathOps.requireFloating("batchNorm", x);
+        int c = x.dim(-1);
+        DType paramType = null;
+        for (Tensor t : parameters) {
+            if (t == null) {
+                continue;
+            }
+            // Backends read every parameter as x's dtype on x's device; anything else must not reach them.
+            x.requireSameDevice("batchNorm", t);
+            boolean mixed = t.dtype() == DType.FLOAT32 && AutocastOp.isLow(x.dtype());
+            if ((t.dtype() != x.dtype() && !mixed) || (paramType != null && t.dtype() != paramType)) {
+                throw new IllegalArgumentException("batchNorm: dtypes differ: " + x.describe() + " and parameter "
+                        + t.describe());
+            }
+            paramType = t.dtype();
+            if (t.rank() != 1 || t.dim(0) != c) {
+                throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
+                        + c + " channels of " + x.describe());
+            }
+        }
+        return paramType;
+    }
+
+    /** Values per channel of a batch norm's x in training: at least two, or the variance is undefined. */
+    private static int valuesPerChannel(Tensor x) {
+        int count = x.numel() / x.dim(-1);
+        if (count < 2) {
+            throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
+                    + x.describe());
+        }
+        return count;
+    }
+
+    /** The running buffers (when given) moved toward this batch's statistics, as PyTorch does (unbiased variance). */
+    private static void updateRunningStatistics(Tensor runningMean, Tensor runningVar, Backend.BatchNormResult r,
+                                                double momentum, int count) {
+        if (runningMean != null && runningVar != null) {
+            // In place with the rounding of assign(running.mul(1 − m).add(batch.mul(m))), one kernel each on a GPU.
+            try (NoGrad _ = NoGrad.enter()) {
+                runningMean.scaleAddInPlace(1 - momentum, r.mean(), momentum);
+                runningVar.scaleAddInPlace(1 - momentum, r.variance(), momentum * count / (count - 1.0));
+            }
+        }
+    }
+
+    /**
+     * {@code conv2d(batchNormSilu(x, ..., training = true, ...), dwWeight, null, spec)} for a depthwise convolution
+     * ({@code dwWeight: [KH, KW, 1, C]}, {@code spec.groups() = C}): an inverted bottleneck's expansion batch norm
+     * and the depthwise layer that reads its output, in training. One op, whose backward hands the convolution's
+     * output gradient to {@link Backend#depthwiseBatchNormSiluBackward}, so a backend can carry each row of the
+     * convolution's input gradient through the batch norm while it is in cache; the batch norm + SiLU output is
+     * kept for the depthwise weight gradient, as the two ops keep it. Same values and running-statistics update as
+     * the two calls (the batch norm's gradient sums may add in another order). A dtype other than float32, an
+     * {@link Autocast} scope, x not 4-D or a convolution that is not depthwise: the two calls.
+     */
+    public static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                                Tensor bias, double momentum, double eps, Tensor dwWeight,
+                                                ConvSpec spec) {
+        if (x.rank() != 4 || x.dtype() != DType.FLOAT32 || dwWeight.dtype() != DType.FLOAT32 || Autocast.isEnabled()
+                || dwWeight.rank() != 4 || dwWeight.dim(2) != 1 || dwWeight.dim(3) != x.dim(3)
+                || spec.groups() != x.dim(3)) {
+            return conv2d(batchNormSilu(x, runningMean, runningVar, weight, bias, true, momentum, eps), dwWeight, null,
+                    spec);
+        }
+        checkedParameterType(x, runningMean, runningVar, weight, bias);
+        checkConv(x, dwWeight, spec);
+        int count = valuesPerChannel(x);
+        Backend b = x.backend();
+        Shape channels = Shape.of(x.dim(3));
+        Tensor w = weight != null ? weight : b.full(channels, x.dtype(), 1);
+        Tensor bb = bias != null ? bias : b.full(channels, x.dtype(), 0);
+        Backend.BatchNormResult r = b.batchNormSilu(x, w, bb, eps);
+        updateRunningStatistics(runningMean, runningVar, r, momentum, count);
+        Tensor z = r.output();
+        Tensor y = b.conv2d(z, dwWeight, spec);
+        return Autograd.record("batch_norm_silu_depthwise", y, g -> {
+            Backend.BatchNormGrads grads = x.requiresGrad() || w.requiresGrad() || bb.requiresGrad()
+                    ? b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, r.mean(), r.invStd()) : null;
+            return new Tensor[]{
+                    grads == null ? null : grads.input(),
+                    grads == null ? null : grads.weight(),
+                    grads == null ? null : grads.bias(),
+                    dwWeight.requiresGrad() ? b.conv2dBackwardWeight(z, g, dwWeight.shape(), spec) : null};
+        }, x, w, bb, dwWeight);
     }
 
     /**

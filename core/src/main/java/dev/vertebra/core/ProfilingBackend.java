@@ -518,6 +518,17 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public BatchNormGrads depthwiseBatchNormSiluBackward(Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight,
+                                                         Tensor bias, Tensor mean, Tensor invStd) {
+        long start = begin();
+        try {
+            return own(inner.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd));
+        } finally {
+            end(convName("bwd-input", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start);
+        }
+    }
+
+    @Override
     public BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
         long start = begin();
         try {

@@ -62,31 +62,50 @@ public final class MBConv extends Module {
     }
 
     /**
-     * The block when its batch norms use batch statistics (training): the layers in order, except that the
-     * squeeze-excitation's gate goes into the projection as one op ({@link Conv2d#forwardGated}), which need not
-     * store the gated activation, instead of the product {@code x · gate} then the convolution; and the depthwise
-     * layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes it
-     * ({@link BatchNorm2d#forwardSiluWithMean}).
+     * The block when its batch norms use batch statistics (training): the layers in order, with three fusions. The
+     * expansion's batch norm + SiLU and the depthwise convolution are one op
+     * ({@link BatchNorm2d#forwardSiluThenDepthwise}), whose backward need not write the expansion output's gradient
+     * out; the depthwise layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes
+     * it ({@link BatchNorm2d#forwardSiluWithMean}); and the squeeze-excitation's gate goes into the projection as one
+     * op ({@link Conv2d#forwardGated}), which need not store the gated activation.
      */
     private Tensor gatedTrainingForward(Tensor x) {
         int se = block.size() - 2;
-        Tensor h = x;
-        for (int i = 0; i < se - 1; i++) {
-            h = block.get(i).forward(h);
-        }
         SqueezeExcitation squeeze = (SqueezeExcitation) block.get(se);
+        Tensor h;
         Tensor gate;
-        if (block.get(se - 1) instanceof Sequential last && last.size() == 3 && last.get(1) instanceof BatchNorm2d bn
-                && last.get(2) instanceof SiLU) {
-            Functional.OutputAndMean pooled = bn.forwardSiluWithMean(last.get(0).forward(h));
+        if (block.get(se - 1) instanceof Sequential last && endsInBatchNormSilu(last)
+                && last.get(0) instanceof Conv2d depthwise && last.get(1) instanceof BatchNorm2d bn) {
+            Tensor depthwiseOutput;
+            if (se == 2 && block.get(0) instanceof Sequential expansion && endsInBatchNormSilu(expansion)
+                    && expansion.get(1) instanceof BatchNorm2d expansionBn) {
+                // The expansion's batch norm + SiLU and the depthwise convolution as one op, whose backward carries
+                // the depthwise input gradient through the batch norm while it is in cache.
+                depthwiseOutput = expansionBn.forwardSiluThenDepthwise(expansion.get(0).forward(x), depthwise);
+            } else {
+                Tensor in = x;
+                for (int i = 0; i < se - 1; i++) {
+                    in = block.get(i).forward(in);
+                }
+                depthwiseOutput = depthwise.forward(in);
+            }
+            Functional.OutputAndMean pooled = bn.forwardSiluWithMean(depthwiseOutput);
             h = pooled.output();
             gate = squeeze.gateOfMean(pooled.mean());
         } else {
-            h = block.get(se - 1).forward(h);
+            h = x;
+            for (int i = 0; i < se; i++) {
+                h = block.get(i).forward(h);
+            }
             gate = squeeze.gate(h);
         }
         Sequential projection = (Sequential) block.get(se + 1);
         return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(h, gate));
+    }
+
+    /** Conv → batch norm → SiLU, as {@link #convBn} builds it with an activation. */
+    private static boolean endsInBatchNormSilu(Sequential layer) {
+        return layer.size() == 3 && layer.get(1) instanceof BatchNorm2d && layer.get(2) instanceof SiLU;
     }
 
     /**

@@ -83,16 +83,43 @@ public final class BatchNorm2d extends Module {
         return forward(x, true, true);
     }
 
+    /**
+     * {@code depthwise.forward(forwardSilu(x))}: for an unbiased depthwise {@code depthwise} in training one op
+     * ({@link Functional#batchNormSiluDepthwise}), whose backward carries the convolution's input gradient through
+     * this batch norm + SiLU while it is in cache (an inverted bottleneck's expansion, then its depthwise layer).
+     * Otherwise the two calls.
+     */
+    public Tensor forwardSiluThenDepthwise(Tensor x, Conv2d depthwise) {
+        boolean fusible = depthwise.bias() == null && depthwise.inChannels() == numFeatures
+                && depthwise.groups() == numFeatures && depthwise.outChannels() == numFeatures;
+        if (!fusible || !isTraining()) {
+            return depthwise.forward(forwardSilu(x));
+        }
+        checkInput(x);
+        boolean tracking = runningMean != null;
+        Tensor y = Functional.batchNormSiluDepthwise(x, tracking ? runningMean.data() : null,
+                tracking ? runningVar.data() : null, weight == null ? null : weight.data(),
+                bias == null ? null : bias.data(), momentum, eps, depthwise.weight().data(), depthwise.spec(x));
+        if (tracking) {
+            numBatchesTracked.increment(1);
+        }
+        return y;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return forward(x, false, false).output();
     }
 
-    private Functional.OutputAndMean forward(Tensor x, boolean silu, boolean withMean) {
+    private void checkInput(Tensor x) {
         if (x.rank() < 2 || x.dim(-1) != numFeatures) {
             throw new IllegalArgumentException("BatchNorm2d(" + numFeatures + ") needs channels-last input with "
                     + numFeatures + " channels, got " + x.describe());
         }
+    }
+
+    private Functional.OutputAndMean forward(Tensor x, boolean silu, boolean withMean) {
+        checkInput(x);
         boolean tracking = runningMean != null;
         boolean useBatchStats = isTraining() || !tracking;
         boolean update = isTraining() && tracking;

@@ -124,8 +124,11 @@ public final class Conv2d extends Module {
                 bn.bias() == null ? null : bn.bias().data(), bn.eps(), activation);
     }
 
-    /** The convolution's geometry for input {@code x} (TensorFlow "SAME" padding depends on its size). */
-    private ConvSpec spec(Tensor x) {
+    /**
+     * The convolution's geometry for input {@code x} ({@code [N, H, W, inChannels]}): TensorFlow "SAME" padding
+     * depends on its size.
+     */
+    public ConvSpec spec(Tensor x) {
         if (x.rank() != 4 || x.dim(3) != inChannels) {
             throw new IllegalArgumentException("Conv2d(" + inChannels + " → " + outChannels + ") needs [N, H, W, "
                     + inChannels + "] input, got " + x.describe());

@@ -849,6 +849,29 @@ public final class CpuBackend extends ReferenceBackend {
         return new BatchNormGrads(dx, dw, db);
     }
 
+    @Override
+    public BatchNormGrads depthwiseBatchNormSiluBackward(Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight,
+                                                         Tensor bias, Tensor mean, Tensor invStd) {
+        if (!isFloat(dy) || !isFloat(w) || !isFloat(x) || x.rank() != 4) {
+            return super.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        if (!s.isDepthwise()) {
+            return super.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd);
+        }
+        Tensor xi = dense(x);
+        Tensor g = dense(dy);
+        Tensor wi = dense(w);
+        Shape cs = Shape.of(x.dim(3));
+        Tensor dx = output(x.shape(), x.dtype());
+        Tensor dw = empty(cs, x.dtype());
+        Tensor db = empty(cs, x.dtype());
+        FloatBatchNormSilu.backwardThroughDepthwise(s, floats(g), g.layout().offset(), floats(wi),
+                wi.layout().offset(), floats(xi), xi.layout().offset(), packed(weight), packed(bias), packed(mean),
+                packed(invStd), floats(dx), floats(dw), floats(db));
+        return new BatchNormGrads(dx, dw, db);
+    }
+
     /** The elements of a float32 tensor in C order from index 0 (its own array when it already is so). */
     private float[] packed(Tensor t) {
         float[] data = floats(t);

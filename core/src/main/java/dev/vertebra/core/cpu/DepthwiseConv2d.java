@@ -58,6 +58,21 @@ public final class DepthwiseConv2d {
     /** {@link #forward} that finishes each output row with {@code epilogue} (after the bias) while it is in cache. */
     static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff,
                         float[] y, int yOff, boolean accumulate, ChannelEpilogue epilogue) {
+        forward(s, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, epilogue, null);
+    }
+
+    /**
+     * Work on one finished row of a kernel's output while it is still in L1: {@code row = n · rows per image + y}.
+     * Rows are finished in any order, on any thread, each once.
+     */
+    @FunctionalInterface
+    interface RowFinisher {
+        void finish(int row);
+    }
+
+    private static void forward(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff,
+                                float[] y, int yOff, boolean accumulate, ChannelEpilogue epilogue,
+                                RowFinisher finisher) {
         check(s);
         Conv2dShape.checkArray("x", x, xOff, s.inputSize());
         Conv2dShape.checkArray("w", w, wOff, s.weightSize());
@@ -77,6 +92,9 @@ public final class DepthwiseConv2d {
                     }
                 } else {
                     finishedRow(s, x, xOff, w, wOff, bias, biasOff, y, yOff + row * rowFloats, epilogue, row);
+                }
+                if (finisher != null) {
+                    finisher.finish(row);
                 }
             }
         });
@@ -150,6 +168,15 @@ public final class DepthwiseConv2d {
      */
     public static void backwardData(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff,
                                     float[] dx, int dxOff, boolean accumulate) {
+        backwardData(s, dy, dyOff, w, wOff, dx, dxOff, accumulate, null);
+    }
+
+    /**
+     * {@link #backwardData} that hands each finished row of dx ({@code [W, C]}, row {@code n · H + y}) to
+     * {@code finisher} while it is in L1.
+     */
+    static void backwardData(Conv2dShape s, float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff,
+                             boolean accumulate, RowFinisher finisher) {
         check(s);
         Conv2dShape.checkArray("dy", dy, dyOff, s.outputSize());
         Conv2dShape.checkArray("w", w, wOff, s.weightSize());
@@ -165,7 +192,7 @@ public final class DepthwiseConv2d {
                     kernelSpanH - s.padTop(), kernelSpanH - s.padBottom(),
                     kernelSpanW - s.padLeft(), kernelSpanW - s.padRight(),
                     s.dilationH(), s.dilationW(), s.groups());
-            forward(transposed, dy, dyOff, flipped(s, w, wOff), 0, null, 0, dx, dxOff, accumulate);
+            forward(transposed, dy, dyOff, flipped(s, w, wOff), 0, null, 0, dx, dxOff, accumulate, null, finisher);
             return;
         }
         int rows = s.batch() * s.height();
@@ -173,6 +200,9 @@ public final class DepthwiseConv2d {
         CpuThreads.parallelFor(0, rows, rowGrain(s.width() * s.inChannels()), (from, to) -> {
             for (int row = from; row < to; row++) {
                 DepthwiseGather.row(s, dy, dyOff, w, wOff, dx, dxOff, accumulate, columns, row);
+                if (finisher != null) {
+                    finisher.finish(row);
+                }
             }
         });
     }
@@ -292,6 +322,16 @@ public final class DepthwiseConv2d {
         if (s.inChannels() >= PRELOAD_MIN_CHANNELS) {
             int rowFloats = s.outWidth() * s.inChannels();
             preload(y, yOff + row * rowFloats, yOff + (row + 1) * rowFloats);
+        }
+    }
+
+    /**
+     * A row of {@code pixels} pixels of {@code channels} floats from {@code a[from]} read as {@link #preloadWindowRows}
+     * reads x, for a kernel that then sweeps it a channel vector at a time (narrow rows are left to the prefetchers).
+     */
+    static void preloadRow(float[] a, int from, int pixels, int channels) {
+        if (channels >= PRELOAD_MIN_CHANNELS) {
+            preload(a, from, from + pixels * channels);
         }
     }
 

@@ -1,0 +1,120 @@
+package dev.vertebra.bench;
+
+import dev.vertebra.core.Backend;
+import dev.vertebra.core.Backends;
+import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.Device;
+import dev.vertebra.core.Generator;
+import dev.vertebra.core.Init;
+import dev.vertebra.core.MemoryScope;
+import dev.vertebra.core.Shape;
+import dev.vertebra.core.Tensor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The backward of an inverted bottleneck's expansion batch norm + SiLU and the depthwise convolution over its output
+ * at EfficientNet-B0's shapes (batch 8, 224² input): {@link Backend#depthwiseBatchNormSiluBackward}, which carries
+ * each row of the convolution's input gradient through the batch norm's first pass while it is in cache, against the
+ * two calls it replaces ({@link #separate}). {@code layer} is "side x channels k kernel s stride" of the depthwise
+ * convolution. Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy
+ * bandwidth. Through the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call
+ * ({@code cache=cold}) with the activations cycled through copies.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class DepthwiseBatchNormSiluBenchmark {
+
+    private static final double EPS = 1e-3;
+
+    @Param({"112x96k3s2", "56x144k3s1", "28x240k5s1", "14x672k5s1", "7x1152k5s1"})
+    String layer;
+
+    @Param({"cold"})
+    String cache;
+
+    Backend cpu;
+    ConvSpec spec;
+    Tensor[] x;     // copies of [8, H, W, C]: the batch norm's input
+    Tensor[] dy;    // copies of [8, OH, OW, C]: the depthwise output's gradient
+    Tensor w;       // [K, K, 1, C]
+    Tensor weight;  // [C]
+    Tensor bias;    // [C]
+    Tensor mean;    // [C], of x[0]
+    Tensor invStd;  // [C], of x[0]
+    double bytes;
+    int copy;
+    float sink;
+
+    @Setup
+    public void setUp() {
+        String[] p = layer.split("[xks]");
+        int side = Integer.parseInt(p[0]);
+        int c = Integer.parseInt(p[1]);
+        int k = Integer.parseInt(p[2]);
+        int stride = Integer.parseInt(p[3]);
+        spec = ConvSpec.of(stride, (k - 1) / 2, 1, c);
+        int outSide = (side + 2 * ((k - 1) / 2) - k) / stride + 1;
+        Shape in = Shape.of(8, side, side, c);
+        Shape out = Shape.of(8, outSide, outSide, c);
+        bytes = (2.0 * in.numel() + out.numel()) * 4;
+        int copies = cache.equals("cold") ? ColdCache.copiesFor((long) bytes) : 1;
+        Generator gen = new Generator(5);
+        x = new Tensor[copies];
+        dy = new Tensor[copies];
+        for (int i = 0; i < copies; i++) {
+            x[i] = Init.normal(gen, in, 0.5, 2, Device.CPU);
+            dy[i] = Init.normal(gen, out, 0, 1, Device.CPU);
+        }
+        w = Init.normal(gen, Shape.of(k, k, 1, c), 0, 0.3, Device.CPU);
+        weight = Init.uniform(gen, Shape.of(c), 0.5, 1.5, Device.CPU);
+        bias = Init.normal(gen, Shape.of(c), 0, 0.5, Device.CPU);
+        cpu = Backends.get(Device.CPU);
+        Backend.BatchNormResult stats = cpu.batchNormSilu(x[0], weight, bias, EPS);
+        mean = stats.mean();
+        invStd = stats.invStd();
+    }
+
+    /** Before each call when cold: the next copy of the activations, and caches swept. */
+    @Setup(Level.Invocation)
+    public void evict() {
+        if (x.length > 1) {
+            copy = (copy + 1) % x.length;
+            sink += ColdCache.sweep();
+        }
+    }
+
+    /** The batch norm's dx, dweight, dbias in one call. */
+    @Benchmark
+    public Tensor fused(Rate rate) {
+        rate.memoryBound(bytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.depthwiseBatchNormSiluBackward(dy[copy], w, spec, x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+
+    /** The same from the convolution's input gradient, written out, then the batch norm + SiLU backward. */
+    @Benchmark
+    public Tensor separate(Rate rate) {
+        rate.memoryBound(bytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            Tensor dz = cpu.conv2dBackwardInput(dy[copy], w, x[copy].shape(), spec);
+            return cpu.batchNormSiluBackward(dz, x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+}
