@@ -45,7 +45,8 @@ class DepthwiseBatchNormSiluBackwardTest {
         }
 
         Layer on(Device device) {
-            return new Layer(x.to(device), weight.to(device), bias.to(device), dwWeight.to(device), spec, dy.to(device));
+            return new Layer(x.to(device), weight.to(device), bias.to(device), dwWeight.to(device), spec,
+                    dy.to(device));
         }
     }
 
