@@ -9,6 +9,7 @@ import dev.vertebra.core.Init;
 import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.cpu.Conv2dShape;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,9 +46,6 @@ public class DepthwiseBatchNormSiluBenchmark {
     @Param({"112x96k3s2", "56x144k3s1", "28x240k5s1", "14x672k5s1", "7x1152k5s1"})
     String layer;
 
-    @Param({"cold"})
-    String cache;
-
     Backend cpu;
     ConvSpec spec;
     Tensor[] x;     // copies of [8, H, W, C]: the batch norm's input
@@ -63,17 +61,14 @@ public class DepthwiseBatchNormSiluBenchmark {
 
     @Setup
     public void setUp() {
-        String[] p = layer.split("[xks]");
-        int side = Integer.parseInt(p[0]);
-        int c = Integer.parseInt(p[1]);
-        int k = Integer.parseInt(p[2]);
-        int stride = Integer.parseInt(p[3]);
-        spec = ConvSpec.of(stride, (k - 1) / 2, 1, c);
-        int outSide = (side + 2 * ((k - 1) / 2) - k) / stride + 1;
-        Shape in = Shape.of(8, side, side, c);
-        Shape out = Shape.of(8, outSide, outSide, c);
+        Conv2dShape s = DepthwiseConvBenchmark.parse(layer);
+        int c = s.inChannels();
+        int k = s.kernelH();
+        spec = ConvSpec.of(s.strideH(), (k - 1) / 2, 1, c);
+        Shape in = Shape.of(8, s.height(), s.width(), c);
+        Shape out = Shape.of(8, s.outHeight(), s.outWidth(), c);
         bytes = (2.0 * in.numel() + out.numel()) * 4;
-        int copies = cache.equals("cold") ? ColdCache.copiesFor((long) bytes) : 1;
+        int copies = ColdCache.copiesFor((long) bytes);
         Generator gen = new Generator(5);
         x = new Tensor[copies];
         dy = new Tensor[copies];
@@ -90,13 +85,11 @@ public class DepthwiseBatchNormSiluBenchmark {
         invStd = stats.invStd();
     }
 
-    /** Before each call when cold: the next copy of the activations, and caches swept. */
+    /** Before each call: the next copy of the activations, and caches swept. */
     @Setup(Level.Invocation)
     public void evict() {
-        if (x.length > 1) {
-            copy = (copy + 1) % x.length;
-            sink += ColdCache.sweep();
-        }
+        copy = (copy + 1) % x.length;
+        sink += ColdCache.sweep();
     }
 
     /** The batch norm's dx, dweight, dbias in one call. */
