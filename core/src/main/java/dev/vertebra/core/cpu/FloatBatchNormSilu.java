@@ -191,7 +191,8 @@ final class FloatBatchNormSilu {
                 int el = r * c + i;
                 FloatVector xhat = FloatVector.fromArray(S, x, xOff + el).sub(m).mul(is);
                 FloatVector y = xhat.fma(w, b);
-                FloatVector e = VectorExp.exp(y.neg());
+                // A NaN y makes g NaN through y·t whatever e is: the exponential's NaN blend is not needed.
+                FloatVector e = VectorExp.expOfNumbers(y.neg());
                 FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
                 FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
                 FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).mul(s.mul(y.mul(t).add(1f)));

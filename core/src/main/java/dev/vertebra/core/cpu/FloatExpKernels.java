@@ -90,7 +90,7 @@ final class FloatExpKernels {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector e = VectorExp.exp(v.neg());
+            FloatVector e = VectorExp.expOfNumbers(v.neg()); // a NaN x gives NaN through x·t: no NaN blend needed
             FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
             FloatVector t = e.mul(s).blend(s.neg().add(1f), v.compare(VectorOperators.LT, 0f));
             FloatVector.fromArray(S, g, go + i).mul(s.mul(v.mul(t).add(1f))).intoArray(y, yo + i);
