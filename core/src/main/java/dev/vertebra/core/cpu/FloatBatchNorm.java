@@ -289,8 +289,13 @@ final class FloatBatchNorm {
                 chunkBody.sum(t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), partial, t * width);
             }
         });
+        return sumInOrder(partial, chunks, width);
+    }
+
+    /** total[i] = Σ_t partial[t·width + i] in double, t in order: the same sums whatever thread wrote which part. */
+    static double[] sumInOrder(float[] partial, int parts, int width) {
         double[] total = new double[width];
-        for (int t = 0; t < chunks; t++) {
+        for (int t = 0; t < parts; t++) {
             for (int i = 0; i < width; i++) {
                 total[i] += partial[t * width + i];
             }

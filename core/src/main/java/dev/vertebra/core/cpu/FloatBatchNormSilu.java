@@ -144,12 +144,7 @@ final class FloatBatchNormSilu {
                     backwardRows(dx, 0, add, rows, x, xOff, dx, row * width, (row + 1) * width, c, weight, bias,
                             mean, invStd, rowSums, row * 2 * c);
                 });
-        double[] sums = new double[2 * c];
-        for (int row = 0; row < imageRows; row++) {
-            for (int i = 0; i < 2 * c; i++) {
-                sums[i] += rowSums[row * 2 * c + i];
-            }
-        }
+        double[] sums = FloatBatchNorm.sumInOrder(rowSums, imageRows, 2 * c);
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
