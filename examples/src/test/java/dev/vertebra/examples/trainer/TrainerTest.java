@@ -89,11 +89,42 @@ class TrainerTest {
         }
         List<String> metrics = Files.readAllLines(tmp.resolve("split").resolve("metrics.csv"));
         assertEquals(4, metrics.size(), metrics.toString());
-        assertTrue(Files.exists(tmp.resolve("split").resolve("best.safetensors")));
+        // best.safetensors is the epoch whose validation loss, averaged with its neighbours', is the lowest.
+        double[] v = whole.history().stream().mapToDouble(Trainer.Epoch::valLoss).toArray();
+        double[] window = {(v[0] + v[1]) / 2, (v[0] + v[1] + v[2]) / 3, (v[1] + v[2]) / 2};
+        int bestEpoch = 1;
+        for (int e = 2; e <= 3; e++) {
+            bestEpoch = window[e - 1] < window[bestEpoch - 1] ? e : bestEpoch;
+        }
+        for (String run : List.of("whole", "split")) {
+            Path best = tmp.resolve(run).resolve("best.safetensors");
+            assertEquals(Integer.toString(bestEpoch), Safetensors.read(best).metadata().get("epoch"), run);
+            try (var pending = Files.list(tmp.resolve(run))) {
+                assertEquals(List.of(), pending.map(f -> f.getFileName().toString())
+                        .filter(f -> f.startsWith("pending")).toList(), "every epoch judged");
+            }
+        }
         // Training moved the weights away from their initial draw.
         Trainer fresh = Trainer.start(tiny(3), data, tmp.resolve("fresh"), Device.CPU);
         assertFalse(java.util.Arrays.equals(weights(fresh).get("classifier.1.weight").toFloatArray(),
                 a.get("classifier.1.weight").toFloatArray()));
+    }
+
+    @Test
+    void bestEpochIsJudgedOnItsNeighboursToo() {
+        // Epoch 3 alone scores best, as an epoch whose calibration over-fits the validation studies does.
+        double[] losses = {0.5, 0.3, 0.04, 0.3, 0.2, 0.1};
+        List<Trainer.Epoch> history = new ArrayList<>();
+        for (int e = 1; e <= losses.length; e++) {
+            history.add(new Trainer.Epoch(e, 1, 1, losses[e - 1], 1e-3, 1));
+        }
+        assertEquals(0.4, Trainer.windowLoss(history, 1, 6), 1e-12, "the first epoch has one neighbour");
+        assertEquals(0.64 / 3, Trainer.windowLoss(history, 3, 6), 1e-12);
+        assertEquals(0.18, Trainer.windowLoss(history, 4, 6), 1e-12);
+        assertEquals(0.15, Trainer.windowLoss(history, 6, 6), 1e-12, "the final epoch has one neighbour");
+        assertEquals(0.25, Trainer.windowLoss(history, 5, 5), 1e-12, "epochs past the run's end do not count");
+        history.set(3, new Trainer.Epoch(4, 1, 1, Double.NaN, 1e-3, 1));
+        assertEquals(Double.POSITIVE_INFINITY, Trainer.windowLoss(history, 5, 6), "no validation is the worst");
     }
 
     /** The study at {@code index} with its segmentation kept but no vertebra on any slice. */
@@ -252,10 +283,12 @@ class TrainerTest {
         Trainer interrupted = Trainer.start(config, data, tmp.resolve("ema-split"), Device.CPU);
         interrupted.run(1);
 
-        // After one epoch, that epoch is the best: best.safetensors holds the average, last.safetensors the live
-        // weights with the average beside them.
-        Map<String, HostArray> last = Safetensors.read(tmp.resolve("ema-split").resolve("last.safetensors")).tensors();
-        Map<String, HostArray> best = Safetensors.read(tmp.resolve("ema-split").resolve("best.safetensors")).tensors();
+        // After one epoch of two, that epoch waits for the next to be judged: its pending checkpoint holds the
+        // average, as best.safetensors will, and last.safetensors the live weights with the average beside them.
+        Path split = tmp.resolve("ema-split");
+        assertFalse(Files.exists(split.resolve("best.safetensors")), "judged only once epoch 2 is validated");
+        Map<String, HostArray> last = Safetensors.read(split.resolve("last.safetensors")).tensors();
+        Map<String, HostArray> best = Safetensors.read(split.resolve("pending-1.safetensors")).tensors();
         Map<String, Tensor> live = weights(interrupted);
         assertEquals(live.keySet(), prefixed(best, "").keySet());
         live.forEach((name, t) -> {
@@ -269,6 +302,13 @@ class TrainerTest {
 
         Trainer resumed = Trainer.resume(tmp.resolve("ema-split"), data, Device.CPU);
         resumed.run(2);
+        // Over two epochs both windows are the mean of the two losses: the tie goes to epoch 1, whose pending
+        // checkpoint became best.safetensors as it was.
+        Map<String, HostArray> judged = Safetensors.read(split.resolve("best.safetensors")).tensors();
+        best.forEach((name, t) -> assertArrayEquals(Tensor.fromHost(t, Device.CPU).toFloatArray(),
+                Tensor.fromHost(judged.get(name), Device.CPU).toFloatArray(), name));
+        assertFalse(Files.exists(split.resolve("pending-1.safetensors")));
+        assertFalse(Files.exists(split.resolve("pending-2.safetensors")));
         Map<String, Tensor> a = weights(whole);
         Map<String, Tensor> b = weights(resumed);
         a.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), b.get(name).toFloatArray(), name));
