@@ -116,4 +116,45 @@ class VolumeOpsTest {
         assertFalse(java.util.Arrays.equals(want[0], aug.apply(images[0], 16, 12, 3, draws[1])),
                 "another image's draws give another image");
     }
+    @Test
+    void noiseIsGaussianWithTheRequestedSpreadAndNewForEachImage() {
+        double sigma = 0.02;
+        Augment noiseOnly = new Augment(0, 0, 0, 0, 0, 0, sigma);
+        float[] flat = new float[64 * 64 * 3];
+        java.util.Arrays.fill(flat, 0.5f);
+        Generator g = new Generator(11);
+        double[] first = standardised(noiseOnly.apply(flat, 64, 64, 3, g), sigma);
+        double[] second = standardised(noiseOnly.apply(flat, 64, 64, 3, g), sigma);
+        int n = first.length;
+        double mean = 0;
+        double square = 0;
+        double product = 0;
+        int[] within = new int[3];
+        for (int i = 0; i < n; i++) {
+            mean += first[i] / n;
+            square += first[i] * first[i] / n;
+            product += first[i] * second[i] / n;
+            for (int k = 0; k < 3; k++) {
+                within[k] += Math.abs(first[i]) < k + 1 ? 1 : 0;
+            }
+        }
+        // Bounds of four standard errors around the standard normal's values.
+        assertEquals(0, mean, 4 / Math.sqrt(n), "mean");
+        assertEquals(1, Math.sqrt(square - mean * mean), 4 / Math.sqrt(2.0 * n), "standard deviation");
+        double[] normal = {0.682689, 0.954500, 0.997300};
+        for (int k = 0; k < 3; k++) {
+            double p = normal[k];
+            assertEquals(p, within[k] / (double) n, 4 * Math.sqrt(p * (1 - p) / n), "share within " + (k + 1) + " σ");
+        }
+        assertEquals(0, product, 4 / Math.sqrt(n), "two images draw independent noise");
+    }
+
+    /** (out − 0.5) / sigma: the noise added to a flat image of 0.5, in standard deviations. */
+    private static double[] standardised(float[] out, double sigma) {
+        double[] z = new double[out.length];
+        for (int i = 0; i < out.length; i++) {
+            z[i] = (out[i] - 0.5) / sigma;
+        }
+        return z;
+    }
 }
