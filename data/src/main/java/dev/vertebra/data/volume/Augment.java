@@ -85,17 +85,29 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
                 if (d.flipY()) {
                     sy = h - 1 - sy;
                 }
-                // Bilinear weights once per pixel, then each channel blended in the same order.
+                // Bilinear weights once per pixel, then each channel blended in the same order; taps outside the
+                // image read as 0, so only the pixels near the border need the checks.
                 int x0 = (int) Math.floor(sx);
                 int y0 = (int) Math.floor(sy);
                 double fx = sx - x0;
                 double fy = sy - y0;
-                for (int ch = 0; ch < c; ch++) {
-                    double v = (1 - fy) * ((1 - fx) * at(image, h, w, c, y0, x0, ch)
-                            + fx * at(image, h, w, c, y0, x0 + 1, ch))
-                            + fy * ((1 - fx) * at(image, h, w, c, y0 + 1, x0, ch)
-                            + fx * at(image, h, w, c, y0 + 1, x0 + 1, ch));
-                    out[(y * w + x) * c + ch] = (float) (v * d.gain() + d.offset());
+                int to = (y * w + x) * c;
+                if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+                    int top = (y0 * w + x0) * c;
+                    int bottom = top + w * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        double v = (1 - fy) * ((1 - fx) * image[top + ch] + fx * image[top + c + ch])
+                                + fy * ((1 - fx) * image[bottom + ch] + fx * image[bottom + c + ch]);
+                        out[to + ch] = (float) (v * d.gain() + d.offset());
+                    }
+                } else {
+                    for (int ch = 0; ch < c; ch++) {
+                        double v = (1 - fy) * ((1 - fx) * at(image, h, w, c, y0, x0, ch)
+                                + fx * at(image, h, w, c, y0, x0 + 1, ch))
+                                + fy * ((1 - fx) * at(image, h, w, c, y0 + 1, x0, ch)
+                                + fx * at(image, h, w, c, y0 + 1, x0 + 1, ch));
+                        out[to + ch] = (float) (v * d.gain() + d.offset());
+                    }
                 }
             }
         }
