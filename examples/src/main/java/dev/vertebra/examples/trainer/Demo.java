@@ -21,8 +21,9 @@ import java.util.Locale;
 import java.util.SequencedMap;
 
 /**
- * The end-to-end demo: a synthetic RSNA-layout dataset (written once), training (on the CPU unless told otherwise), prediction of the test
- * studies, and the model's competition loss beside two constant baselines on the same studies.
+ * The end-to-end demo: a synthetic RSNA-layout dataset (written once), training (on the CPU unless told otherwise),
+ * prediction of the test studies, and the model's competition loss beside two constant baselines on the same
+ * studies.
  *
  * @param data          dataset folder (written when it holds no train.csv)
  * @param run           run folder
