@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Training-mode batch norm fused with SiLU ({@link Backend#batchNormSilu}, {@link Backend#batchNormSiluBackward}) on
  * EfficientNet-B0's activations at batch 8, 224² input: {@code layer} "112x96" is the widest (stage 2's expansion),
- * "28x240" a mid-network one. Through the backend as the model calls it, each call in a {@link MemoryScope} as
+ * "28x240" a mid-network one; with "/32" at batch 32, 128² input ({@link DepthwiseConvBenchmark#parse}). Through the backend as the model calls it, each call in a {@link MemoryScope} as
  * a training step runs. Bytes are the compulsory traffic (forward: read x, write z; backward: read dz and x,
  * write dx); the kernels make more passes (statistics first), so {@link Rate#ofLimit} is an upper bound's share.
  */
@@ -40,31 +40,32 @@ public class BatchNormSiluBenchmark {
 
     private static final double EPS = 1e-3;
 
-    @Param({"112x96", "28x240"})
+    @Param({"112x96", "28x240", "64x96/32", "16x240/32"})
     String layer;
 
     @Param({"warm", "cold"})
     String cache;
 
     Backend cpu;
-    Tensor[] x; // copies of [8, H, W, C]
-    Tensor[] dz; // copies of [8, H, W, C]
+    Tensor[] x; // copies of [N, H, W, C]
+    Tensor[] dz; // copies of [N, H, W, C]
     Tensor weight; // [C]
     Tensor bias; // [C]
     Tensor mean; // [C], of x[0]
     Tensor invStd; // [C], of x[0]
-    Tensor pooledPart; // [8, 1, 1, C]: a squeeze-excitation pooling's part of dz
-    Tensor pooledPartBroadcast; // the same, expanded to [8, H, W, C]
+    Tensor pooledPart; // [N, 1, 1, C]: a squeeze-excitation pooling's part of dz
+    Tensor pooledPartBroadcast; // the same, expanded to [N, H, W, C]
     double elementBytes;
     int copy;
     float sink;
 
     @Setup
     public void setUp() {
-        String[] p = layer.split("x");
+        String[] p = DepthwiseConvBenchmark.shapeOf(layer).split("x");
+        int batch = DepthwiseConvBenchmark.batchOf(layer);
         int side = Integer.parseInt(p[0]);
         int c = Integer.parseInt(p[1]);
-        Shape shape = Shape.of(8, side, side, c);
+        Shape shape = Shape.of(batch, side, side, c);
         elementBytes = shape.numel() * 4.0;
         int copies = cache.equals("cold") ? ColdCache.copiesFor((long) (2 * elementBytes)) : 1;
         Generator gen = new Generator(4);
@@ -80,7 +81,7 @@ public class BatchNormSiluBenchmark {
         Backend.BatchNormResult stats = cpu.batchNormSilu(x[0], weight, bias, EPS);
         mean = stats.mean();
         invStd = stats.invStd();
-        pooledPart = Init.normal(gen, Shape.of(8, 1, 1, c), 0, 0.01, Device.CPU);
+        pooledPart = Init.normal(gen, Shape.of(batch, 1, 1, c), 0, 0.01, Device.CPU);
         pooledPartBroadcast = pooledPart.expand(shape);
     }
 

@@ -26,10 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The backward of an inverted bottleneck's expansion batch norm + SiLU and the depthwise convolution over its output
- * at EfficientNet-B0's shapes (batch 8, 224² input): {@link Backend#depthwiseBatchNormSiluBackward}, which carries
- * each row of the convolution's input gradient through the batch norm's first pass while it is in cache, against the
- * two calls it replaces ({@link #separate}). {@code layer} is "side x channels k kernel s stride" of the depthwise
- * convolution. Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy
+ * at EfficientNet-B0's shapes: {@link Backend#depthwiseBatchNormSiluBackward}, which carries each row of the
+ * convolution's input gradient through the batch norm's first pass while it is in cache, against the two calls it
+ * replaces ({@link #separate}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
+ * at batch 8 with a 224² input or, with "/32", at batch 32 with a 128² input ({@link DepthwiseConvBenchmark#parse}). Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy
  * bandwidth. Through the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call
  * ({@code cache=cold}) with the activations cycled through copies.
  */
@@ -43,13 +43,14 @@ public class DepthwiseBatchNormSiluBenchmark {
 
     private static final double EPS = 1e-3;
 
-    @Param({"112x96k3s2", "56x144k3s1", "28x240k5s1", "14x672k5s1", "7x1152k5s1"})
+    @Param({"112x96k3s2", "56x144k3s1", "28x240k5s1", "14x672k5s1", "7x1152k5s1",
+            "64x96k3s2/32", "32x144k3s1/32", "16x240k5s1/32", "8x672k5s1/32", "4x1152k5s1/32"})
     String layer;
 
     Backend cpu;
     ConvSpec spec;
-    Tensor[] x;     // copies of [8, H, W, C]: the batch norm's input
-    Tensor[] dy;    // copies of [8, OH, OW, C]: the depthwise output's gradient
+    Tensor[] x;     // copies of [N, H, W, C]: the batch norm's input
+    Tensor[] dy;    // copies of [N, OH, OW, C]: the depthwise output's gradient
     Tensor w;       // [K, K, 1, C]
     Tensor weight;  // [C]
     Tensor bias;    // [C]
@@ -65,8 +66,8 @@ public class DepthwiseBatchNormSiluBenchmark {
         int c = s.inChannels();
         int k = s.kernelH();
         spec = ConvSpec.of(s.strideH(), (k - 1) / 2, 1, c);
-        Shape in = Shape.of(8, s.height(), s.width(), c);
-        Shape out = Shape.of(8, s.outHeight(), s.outWidth(), c);
+        Shape in = Shape.of(s.batch(), s.height(), s.width(), c);
+        Shape out = Shape.of(s.batch(), s.outHeight(), s.outWidth(), c);
         bytes = (2.0 * in.numel() + out.numel()) * 4;
         int copies = ColdCache.copiesFor((long) bytes);
         Generator gen = new Generator(5);

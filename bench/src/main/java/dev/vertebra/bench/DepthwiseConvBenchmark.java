@@ -18,10 +18,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Depthwise convolutions of EfficientNet-B0 at batch 8, 224² input (NHWC), forward and both backward kernels:
- * {@code layer} is "side x channels k kernel s stride" — 3×3 stride 1 (stage 1), 3×3 stride 2 (stage 2's first
- * block), 5×5 stride 2 (stage 3's first block), 5×5 stride 1 (stage 3's repeats) — plus 112²×96 3×3 stride 1, the
- * shape of this file's earlier figures in bench/NOTES.md. Memory bound (about two flops per byte):
+ * Depthwise convolutions of EfficientNet-B0 (NHWC), forward and both backward kernels: {@code layer} is "side x
+ * channels k kernel s stride", at batch 8 with a 224² input (the side-by-side's b=8 workloads) or, with "/32", at
+ * batch 32 with a 128² input (its b=32 training) — 3×3 stride 1 (stage 1), 3×3 stride 2 (stage 2's first block),
+ * 5×5 stride 2 (stage 3's first block), 5×5 stride 1 (stage 3's repeats) — plus the widest map's 96 channels 3×3
+ * stride 1, the shape of this file's earlier figures in bench/NOTES.md. Memory bound (about two flops per byte):
  * {@link Rate#ofLimit} is against copy bandwidth. {@code cache=cold} evicts the caches before each call and cycles
  * through copies of the activations, as inside a model; {@code warm} repeats one call on the same arrays.
  */
@@ -33,16 +34,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class DepthwiseConvBenchmark {
 
-    @Param({"112x32k3s1", "112x96k3s2", "56x144k5s2", "28x240k5s1", "112x96k3s1"})
+    @Param({"112x32k3s1", "112x96k3s2", "56x144k5s2", "28x240k5s1", "112x96k3s1",
+            "64x32k3s1/32", "64x96k3s2/32", "32x144k5s2/32", "16x240k5s1/32", "64x96k3s1/32"})
     String layer;
 
     @Param({"warm", "cold"})
     String cache;
 
     Conv2dShape shape;
-    float[][] x; // copies of [8, H, W, C]
-    float[][] y; // copies of [8, OH, OW, C]: the output, and dy for the backward kernels
-    float[][] dx; // copies of [8, H, W, C]
+    float[][] x; // copies of [N, H, W, C]
+    float[][] y; // copies of [N, OH, OW, C]: the output, and dy for the backward kernels
+    float[][] dx; // copies of [N, H, W, C]
     float[] w; // [K, K, 1, C]
     float[] dw; // [K, K, 1, C]
     int copy;
@@ -74,14 +76,26 @@ public class DepthwiseConvBenchmark {
         }
     }
 
-    /** "112x96k3s2": N = 8, 112² × 96 channels, 3×3, stride 2, padding (k − 1) / 2. */
+    /** "112x96k3s2": N = 8, 112² × 96 channels, 3×3, stride 2, padding (k − 1) / 2; "64x96k3s2/32": N = 32. */
     static Conv2dShape parse(String layer) {
-        String[] p = layer.split("[xks]");
+        String[] p = shapeOf(layer).split("[xks]");
         int side = Integer.parseInt(p[0]);
         int c = Integer.parseInt(p[1]);
         int k = Integer.parseInt(p[2]);
         int stride = Integer.parseInt(p[3]);
-        return Conv2dShape.symmetric(8, side, side, c, c, k, stride, (k - 1) / 2, 1, c);
+        return Conv2dShape.symmetric(batchOf(layer), side, side, c, c, k, stride, (k - 1) / 2, 1, c);
+    }
+
+    /** A layer name's batch: N after a "/", else 8 (B0 at 224² as the side-by-side runs it). */
+    static int batchOf(String layer) {
+        int slash = layer.indexOf('/');
+        return slash < 0 ? 8 : Integer.parseInt(layer.substring(slash + 1));
+    }
+
+    /** A layer name without its batch. */
+    static String shapeOf(String layer) {
+        int slash = layer.indexOf('/');
+        return slash < 0 ? layer : layer.substring(0, slash);
     }
 
     /** Bytes of one forward or backward-data call: input, output and weight once each. */

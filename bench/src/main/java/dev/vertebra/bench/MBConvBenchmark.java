@@ -17,16 +17,18 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One MBConv block of EfficientNet-B0 (stage 2's second block: 56² × 24 → expand to 144 → 3×3 depthwise → SE →
- * project to 24, residual) at batch 8: the training forward with autograd and its backward, and the evaluation
- * forward (expansion and depthwise convolution in one pass, gate folded into the projection). Flops are the convolutions' multiply-adds ×2
- * (the backward twice the forward's), held against the FMA peak as the issue's model figures are.
+ * One MBConv block of EfficientNet-B0 (stage 2's second block: 24 channels → expand to 144 → 3×3 depthwise → SE →
+ * project to 24, residual) on its 56² input at batch 8 (a 224² image) or its 32² input at batch 32 (a 128² image):
+ * the training forward with autograd and its backward, and the evaluation forward (expansion and depthwise
+ * convolution in one pass, gate folded into the projection). Flops are the convolutions' multiply-adds ×2 (the
+ * backward twice the forward's), held against the FMA peak as the issue's model figures are.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -36,13 +38,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MBConvBenchmark {
 
-    private static final int BATCH = 8;
-    private static final int SIDE = 56;
+    /** "batch x side" of the block's input: B0's 224² input at batch 8, or its 128² input at batch 32. */
+    @Param({"8x56", "32x32"})
+    String input;
 
     MBConv training;
     MBConv evaluation;
-    Tensor x; // [8, 56, 56, 24]
-    Tensor dy; // [8, 56, 56, 24]
+    Tensor x; // [N, H, W, 24]
+    Tensor dy; // [N, H, W, 24]
     double forwardFlops;
     double activationBytes; // input, expanded, depthwise output and output activations once each
 
@@ -55,12 +58,15 @@ public class MBConvBenchmark {
         training.train();
         evaluation = new MBConv(spec, config, gen);
         evaluation.eval();
-        x = Init.normal(gen, Shape.of(BATCH, SIDE, SIDE, spec.inChannels()), 0, 1, Device.CPU);
-        dy = Init.normal(gen, Shape.of(BATCH, SIDE, SIDE, spec.outChannels()), 0, 1, Device.CPU);
-        double pixels = (double) BATCH * SIDE * SIDE;
+        String[] p = input.split("x");
+        int batch = Integer.parseInt(p[0]);
+        int side = Integer.parseInt(p[1]);
+        x = Init.normal(gen, Shape.of(batch, side, side, spec.inChannels()), 0, 1, Device.CPU);
+        dy = Init.normal(gen, Shape.of(batch, side, side, spec.outChannels()), 0, 1, Device.CPU);
+        double pixels = (double) batch * side * side;
         int e = spec.expandedChannels();
         double macs = pixels * (spec.inChannels() * e + spec.kernel() * spec.kernel() * e + e * spec.outChannels())
-                + 2.0 * BATCH * e * spec.squeezeChannels();
+                + 2.0 * batch * e * spec.squeezeChannels();
         forwardFlops = 2 * macs;
         activationBytes = pixels * (spec.inChannels() + 2 * e + spec.outChannels()) * 4;
     }

@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * An inverted bottleneck's first half in evaluation at batch 8, B0's shapes: the 1×1 expansion (batch norm and SiLU
+ * An inverted bottleneck's first half in evaluation at B0's shapes: the 1×1 expansion (batch norm and SiLU
  * folded in) then the depthwise convolution (the same), as one op ({@link Backend#conv2dAffineChain}, which need
  * not write the expanded activation) against the two {@link Backend#conv2dAffine} calls it replaces. Through the
  * backend as the model calls it, each call in a {@link MemoryScope} after the caches are swept (the input comes
@@ -42,12 +42,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class PointwiseDepthwiseBenchmark {
 
-    /** "112x16x96k3s2": 112² input of 16 channels expanded to 96, then a 3×3 depthwise convolution at stride 2. */
-    @Param({"112x16x96k3s2", "56x24x144k3s1", "28x40x240k5s1", "14x112x672k5s1", "7x192x1152k5s1"})
+    /**
+     * "112x16x96k3s2": 112² input of 16 channels expanded to 96, then a 3×3 depthwise convolution at stride 2, at
+     * batch 8 (a 224² input); "/32": batch 32 (a 128² input), as {@link DepthwiseConvBenchmark#parse} reads it.
+     */
+    @Param({"112x16x96k3s2", "56x24x144k3s1", "28x40x240k5s1", "14x112x672k5s1", "7x192x1152k5s1",
+            "64x16x96k3s2/32", "32x24x144k3s1/32", "16x40x240k5s1/32", "8x112x672k5s1/32", "4x192x1152k5s1/32"})
     String layer;
 
     Backend cpu;
-    Tensor x; // [8, H, W, Cin]
+    Tensor x; // [N, H, W, Cin]
     ConvAffine expansion;
     ConvAffine depthwise;
     double bytes;
@@ -56,7 +60,8 @@ public class PointwiseDepthwiseBenchmark {
 
     @Setup
     public void setUp() {
-        String[] p = layer.split("[xks]");
+        String[] p = DepthwiseConvBenchmark.shapeOf(layer).split("[xks]");
+        int batch = DepthwiseConvBenchmark.batchOf(layer);
         int side = Integer.parseInt(p[0]);
         int in = Integer.parseInt(p[1]);
         int c = Integer.parseInt(p[2]);
@@ -64,12 +69,12 @@ public class PointwiseDepthwiseBenchmark {
         int stride = Integer.parseInt(p[4]);
         Generator gen = new Generator(4);
         cpu = Backends.get(Device.CPU);
-        x = Init.normal(gen, Shape.of(8, side, side, in), 0, 1, Device.CPU);
+        x = Init.normal(gen, Shape.of(batch, side, side, in), 0, 1, Device.CPU);
         expansion = layer(gen, Shape.of(1, 1, in, c), ConvSpec.of(1, 0, 1, 1));
         depthwise = layer(gen, Shape.of(k, k, 1, c), ConvSpec.of(stride, (k - 1) / 2, 1, c));
         int outSide = depthwise.spec().outHeight(side, k);
-        double pixels = 8.0 * side * side;
-        double outPixels = 8.0 * outSide * outSide;
+        double pixels = (double) batch * side * side;
+        double outPixels = (double) batch * outSide * outSide;
         bytes = 4 * (pixels * in + outPixels * c + (double) in * c + (double) k * k * c);
         flops = 2 * (pixels * in * c + outPixels * k * k * c);
     }

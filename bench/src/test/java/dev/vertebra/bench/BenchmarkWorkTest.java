@@ -20,6 +20,16 @@ class BenchmarkWorkTest {
     }
 
     @Test
+    void aBatchAfterTheSlashGivesThe128InputShapes() {
+        Conv2dShape s = DepthwiseConvBenchmark.parse("64x96k3s2/32");
+        assertEquals(Conv2dShape.symmetric(32, 64, 64, 96, 96, 3, 2, 1, 1, 96), s);
+        assertEquals(32, s.outHeight());
+        assertEquals(8, DepthwiseConvBenchmark.batchOf("28x240k5s1"));
+        assertEquals("16x40x240k5s1", DepthwiseConvBenchmark.shapeOf("16x40x240k5s1/32"));
+        assertEquals(32, DepthwiseConvBenchmark.batchOf("16x40x240k5s1/32"));
+    }
+
+    @Test
     void depthwiseWorkCountsEachOperandOnceAndTwoFlopsPerTap() {
         Conv2dShape s = DepthwiseConvBenchmark.parse("56x144k5s2");
         // x [8, 56, 56, 144], y [8, 28, 28, 144], w [5, 5, 1, 144]
