@@ -27,8 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Training-mode batch norm fused with SiLU ({@link Backend#batchNormSilu}, {@link Backend#batchNormSiluBackward}) on
  * EfficientNet-B0's activations at batch 8, 224² input: {@code layer} "112x96" is the widest (stage 2's expansion),
  * "28x240" a mid-network one; with "/32" at batch 32, 128² input ({@link DepthwiseConvBenchmark#parse}). Through the
- * backend as the model calls it, each call in a {@link MemoryScope} as a training step runs. Bytes are the compulsory traffic (forward: read x, write z; backward: read dz and x,
- * write dx); the kernels make more passes (statistics first), so {@link Rate#ofLimit} is an upper bound's share.
+ * backend as the model calls it, each call in a {@link MemoryScope} as a training step runs. Bytes are the
+ * compulsory traffic (forward: read x, write z; backward: read dz and x, write dx); the kernels make more passes
+ * (statistics first), so {@link Rate#ofLimit} is an upper bound's share.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -30,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * convolution's input gradient through the batch norm's first pass while it is in cache, against the two calls it
  * replaces ({@link #separate}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
  * at batch 8 with a 224² input or, with "/32", at batch 32 with a 128² input ({@link DepthwiseConvBenchmark#parse}).
- * Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy bandwidth. Through the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call
- * ({@code cache=cold}) with the activations cycled through copies.
+ * Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy bandwidth. Through
+ * the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call ({@code cache=cold})
+ * with the activations cycled through copies.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
