@@ -2,16 +2,10 @@ package dev.vertebra.data.volume;
 
 import dev.vertebra.core.Generator;
 
-import java.util.random.RandomGenerator;
-
 /**
  * Random augmentations of one [H, W, C] image (interleaved channels), each drawn from the caller's generator:
  * horizontal/vertical flips, a small affine (rotation, scale, translation about the centre, bilinear, zeros
  * outside), an intensity scale and shift, and Gaussian noise. The same generator state gives the same result.
- *
- * <p>The noise comes from a generator of its own, seeded by one draw from the caller's, through the JDK's
- * ziggurat ({@link RandomGenerator#nextGaussian()}): 3.9 ns a value against 15.6 for {@link Generator#nextGaussian()}'s
- * Box–Muller (a log, a cosine and a square root), which made the noise the costliest part of augmenting a batch.
  *
  * <pre>{@code
  * Augment aug = Augment.DEFAULT;
@@ -42,12 +36,13 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
     /**
      * The random part of one {@link #apply(float[], int, int, int, Generator)} for an [h, w, c] image, taken from
      * {@code g} as that call takes it (g ends where it would): drawing those of a batch in order, then applying them
-     * on several threads gives each image the bits of the sequential calls.
+     * on several threads gives each image the bits of the sequential calls. The noise is not drawn here, only skipped:
+     * its generator state is kept and the draws are replayed by {@link #apply(float[], int, int, int, Draw)}.
      *
-     * @param noiseSeed seeds the image's noise (drawn only when the augmentation adds noise)
+     * @param noiseState the generator's state where the noise starts, or null without noise
      */
     public record Draw(boolean flipX, boolean flipY, double angle, double zoom, double tx, double ty, double gain,
-                       double offset, long noiseSeed) {
+                       double offset, long[] noiseState) {
     }
 
     /** Draws one image's augmentation from {@code g}; see {@link Draw}. */
@@ -60,11 +55,17 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
         double ty = translate * h * (2 * g.nextDouble() - 1);
         double gain = 1 + intensity * (2 * g.nextDouble() - 1);
         double offset = intensity * (2 * g.nextDouble() - 1);
-        long noiseSeed = noise > 0 ? g.nextLong() : 0;
-        return new Draw(flipX, flipY, angle, zoom, tx, ty, gain, offset, noiseSeed);
+        long[] noiseState = null;
+        if (noise > 0) {
+            noiseState = g.state();
+            for (long i = 0, draws = 2L * h * w * c; i < draws; i++) {
+                g.nextLong(); // each Gaussian takes two draws
+            }
+        }
+        return new Draw(flipX, flipY, angle, zoom, tx, ty, gain, offset, noiseState);
     }
 
-    /** Returns an augmented copy of {@code image} ([h, w, c]) with the random choices of {@code d}, drawn by this. */
+    /** Returns an augmented copy of {@code image} ([h, w, c]) with the random choices of {@code d}. */
     public float[] apply(float[] image, int h, int w, int c, Draw d) {
         checkSize(image, h, w, c);
         float[] out = new float[image.length];
@@ -111,18 +112,14 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
                 }
             }
         }
-        if (noise > 0) {
-            addNoise(out, d.noiseSeed());
+        if (d.noiseState() != null) {
+            Generator g = new Generator(0);
+            g.setState(d.noiseState());
+            for (int i = 0; i < out.length; i++) {
+                out[i] += (float) (noise * g.nextGaussian());
+            }
         }
         return out;
-    }
-
-    /** Adds the noise seeded by {@code seed} to {@code out}: a method of its own, so that the JIT inlines the draws. */
-    private void addNoise(float[] out, long seed) {
-        RandomGenerator g = new Generator(seed)::nextLong;
-        for (int i = 0; i < out.length; i++) {
-            out[i] += (float) (noise * g.nextGaussian());
-        }
     }
 
     private static void checkSize(float[] image, int h, int w, int c) {
