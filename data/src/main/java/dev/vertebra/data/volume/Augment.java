@@ -97,16 +97,14 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
                     int top = (y0 * w + x0) * c;
                     int bottom = top + w * c;
                     for (int ch = 0; ch < c; ch++) {
-                        double v = (1 - fy) * ((1 - fx) * image[top + ch] + fx * image[top + c + ch])
-                                + fy * ((1 - fx) * image[bottom + ch] + fx * image[bottom + c + ch]);
+                        double v = blend(image[top + ch], image[top + c + ch], image[bottom + ch],
+                                image[bottom + c + ch], fx, fy);
                         out[to + ch] = (float) (v * d.gain() + d.offset());
                     }
                 } else {
                     for (int ch = 0; ch < c; ch++) {
-                        double v = (1 - fy) * ((1 - fx) * at(image, h, w, c, y0, x0, ch)
-                                + fx * at(image, h, w, c, y0, x0 + 1, ch))
-                                + fy * ((1 - fx) * at(image, h, w, c, y0 + 1, x0, ch)
-                                + fx * at(image, h, w, c, y0 + 1, x0 + 1, ch));
+                        double v = blend(at(image, h, w, c, y0, x0, ch), at(image, h, w, c, y0, x0 + 1, ch),
+                                at(image, h, w, c, y0 + 1, x0, ch), at(image, h, w, c, y0 + 1, x0 + 1, ch), fx, fy);
                         out[to + ch] = (float) (v * d.gain() + d.offset());
                     }
                 }
@@ -126,6 +124,12 @@ public record Augment(double flipHorizontal, double flipVertical, double rotateD
         if ((long) h * w * c != image.length) {
             throw new IllegalArgumentException("image of " + image.length + " values is not " + h + "x" + w + "x" + c);
         }
+    }
+
+    /** Bilinear blend of the taps top-left, top-right, bottom-left, bottom-right at fractions fx, fy. */
+    private static double blend(double topLeft, double topRight, double bottomLeft, double bottomRight, double fx,
+                                double fy) {
+        return (1 - fy) * ((1 - fx) * topLeft + fx * topRight) + fy * ((1 - fx) * bottomLeft + fx * bottomRight);
     }
 
     private static double at(float[] img, int h, int w, int c, int y, int x, int ch) {
