@@ -13,6 +13,8 @@ import dev.vertebra.core.ProfilingBackend;
 import dev.vertebra.core.Reduction;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.cpu.CpuThreads;
+import dev.vertebra.core.cpu.LoopStatistics;
 import dev.vertebra.efficientnet.EfficientNet;
 import dev.vertebra.efficientnet.EfficientNetConfig;
 import dev.vertebra.nn.Losses;
@@ -180,6 +182,10 @@ public final class ModelBenchmark {
             w.timedStep();
         }
         profiler.reset();
+        boolean cpu = o.device().equals(Device.CPU);
+        if (cpu) {
+            CpuThreads.startLoopStatistics();
+        }
         double[] phases = new double[3];
         for (int i = 0; i < PROFILED_STEPS; i++) {
             double[] step = w.phasedStep(profiler);
@@ -187,13 +193,34 @@ public final class ModelBenchmark {
                 phases[p] += step[p] / PROFILED_STEPS;
             }
         }
+        LoopStatistics loops = cpu ? CpuThreads.stopLoopStatistics() : null;
         long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);
         out.printf(Locale.ROOT, "%nprofile of a %s step on %s (mean of %d): forward %.1f ms, backward %.1f ms, "
                         + "optimiser %.1f ms%n", o.mode().name().toLowerCase(Locale.ROOT), profiler.device(),
                 PROFILED_STEPS, phases[0] * 1e3, phases[1] * 1e3, phases[2] * 1e3);
         out.print(profiler.table(total, PROFILED_STEPS));
+        if (loops != null) {
+            out.print(threadUse(loops, total / 1e6, PROFILED_STEPS));
+        }
         out.println();
         profiler.reset();
+    }
+
+    /**
+     * How much of the CPU a profiled step used, per step: the time its parallel loops were open and how busy the
+     * threads were in them, what the calling thread waited for at their ends, how late the workers joined, and the
+     * time outside any loop, when one thread works (serial code, single-chunk loops) and the others wait.
+     */
+    static String threadUse(LoopStatistics loops, double stepMillis, int steps) {
+        int threads = CpuThreads.parallelism();
+        double open = loops.loopNanos() / 1e6 / steps;
+        return String.format(Locale.ROOT, "threads (%d): %.0f parallel loops a step, open %.1f of its %.1f ms; in them"
+                        + " the threads ran chunks %.0f %% of the time (caller %.1f ms, workers %.1f ms), the caller"
+                        + " waited %.1f ms for workers' last chunks, a worker joined %.0f µs after a loop started"
+                        + " (mean); %.1f ms outside loops%n", threads, (double) loops.loops() / steps, open,
+                stepMillis, 100 * loops.busyShare(threads), loops.callerChunkNanos() / 1e6 / steps,
+                loops.workerChunkNanos() / 1e6 / steps, loops.callerWaitNanos() / 1e6 / steps,
+                loops.meanJoinDelayMicros(), Math.max(0, stepMillis - open));
     }
 
     /** A model, its optimiser and one batch of random data on one device. */

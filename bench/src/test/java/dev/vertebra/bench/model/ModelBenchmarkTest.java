@@ -2,10 +2,13 @@ package dev.vertebra.bench.model;
 
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Precision;
+import dev.vertebra.core.cpu.CpuThreads;
+import dev.vertebra.core.cpu.LoopStatistics;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,9 +30,24 @@ class ModelBenchmarkTest {
         assertEquals(2, r.stepSeconds().length);
         assertEquals(2 / r.medianSeconds(), r.imagesPerSecond(), 1e-9);
         for (String op : new String[]{"conv2d fwd 1x1", "conv2d bwd-input depthwise", "conv2d bwd-weight dense",
-                "batch norm bwd", "optimiser: ", "(outside primitives)"}) {
+                "batch norm bwd", "optimiser: ", "(outside primitives)", "threads ("}) {
             assertTrue(out.toString().contains(op), op + " missing from\n" + out);
         }
+    }
+
+    @Test
+    void threadUseGivesPerStepFiguresOfTheLoops() {
+        // two steps of 100 ms: loops open 160 ms, chunks 150 + 130 ms, waits 10 ms, four joins 20 µs late in all
+        var loops = new LoopStatistics(1144, 30_000, 160_000_000L, 150_000_000L, 130_000_000L, 10_000_000L, 4,
+                20_000);
+        String line = ModelBenchmark.threadUse(loops, 100.0, 2);
+        int threads = CpuThreads.parallelism();
+        assertTrue(line.startsWith("threads (" + threads + "): 572 parallel loops a step, open 80.0 of its 100.0 ms"),
+                line);
+        assertTrue(line.contains(String.format(Locale.ROOT, "ran chunks %.0f %% of the time (caller 75.0 ms, "
+                + "workers 65.0 ms)", 100 * 280.0 / (160.0 * threads))), line);
+        assertTrue(line.contains("waited 5.0 ms for workers' last chunks, a worker joined 5 µs after"), line);
+        assertTrue(line.strip().endsWith("; 20.0 ms outside loops"), line);
     }
 
     @Test

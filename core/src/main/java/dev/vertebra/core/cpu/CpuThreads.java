@@ -109,6 +109,10 @@ public final class CpuThreads {
         private final AtomicInteger remaining;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
         private volatile boolean callerParked;
+        // Loop statistics: whether this loop counts, when it started, whether a worker has joined it.
+        private final boolean counted = LoopStatistics.Counters.enabled();
+        private final long started = counted ? System.nanoTime() : 0;
+        private volatile boolean workerJoined;
 
         ParallelLoop(int start, int end, int grain, int chunks, RangeBody body) {
             this.start = start;
@@ -127,10 +131,15 @@ public final class CpuThreads {
                 }
             }
             work();
+            long callerDone = counted ? System.nanoTime() : 0;
             if (shared) {
                 OPEN.compareAndSet(this, null);
             }
             awaitChunks();
+            if (counted) {
+                long now = System.nanoTime();
+                LoopStatistics.Counters.loop(now - started, now - callerDone);
+            }
             Throwable thrown = failure.get();
             if (thrown instanceof RuntimeException runtime) {
                 throw runtime;
@@ -171,6 +180,18 @@ public final class CpuThreads {
             }
         }
 
+        /** One chunk, timed for the loop statistics (and a worker's join delay, on its first chunk). */
+        private void countedChunk(int from, int to) {
+            boolean isCaller = Thread.currentThread() == caller;
+            long begin = System.nanoTime();
+            if (!isCaller && !workerJoined) {
+                workerJoined = true;
+                LoopStatistics.Counters.workerJoined(begin - started);
+            }
+            body.run(from, to);
+            LoopStatistics.Counters.chunk(isCaller, System.nanoTime() - begin);
+        }
+
         void work() {
             boolean outer = IN_PARALLEL.get();
             IN_PARALLEL.set(Boolean.TRUE);
@@ -179,7 +200,11 @@ public final class CpuThreads {
                     try {
                         if (failure.get() == null) {
                             long from = start + (long) chunk * grain;
-                            body.run((int) from, (int) Math.min(end, from + grain));
+                            if (counted) {
+                                countedChunk((int) from, (int) Math.min(end, from + grain));
+                            } else {
+                                body.run((int) from, (int) Math.min(end, from + grain));
+                            }
                         }
                     } catch (Throwable t) {
                         failure.compareAndSet(null, t);
@@ -193,6 +218,16 @@ public final class CpuThreads {
                 IN_PARALLEL.set(outer);
             }
         }
+    }
+
+    /** Starts counting what parallel loops do, from zero ({@link LoopStatistics}); for profiles, not production. */
+    public static void startLoopStatistics() {
+        LoopStatistics.Counters.start();
+    }
+
+    /** Stops counting and returns what the loops started since {@link #startLoopStatistics()} did. */
+    public static LoopStatistics stopLoopStatistics() {
+        return LoopStatistics.Counters.stop();
     }
 
     /** A pool thread: helps with the open loop, spins a while when there is none, then parks until woken. */

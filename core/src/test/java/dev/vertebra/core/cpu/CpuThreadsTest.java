@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -118,5 +120,54 @@ class CpuThreadsTest {
             throw new AssertionError("called on an empty range");
         });
         assertThrows(IllegalArgumentException.class, () -> CpuThreads.parallelFor(0, 10, 0, (from, to) -> { }));
+    }
+
+    @Test
+    void loopStatisticsCountThePoolsLoopsAndTheirChunks() {
+        assumeTrue(CpuThreads.parallelism() > 1, "one processor: every loop runs inline, none is counted");
+        CpuThreads.startLoopStatistics();
+        for (int loop = 0; loop < 3; loop++) {
+            CpuThreads.parallelFor(0, 8, 1, (from, to) -> {
+                busy(200_000);
+                // nested: runs inside this chunk, not counted as a loop
+                CpuThreads.parallelFor(0, 4, 1, (a, b) -> { });
+            });
+        }
+        CpuThreads.parallelFor(0, 5, 10, (from, to) -> busy(100_000)); // one chunk: inline, not counted
+        LoopStatistics stats = CpuThreads.stopLoopStatistics();
+        CpuThreads.parallelFor(0, 8, 1, (from, to) -> { }); // after stop: not counted
+
+        assertEquals(3, stats.loops());
+        assertEquals(24, stats.chunks());
+        long chunkNanos = stats.callerChunkNanos() + stats.workerChunkNanos();
+        assertTrue(chunkNanos >= 24 * 200_000L, "chunk time " + chunkNanos);
+        // Each thread's chunks run inside the loops' wall time.
+        assertTrue(stats.busyShare(CpuThreads.parallelism()) <= 1.0, "busy share " + stats);
+        // The caller's chunks and its wait for the workers' last ones are disjoint stretches of its loops.
+        assertTrue(stats.callerChunkNanos() + stats.callerWaitNanos() <= stats.loopNanos(), stats.toString());
+        assertTrue(stats.workerChunkNanos() <= stats.loopNanos(), stats.toString());
+        assertTrue(stats.loopsJoined() <= stats.loops(), stats.toString());
+        assertTrue(stats.joinDelayNanos() >= 0, stats.toString());
+
+        CpuThreads.startLoopStatistics();
+        assertEquals(new LoopStatistics(0, 0, 0, 0, 0, 0, 0, 0), CpuThreads.stopLoopStatistics(),
+                "a new start counts from zero");
+    }
+
+    @Test
+    void loopStatisticsDeriveTheBusyShareAndTheJoinDelay() {
+        LoopStatistics stats = new LoopStatistics(2, 10, 1_000_000, 700_000, 500_000, 50_000, 2, 30_000);
+        assertEquals(0.6, stats.busyShare(2), 1e-12);
+        assertEquals(15.0, stats.meanJoinDelayMicros(), 1e-12);
+        LoopStatistics none = new LoopStatistics(0, 0, 0, 0, 0, 0, 0, 0);
+        assertEquals(0.0, none.busyShare(2));
+        assertEquals(0.0, none.meanJoinDelayMicros());
+    }
+
+    private static void busy(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
     }
 }
