@@ -40,7 +40,7 @@ import java.util.function.DoubleSupplier;
  * backward, SGD with momentum 0.9 at lr 0.01; inference = a no-grad forward in eval mode). Warm-up steps first,
  * then the median of the measured steps. With {@link Options#profile()} three more steps run on the device's
  * {@code +profile} alias and their per-op times per step are printed (a fresh model and optimiser, warmed as the
- * measured one).
+ * measured one), and on the CPU the measured steps' use of the threads ({@link #threadUse}).
  * {@link Options#precision()} runs the forward pass and loss under autocast for bf16/fp16 (the step of PyTorch's
  * {@code torch.autocast} + {@code GradScaler} recipe, the scaler for fp16 only) and allows TF32 on accelerators for
  * tf32; the CPU computes tf32 as fp32.
@@ -73,7 +73,7 @@ public final class ModelBenchmark {
      * @param warmup  steps run before measuring (JIT, buffers)
      * @param device  where the model and data live
      * @param classes classifier outputs
-     * @param profile   whether to print a per-op profile of three more steps
+     * @param profile   whether to print a per-op profile of three more steps (and on the CPU the thread use)
      * @param precision fp32, tf32, bf16 or fp16
      */
     public record Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device,
@@ -149,6 +149,10 @@ public final class ModelBenchmark {
         // On an accelerator, also the time the host took to queue the step (up to the final synchronisation): near
         // the step's time, the host bounds the step; well below it, the device does.
         boolean accelerator = !o.device().equals(Device.CPU);
+        boolean threadUse = o.profile() && !accelerator;
+        if (threadUse) {
+            CpuThreads.startLoopStatistics();
+        }
         for (int i = 0; i < o.steps(); i++) {
             times[i] = w.timedStep();
             queued[i] = w.lastQueuedSeconds();
@@ -156,6 +160,7 @@ public final class ModelBenchmark {
                     i + 1, times[i] * 1e3, queued[i] * 1e3);
             out.flush();
         }
+        LoopStatistics loops = threadUse ? CpuThreads.stopLoopStatistics() : null;
         if (accelerator) {
             out.printf(Locale.ROOT, "median host time to queue a step: %.1f ms%n", median(queued) * 1e3);
         }
@@ -165,6 +170,9 @@ public final class ModelBenchmark {
         out.printf(Locale.ROOT, "median: %.1f ms/step; GC during measured steps: %d ms; heap allocated: %s; "
                         + "reused between steps: %.0f MB%n", median(times) * 1e3, gcMillis() - gcBefore, allocated,
                 MemoryScope.cachedBytes() / 1e6);
+        if (loops != null) {
+            out.print(threadUse(loops, Arrays.stream(times).average().orElse(0) * 1e3, o.steps()));
+        }
         return times;
     }
 
@@ -182,10 +190,6 @@ public final class ModelBenchmark {
             w.timedStep();
         }
         profiler.reset();
-        boolean cpu = o.device().equals(Device.CPU);
-        if (cpu) {
-            CpuThreads.startLoopStatistics();
-        }
         double[] phases = new double[3];
         for (int i = 0; i < PROFILED_STEPS; i++) {
             double[] step = w.phasedStep(profiler);
@@ -193,23 +197,22 @@ public final class ModelBenchmark {
                 phases[p] += step[p] / PROFILED_STEPS;
             }
         }
-        LoopStatistics loops = cpu ? CpuThreads.stopLoopStatistics() : null;
         long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);
         out.printf(Locale.ROOT, "%nprofile of a %s step on %s (mean of %d): forward %.1f ms, backward %.1f ms, "
                         + "optimiser %.1f ms%n", o.mode().name().toLowerCase(Locale.ROOT), profiler.device(),
                 PROFILED_STEPS, phases[0] * 1e3, phases[1] * 1e3, phases[2] * 1e3);
         out.print(profiler.table(total, PROFILED_STEPS));
-        if (loops != null) {
-            out.print(threadUse(loops, total / 1e6, PROFILED_STEPS));
-        }
         out.println();
         profiler.reset();
     }
 
     /**
-     * How much of the CPU a profiled step used, per step: the time its parallel loops were open and how busy the
-     * threads were in them, what the calling thread waited for at their ends, how late the workers joined, and the
-     * time outside any loop, when one thread works (serial code, single-chunk loops) and the others wait.
+     * How much of the CPU the measured steps used (with {@code --profile}; the profiled steps' own timing would
+     * count as time outside the loops), per step: the time its parallel loops were open and how busy the threads
+     * were in them, what the calling thread waited for at their ends, how late the workers joined, and the time
+     * outside any loop, when one thread works (serial code, single-chunk loops) and the others wait.
+     *
+     * @param stepMillis the steps' mean time
      */
     static String threadUse(LoopStatistics loops, double stepMillis, int steps) {
         int threads = CpuThreads.parallelism();
