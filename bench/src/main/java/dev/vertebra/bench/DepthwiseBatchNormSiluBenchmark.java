@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The backward of an inverted bottleneck's expansion batch norm + SiLU and the depthwise convolution over its output
  * at EfficientNet-B0's shapes: {@link Backend#depthwiseBatchNormSiluBackward}, which carries each row of the
  * convolution's input gradient through the batch norm's first pass while it is in cache, against the two calls it
- * replaces ({@link #separate}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
+ * replaces ({@link #separate}); with the depthwise weight's gradient, taken in the same pass from the convolution's
+ * input recomputed ({@link #fusedWithWeight}) against the same from the input kept ({@link #fusedThenWeight}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
  * at batch 8 with a 224² input or, with "/32", at batch 32 with a 128² input ({@link DepthwiseConvBenchmark#parse}).
  * Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy bandwidth. Through
  * the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call ({@code cache=cold})
@@ -51,6 +52,7 @@ public class DepthwiseBatchNormSiluBenchmark {
     Backend cpu;
     ConvSpec spec;
     Tensor[] x;     // copies of [N, H, W, C]: the batch norm's input
+    Tensor[] z;     // copies of [N, H, W, C]: silu(batchNorm(x)), the convolution's input
     Tensor[] dy;    // copies of [N, OH, OW, C]: the depthwise output's gradient
     Tensor w;       // [K, K, 1, C]
     Tensor weight;  // [C]
@@ -85,6 +87,10 @@ public class DepthwiseBatchNormSiluBenchmark {
         Backend.BatchNormResult stats = cpu.batchNormSilu(x[0], weight, bias, EPS);
         mean = stats.mean();
         invStd = stats.invStd();
+        z = new Tensor[copies];
+        for (int i = 0; i < copies; i++) {
+            z[i] = cpu.batchNormSilu(x[i], weight, bias, EPS).output();
+        }
     }
 
     /** Before each call: the next copy of the activations, and caches swept. */
@@ -100,6 +106,33 @@ public class DepthwiseBatchNormSiluBenchmark {
         rate.memoryBound(bytes, 0);
         try (MemoryScope _ = MemoryScope.open()) {
             return cpu.depthwiseBatchNormSiluBackward(dy[copy], w, spec, x[copy], weight, bias, mean, invStd).input();
+        }
+    }
+
+    /**
+     * The batch norm's gradients and the depthwise weight's in one call ({@link Backend#depthwiseBatchNormSiluGrads}:
+     * the convolution's input recomputed a row at a time, as a training step now runs it on the CPU).
+     */
+    @Benchmark
+    public Tensor fusedWithWeight(Rate rate) {
+        rate.memoryBound(bytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.depthwiseBatchNormSiluGrads(dy[copy], w, spec, x[copy], weight, bias, mean, invStd)
+                    .depthwiseWeight();
+        }
+    }
+
+    /**
+     * The same as {@link #fused}, then the depthwise weight's gradient from the convolution's input kept from the
+     * forward (z, a copy per copy of x), as a step ran it before: z and dy read again. Bytes as {@link
+     * #fusedWithWeight}'s, for the two to compare.
+     */
+    @Benchmark
+    public Tensor fusedThenWeight(Rate rate) {
+        rate.memoryBound(bytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            cpu.depthwiseBatchNormSiluBackward(dy[copy], w, spec, x[copy], weight, bias, mean, invStd);
+            return cpu.conv2dBackwardWeight(z[copy], dy[copy], w.shape(), spec);
         }
     }
 

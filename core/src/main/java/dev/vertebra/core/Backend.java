@@ -272,6 +272,33 @@ public interface Backend {
     }
 
     /**
+     * {@link #depthwiseBatchNormSiluBackward} and the depthwise weight's gradient {@code conv2dBackwardWeight(z, dy,
+     * w.shape(), spec)}, with the convolution's input {@code z = silu(batchNorm(x))} recomputed from x and the saved
+     * statistics instead of kept from the forward (its bits may differ from the forward's by rounding). Default: z
+     * recomputed by ops (y as {@link #batchNormSiluBackward} recomputes it), then the two gradients. A backend can
+     * recompute each row of z in the input gradient's pass, where y and σ(y) are at hand, and take the weight
+     * gradient from it there; {@link #recomputesDepthwiseInput} then tells callers not to keep z.
+     */
+    default DepthwiseBatchNormSiluGrads depthwiseBatchNormSiluGrads(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
+                                                                    Tensor weight, Tensor bias, Tensor mean,
+                                                                    Tensor invStd) {
+        Tensor xhat = binary(BinaryOp.MUL, binary(BinaryOp.SUB, x, mean), invStd);
+        Tensor z = unary(UnaryOp.SILU, binary(BinaryOp.ADD, binary(BinaryOp.MUL, xhat, weight), bias));
+        return new DepthwiseBatchNormSiluGrads(depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean,
+                invStd), conv2dBackwardWeight(z, dy, w.shape(), spec));
+    }
+
+    /**
+     * Whether {@link #depthwiseBatchNormSiluGrads} recomputes the depthwise input z for less than keeping it costs,
+     * so that a training step drops z after the forward (an inverted bottleneck's widest tensor) and asks for both
+     * gradients at once. Default false: callers keep z and use {@link #depthwiseBatchNormSiluBackward} and
+     * {@link #conv2dBackwardWeight}.
+     */
+    default boolean recomputesDepthwiseInput() {
+        return false;
+    }
+
+    /**
      * Batch norm with batch statistics of 16-bit {@code x} (bfloat16 or float16) with float32 {@code weight, bias}
      * — autocast's mixed batch norm, as cuDNN's: float32 statistics, the output ({@code silu(y)} when
      * {@code silu}) in x's dtype. Default: x widened to float32, {@link #batchNorm} or {@link #batchNormSilu}, the
@@ -423,6 +450,10 @@ public interface Backend {
 
     /** Batch-norm gradients with respect to input, weight and bias. */
     record BatchNormGrads(Tensor input, Tensor weight, Tensor bias) {
+    }
+
+    /** {@link #depthwiseBatchNormSiluGrads}' result: the batch norm's gradients, and the depthwise weight's. */
+    record DepthwiseBatchNormSiluGrads(BatchNormGrads batchNorm, Tensor depthwiseWeight) {
     }
 
     /** Gradients of {@link #conv2dGated} with respect to x, the gate and the weight. */

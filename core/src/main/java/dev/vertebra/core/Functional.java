@@ -425,9 +425,12 @@ public final class Functional {
      * ({@code dwWeight: [KH, KW, 1, C]}, {@code spec.groups() = C}): an inverted bottleneck's expansion batch norm
      * and the depthwise layer that reads its output, in training. One op, whose backward hands the convolution's
      * output gradient to {@link Backend#depthwiseBatchNormSiluBackward}, so a backend can carry each row of the
-     * convolution's input gradient through the batch norm while it is in cache; the batch norm + SiLU output is
-     * kept for the depthwise weight gradient, as the two ops keep it. Same values and running-statistics update as
-     * the two calls (the batch norm's gradient sums may add in another order). A dtype other than float32, an
+     * convolution's input gradient through the batch norm while it is in cache. The batch norm + SiLU output is
+     * kept for the depthwise weight gradient, as the two ops keep it, unless the backend
+     * {@linkplain Backend#recomputesDepthwiseInput() recomputes it} in that pass: it is then handed back after the
+     * forward and the backward takes both gradients from {@link Backend#depthwiseBatchNormSiluGrads}. Same values
+     * and running-statistics update as the two calls (the gradients' sums may add in another order, and a
+     * recomputed output round differently from the forward's). A dtype other than float32, an
      * {@link Autocast} scope, x not 4-D or a convolution that is not depthwise: the two calls.
      */
     public static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
@@ -450,6 +453,24 @@ public final class Functional {
         updateRunningStatistics(runningMean, runningVar, r, momentum, count);
         Tensor z = r.output();
         Tensor y = b.conv2d(z, dwWeight, spec);
+        if (b.recomputesDepthwiseInput()) {
+            // z is this method's own and read by nothing else now: its memory goes back to the step's pool at once
+            // (the backward of this op reuses it first), and the backward recomputes it. Not captured below.
+            MemoryScope.recycle(z.storage());
+            Tensor mean = r.mean();
+            Tensor invStd = r.invStd();
+            return Autograd.record("batch_norm_silu_depthwise", y, g -> {
+                if (!dwWeight.requiresGrad()) {
+                    Backend.BatchNormGrads grads = b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, mean,
+                            invStd);
+                    return new Tensor[]{grads.input(), grads.weight(), grads.bias(), null};
+                }
+                Backend.DepthwiseBatchNormSiluGrads grads = b.depthwiseBatchNormSiluGrads(g, dwWeight, spec, x, w, bb,
+                        mean, invStd);
+                Backend.BatchNormGrads bn = grads.batchNorm();
+                return new Tensor[]{bn.input(), bn.weight(), bn.bias(), grads.depthwiseWeight()};
+            }, x, w, bb, dwWeight);
+        }
         return Autograd.record("batch_norm_silu_depthwise", y, g -> {
             Backend.BatchNormGrads grads = x.requiresGrad() || w.requiresGrad() || bb.requiresGrad()
                     ? b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, r.mean(), r.invStd()) : null;

@@ -529,6 +529,25 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public DepthwiseBatchNormSiluGrads depthwiseBatchNormSiluGrads(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
+                                                                   Tensor weight, Tensor bias, Tensor mean,
+                                                                   Tensor invStd) {
+        long start = begin();
+        try {
+            DepthwiseBatchNormSiluGrads g = inner.depthwiseBatchNormSiluGrads(dy, w, spec, x, weight, bias, mean,
+                    invStd);
+            return new DepthwiseBatchNormSiluGrads(own(g.batchNorm()), own(g.depthwiseWeight()));
+        } finally {
+            end(convName("bwd-input+weight", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start);
+        }
+    }
+
+    @Override
+    public boolean recomputesDepthwiseInput() {
+        return inner.recomputesDepthwiseInput();
+    }
+
+    @Override
     public BatchNormResult batchNormMixed(Tensor x, Tensor weight, Tensor bias, double eps, boolean silu) {
         long start = begin();
         try {

@@ -852,12 +852,32 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public BatchNormGrads depthwiseBatchNormSiluBackward(Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight,
                                                          Tensor bias, Tensor mean, Tensor invStd) {
+        DepthwiseBatchNormSiluGrads g = fusedDepthwiseBackward(dy, w, spec, x, weight, bias, mean, invStd, false);
+        return g != null ? g.batchNorm()
+                : super.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd);
+    }
+
+    @Override
+    public DepthwiseBatchNormSiluGrads depthwiseBatchNormSiluGrads(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
+                                                                   Tensor weight, Tensor bias, Tensor mean,
+                                                                   Tensor invStd) {
+        DepthwiseBatchNormSiluGrads g = fusedDepthwiseBackward(dy, w, spec, x, weight, bias, mean, invStd, true);
+        return g != null ? g : super.depthwiseBatchNormSiluGrads(dy, w, spec, x, weight, bias, mean, invStd);
+    }
+
+    /**
+     * {@link FloatBatchNormSilu#backwardThroughDepthwise} for float32 x of rank 4 and a depthwise convolution (with
+     * the depthwise weight's gradient when {@code withFilter}, else null in its place); null for anything else.
+     */
+    private DepthwiseBatchNormSiluGrads fusedDepthwiseBackward(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
+                                                               Tensor weight, Tensor bias, Tensor mean,
+                                                               Tensor invStd, boolean withFilter) {
         if (!isFloat(dy) || !isFloat(w) || !isFloat(x) || x.rank() != 4) {
-            return super.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd);
+            return null;
         }
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
         if (!s.isDepthwise()) {
-            return super.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd);
+            return null;
         }
         Tensor xi = dense(x);
         Tensor g = dense(dy);
@@ -866,10 +886,17 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor dx = output(x.shape(), x.dtype());
         Tensor dw = empty(cs, x.dtype());
         Tensor db = empty(cs, x.dtype());
+        Tensor dFilter = withFilter ? empty(w.shape(), x.dtype()) : null;
         FloatBatchNormSilu.backwardThroughDepthwise(s, floats(g), g.layout().offset(), floats(wi),
                 wi.layout().offset(), floats(xi), xi.layout().offset(), packed(weight), packed(bias), packed(mean),
-                packed(invStd), floats(dx), floats(dw), floats(db));
-        return new BatchNormGrads(dx, dw, db);
+                packed(invStd), floats(dx), floats(dw), floats(db), withFilter ? floats(dFilter) : null);
+        return new DepthwiseBatchNormSiluGrads(new BatchNormGrads(dx, dw, db), dFilter);
+    }
+
+    /** True: the depthwise weight gradient takes its input's rows from the batch norm's backward pass. */
+    @Override
+    public boolean recomputesDepthwiseInput() {
+        return true;
     }
 
     /** The elements of a float32 tensor in C order from index 0 (its own array when it already is so). */

@@ -197,7 +197,7 @@ public final class DepthwiseConv2d {
         }
         int rows = s.batch() * s.height();
         DepthwiseGather.ColumnTaps columns = DepthwiseGather.ColumnTaps.of(s);
-        CpuThreads.parallelFor(0, rows, rowGrain(s.width() * s.inChannels()), (from, to) -> {
+        CpuThreads.parallelFor(0, rows, backwardDataGrain(s), (from, to) -> {
             for (int row = from; row < to; row++) {
                 DepthwiseGather.row(s, dy, dyOff, w, wOff, dx, dxOff, accumulate, columns, row);
                 if (finisher != null) {
@@ -205,6 +205,15 @@ public final class DepthwiseConv2d {
                 }
             }
         });
+    }
+
+    /**
+     * How {@link #backwardData} splits the rows of dx among tasks: rows {@code [k · grain, (k + 1) · grain)} are one
+     * task's, finished in order on one thread. (With stride 1 it runs {@link #forward} over the transposed shape,
+     * whose output rows are dx's rows with the same grain.)
+     */
+    static int backwardDataGrain(Conv2dShape s) {
+        return rowGrain(s.width() * s.inChannels());
     }
 
     /** The kernel rotated by 180°: flipped[kh, kw, c] = w[KH-1-kh, KW-1-kw, c]; flipped: [KH, KW, 1, C]. */
@@ -256,7 +265,7 @@ public final class DepthwiseConv2d {
      * dw[i] (+)= Σ_p partial[p·size + i], p in order for every i (the scalar loop's sums, a vector of i at a time:
      * the scalar loop took a fifth of a 7² × 1152 5×5 weight gradient at batch 8: 1.15 → 0.91 ms).
      */
-    private static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff,
+    static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff,
                                     boolean accumulate) {
         int i = 0;
         for (int bound = SPECIES.loopBound(size); i < bound; i += SPECIES.length()) {

@@ -2,6 +2,7 @@ package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.BinaryOp;
 import dev.vertebra.core.CpuStorage;
+import dev.vertebra.core.DType;
 import dev.vertebra.core.ReduceOp;
 import dev.vertebra.core.UnaryOp;
 import jdk.incubator.vector.FloatVector;
@@ -23,6 +24,8 @@ final class FloatBatchNormSilu {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** {@link #forwardPooled}'s rows written, then summed: 16 rows of up to 1 152 channels are 72 KiB, in L2. */
     private static final int POOLED_BLOCK_ROWS = 16;
+    /** {@link #backwardThroughDepthwise}'s recomputed activation row, [W, C]. */
+    private static final ThreadScratch ACTIVATION_ROW = new ThreadScratch();
 
     private FloatBatchNormSilu() {
     }
@@ -110,7 +113,7 @@ final class FloatBatchNormSilu {
         int image = addend == null ? rows : addend.rowsPerImage();
         double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c,
                 (r0, r1, run, at) -> backwardRows(dz, dzOff, add, image, x, xOff, dx, r0, r1, c, weight, bias, mean,
-                        invStd, run, at));
+                        invStd, run, at, null));
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
@@ -121,14 +124,22 @@ final class FloatBatchNormSilu {
      * summed on its own, in pixel order, and the rows are added in double in row order: the same sums whatever
      * thread finished which row.
      *
+     * <p>With {@code dwOut}, also the convolution's weight gradient, from its input silu(y) recomputed a row at a
+     * time (y·σ(y), σ(y) being at hand: not always the forward's bits, which divide by 1 + e^−y) while the row and
+     * the output-gradient rows that read it are in cache, so that the input need not be kept from the forward nor
+     * read again. The rows of each task of the input gradient ({@link DepthwiseConv2d#backwardDataGrain}) add into
+     * one partial gradient in row order, and the partials are added in task order: the same bits on any number of
+     * threads.
+     *
      * @param depthwise the convolution whose input is {@code silu(batchNorm(x))}: x [N, H, W, C] from xOff
      * @param dOut      its output gradient: [N, OH, OW, C] from dOutOff
      * @param w         its weight: [KH, KW, 1, C] from wOff
      * @param dx        [N, H, W, C]; dWeight, dBias [C]
+     * @param dwOut     its weight's gradient, [KH, KW, 1, C] from 0, overwritten; or null for none
      */
     static void backwardThroughDepthwise(Conv2dShape depthwise, float[] dOut, int dOutOff, float[] w, int wOff,
                                          float[] x, int xOff, float[] weight, float[] bias, float[] mean,
-                                         float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
+                                         float[] invStd, float[] dx, float[] dWeight, float[] dBias, float[] dwOut) {
         int c = depthwise.inChannels();
         int width = depthwise.width();
         int imageRows = depthwise.batch() * depthwise.height();
@@ -136,16 +147,29 @@ final class FloatBatchNormSilu {
         float[] add = negativeZeros(c);
         // [N·H, 2C]; taken on the calling thread, so that a MemoryScope open there recycles it.
         float[] rowSums = CpuStorage.allocateUninitialized(imageRows * 2 * c).floats();
+        int grain = DepthwiseConv2d.backwardDataGrain(depthwise);
+        int partials = (imageRows + grain - 1) / grain;
+        int taps = depthwise.kernelH() * depthwise.kernelW() * c;
+        // [partials, KH, KW, C], zeroed, also from the calling thread.
+        float[] weightPartials = dwOut == null ? null : CpuStorage.allocate(DType.FLOAT32, partials * taps).floats();
         DepthwiseConv2d.backwardData(depthwise, dOut, dOutOff, w, wOff, dx, 0, false,
                 row -> {
                     // x's row streamed into cache front to back first: the sweeps below read it a line per pixel,
                     // which the prefetchers follow poorly (12-15 % of the call at 112² × 96 without).
                     DepthwiseConv2d.preloadRow(x, xOff + row * width * c, width, c);
+                    float[] activation = dwOut == null ? null : ACTIVATION_ROW.floats(width * c);
                     backwardRows(dx, 0, add, rows, x, xOff, dx, row * width, (row + 1) * width, c, weight, bias,
-                            mean, invStd, rowSums, row * 2 * c);
+                            mean, invStd, rowSums, row * 2 * c, activation);
+                    if (activation != null) {
+                        DepthwiseWeightRows.accumulateInputRow(depthwise, activation, 0, dOut, dOutOff, row,
+                                weightPartials, row / grain * taps);
+                    }
                 });
         double[] sums = FloatBatchNorm.sumInOrder(rowSums, imageRows, 2 * c);
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
+        if (dwOut != null) {
+            DepthwiseConv2d.sumPartials(weightPartials, partials, taps, dwOut, 0, false);
+        }
     }
 
     private static float[] negativeZeros(int c) {
@@ -157,12 +181,13 @@ final class FloatBatchNormSilu {
     /**
      * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = (dz + add[r / image])·σ(y)·(1 + y·σ(−y)), add
      * [images, C] (one exp, as {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0);
-     * run[at, at + C) = Σdy and run[at + C, at + 2C) = Σdy·x̂ in row order. A column vector at a time down the rows,
-     * its sums and per-channel constants in registers.
+     * run[at, at + C) = Σdy and run[at + C, at + 2C) = Σdy·x̂ in row order; when {@code activation} is not null,
+     * silu(y) = y·σ(y) of the rows into it, [r1 − r0, C] from 0. A column vector at a time down the rows, its sums
+     * and per-channel constants in registers.
      */
     private static void backwardRows(float[] dz, int dzOff, float[] add, int image, float[] x, int xOff, float[] dy,
                                      int r0, int r1, int c, float[] weight, float[] bias, float[] mean,
-                                     float[] invStd, float[] run, int at) {
+                                     float[] invStd, float[] run, int at, float[] activation) {
         int firstImage = r0 / image;
         int i = 0;
         for (int end = S.loopBound(c); i < end; i += S.length()) {
@@ -192,6 +217,9 @@ final class FloatBatchNormSilu {
                 FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
                 FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).mul(s.mul(y.mul(t).add(1f)));
                 g.intoArray(dy, el);
+                if (activation != null) {
+                    y.mul(s).intoArray(activation, (r - r0) * c + i);
+                }
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);
             }
@@ -205,8 +233,12 @@ final class FloatBatchNormSilu {
                 int el = r * c + i;
                 float xhat = (x[xOff + el] - mean[i]) * invStd[i];
                 float d = dz[dzOff + el] + add[r / image * c + i];
-                float g = (float) BinaryOp.SILU_GRAD.apply(xhat * weight[i] + bias[i], d);
+                float y = xhat * weight[i] + bias[i];
+                float g = (float) BinaryOp.SILU_GRAD.apply(y, d);
                 dy[el] = g;
+                if (activation != null) {
+                    activation[(r - r0) * c + i] = (float) UnaryOp.SILU.apply(y);
+                }
                 sumDy += g;
                 sumDyXhat += g * xhat;
             }

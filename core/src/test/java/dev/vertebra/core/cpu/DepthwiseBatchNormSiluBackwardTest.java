@@ -7,11 +7,13 @@ import dev.vertebra.core.Device;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Init;
+import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -20,7 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link Functional#batchNormSiluDepthwise}). Its batch norm sums add per image row instead of per 256-pixel chunk,
  * so the CPU's values are compared with tolerances: against the same two ops run apart on the CPU and on the
  * reference backend (plain loops). The reference backend runs the two ops for the fused one, so there the op and
- * its two calls agree bit for bit.
+ * its two calls agree bit for bit. The CPU also takes the depthwise weight's gradient in that pass, from the batch
+ * norm + SiLU output recomputed a row at a time ({@link Backend#depthwiseBatchNormSiluGrads}), so the op hands that
+ * output back after its forward.
  */
 class DepthwiseBatchNormSiluBackwardTest {
     private static final Backend CPU = Backends.get(Device.CPU);
@@ -63,10 +67,43 @@ class DepthwiseBatchNormSiluBackwardTest {
     }
 
     @Test
+    void theDepthwiseWeightGradientFromRecomputedRowsMatchesTheConvolutionsOwn() {
+        // 3×3 stride 1: the nine-sum sweep over three output rows inside, one kernel row at a time at the edges (and
+        // a vector tail at 20 channels); 5×5 stride 1 at 80 channels: the five-tap sweep; strides 2 and a dilation
+        // of 2: tap by tap; asymmetric padding; a map of one row.
+        assertFusedWeightGradientMatches(Layer.random(11, Shape.of(2, 9, 9, 16), 3, 1));
+        assertFusedWeightGradientMatches(Layer.random(12, Shape.of(2, 6, 11, 20), 3, 1));
+        assertFusedWeightGradientMatches(Layer.random(13, Shape.of(1, 7, 7, 80), 5, 1));
+        assertFusedWeightGradientMatches(Layer.random(14, Shape.of(2, 10, 7, 20), 5, 2));
+        assertFusedWeightGradientMatches(Layer.random(15, Shape.of(3, 8, 8, 96), 3, 2));
+        assertFusedWeightGradientMatches(Layer.random(16, Shape.of(2, 10, 10, 64), 3,
+                ConvSpec.same(10, 10, 3, 3, 2, 1, 64), Device.CPU));
+        assertFusedWeightGradientMatches(Layer.random(17, Shape.of(2, 9, 9, 24), 3,
+                ConvSpec.of(1, 2, 2, 24), Device.CPU));
+        assertFusedWeightGradientMatches(Layer.random(18, Shape.of(4, 1, 12, 32), 3, 1));
+    }
+
+    @Test
     void theOpsGraphMatchesBatchNormSiluThenTheConvolution() {
         Layer cpu = Layer.random(6, Shape.of(2, 12, 12, 48), 5, 2);
         assertGraphMatches(cpu, 2e-5);
         assertGraphMatches(cpu.on(Device.REFERENCE), 0);
+        assertGraphMatches(Layer.random(8, Shape.of(2, 14, 14, 40), 3, 1), 2e-5);
+    }
+
+    @Test
+    void theCpuHandsTheBatchNormOutputBackAfterTheForward() {
+        Layer in = Layer.random(9, Shape.of(2, 16, 16, 32), 3, 1);
+        long zBytes = 4L * in.x().numel();
+        try (MemoryScope _ = MemoryScope.open()) {
+            Tensor x = in.x().detach().requiresGrad(true);
+            Tensor dw = in.dwWeight().detach().requiresGrad(true);
+            long before = MemoryScope.cachedBytes();
+            Tensor y = Functional.batchNormSiluDepthwise(x, null, null, null, null, 0.1, EPS, dw, in.spec());
+            assertEquals(before + zBytes, MemoryScope.cachedBytes(), "z's array back in the pool after the forward");
+            y.mul(in.dy()).sum().backward();
+            assertTrue(x.grad() != null && dw.grad() != null, "both gradients after the backward");
+        }
     }
 
     @Test
@@ -96,6 +133,27 @@ class DepthwiseBatchNormSiluBackwardTest {
                 REFERENCE.conv2dBackwardInput(ref.dy(), ref.dwWeight(), ref.x().shape(), ref.spec()), ref.x(),
                 ref.weight(), ref.bias(), refStats.mean(), refStats.invStd());
         assertGradsClose(plain, fused, 1e-4, "reference backend");
+    }
+
+    /**
+     * {@link Backend#depthwiseBatchNormSiluGrads} on the CPU: the batch norm's gradients are the bits of
+     * {@link Backend#depthwiseBatchNormSiluBackward}; the depthwise weight's, summed by input row from a recomputed z,
+     * are close to the convolution's weight gradient from the forward's z on the CPU and on the reference backend.
+     */
+    private static void assertFusedWeightGradientMatches(Layer in) {
+        Backend.BatchNormResult stats = CPU.batchNormSilu(in.x(), in.weight(), in.bias(), EPS);
+        Backend.DepthwiseBatchNormSiluGrads fused = CPU.depthwiseBatchNormSiluGrads(in.dy(), in.dwWeight(), in.spec(),
+                in.x(), in.weight(), in.bias(), stats.mean(), stats.invStd());
+        Backend.BatchNormGrads batchNorm = CPU.depthwiseBatchNormSiluBackward(in.dy(), in.dwWeight(), in.spec(),
+                in.x(), in.weight(), in.bias(), stats.mean(), stats.invStd());
+        assertGradsClose(batchNorm, fused.batchNorm(), 0, "CPU, batch norm's gradients");
+        Tensor apart = CPU.conv2dBackwardWeight(stats.output(), in.dy(), in.dwWeight().shape(), in.spec());
+        assertClose(apart.toFloatArray(), fused.depthwiseWeight().toFloatArray(), 2e-5, "CPU, depthwise dw");
+
+        Layer ref = in.on(Device.REFERENCE);
+        Tensor z = REFERENCE.batchNormSilu(ref.x(), ref.weight(), ref.bias(), EPS).output();
+        Tensor plain = REFERENCE.conv2dBackwardWeight(z, ref.dy(), ref.dwWeight().shape(), ref.spec());
+        assertClose(plain.toFloatArray(), fused.depthwiseWeight().toFloatArray(), 1e-4, "reference, depthwise dw");
     }
 
     /** Output, running buffers and all four gradients of the op against batch norm + SiLU, then the convolution. */
