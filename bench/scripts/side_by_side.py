@@ -36,11 +36,13 @@ WORKLOADS = [("infer", 8, 224), ("train", 8, 224), ("train", 32, 128)]
 # VERTEBRA_JAVA_OPTS= (empty) runs the launcher's defaults.
 DEFAULT_JAVA_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch"
 # --heap sized: G1 (allocation is rare once a MemoryScope pools the step, so its pauses are too) and the smallest
-# heap tried that runs each workload at about the 2 GB heap's speed, 1.2-1.3x the memory a step pools (232, 763 and
-# 1002 MB, bench-model's "reused between steps"): what a JVM deployment would size, and the JVM's own share of the
+# heap tried that runs each workload at about the 2 GB heap's speed, 1.3-2.4x the memory a step pools (123, 592 and
+# 843 MB, bench-model's "reused between steps"): what a JVM deployment would size, and the JVM's own share of the
 # peak RSS is then about 130 MB. Smaller heaps tried: inference 300 MB runs as fast as 400 MB (1 ms of GC a step);
-# training b=8 900 MB spends 8-9 ms a step in GC against 2 ms at 950 MB; b=32 runs out of memory at 1100 MB.
-SIZED_JAVA_OPTS = {("infer", 8, 224): "300m", ("train", 8, 224): "950m", ("train", 32, 128): "1200m"}
+# training b=8 850 MB spends 1-2 ms a step in GC, 800 MB 2-3 ms, against under 1 ms at 900 MB; b=32 at 1050 MB 2 ms
+# a step against 1 ms at 1100 MB, and runs out of memory at 900 MB. (The training heaps were 950 MB and 1200 MB
+# until the expansion's activation stopped being kept for the depthwise weight gradient.)
+SIZED_JAVA_OPTS = {("infer", 8, 224): "300m", ("train", 8, 224): "900m", ("train", 32, 128): "1100m"}
 # glibc returns large freed blocks to the kernel (munmap / trim) and PyTorch's CPU allocator frees every activation
 # each step, so without these a step spends a third of its time in page faults: here 9.7 img/s inference instead of
 # 95 (see bench/NOTES.md). The settings keep freed memory in the process, as a caching allocator would; they are
