@@ -272,6 +272,20 @@ public interface Backend {
     }
 
     /**
+     * Training {@code y = conv2d(batchNormSilu(x, weight, bias, eps).output(), w, spec)} for a depthwise convolution,
+     * for callers that will not need {@code z = silu(batchNorm(x))} again ({@link #recomputesDepthwiseInput}): y in
+     * the result's {@code output}, with the batch norm's statistics. A backend can make z's rows as the convolution
+     * reads them instead of writing z whole. Default: the two ops, z's memory then handed back at once.
+     */
+    default BatchNormResult batchNormSiluDepthwise(Tensor x, Tensor weight, Tensor bias, double eps, Tensor w,
+                                                   ConvSpec spec) {
+        BatchNormResult r = batchNormSilu(x, weight, bias, eps);
+        Tensor y = conv2d(r.output(), w, spec);
+        MemoryScope.recycle(r.output().storage());
+        return new BatchNormResult(y, r.mean(), r.variance(), r.invStd());
+    }
+
+    /**
      * {@link #depthwiseBatchNormSiluBackward} and the depthwise weight's gradient {@code conv2dBackwardWeight(z, dy,
      * w.shape(), spec)}, with the convolution's input {@code z = silu(batchNorm(x))} recomputed from x and the saved
      * statistics instead of kept from the forward (its bits may differ from the forward's by rounding). Default: z
@@ -290,9 +304,9 @@ public interface Backend {
 
     /**
      * Whether {@link #depthwiseBatchNormSiluGrads} recomputes the depthwise input z for less than keeping it costs,
-     * so that a training step drops z after the forward (an inverted bottleneck's widest tensor) and asks for both
-     * gradients at once. Default false: callers keep z and use {@link #depthwiseBatchNormSiluBackward} and
-     * {@link #conv2dBackwardWeight}.
+     * so that a training step never keeps z (an inverted bottleneck's widest tensor): it runs the forward as
+     * {@link #batchNormSiluDepthwise} and asks for both gradients at once. Default false: callers keep z and use
+     * {@link #depthwiseBatchNormSiluBackward} and {@link #conv2dBackwardWeight}.
      */
     default boolean recomputesDepthwiseInput() {
         return false;

@@ -427,8 +427,9 @@ public final class Functional {
      * output gradient to {@link Backend#depthwiseBatchNormSiluBackward}, so a backend can carry each row of the
      * convolution's input gradient through the batch norm while it is in cache. The batch norm + SiLU output is
      * kept for the depthwise weight gradient, as the two ops keep it, unless the backend
-     * {@linkplain Backend#recomputesDepthwiseInput() recomputes it} in that pass: it is then handed back after the
-     * forward and the backward takes both gradients from {@link Backend#depthwiseBatchNormSiluGrads}. Same values
+     * {@linkplain Backend#recomputesDepthwiseInput() recomputes it} in that pass: the forward is then
+     * {@link Backend#batchNormSiluDepthwise}, which need not write it, and the backward takes both gradients from
+     * {@link Backend#depthwiseBatchNormSiluGrads}. Same values
      * and running-statistics update as the two calls (the gradients' sums may add in another order, and a
      * recomputed output round differently from the forward's). A dtype other than float32, an
      * {@link Autocast} scope, x not 4-D or a convolution that is not depthwise: the two calls.
@@ -449,17 +450,13 @@ public final class Functional {
         Shape channels = Shape.of(x.dim(3));
         Tensor w = weight != null ? weight : b.full(channels, x.dtype(), 1);
         Tensor bb = bias != null ? bias : b.full(channels, x.dtype(), 0);
-        Backend.BatchNormResult r = b.batchNormSilu(x, w, bb, eps);
-        updateRunningStatistics(runningMean, runningVar, r, momentum, count);
-        Tensor z = r.output();
-        Tensor y = b.conv2d(z, dwWeight, spec);
         if (b.recomputesDepthwiseInput()) {
-            // z is this method's own and read by nothing else now: its memory goes back to the step's pool at once
-            // (the backward of this op reuses it first), and the backward recomputes it. Not captured below.
-            MemoryScope.recycle(z.storage());
+            // z is never kept (nor, on the CPU, written): the backward recomputes it from x and the statistics.
+            Backend.BatchNormResult r = b.batchNormSiluDepthwise(x, w, bb, eps, dwWeight, spec);
+            updateRunningStatistics(runningMean, runningVar, r, momentum, count);
             Tensor mean = r.mean();
             Tensor invStd = r.invStd();
-            return Autograd.record("batch_norm_silu_depthwise", y, g -> {
+            return Autograd.record("batch_norm_silu_depthwise", r.output(), g -> {
                 if (!dwWeight.requiresGrad()) {
                     Backend.BatchNormGrads grads = b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, mean,
                             invStd);
@@ -471,6 +468,10 @@ public final class Functional {
                 return new Tensor[]{bn.input(), bn.weight(), bn.bias(), grads.depthwiseWeight()};
             }, x, w, bb, dwWeight);
         }
+        Backend.BatchNormResult r = b.batchNormSilu(x, w, bb, eps);
+        updateRunningStatistics(runningMean, runningVar, r, momentum, count);
+        Tensor z = r.output();
+        Tensor y = b.conv2d(z, dwWeight, spec);
         return Autograd.record("batch_norm_silu_depthwise", y, g -> {
             Backend.BatchNormGrads grads = x.requiresGrad() || w.requiresGrad() || bb.requiresGrad()
                     ? b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, r.mean(), r.invStd()) : null;

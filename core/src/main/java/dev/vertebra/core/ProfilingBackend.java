@@ -529,6 +529,17 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public BatchNormResult batchNormSiluDepthwise(Tensor x, Tensor weight, Tensor bias, double eps, Tensor w,
+                                                  ConvSpec spec) {
+        long start = begin();
+        try {
+            return own(inner.batchNormSiluDepthwise(x, weight, bias, eps, w, spec));
+        } finally {
+            end("batch norm+silu + " + convName("fwd", x.shape(), w.shape(), spec, byShape), start);
+        }
+    }
+
+    @Override
     public DepthwiseBatchNormSiluGrads depthwiseBatchNormSiluGrads(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
                                                                    Tensor weight, Tensor bias, Tensor mean,
                                                                    Tensor invStd) {

@@ -764,6 +764,28 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public BatchNormResult batchNormSiluDepthwise(Tensor x, Tensor weight, Tensor bias, double eps, Tensor w,
+                                                  ConvSpec spec) {
+        if (!isFloat(x) || !isFloat(weight) || !isFloat(bias) || !isFloat(w) || x.rank() != 4) {
+            return super.batchNormSiluDepthwise(x, weight, bias, eps, w, spec);
+        }
+        Conv2dShape s = convShape(x.shape(), w.shape(), spec);
+        if (!s.isDepthwise()) {
+            return super.batchNormSiluDepthwise(x, weight, bias, eps, w, spec);
+        }
+        Tensor in = dense(x);
+        Tensor wi = dense(w);
+        Shape cs = Shape.of(x.dim(3));
+        Tensor mean = empty(cs, x.dtype());
+        Tensor var = empty(cs, x.dtype());
+        Tensor invStd = empty(cs, x.dtype());
+        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        FloatBatchNormSilu.forwardThroughDepthwise(s, floats(in), in.layout().offset(), packed(weight), packed(bias),
+                eps, floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var), floats(invStd));
+        return new BatchNormResult(y, mean, var, invStd);
+    }
+
+    @Override
     public PooledBatchNorm batchNormSiluPooled(Tensor x, Tensor weight, Tensor bias, double eps) {
         if (!isFloat(x) || !isFloat(weight) || !isFloat(bias) || x.rank() != 4) {
             return super.batchNormSiluPooled(x, weight, bias, eps);

@@ -78,6 +78,36 @@ final class FloatBatchNormSilu {
         });
     }
 
+    /**
+     * {@code y = depthwise(silu(batchNorm(x)), w)} in training, without writing z = silu(batchNorm(x)): the
+     * statistics over x as {@link #forward} takes them, then the depthwise convolution over z's rows made a band at a
+     * time into a buffer in L2 ({@link BufferedDepthwise}). y is the bits of {@link #forward} then the depthwise
+     * convolution: each z row is {@link #forward}'s, and the row kernel is the convolution's. What z cost, a tensor of
+     * x's size written and read back, is gone; a backward that needs z recomputes it
+     * ({@link #backwardThroughDepthwise}).
+     *
+     * @param depthwise the convolution: x [N, H, W, C] from xOff; w [KH, KW, 1, C] from wOff
+     * @param y         its output, [N, OH, OW, C] from 0, overwritten; mean, var (biased), invStd: [C]
+     */
+    static void forwardThroughDepthwise(Conv2dShape depthwise, float[] x, int xOff, float[] weight, float[] bias,
+                                        double eps, float[] w, int wOff, float[] y, float[] mean, float[] var,
+                                        float[] invStd) {
+        int c = depthwise.inChannels();
+        int width = depthwise.width();
+        int height = depthwise.height();
+        Conv2dShape.checkArray("x", x, xOff, depthwise.inputSize());
+        float[] scale = new float[c];
+        float[] shift = new float[c];
+        FloatBatchNorm.statistics(x, xOff, depthwise.batch() * height * width, c, weight, bias, eps, mean, var,
+                invStd, scale, shift);
+        BufferedDepthwise.forward(depthwise, (n, r0, r1, buffer, at) -> {
+            int from = xOff + (n * height + r0) * width * c;
+            for (int p = 0; p < (r1 - r0) * width; p++) {
+                forwardRow(x, from + p * c, buffer, at + p * c, c, scale, shift);
+            }
+        }, 1, w, wOff, null, y, null);
+    }
+
     /** z[out + i] = silu(x[in + i]·scale[i] + shift[i]) for i &lt; c; silu(y) = y / (1 + e^−y). */
     private static void forwardRow(float[] x, int in, float[] z, int out, int c, float[] scale, float[] shift) {
         int i = 0;

@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * so the CPU's values are compared with tolerances: against the same two ops run apart on the CPU and on the
  * reference backend (plain loops). The reference backend runs the two ops for the fused one, so there the op and
  * its two calls agree bit for bit. The CPU also takes the depthwise weight's gradient in that pass, from the batch
- * norm + SiLU output recomputed a row at a time ({@link Backend#depthwiseBatchNormSiluGrads}), so the op hands that
- * output back after its forward.
+ * norm + SiLU output recomputed a row at a time ({@link Backend#depthwiseBatchNormSiluGrads}), so its forward
+ * ({@link Backend#batchNormSiluDepthwise}) never writes that output whole.
  */
 class DepthwiseBatchNormSiluBackwardTest {
     private static final Backend CPU = Backends.get(Device.CPU);
@@ -92,18 +92,53 @@ class DepthwiseBatchNormSiluBackwardTest {
     }
 
     @Test
-    void theCpuHandsTheBatchNormOutputBackAfterTheForward() {
+    void theForwardIsBatchNormSiluThenTheConvolutionBitForBit() {
+        // One 40² × 96 image: more rows than the buffer holds (sub-bands) and four bands for two threads; eight
+        // images of 9²: a band each, 20 channels (a vector tail), 5×5 stride 2; asymmetric padding, stride 2.
+        assertForwardMatches(Layer.random(21, Shape.of(1, 40, 40, 96), 3, 1));
+        assertForwardMatches(Layer.random(22, Shape.of(8, 9, 9, 20), 5, 2));
+        assertForwardMatches(Layer.random(23, Shape.of(3, 10, 7, 16), 3,
+                ConvSpec.same(10, 7, 3, 3, 2, 1, 16), Device.CPU));
+    }
+
+    private static void assertForwardMatches(Layer in) {
+        Backend.BatchNormResult fused = CPU.batchNormSiluDepthwise(in.x(), in.weight(), in.bias(), EPS, in.dwWeight(),
+                in.spec());
+        Backend.BatchNormResult r = CPU.batchNormSilu(in.x(), in.weight(), in.bias(), EPS);
+        Tensor y = CPU.conv2d(r.output(), in.dwWeight(), in.spec());
+        assertArrayEquals(y.toFloatArray(), fused.output().toFloatArray(), 0f, "y");
+        assertArrayEquals(r.mean().toFloatArray(), fused.mean().toFloatArray(), 0f, "mean");
+        assertArrayEquals(r.variance().toFloatArray(), fused.variance().toFloatArray(), 0f, "variance");
+        assertArrayEquals(r.invStd().toFloatArray(), fused.invStd().toFloatArray(), 0f, "invStd");
+    }
+
+    @Test
+    void theCpuNeverWritesTheBatchNormOutputAndTheDefaultHandsItBack() {
         Layer in = Layer.random(9, Shape.of(2, 16, 16, 32), 3, 1);
-        long zBytes = 4L * in.x().numel();
+        long bytes = 4L * in.x().numel(); // z's size, and y's (stride 1, as many channels)
+        // The CPU allocates y alone (the statistics are below the pool's size floor) and hands nothing back.
+        assertArrayEquals(new long[]{0, bytes}, forwardPoolBytes(CPU, in));
+        // The default makes z, convolves it and hands z back at once: z's bytes in the pool before the scope ends
+        // (the reference backend's ops make a temporary of their own besides).
+        long[] byDefault = forwardPoolBytes(REFERENCE, in.on(Device.REFERENCE));
+        assertEquals(bytes, byDefault[0], "z handed back");
+        assertTrue(byDefault[1] >= 2 * bytes, "z and y allocated");
+    }
+
+    /**
+     * {@link Backend#batchNormSiluDepthwise} in a scope: the bytes this thread's pool holds right after the call,
+     * and after the scope closed (all that the call allocated).
+     */
+    private static long[] forwardPoolBytes(Backend backend, Layer in) {
+        MemoryScope.releaseCached();
+        long during;
         try (MemoryScope _ = MemoryScope.open()) {
-            Tensor x = in.x().detach().requiresGrad(true);
-            Tensor dw = in.dwWeight().detach().requiresGrad(true);
-            long before = MemoryScope.cachedBytes();
-            Tensor y = Functional.batchNormSiluDepthwise(x, null, null, null, null, 0.1, EPS, dw, in.spec());
-            assertEquals(before + zBytes, MemoryScope.cachedBytes(), "z's array back in the pool after the forward");
-            y.mul(in.dy()).sum().backward();
-            assertTrue(x.grad() != null && dw.grad() != null, "both gradients after the backward");
+            Backend.BatchNormResult r = backend.batchNormSiluDepthwise(in.x(), in.weight(), in.bias(), EPS,
+                    in.dwWeight(), in.spec());
+            assertEquals(in.dy().shape(), r.output().shape(), "the convolution's output");
+            during = MemoryScope.cachedBytes();
         }
+        return new long[]{during, MemoryScope.cachedBytes()};
     }
 
     @Test
