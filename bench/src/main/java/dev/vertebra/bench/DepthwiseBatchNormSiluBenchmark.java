@@ -29,11 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * at EfficientNet-B0's shapes: {@link Backend#depthwiseBatchNormSiluBackward}, which carries each row of the
  * convolution's input gradient through the batch norm's first pass while it is in cache, against the two calls it
  * replaces ({@link #separate}); with the depthwise weight's gradient, taken in the same pass from the convolution's
- * input recomputed ({@link #fusedWithWeight}) against the same from the input kept ({@link #fusedThenWeight}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
+ * input recomputed ({@link #fusedWithWeight}) against the same from the input kept ({@link #fusedThenWeight}); and
+ * the forward that never writes the batch norm + SiLU output ({@link #forward}) against the two ops
+ * ({@link #forwardSeparate}). {@code layer} is "side x channels k kernel s stride" of the depthwise convolution,
  * at batch 8 with a 224² input or, with "/32", at batch 32 with a 128² input ({@link DepthwiseConvBenchmark#parse}).
- * Bytes are the compulsory traffic: dy, x and dx once each; {@link Rate#ofLimit} is against copy bandwidth. Through
- * the backend, in a {@link MemoryScope} as a training step runs, caches swept before each call ({@code cache=cold})
- * with the activations cycled through copies.
+ * Bytes are the compulsory traffic: dy, x and dx once each (the forward's: x twice, y once); {@link Rate#ofLimit}
+ * is against copy bandwidth. Through the backend, in a {@link MemoryScope} as a training step runs, caches swept
+ * before each call ({@code cache=cold}) with the activations cycled through copies.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -60,6 +62,7 @@ public class DepthwiseBatchNormSiluBenchmark {
     Tensor mean;    // [C], of x[0]
     Tensor invStd;  // [C], of x[0]
     double bytes;
+    double forwardBytes;
     int copy;
     float sink;
 
@@ -72,6 +75,7 @@ public class DepthwiseBatchNormSiluBenchmark {
         Shape in = Shape.of(s.batch(), s.height(), s.width(), c);
         Shape out = Shape.of(s.batch(), s.outHeight(), s.outWidth(), c);
         bytes = (2.0 * in.numel() + out.numel()) * 4;
+        forwardBytes = bytes; // the forward's: x read twice (statistics, rows), y written
         int copies = ColdCache.copiesFor((long) bytes);
         Generator gen = new Generator(5);
         x = new Tensor[copies];
@@ -133,6 +137,27 @@ public class DepthwiseBatchNormSiluBenchmark {
         try (MemoryScope _ = MemoryScope.open()) {
             cpu.depthwiseBatchNormSiluBackward(dy[copy], w, spec, x[copy], weight, bias, mean, invStd);
             return cpu.conv2dBackwardWeight(z[copy], dy[copy], w.shape(), spec);
+        }
+    }
+
+    /**
+     * The forward: the batch norm's statistics, then the depthwise convolution over batch norm + SiLU rows made a
+     * band at a time ({@link Backend#batchNormSiluDepthwise}: z never written).
+     */
+    @Benchmark
+    public Tensor forward(Rate rate) {
+        rate.memoryBound(forwardBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.batchNormSiluDepthwise(x[copy], weight, bias, EPS, w, spec).output();
+        }
+    }
+
+    /** The same as two ops: batch norm + SiLU writing z, then the depthwise convolution reading it. */
+    @Benchmark
+    public Tensor forwardSeparate(Rate rate) {
+        rate.memoryBound(forwardBytes, 0);
+        try (MemoryScope _ = MemoryScope.open()) {
+            return cpu.conv2d(cpu.batchNormSilu(x[copy], weight, bias, EPS).output(), w, spec);
         }
     }
 
