@@ -86,8 +86,8 @@ public final class BatchNorm2d extends Module {
     /**
      * {@code depthwise.forward(forwardSilu(x))}: for an unbiased depthwise {@code depthwise} in training one op
      * ({@link Functional#batchNormSiluDepthwise}), whose backward carries the convolution's input gradient through
-     * this batch norm + SiLU while it is in cache (an inverted bottleneck's expansion, then its depthwise layer).
-     * Otherwise the two calls.
+     * this batch norm + SiLU while it is in cache (an inverted bottleneck's expansion, then its depthwise layer); on
+     * the CPU the batch norm + SiLU output is then neither kept nor written whole. Otherwise the two calls.
      */
     public Tensor forwardSiluThenDepthwise(Tensor x, Conv2d depthwise) {
         boolean fusible = depthwise.bias() == null && depthwise.inChannels() == numFeatures
