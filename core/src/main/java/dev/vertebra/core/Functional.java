@@ -429,10 +429,10 @@ public final class Functional {
      * kept for the depthwise weight gradient, as the two ops keep it, unless the backend
      * {@linkplain Backend#recomputesDepthwiseInput() recomputes it} in that pass: the forward is then
      * {@link Backend#batchNormSiluDepthwise}, which need not write it, and the backward takes both gradients from
-     * {@link Backend#depthwiseBatchNormSiluGrads}. Same values
-     * and running-statistics update as the two calls (the gradients' sums may add in another order, and a
-     * recomputed output round differently from the forward's). A dtype other than float32, an
-     * {@link Autocast} scope, x not 4-D or a convolution that is not depthwise: the two calls.
+     * {@link Backend#depthwiseBatchNormSiluGrads}. Same values and running-statistics update as the two calls (the
+     * gradients' sums may add in another order, and a recomputed output round differently from the forward's). A
+     * dtype other than float32, an {@link Autocast} scope, x not 4-D or a convolution that is not depthwise: the two
+     * calls.
      */
     public static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                                 Tensor bias, double momentum, double eps, Tensor dwWeight,
