@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.TreeMap;
 
 /**
  * Training checkpoints and weight files, as one safetensors file written atomically (temporary file, then
@@ -129,7 +130,8 @@ public final class Checkpoint {
         if (ema != null) {
             metadata.put(EMA_UPDATES, Long.toString(ema.updates()));
         }
-        generators.forEach((name, gen) -> metadata.put(GENERATOR_PREFIX + name, words(gen)));
+        // By name: a Map.of's order changes from one JVM to the next, and the same state should make the same file.
+        new TreeMap<>(generators).forEach((name, gen) -> metadata.put(GENERATOR_PREFIX + name, words(gen)));
         model.namedGenerators().forEach((name, gen) -> metadata.put(MODULE_GENERATOR_PREFIX + name, words(gen)));
         Safetensors.write(file, tensors, metadata);
     }

@@ -70,6 +70,23 @@ class CheckpointTest {
         b.stateDict().forEach((k, v) -> assertArrayEquals(sa.get(k).toFloatArray(), v.toFloatArray(), 0f, k));
     }
 
+    @Test
+    void theSameStateMakesTheSameFileWhateverTheGeneratorMapsOrder() throws IOException {
+        Sequential a = mlp(new Generator(1));
+        Checkpoint.Info info = new Checkpoint.Info(1, 1, "{}");
+        SequencedMap<String, Generator> forward = new LinkedHashMap<>();
+        SequencedMap<String, Generator> backward = new LinkedHashMap<>();
+        for (String name : List.of("augment", "data", "model")) {
+            forward.put(name, new Generator(name.length()));
+            backward.putFirst(name, new Generator(name.length()));
+        }
+        Path first = dir.resolve("first.safetensors");
+        Path second = dir.resolve("second.safetensors");
+        Checkpoint.save(first, a, null, info, forward);
+        Checkpoint.save(second, a, null, info, backward);
+        assertArrayEquals(Files.readAllBytes(first), Files.readAllBytes(second));
+    }
+
     private static Sequential withDropout(Generator gen) {
         return new Sequential(new Linear(4, 6, true, gen), new Dropout(0.5, gen.split()), new ReLU(),
                 new DropPath(0.5, gen.split()), new Linear(6, 2, true, gen));
