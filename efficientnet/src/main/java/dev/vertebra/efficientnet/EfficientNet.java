@@ -56,8 +56,31 @@ public final class EfficientNet extends Module {
     @Override
     public Tensor forward(Tensor x) {
         checkInput(x);
-        Tensor pooled = features.forward(x).mean(false, 1, 2);   // [N, headChannels]
+        Tensor pooled = featureOutput(x).mean(false, 1, 2);      // [N, headChannels]
         return classifier.forward(pooled);
+    }
+
+    /**
+     * {@code features.forward(x)}; in evaluation the stem and the first block's depthwise layer run as one op
+     * ({@link MBConv#forwardAfterStem}), so the stem's output (the first stage's input: 8 × 112² × 32 floats at
+     * 224²) is never written.
+     */
+    private Tensor featureOutput(Tensor x) {
+        if (!(features.get(1) instanceof Sequential stage) || !(stage.get(0) instanceof MBConv first)
+                || !(features.get(0) instanceof Sequential stem)) {
+            return features.forward(x);
+        }
+        Tensor y = first.forwardAfterStem(x, stem);
+        if (y == null) {
+            return features.forward(x);
+        }
+        for (int i = 1; i < stage.size(); i++) {
+            y = stage.get(i).forward(y);
+        }
+        for (int i = 2; i < features.size(); i++) {
+            y = features.get(i).forward(y);
+        }
+        return y;
     }
 
     /**

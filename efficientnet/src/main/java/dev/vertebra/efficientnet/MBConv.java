@@ -1,6 +1,7 @@
 package dev.vertebra.efficientnet;
 
 import dev.vertebra.core.Activation;
+import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
@@ -146,6 +147,32 @@ public final class MBConv extends Module {
         }
         Sequential projection = (Sequential) block.get(se + 1);
         return ((Conv2d) projection.get(0)).forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE);
+    }
+
+    /**
+     * {@code forward(stem.forward(x))} in evaluation, with the stem (conv → BN → SiLU) and this block's depthwise
+     * layer as one op ({@link Functional#conv2dBatchNormEvalChainWithMean}, which need not write the stem's output
+     * and pools the depthwise output for the squeeze-excitation as it writes it): for a first block without
+     * expansion or residual (EfficientNet's). The values of the two calls. Null, with nothing computed, when the
+     * stem or this block does not have that form or a batch norm does not fold (training).
+     */
+    Tensor forwardAfterStem(Tensor x, Sequential stem) {
+        if (spec.hasExpansion() || spec.hasResidual() || block.size() != 3 || !folds(0)
+                || !projectionBatchNorm().foldsIntoConvolution() || !endsInBatchNormSilu(stem)
+                || !(stem.get(0) instanceof Conv2d stemConv) || !(stem.get(1) instanceof BatchNorm2d stemBn)
+                || !stemBn.foldsIntoConvolution()) {
+            return null;
+        }
+        ConvSpec stemSpec = stemConv.spec(x);
+        int height = stemSpec.outHeight(x.dim(1), stemConv.kernel());
+        int width = stemSpec.outWidth(x.dim(2), stemConv.kernel());
+        Functional.OutputAndMean pooled = Functional.conv2dBatchNormEvalChainWithMean(x,
+                stemConv.withBatchNorm(x.dim(1), x.dim(2), stemBn, Activation.SILU),
+                withBatchNorm(0, height, width));
+        Tensor gate = ((SqueezeExcitation) block.get(1)).gateOfMean(pooled.mean());
+        Sequential projection = (Sequential) block.get(2);
+        return ((Conv2d) projection.get(0)).forwardBatchNorm(pooled.output(), gate, projectionBatchNorm(),
+                Activation.NONE);
     }
 
     /** Whether layer i (conv → BN → SiLU) has a batch norm that folds into its convolution. */

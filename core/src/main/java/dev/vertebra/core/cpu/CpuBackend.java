@@ -649,8 +649,8 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     /**
-     * The chain as one pass ({@link PointwiseDepthwise}), with the output's sums over H and W when {@code pooled};
-     * null where that kernel does not take these convolutions.
+     * The chain as one pass ({@link PointwiseDepthwise}, or {@link SmallChannelDepthwise} after an image stem), with
+     * the output's sums over H and W when {@code pooled}; null where neither kernel takes these convolutions.
      */
     private FusedChain fusedChain(Tensor x, ConvAffine first, ConvAffine second, boolean pooled) {
         boolean floats = isFloat(x);
@@ -664,7 +664,8 @@ public final class CpuBackend extends ReferenceBackend {
         Conv2dShape s1 = convShape(x.shape(), first.weight().shape(), first.spec());
         Shape middle = Shape.of(s1.batch(), s1.outHeight(), s1.outWidth(), s1.outChannels());
         Conv2dShape s2 = convShape(middle, second.weight().shape(), second.spec());
-        if (!PointwiseDepthwise.handles(s1, s2)) {
+        boolean pointwise = PointwiseDepthwise.handles(s1, s2);
+        if (!pointwise && !SmallChannelDepthwise.handles(s1, s2)) {
             return null;
         }
         ChannelEpilogue e1 = epilogue(s1, first.scale(), first.shift(), first.activation());
@@ -674,8 +675,13 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor w2 = dense(second.weight());
         Tensor y = output(Shape.of(s2.batch(), s2.outHeight(), s2.outWidth(), s2.outChannels()), x.dtype());
         Tensor sums = pooled ? output(Shape.of(s2.batch(), 1, 1, s2.outChannels()), x.dtype()) : null;
-        PointwiseDepthwise.forward(s1, floats(xi), xi.layout().offset(), floats(w1), w1.layout().offset(), e1,
-                s2, floats(w2), w2.layout().offset(), e2, floats(y), sums == null ? null : floats(sums));
+        if (pointwise) {
+            PointwiseDepthwise.forward(s1, floats(xi), xi.layout().offset(), floats(w1), w1.layout().offset(), e1,
+                    s2, floats(w2), w2.layout().offset(), e2, floats(y), sums == null ? null : floats(sums));
+        } else {
+            SmallChannelDepthwise.forward(s1, floats(xi), xi.layout().offset(), floats(w1), w1.layout().offset(), e1,
+                    s2, floats(w2), w2.layout().offset(), e2, floats(y), sums == null ? null : floats(sums));
+        }
         return new FusedChain(y, sums);
     }
 

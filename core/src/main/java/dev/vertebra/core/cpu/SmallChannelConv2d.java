@@ -41,15 +41,33 @@ final class SmallChannelConv2d {
         int rowFloats = s.outWidth() * s.outChannels();
         CpuThreads.parallelFor(0, s.batch() * s.outHeight(), Math.max(1, (1 << 14) / rowFloats), (from, to) -> {
             for (int row = from; row < to; row++) {
-                row(s, x, xOff, w, wOff, y, row);
-                if (epilogue != null) {
-                    epilogue.apply(y, row * rowFloats, s.outWidth(), s.outChannels(), s.outChannels(), 0);
-                }
+                finishedRow(s, x, xOff, w, wOff, epilogue, row, y, row * rowFloats);
             }
         });
     }
 
-    private static void row(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, int row) {
+    /**
+     * Output rows [r0, r1) of image n, {@code [r1 − r0, OW, Cout]}, into {@code out} from {@code at}: the bits
+     * {@link #forward} writes there, for a caller that consumes the rows while they are in cache.
+     */
+    static void rows(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, ChannelEpilogue epilogue, int n,
+                     int r0, int r1, float[] out, int at) {
+        int rowFloats = s.outWidth() * s.outChannels();
+        for (int oy = r0; oy < r1; oy++) {
+            finishedRow(s, x, xOff, w, wOff, epilogue, n * s.outHeight() + oy, out, at + (oy - r0) * rowFloats);
+        }
+    }
+
+    /** Output row {@code row = n · OH + oy} into y from yRow, finished by {@code epilogue} (or none). */
+    private static void finishedRow(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, ChannelEpilogue epilogue,
+                                    int row, float[] y, int yRow) {
+        row(s, x, xOff, w, wOff, y, yRow, row);
+        if (epilogue != null) {
+            epilogue.apply(y, yRow, s.outWidth(), s.outChannels(), s.outChannels(), 0);
+        }
+    }
+
+    private static void row(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y, int yRow, int row) {
         int n = row / s.outHeight();
         int oy = row % s.outHeight();
         int khLo = s.kernelRowsFrom(oy);
@@ -57,7 +75,6 @@ final class SmallChannelConv2d {
         int oxLo = s.interiorColumnsFrom();
         int oxHi = s.interiorColumnsTo();
         int xTop = xOff + (n * s.height() + s.windowTop(oy)) * s.width() * s.inChannels();
-        int yRow = row * s.outWidth() * s.outChannels();
         int ox = 0;
         boolean sixWide = s.dilationW() == 1 && s.outChannels() % (2 * LANES) == 0;
         while (ox < s.outWidth()) {

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * {@link Backend#conv2dAffineChain}) gives the bits of the two convolutions run one after the other: the same GEMM
  * per element and the same row kernel, whatever the bands, sub-bands and halo rows carried between them; its sums
  * over H and W ({@link Backend#conv2dAffineChainPooled}) are the reduction's bits, taken row by row or after the
- * pass. (The conformance suite checks the op against the reference backend.)
+ * pass. The same for an image stem then a depthwise layer ({@link SmallChannelDepthwise}). (The conformance suite
+ * checks the op against the reference backend.)
  */
 class PointwiseDepthwiseTest {
 
@@ -80,6 +81,42 @@ class PointwiseDepthwiseTest {
         assertArrayEquals(separate, pooled.output().toFloatArray(), "the backend's pooled op");
         assertEquals(Shape.of(n, 1, 1, c), pooled.channelSums().shape());
         assertArrayEquals(wantSums, pooled.channelSums().toFloatArray(), "the backend's sums");
+    }
+
+    @ParameterizedTest(name = "[{0}, {1}, {2}, {3}] → {4}, stem s2 TF-same {6}, then {5}×{5} s{7}")
+    @CsvSource({
+            // Two images: each split into two bands for two threads.
+            "2, 24, 24, 3, 32, 3, false, 1",
+            // B0's stem and first depthwise layer at batch 8: a band an image, several sub-bands each, rows summed.
+            "8, 224, 224, 3, 32, 3, false, 1",
+            // Odd sizes with TensorFlow's asymmetric padding on both layers; a 5×5 stride-2 depthwise layer.
+            "1, 33, 31, 3, 32, 5, true, 2",
+            // One input channel (grayscale CT), one vector of output channels.
+            "3, 20, 18, 1, 16, 3, false, 1",
+    })
+    void aStemThenADepthwiseLayerMatchTheTwoConvolutionsBitForBit(int n, int h, int w, int cin, int c, int k,
+                                                                  boolean tfSame, int stride) {
+        Generator gen = new Generator(17L * h + c);
+        Tensor x = Init.normal(gen, Shape.of(n, h, w, cin), 0, 1, Device.CPU);
+        ConvSpec stem = tfSame ? ConvSpec.same(h, w, 3, 3, 2, 1, 1) : ConvSpec.of(2, 1, 1, 1);
+        int oh = tfSame ? (h + 1) / 2 : (h - 1) / 2 + 1;
+        int ow = tfSame ? (w + 1) / 2 : (w - 1) / 2 + 1;
+        ConvSpec depthwise = tfSame ? ConvSpec.same(oh, ow, k, k, stride, 1, c) : ConvSpec.of(stride, k / 2, 1, c);
+        ConvAffine first = layer(gen, Shape.of(3, 3, cin, c), stem, 0.3, Activation.SILU);
+        ConvAffine second = layer(gen, Shape.of(k, k, 1, c), depthwise, 0.5, Activation.SILU);
+        Backend cpu = Backends.get(Device.CPU);
+
+        Tensor middle = cpu.conv2dAffine(x, null, first.weight(), stem, first.scale(), first.shift(),
+                first.activation());
+        assertEquals(Shape.of(n, oh, ow, c), middle.shape());
+        Tensor separate = cpu.conv2dAffine(middle, null, second.weight(), depthwise, second.scale(), second.shift(),
+                second.activation());
+        assertArrayEquals(separate.toFloatArray(), cpu.conv2dAffineChain(x, first, second).toFloatArray(),
+                "the backend's op");
+        Backend.PooledOutput pooled = cpu.conv2dAffineChainPooled(x, first, second);
+        assertArrayEquals(separate.toFloatArray(), pooled.output().toFloatArray(), "the backend's pooled op");
+        assertArrayEquals(cpu.reduce(ReduceOp.SUM, separate, new int[]{1, 2}, true).toFloatArray(),
+                pooled.channelSums().toFloatArray(), "the backend's sums");
     }
 
     private static ChannelEpilogue epilogue(ConvAffine layer) {
