@@ -33,16 +33,16 @@ final class BufferedDepthwise {
     }
 
     /**
-     * @param rows        makes the input [N, H, W, C] a band of rows at a time
-     * @param minNewRows  fewest input pixels (rows × W) to make per call where the image has them: a maker with a
-     *                    fixed cost per call (a GEMM) asks for enough to repay it; 1 for none
-     * @param w           depthwise weight: [KH, KW, 1, C] from wOff
-     * @param epilogue    finishes each output row, or null
-     * @param y           output: [N, OH, OW, C] from 0, overwritten
-     * @param channelSums [N, C] from 0, overwritten with y's sums over each image's pixels (the bits
-     *                    {@link FloatReduce} gives); null for none
+     * @param rows         makes the input [N, H, W, C] a band of rows at a time
+     * @param minNewPixels fewest input pixels (rows × W) to make per call where the image has them: a maker with a
+     *                     fixed cost per call (a GEMM) asks for enough to repay it; 1 for none
+     * @param w            depthwise weight: [KH, KW, 1, C] from wOff
+     * @param epilogue     finishes each output row, or null
+     * @param y            output: [N, OH, OW, C] from 0, overwritten
+     * @param channelSums  [N, C] from 0, overwritten with y's sums over each image's pixels (the bits
+     *                     {@link FloatReduce} gives); null for none
      */
-    static void forward(Conv2dShape dw, InputRows rows, int minNewRows, float[] w, int wOff,
+    static void forward(Conv2dShape dw, InputRows rows, int minNewPixels, float[] w, int wOff,
                         ChannelEpilogue epilogue, float[] y, float[] channelSums) {
         Conv2dShape.checkArray("w", w, wOff, dw.weightSize());
         Conv2dShape.checkArray("y", y, 0, dw.outputSize());
@@ -61,7 +61,7 @@ final class BufferedDepthwise {
                 int n = t / bands;
                 int band = t % bands;
                 StreamingColumnSums sums = sumRows ? new StreamingColumnSums(pixels, channels) : null;
-                band(dw, rows, minNewRows, w, wOff, epilogue, y, n, band * outHeight / bands,
+                band(dw, rows, minNewPixels, w, wOff, epilogue, y, n, band * outHeight / bands,
                         (band + 1) * outHeight / bands, sums);
                 if (sums != null) {
                     sums.finish(channelSums, n * channels);
@@ -74,16 +74,16 @@ final class BufferedDepthwise {
     }
 
     /** Output rows [oy0, oy1) of image n, each added to {@code sums} (if not null) once written. */
-    private static void band(Conv2dShape dw, InputRows rows, int minNewRows, float[] w, int wOff,
+    private static void band(Conv2dShape dw, InputRows rows, int minNewPixels, float[] w, int wOff,
                              ChannelEpilogue epilogue, float[] y, int n, int oy0, int oy1, StreamingColumnSums sums) {
         int height = dw.height();
         int rowFloats = dw.width() * dw.inChannels();              // one input row: [W, C]
         int outRowFloats = dw.outWidth() * dw.outChannels();
         int span = dw.dilationH() * (dw.kernelH() - 1) + 1;        // input rows under one window
-        // Output rows per sub-band: as many as the buffer holds, but enough that each call makes minNewRows pixels.
+        // Output rows per sub-band: as many as the buffer holds, but enough that each call makes minNewPixels.
         int newPixelsPerStep = dw.strideH() * dw.width();          // input pixels a further output row needs
         int stepRows = Math.max(Math.max(1, (BUFFER_FLOATS / rowFloats - span) / dw.strideH() + 1),
-                (minNewRows + newPixelsPerStep - 1) / newPixelsPerStep);
+                (minNewPixels + newPixelsPerStep - 1) / newPixelsPerStep);
         float[] buffer = BUFFER.floats(Math.min((stepRows - 1) * dw.strideH() + span, height) * rowFloats);
         int held0 = 0;                                             // input rows [held0, held1) are in the buffer
         int held1 = 0;                                             // from its start

@@ -265,8 +265,7 @@ public final class DepthwiseConv2d {
      * dw[i] (+)= Σ_p partial[p·size + i], p in order for every i (the scalar loop's sums, a vector of i at a time:
      * the scalar loop took a fifth of a 7² × 1152 5×5 weight gradient at batch 8: 1.15 → 0.91 ms).
      */
-    static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff,
-                                    boolean accumulate) {
+    static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff, boolean accumulate) {
         int i = 0;
         for (int bound = SPECIES.loopBound(size); i < bound; i += SPECIES.length()) {
             FloatVector total = accumulate ? FloatVector.fromArray(SPECIES, dw, dwOff + i)
