@@ -303,6 +303,26 @@ public interface Backend {
     }
 
     /**
+     * {@link #depthwiseBatchNormSiluGrads} carried on through the 1×1 convolution that made x, {@code x =
+     * conv2d(input, pointwise, pointwiseSpec)} (an inverted bottleneck's expansion): the gradients of the
+     * convolution's input and weight, of the batch norm's weight and bias, and of the depthwise weight. Default: the
+     * batch norm's input gradient from {@link #depthwiseBatchNormSiluGrads}, then {@link #conv2dBackwardInput} and
+     * {@link #conv2dBackwardWeight} of it, its memory then handed back. A backend can make that gradient a block of
+     * rows at a time and feed both products from cache, never writing it whole.
+     */
+    default PointwiseBatchNormSiluDepthwiseGrads pointwiseBatchNormSiluDepthwiseGrads(
+            Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor invStd,
+            Tensor input, Tensor pointwise, ConvSpec pointwiseSpec) {
+        DepthwiseBatchNormSiluGrads g = depthwiseBatchNormSiluGrads(dy, w, spec, x, weight, bias, mean, invStd);
+        Tensor dx = g.batchNorm().input();
+        Tensor dInput = conv2dBackwardInput(dx, pointwise, input.shape(), pointwiseSpec);
+        Tensor dPointwise = conv2dBackwardWeight(input, dx, pointwise.shape(), pointwiseSpec);
+        MemoryScope.recycle(dx.storage()); // consumed here, as autograd hands back a gradient it has used
+        return new PointwiseBatchNormSiluDepthwiseGrads(dInput, dPointwise, g.batchNorm().weight(),
+                g.batchNorm().bias(), g.depthwiseWeight());
+    }
+
+    /**
      * Whether {@link #depthwiseBatchNormSiluGrads} recomputes the depthwise input z for less than keeping it costs,
      * so that a training step never keeps z (an inverted bottleneck's widest tensor): it runs the forward as
      * {@link #batchNormSiluDepthwise} and asks for both gradients at once. Default false: callers keep z and use
@@ -468,6 +488,14 @@ public interface Backend {
 
     /** {@link #depthwiseBatchNormSiluGrads}' result: the batch norm's gradients, and the depthwise weight's. */
     record DepthwiseBatchNormSiluGrads(BatchNormGrads batchNorm, Tensor depthwiseWeight) {
+    }
+
+    /**
+     * {@link #pointwiseBatchNormSiluDepthwiseGrads}' result: the 1×1 convolution's input and weight gradients, the
+     * batch norm's weight and bias gradients, and the depthwise weight's.
+     */
+    record PointwiseBatchNormSiluDepthwiseGrads(Tensor input, Tensor pointwiseWeight, Tensor batchNormWeight,
+                                                Tensor batchNormBias, Tensor depthwiseWeight) {
     }
 
     /** Gradients of {@link #conv2dGated} with respect to x, the gate and the weight. */

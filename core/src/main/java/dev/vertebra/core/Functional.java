@@ -437,9 +437,59 @@ public final class Functional {
     public static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                                 Tensor bias, double momentum, double eps, Tensor dwWeight,
                                                 ConvSpec spec) {
-        if (x.rank() != 4 || x.dtype() != DType.FLOAT32 || dwWeight.dtype() != DType.FLOAT32 || Autocast.isEnabled()
-                || dwWeight.rank() != 4 || dwWeight.dim(2) != 1 || dwWeight.dim(3) != x.dim(3)
-                || spec.groups() != x.dim(3)) {
+        return batchNormSiluDepthwise(x, runningMean, runningVar, weight, bias, momentum, eps, dwWeight, spec, null);
+    }
+
+    /**
+     * {@code batchNormSiluDepthwise(conv2d(input, pointwise, null, pointwiseSpec), ...)}: an inverted bottleneck's
+     * expansion (a 1×1 convolution, no bias), its batch norm + SiLU and its depthwise layer, in training. Where the
+     * backend {@linkplain Backend#recomputesDepthwiseInput() recomputes the depthwise input} and both convolution
+     * weights take gradients, one op whose backward takes every gradient from
+     * {@link Backend#pointwiseBatchNormSiluDepthwiseGrads}, so that a backend need not write the batch norm's input
+     * gradient whole: the same values as the two calls. Otherwise, or for what {@link #batchNormSiluDepthwise} does
+     * not fuse: the two calls.
+     */
+    public static Tensor pointwiseBatchNormSiluDepthwise(Tensor input, Tensor pointwise, ConvSpec pointwiseSpec,
+                                                         Tensor runningMean, Tensor runningVar, Tensor weight,
+                                                         Tensor bias, double momentum, double eps, Tensor dwWeight,
+                                                         ConvSpec spec) {
+        Backend b = input.backend();
+        boolean fused = b.recomputesDepthwiseInput() && pointwise.requiresGrad() && dwWeight.requiresGrad()
+                && input.dtype() == DType.FLOAT32 && pointwise.dtype() == DType.FLOAT32 && input.rank() == 4
+                && pointwise.rank() == 4 && !Autocast.isEnabled();
+        if (fused) {
+            checkConv(input, pointwise, pointwiseSpec);
+            Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
+                    pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
+            fused = fusesWithDepthwise(x, input.dtype(), dwWeight, spec);
+        }
+        if (!fused) {
+            return batchNormSiluDepthwise(conv2d(input, pointwise, null, pointwiseSpec), runningMean, runningVar,
+                    weight, bias, momentum, eps, dwWeight, spec);
+        }
+        return batchNormSiluDepthwise(b.conv2d(input, pointwise, pointwiseSpec), runningMean, runningVar, weight,
+                bias, momentum, eps, dwWeight, spec, new Expansion(input, pointwise, pointwiseSpec));
+    }
+
+    /** The 1×1 convolution whose output a {@link #pointwiseBatchNormSiluDepthwise} normalises. */
+    private record Expansion(Tensor input, Tensor weight, ConvSpec spec) {
+    }
+
+    /** Whether {@link #batchNormSiluDepthwise} runs as one op for an x of this shape and dtype. */
+    private static boolean fusesWithDepthwise(Shape x, DType dtype, Tensor dwWeight, ConvSpec spec) {
+        return x.rank() == 4 && dtype == DType.FLOAT32 && dwWeight.dtype() == DType.FLOAT32 && !Autocast.isEnabled()
+                && dwWeight.rank() == 4 && dwWeight.dim(2) == 1 && dwWeight.dim(3) == x.dim(3)
+                && spec.groups() == x.dim(3);
+    }
+
+    /**
+     * {@link #batchNormSiluDepthwise}, whose x is {@code expansion}'s output (not recorded) when that is not null:
+     * the backward then carries the gradients on through it.
+     */
+    private static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                                 Tensor bias, double momentum, double eps, Tensor dwWeight,
+                                                 ConvSpec spec, Expansion expansion) {
+        if (!fusesWithDepthwise(x.shape(), x.dtype(), dwWeight, spec)) {
             return conv2d(batchNormSilu(x, runningMean, runningVar, weight, bias, true, momentum, eps), dwWeight, null,
                     spec);
         }
@@ -456,6 +506,15 @@ public final class Functional {
             updateRunningStatistics(runningMean, runningVar, r, momentum, count);
             Tensor mean = r.mean();
             Tensor invStd = r.invStd();
+            if (expansion != null) {
+                return Autograd.record("pointwise_batch_norm_silu_depthwise", r.output(), g -> {
+                    Backend.PointwiseBatchNormSiluDepthwiseGrads grads = b.pointwiseBatchNormSiluDepthwiseGrads(g,
+                            dwWeight, spec, x, w, bb, mean, invStd, expansion.input(), expansion.weight(),
+                            expansion.spec());
+                    return new Tensor[]{grads.input(), grads.pointwiseWeight(), grads.batchNormWeight(),
+                            grads.batchNormBias(), grads.depthwiseWeight()};
+                }, expansion.input(), expansion.weight(), w, bb, dwWeight);
+            }
             return Autograd.record("batch_norm_silu_depthwise", r.output(), g -> {
                 if (!dwWeight.requiresGrad()) {
                     Backend.BatchNormGrads grads = b.depthwiseBatchNormSiluBackward(g, dwWeight, spec, x, w, bb, mean,

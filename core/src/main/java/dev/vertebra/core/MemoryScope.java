@@ -166,6 +166,15 @@ public final class MemoryScope implements AutoCloseable {
     }
 
     /**
+     * Hands a backend's own temporary back now, before its scope closes (an intermediate the size of an
+     * activation, used within one op), so that the rest of the step can reuse its memory: when a scope open on this
+     * thread owns it, as {@link #recycle}. The caller guarantees that nothing references it any more.
+     */
+    public static void handBack(Tensor temporary) {
+        recycle(temporary.storage());
+    }
+
+    /**
      * Hands {@code storage}'s array (or closes its device buffer) now, before its scope closes, when it belongs to a
      * scope open on this thread; autograd calls this for intermediate gradients it has consumed and that nothing
      * else references.

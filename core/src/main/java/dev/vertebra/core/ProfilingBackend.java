@@ -554,6 +554,22 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public PointwiseBatchNormSiluDepthwiseGrads pointwiseBatchNormSiluDepthwiseGrads(
+            Tensor dy, Tensor w, ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor invStd,
+            Tensor input, Tensor pointwise, ConvSpec pointwiseSpec) {
+        long start = begin();
+        try {
+            PointwiseBatchNormSiluDepthwiseGrads g = inner.pointwiseBatchNormSiluDepthwiseGrads(dy, w, spec, x,
+                    weight, bias, mean, invStd, input, pointwise, pointwiseSpec);
+            return new PointwiseBatchNormSiluDepthwiseGrads(own(g.input()), own(g.pointwiseWeight()),
+                    own(g.batchNormWeight()), own(g.batchNormBias()), own(g.depthwiseWeight()));
+        } finally {
+            end(convName("bwd-input+weight", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu + "
+                    + convName("bwd", input.shape(), pointwise.shape(), pointwiseSpec, byShape), start);
+        }
+    }
+
+    @Override
     public boolean recomputesDepthwiseInput() {
         return inner.recomputesDepthwiseInput();
     }

@@ -64,9 +64,9 @@ public final class MBConv extends Module {
 
     /**
      * The block when its batch norms use batch statistics (training): the layers in order, with three fusions. The
-     * expansion's batch norm + SiLU and the depthwise convolution are one op
-     * ({@link BatchNorm2d#forwardSiluThenDepthwise}), whose backward need not write the expansion output's gradient
-     * out; the depthwise layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes
+     * expansion, its batch norm + SiLU and the depthwise convolution are one op
+     * ({@link BatchNorm2d#forwardSiluThenDepthwise(Conv2d, Tensor, Conv2d)}), whose backward need write neither the
+     * expansion output's gradient nor the batch norm's input gradient out; the depthwise layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes
      * it ({@link BatchNorm2d#forwardSiluWithMean}); and the squeeze-excitation's gate goes into the projection as one
      * op ({@link Conv2d#forwardGated}), which need not store the gated activation.
      */
@@ -80,9 +80,12 @@ public final class MBConv extends Module {
             Tensor depthwiseOutput;
             if (se == 2 && block.get(0) instanceof Sequential expansion && endsInBatchNormSilu(expansion)
                     && expansion.get(1) instanceof BatchNorm2d expansionBn) {
-                // The expansion's batch norm + SiLU and the depthwise convolution as one op, whose backward carries
-                // the depthwise input gradient through the batch norm while it is in cache.
-                depthwiseOutput = expansionBn.forwardSiluThenDepthwise(expansion.get(0).forward(x), depthwise);
+                // The expansion, its batch norm + SiLU and the depthwise convolution as one op, whose backward
+                // carries the depthwise input gradient through the batch norm while it is in cache, and the batch
+                // norm's input gradient into the expansion's products a block at a time.
+                depthwiseOutput = expansion.get(0) instanceof Conv2d pointwise
+                        ? expansionBn.forwardSiluThenDepthwise(pointwise, x, depthwise)
+                        : expansionBn.forwardSiluThenDepthwise(expansion.get(0).forward(x), depthwise);
             } else {
                 Tensor in = x;
                 for (int i = 0; i < se - 1; i++) {

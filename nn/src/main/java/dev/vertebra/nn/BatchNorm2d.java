@@ -1,6 +1,7 @@
 package dev.vertebra.nn;
 
 import dev.vertebra.core.Backends;
+import dev.vertebra.core.ConvSpec;
 import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Functional;
@@ -90,9 +91,7 @@ public final class BatchNorm2d extends Module {
      * the CPU the batch norm + SiLU output is then neither kept nor written whole. Otherwise the two calls.
      */
     public Tensor forwardSiluThenDepthwise(Tensor x, Conv2d depthwise) {
-        boolean fusible = depthwise.bias() == null && depthwise.inChannels() == numFeatures
-                && depthwise.groups() == numFeatures && depthwise.outChannels() == numFeatures;
-        if (!fusible || !isTraining()) {
+        if (!fusesWith(depthwise)) {
             return depthwise.forward(forwardSilu(x));
         }
         checkInput(x);
@@ -100,7 +99,38 @@ public final class BatchNorm2d extends Module {
         Tensor y = Functional.batchNormSiluDepthwise(x, tracking ? runningMean.data() : null,
                 tracking ? runningVar.data() : null, weight == null ? null : weight.data(),
                 bias == null ? null : bias.data(), momentum, eps, depthwise.weight().data(), depthwise.spec(x));
-        if (tracking) {
+        return tracked(y);
+    }
+
+    /**
+     * {@code forwardSiluThenDepthwise(pointwise.forward(input), depthwise)}: for an unbiased {@code pointwise} (an
+     * inverted bottleneck's expansion) in training one op ({@link Functional#pointwiseBatchNormSiluDepthwise}),
+     * whose backward carries the gradients on through the expansion, so that a backend need not write this batch
+     * norm's input gradient whole. Otherwise the calls one after another.
+     */
+    public Tensor forwardSiluThenDepthwise(Conv2d pointwise, Tensor input, Conv2d depthwise) {
+        if (!fusesWith(depthwise) || pointwise.bias() != null || pointwise.outChannels() != numFeatures) {
+            return forwardSiluThenDepthwise(pointwise.forward(input), depthwise);
+        }
+        boolean tracking = runningMean != null;
+        ConvSpec pointwiseSpec = pointwise.spec(input);
+        int k = pointwise.kernel();
+        ConvSpec depthwiseSpec = depthwise.spec(pointwiseSpec.outHeight(input.dim(1), k),
+                pointwiseSpec.outWidth(input.dim(2), k));
+        Tensor y = Functional.pointwiseBatchNormSiluDepthwise(input, pointwise.weight().data(), pointwiseSpec,
+                tracking ? runningMean.data() : null, tracking ? runningVar.data() : null,
+                weight == null ? null : weight.data(), bias == null ? null : bias.data(), momentum, eps,
+                depthwise.weight().data(), depthwiseSpec);
+        return tracked(y);
+    }
+
+    private boolean fusesWith(Conv2d depthwise) {
+        return isTraining() && depthwise.bias() == null && depthwise.inChannels() == numFeatures
+                && depthwise.groups() == numFeatures && depthwise.outChannels() == numFeatures;
+    }
+
+    private Tensor tracked(Tensor y) {
+        if (runningMean != null) {
             numBatchesTracked.increment(1);
         }
         return y;

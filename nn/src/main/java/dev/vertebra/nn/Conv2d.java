@@ -136,7 +136,8 @@ public final class Conv2d extends Module {
         return spec(x.dim(1), x.dim(2));
     }
 
-    private ConvSpec spec(int height, int width) {
+    /** The convolution's geometry for an input of {@code height × width} pixels. */
+    public ConvSpec spec(int height, int width) {
         return switch (padding) {
             case Padding.Fixed(int p) -> ConvSpec.of(stride, p, dilation, groups);
             case Padding.Same() -> ConvSpec.same(height, width, kernel, kernel, stride, dilation, groups);

@@ -260,6 +260,12 @@ public final class Conv2dGemm {
                 weightGradientRows(s, x, xOff, dy, dyOff, row0, row1, sums, p * weightSize, false);
             }
         });
+        addWeightPartials(sums, partials, weightSize, dw, dwOff, accumulate);
+    }
+
+    /** dw (+)= Σ_p sums[p] over [partials, weightSize], p in order: the weight gradient's partials summed. */
+    static void addWeightPartials(float[] sums, int partials, int weightSize, float[] dw, int dwOff,
+                                  boolean accumulate) {
         if (!accumulate) {
             System.arraycopy(sums, 0, dw, dwOff, weightSize);
         }
@@ -329,7 +335,7 @@ public final class Conv2dGemm {
      * @param b   [rows, n] with row stride ldb, from bOff
      * @param out [m, n] with row stride ldOut, from outOff
      */
-    private static void productOverRows(int m, int n, int rows, float[] a, int aOff, int lda,
+    static void productOverRows(int m, int n, int rows, float[] a, int aOff, int lda,
                                         float[] b, int bOff, int ldb,
                                         float[] out, int outOff, int ldOut, boolean accumulate) {
         if (m <= n || n >= 2 * SgemmMicroKernel.NR) {
@@ -354,7 +360,7 @@ public final class Conv2dGemm {
      * must not depend on the thread count); three partials (B0's 28² layers at batch 8: 6,272 pixels) kept one of
      * two threads busy a third of the time alone, and two ran those products 15–30 % faster (bench/NOTES.md).
      */
-    private static int weightPartials(Conv2dShape s, int pixels) {
+    static int weightPartials(Conv2dShape s, int pixels) {
         long byRows = pixels / ROWS_PER_WEIGHT_PARTIAL;
         long byMemory = 4L * WORKSPACE_FLOATS / s.weightSize();
         return Integer.highestOneBit((int) Math.max(1, Math.min(MAX_WEIGHT_PARTIALS, Math.min(byRows, byMemory))));

@@ -101,6 +101,17 @@ final class FloatBatchNorm {
      */
     static void finishBackward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                                float[] mean, float[] invStd, double[] sums, float[] dx, float[] dWeight, float[] dBias) {
+        InputGradient gradient = inputGradient(rows, c, weight, mean, invStd, sums, dWeight, dBias);
+        CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> gradient.rows(dy, dyOff, x, xOff, r0, r1, dx,
+                r0 * c));
+    }
+
+    /**
+     * {@link #finishBackward}'s per-channel terms from the sums ([Σdy | Σdy·x̂], 2C, over {@code rows} rows), with
+     * dWeight = Σdy·x̂ and dBias = Σdy written: what makes dx a row at a time, wherever its rows are wanted.
+     */
+    static InputGradient inputGradient(int rows, int c, float[] weight, float[] mean, float[] invStd, double[] sums,
+                                       float[] dWeight, float[] dBias) {
         float[] k = new float[c];       // w·invStd
         float[] meanDy = new float[c];  // Σdy / M
         float[] meanDyXhat = new float[c];
@@ -112,11 +123,23 @@ final class FloatBatchNorm {
             meanDy[ch] = sumDy / rows;
             meanDyXhat[ch] = (float) (sums[c + ch] / rows);
         }
-        CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
+        return new InputGradient(c, k, meanDy, meanDyXhat, mean, invStd);
+    }
+
+    /**
+     * The batch norm's input gradient dx = k·(dy − meanDy − x̂·meanDyXhat), x̂ = (x − mean)·invStd, per channel of
+     * C: {@link #finishBackward}'s element formula, made a block of rows at a time by whoever needs them.
+     */
+    record InputGradient(int c, float[] k, float[] meanDy, float[] meanDyXhat, float[] mean, float[] invStd) {
+        /**
+         * Rows [r0, r1) of dx from those of dy [rows, C] from dyOff and x [rows, C] from xOff; row r goes to
+         * {@code dx[dxAt + (r − r0)·C]}. dx may be dy (same rows): each element is read before it is written.
+         */
+        void rows(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, float[] dx, int dxAt) {
             for (int r = r0; r < r1; r++) {
                 int gr = dyOff + r * c;
                 int xr = xOff + r * c;
-                int out = r * c;
+                int out = dxAt + (r - r0) * c;
                 int i = 0;
                 for (int end = S.loopBound(c); i < end; i += S.length()) {
                     FloatVector xhat = FloatVector.fromArray(S, x, xr + i).sub(FloatVector.fromArray(S, mean, i))
@@ -130,7 +153,7 @@ final class FloatBatchNorm {
                     dx[out + i] = k[i] * (dy[gr + i] - meanDy[i] - xhat * meanDyXhat[i]);
                 }
             }
-        });
+        }
     }
 
     /**

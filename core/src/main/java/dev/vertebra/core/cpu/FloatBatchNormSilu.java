@@ -170,6 +170,22 @@ final class FloatBatchNormSilu {
     static void backwardThroughDepthwise(Conv2dShape depthwise, float[] dOut, int dOutOff, float[] w, int wOff,
                                          float[] x, int xOff, float[] weight, float[] bias, float[] mean,
                                          float[] invStd, float[] dx, float[] dWeight, float[] dBias, float[] dwOut) {
+        double[] sums = gradientSumsThroughDepthwise(depthwise, dOut, dOutOff, w, wOff, x, xOff, weight, bias, mean,
+                invStd, dx, dwOut);
+        int rows = depthwise.batch() * depthwise.height() * depthwise.width();
+        FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, depthwise.inChannels(), weight, mean, invStd, sums, dx,
+                dWeight, dBias);
+    }
+
+    /**
+     * {@link #backwardThroughDepthwise}'s first pass: the batch norm's output gradient dy (the SiLU's backward of
+     * the convolution's input gradient) written to {@code dy} ([N, H, W, C] from 0), and with {@code dwOut} the
+     * depthwise weight's gradient; returns the batch norm's sums [Σdy | Σdy·x̂] (2C), from which
+     * {@link FloatBatchNorm#inputGradient} makes dx.
+     */
+    static double[] gradientSumsThroughDepthwise(Conv2dShape depthwise, float[] dOut, int dOutOff, float[] w,
+                                                 int wOff, float[] x, int xOff, float[] weight, float[] bias,
+                                                 float[] mean, float[] invStd, float[] dy, float[] dwOut) {
         int c = depthwise.inChannels();
         int width = depthwise.width();
         int imageRows = depthwise.batch() * depthwise.height();
@@ -182,24 +198,23 @@ final class FloatBatchNormSilu {
         int taps = depthwise.kernelH() * depthwise.kernelW() * c;
         // [partials, KH, KW, C], zeroed, also from the calling thread.
         float[] weightPartials = dwOut == null ? null : CpuStorage.allocate(DType.FLOAT32, partials * taps).floats();
-        DepthwiseConv2d.backwardData(depthwise, dOut, dOutOff, w, wOff, dx, 0, false,
+        DepthwiseConv2d.backwardData(depthwise, dOut, dOutOff, w, wOff, dy, 0, false,
                 row -> {
                     // x's row streamed into cache front to back first: the sweeps below read it a line per pixel,
                     // which the prefetchers follow poorly (12-15 % of the call at 112² × 96 without).
                     DepthwiseConv2d.preloadRow(x, xOff + row * width * c, width, c);
                     float[] activation = dwOut == null ? null : ACTIVATION_ROW.floats(width * c);
-                    backwardRows(dx, 0, add, rows, x, xOff, dx, row * width, (row + 1) * width, c, weight, bias,
+                    backwardRows(dy, 0, add, rows, x, xOff, dy, row * width, (row + 1) * width, c, weight, bias,
                             mean, invStd, rowSums, row * 2 * c, activation);
                     if (activation != null) {
                         DepthwiseWeightRows.accumulateInputRow(depthwise, activation, 0, dOut, dOutOff, row,
                                 weightPartials, row / grain * taps);
                     }
                 });
-        double[] sums = FloatBatchNorm.sumInOrder(rowSums, imageRows, 2 * c);
-        FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
         if (dwOut != null) {
             DepthwiseConv2d.sumPartials(weightPartials, partials, taps, dwOut, 0, false);
         }
+        return FloatBatchNorm.sumInOrder(rowSums, imageRows, 2 * c);
     }
 
     private static float[] negativeZeros(int c) {
