@@ -484,7 +484,8 @@ public final class Functional {
 
     /**
      * {@link #batchNormSiluDepthwise}, whose x is {@code expansion}'s output (not recorded) when that is not null:
-     * the backward then carries the gradients on through it.
+     * the backward then carries the gradients on through it. Only {@link #pointwiseBatchNormSiluDepthwise} passes an
+     * expansion, and only where the backend recomputes the depthwise input and x fuses (the branch that records it).
      */
     private static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                                  Tensor bias, double momentum, double eps, Tensor dwWeight,

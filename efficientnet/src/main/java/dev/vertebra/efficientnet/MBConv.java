@@ -66,9 +66,10 @@ public final class MBConv extends Module {
      * The block when its batch norms use batch statistics (training): the layers in order, with three fusions. The
      * expansion, its batch norm + SiLU and the depthwise convolution are one op
      * ({@link BatchNorm2d#forwardSiluThenDepthwise(Conv2d, Tensor, Conv2d)}), whose backward need write neither the
-     * expansion output's gradient nor the batch norm's input gradient out; the depthwise layer's batch norm + SiLU sums its output for the squeeze-excitation's pooling as it writes
-     * it ({@link BatchNorm2d#forwardSiluWithMean}); and the squeeze-excitation's gate goes into the projection as one
-     * op ({@link Conv2d#forwardGated}), which need not store the gated activation.
+     * expansion output's gradient nor the batch norm's input gradient out; the depthwise layer's batch norm + SiLU
+     * sums its output for the squeeze-excitation's pooling as it writes it ({@link BatchNorm2d#forwardSiluWithMean});
+     * and the squeeze-excitation's gate goes into the projection as one op ({@link Conv2d#forwardGated}), which need
+     * not store the gated activation.
      */
     private Tensor gatedTrainingForward(Tensor x) {
         int se = block.size() - 2;

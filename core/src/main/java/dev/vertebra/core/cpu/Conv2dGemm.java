@@ -336,8 +336,8 @@ public final class Conv2dGemm {
      * @param out [m, n] with row stride ldOut, from outOff
      */
     static void productOverRows(int m, int n, int rows, float[] a, int aOff, int lda,
-                                        float[] b, int bOff, int ldb,
-                                        float[] out, int outOff, int ldOut, boolean accumulate) {
+                                float[] b, int bOff, int ldb,
+                                float[] out, int outOff, int ldOut, boolean accumulate) {
         if (m <= n || n >= 2 * SgemmMicroKernel.NR) {
             Sgemm.sgemm(true, false, m, n, rows, 1f, a, aOff, lda, b, bOff, ldb, accumulate ? 1f : 0f,
                     out, outOff, ldOut);
