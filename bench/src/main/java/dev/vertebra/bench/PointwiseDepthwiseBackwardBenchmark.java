@@ -63,30 +63,25 @@ public class PointwiseDepthwiseBackwardBenchmark {
 
     @Setup
     public void setUp() {
-        String[] p = DepthwiseConvBenchmark.shapeOf(layer).split("[xks]");
-        int batch = DepthwiseConvBenchmark.batchOf(layer);
-        int side = Integer.parseInt(p[0]);
-        int in = Integer.parseInt(p[1]);
-        int c = Integer.parseInt(p[2]);
-        int k = Integer.parseInt(p[3]);
-        int stride = Integer.parseInt(p[4]);
+        PointwiseDepthwiseBenchmark.Expansion e = PointwiseDepthwiseBenchmark.Expansion.parse(layer);
         Generator gen = new Generator(5);
         cpu = Backends.get(Device.CPU);
-        input = Init.normal(gen, Shape.of(batch, side, side, in), 0, 1, Device.CPU);
-        pointwise = Init.normal(gen, Shape.of(1, 1, in, c), 0, 0.2, Device.CPU);
+        input = Init.normal(gen, Shape.of(e.batch(), e.side(), e.side(), e.in()), 0, 1, Device.CPU);
+        pointwise = Init.normal(gen, Shape.of(1, 1, e.in(), e.c()), 0, 0.2, Device.CPU);
         x = cpu.conv2d(input, pointwise, POINTWISE);
-        weight = Init.uniform(gen, Shape.of(c), 0.5, 1.5, Device.CPU);
-        bias = Init.normal(gen, Shape.of(c), 0, 0.5, Device.CPU);
+        weight = Init.uniform(gen, Shape.of(e.c()), 0.5, 1.5, Device.CPU);
+        bias = Init.normal(gen, Shape.of(e.c()), 0, 0.5, Device.CPU);
         statistics = cpu.batchNormSilu(x, weight, bias, EPS);
-        dwWeight = Init.normal(gen, Shape.of(k, k, 1, c), 0, 0.3, Device.CPU);
-        spec = ConvSpec.of(stride, (k - 1) / 2, 1, c);
-        int outSide = spec.outHeight(side, k);
-        dy = Init.normal(gen, Shape.of(batch, outSide, outSide, c), 0, 1, Device.CPU);
-        double pixels = (double) batch * side * side;
-        double outPixels = (double) batch * outSide * outSide;
-        bytes = 4 * (outPixels * c + pixels * c + 2 * pixels * in + (double) in * c + (double) k * k * c);
+        dwWeight = Init.normal(gen, Shape.of(e.k(), e.k(), 1, e.c()), 0, 0.3, Device.CPU);
+        spec = ConvSpec.of(e.stride(), (e.k() - 1) / 2, 1, e.c());
+        int outSide = spec.outHeight(e.side(), e.k());
+        dy = Init.normal(gen, Shape.of(e.batch(), outSide, outSide, e.c()), 0, 1, Device.CPU);
+        double pixels = (double) e.batch() * e.side() * e.side();
+        double outPixels = (double) e.batch() * outSide * outSide;
+        double taps = (double) e.k() * e.k() * e.c();
+        bytes = 4 * (outPixels * e.c() + pixels * e.c() + 2 * pixels * e.in() + (double) e.in() * e.c() + taps);
         // The depthwise input and weight gradients, the expansion's input and weight gradients.
-        flops = 2 * 2 * (outPixels * k * k * c + pixels * in * c);
+        flops = 2 * 2 * (outPixels * taps + pixels * e.in() * e.c());
     }
 
     /** Before each call: the caches swept, so the activations come from memory. */

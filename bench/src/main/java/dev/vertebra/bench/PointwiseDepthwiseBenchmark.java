@@ -58,15 +58,24 @@ public class PointwiseDepthwiseBenchmark {
     double flops;
     float sink;
 
+    /** A {@link #layer} name's numbers: "112x16x96k3s2" is side 112, 16 inputs, 96 channels, 3×3, stride 2. */
+    record Expansion(int batch, int side, int in, int c, int k, int stride) {
+        static Expansion parse(String layer) {
+            String[] p = DepthwiseConvBenchmark.shapeOf(layer).split("[xks]");
+            return new Expansion(DepthwiseConvBenchmark.batchOf(layer), Integer.parseInt(p[0]),
+                    Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]), Integer.parseInt(p[4]));
+        }
+    }
+
     @Setup
     public void setUp() {
-        String[] p = DepthwiseConvBenchmark.shapeOf(layer).split("[xks]");
-        int batch = DepthwiseConvBenchmark.batchOf(layer);
-        int side = Integer.parseInt(p[0]);
-        int in = Integer.parseInt(p[1]);
-        int c = Integer.parseInt(p[2]);
-        int k = Integer.parseInt(p[3]);
-        int stride = Integer.parseInt(p[4]);
+        Expansion e = Expansion.parse(layer);
+        int batch = e.batch();
+        int side = e.side();
+        int in = e.in();
+        int c = e.c();
+        int k = e.k();
+        int stride = e.stride();
         Generator gen = new Generator(4);
         cpu = Backends.get(Device.CPU);
         x = Init.normal(gen, Shape.of(batch, side, side, in), 0, 1, Device.CPU);

@@ -246,9 +246,24 @@ public final class Conv2dGemm {
         // weight is too small a product to keep two threads busy), then added in order: the count depends on
         // the shape only, so the result does not depend on the thread count or timing.
         int weightSize = (int) s.weightSize();
+        sumOfPartials(pixels, partials, weightSize, (p, row0, row1, sums) -> weightGradientRows(s, x, xOff, dy, dyOff,
+                row0, row1, sums, p * weightSize, false), dw, dwOff, accumulate);
+    }
+
+    /** One partial weight gradient: {@code sums[p · weightSize …]} overwritten with the sum over rows [row0, row1). */
+    @FunctionalInterface
+    interface PartialGradient {
+        void compute(int p, int row0, int row1, float[] sums);
+    }
+
+    /**
+     * dw (+)= the sum of {@code partials} partial weight gradients, each over its run of {@code pixels} cut into
+     * equal runs (the last shorter), computed in parallel into a [partials, weightSize] scratch taken on the calling
+     * thread (so that a MemoryScope open there recycles it), then added in partial order.
+     */
+    static void sumOfPartials(int pixels, int partials, int weightSize, PartialGradient partial, float[] dw,
+                              int dwOff, boolean accumulate) {
         int rowsPerPartial = (pixels + partials - 1) / partials;
-        // [partials, KH, KW, Cin/groups, Cout], every element overwritten; taken on the calling thread, so that a
-        // MemoryScope open there recycles it.
         float[] sums = CpuStorage.allocateUninitialized(partials * weightSize).floats();
         CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
             for (int p = from; p < to; p++) {
@@ -257,15 +272,9 @@ public final class Conv2dGemm {
                 if (row0 == row1) {
                     Arrays.fill(sums, p * weightSize, (p + 1) * weightSize, 0f); // no rows: nothing overwrites it
                 }
-                weightGradientRows(s, x, xOff, dy, dyOff, row0, row1, sums, p * weightSize, false);
+                partial.compute(p, row0, row1, sums);
             }
         });
-        addWeightPartials(sums, partials, weightSize, dw, dwOff, accumulate);
-    }
-
-    /** dw (+)= Σ_p sums[p] over [partials, weightSize], p in order: the weight gradient's partials summed. */
-    static void addWeightPartials(float[] sums, int partials, int weightSize, float[] dw, int dwOff,
-                                  boolean accumulate) {
         if (!accumulate) {
             System.arraycopy(sums, 0, dw, dwOff, weightSize);
         }

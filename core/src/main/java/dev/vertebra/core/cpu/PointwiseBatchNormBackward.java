@@ -1,9 +1,5 @@
 package dev.vertebra.core.cpu;
 
-import dev.vertebra.core.CpuStorage;
-
-import java.util.Arrays;
-
 /**
  * Both gradients of a 1×1 convolution whose output x feeds a training batch norm, from the batch norm's output
  * gradient dy: the batch norm's input gradient dx (the convolution's output gradient) is made a block of rows at a
@@ -67,32 +63,19 @@ final class PointwiseBatchNormBackward {
         // wᵀ: [Cout, Cin] as the input gradient's B, packed once for every block.
         Sgemm.PackedB wT = Sgemm.packB(true, cout, cin, w, wOff, cout,
                 new float[(int) Sgemm.packedSize(cout, cin)]);
-        int partials = Conv2dGemm.weightPartials(s, pixels);
-        int rowsPerPartial = (pixels + partials - 1) / partials;
         int weightSize = cin * cout;
         int blockRows = Sgemm.KC * Math.max(1, BLOCK_FLOATS / (Sgemm.KC * cout));
-        // [partials, Cin, Cout], every element overwritten; taken on the calling thread, so that a MemoryScope open
-        // there recycles it.
-        float[] sums = CpuStorage.allocateUninitialized(partials * weightSize).floats();
-        CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int row0 = Math.min(pixels, p * rowsPerPartial);
-                int row1 = Math.min(pixels, row0 + rowsPerPartial);
-                if (row0 == row1) {
-                    Arrays.fill(sums, p * weightSize, (p + 1) * weightSize, 0f);
-                }
-                for (int r0 = row0; r0 < row1; r0 += blockRows) {
-                    int rows = Math.min(blockRows, row1 - r0);
-                    float[] block = BLOCK.floats(rows * cout); // dx rows [r0, r0 + rows): [rows, Cout]
-                    gradient.rows(dy, dyOff, x, xOff, r0, r0 + rows, block, 0);
-                    // dInput[r0 : r0 + rows] = block · wᵀ
-                    Sgemm.sgemm(rows, cin, cout, block, 0, cout, wT, dInput, r0 * cin, cin, null);
-                    // sums[p] (+)= input[r0 : r0 + rows]ᵀ · block
-                    Conv2dGemm.productOverRows(cin, cout, rows, input, inOff + r0 * cin, cin, block, 0, cout, sums,
-                            p * weightSize, cout, r0 > row0);
-                }
+        Conv2dGemm.sumOfPartials(pixels, Conv2dGemm.weightPartials(s, pixels), weightSize, (p, row0, row1, sums) -> {
+            for (int r0 = row0; r0 < row1; r0 += blockRows) {
+                int rows = Math.min(blockRows, row1 - r0);
+                float[] block = BLOCK.floats(rows * cout); // dx rows [r0, r0 + rows): [rows, Cout]
+                gradient.rows(dy, dyOff, x, xOff, r0, r0 + rows, block, 0);
+                // dInput[r0 : r0 + rows] = block · wᵀ
+                Sgemm.sgemm(rows, cin, cout, block, 0, cout, wT, dInput, r0 * cin, cin, null);
+                // sums[p] (+)= input[r0 : r0 + rows]ᵀ · block
+                Conv2dGemm.productOverRows(cin, cout, rows, input, inOff + r0 * cin, cin, block, 0, cout, sums,
+                        p * weightSize, cout, r0 > row0);
             }
-        });
-        Conv2dGemm.addWeightPartials(sums, partials, weightSize, dw, 0, false);
+        }, dw, 0, false);
     }
 }
