@@ -66,7 +66,7 @@ class PointwiseBatchNormSiluDepthwiseTest {
     @Test
     void theFusedGradientsAreTheThreeCallsBitForBit() {
         // 4 608 pixels: two weight-gradient partials of 2 304 rows; 600 channels make blocks of one K block (256
-        // rows), nine to a partial, the last ragged against the kernel's six-row tiles. 4 757 pixels at 96
+        // rows, 42 six-row tiles and a ragged one), nine to a partial. 4 757 pixels at 96
         // channels: blocks of 1 280 rows, the second of each partial shorter; a 5×5 stride-2 depthwise layer. 80
         // inputs to 64 channels: more inputs than outputs, the weight gradient's direct form. 16 → 96 at 8 192
         // pixels: four partials, B0's second block's shape in miniature.
