@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  * tensor ops is charged once. Ops are named by kind — convolutions split into 1×1, depthwise and dense (and by
  * shape with the system property {@code vertebra.profile.shapes=true}), elementwise ops by operator, broadcasting
  * binary ops apart from same-shape ones — and prefixed by the current {@link #section} (e.g. the optimiser's
- * update), if any.
+ * update), if any. Convolutions and matrix products also count their multiply-adds (two FLOPs each; a fused op the
+ * sum of its convolutions', its elementwise epilogues not counted), so the table gives their GFLOP/s.
  *
  * <pre>{@code
  * ProfilingBackend profiler = Backends.profiled(Device.CPU);
@@ -77,22 +78,25 @@ public final class ProfilingBackend implements Backend {
         counters.clear();
     }
 
-    /** The time spent in one kind of op: calls and total nanoseconds. */
-    public record OpTime(String op, long calls, long nanos) {
+    /**
+     * The time spent in one kind of op: calls, total nanoseconds, and the floating-point operations of its
+     * convolutions or matrix products (0 for other ops).
+     */
+    public record OpTime(String op, long calls, long nanos, long flops) {
     }
 
     /** Everything recorded since the last {@link #reset()}, most expensive first. */
     public List<OpTime> times() {
         List<OpTime> list = new ArrayList<>();
-        counters.forEach((op, c) -> list.add(new OpTime(op, c.calls.sum(), c.nanos.sum())));
+        counters.forEach((op, c) -> list.add(new OpTime(op, c.calls.sum(), c.nanos.sum(), c.flops.sum())));
         list.sort(Comparator.comparingLong(OpTime::nanos).reversed().thenComparing(OpTime::op));
         return list;
     }
 
     /**
-     * The recorded times as a text table: op, calls, milliseconds and share of {@code wallNanos} (the wall time
-     * of the profiled work), then a row for the time spent outside primitives (autograd, Java-side bookkeeping) and
-     * the total (with the number of primitive calls).
+     * The recorded times as a text table: op, calls, milliseconds, share of {@code wallNanos} (the wall time of the
+     * profiled work) and, for convolutions and matrix products, GFLOP/s; then a row for the time spent outside
+     * primitives (autograd, Java-side bookkeeping) and the total (with the number of primitive calls).
      */
     public String table(long wallNanos) {
         return table(wallNanos, 1);
@@ -107,24 +111,34 @@ public final class ProfilingBackend implements Backend {
             throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         }
         List<OpTime> list = times().stream()
-                .map(t -> new OpTime(t.op(), t.calls() / steps, t.nanos() / steps))
+                .map(t -> new OpTime(t.op(), t.calls() / steps, t.nanos() / steps, t.flops() / steps))
                 .toList();
         int width = Math.max(24, list.stream().mapToInt(t -> t.op().length()).max().orElse(0));
         StringBuilder sb = new StringBuilder();
-        String row = "%-" + width + "s %7s %10s %7s%n";
-        sb.append(String.format(Locale.ROOT, row, "op", "calls", "ms", "share"));
+        String row = "%-" + width + "s %7s %10s %7s %9s";
+        row(sb, row, "op", "calls", "ms", "share", "GFLOP/s");
         long inPrimitives = 0;
         long calls = 0;
         for (OpTime t : list) {
             inPrimitives += t.nanos();
             calls += t.calls();
-            sb.append(String.format(Locale.ROOT, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos)));
+            row(sb, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos), rate(t.flops(), t.nanos()));
         }
         long outside = wallNanos - inPrimitives;
-        sb.append(String.format(Locale.ROOT, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos)));
+        row(sb, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos), "");
         // The calls' total: on an accelerator each primitive is a launch or more, so their number is host work.
-        sb.append(String.format(Locale.ROOT, row, "total", calls, millis(wallNanos), share(wallNanos, wallNanos)));
+        row(sb, row, "total", calls, millis(wallNanos), share(wallNanos, wallNanos), "");
         return sb.toString();
+    }
+
+    /** One line of {@link #table}, without the blanks an empty last column leaves. */
+    private static void row(StringBuilder sb, String format, Object... cells) {
+        sb.append(String.format(Locale.ROOT, format, cells).stripTrailing()).append(System.lineSeparator());
+    }
+
+    /** FLOPs per nanosecond, i.e. GFLOP/s; blank for ops that count none. */
+    private static String rate(long flops, long nanos) {
+        return flops <= 0 || nanos <= 0 ? "" : String.format(Locale.ROOT, "%.1f", (double) flops / nanos);
     }
 
     private static String millis(long nanos) {
@@ -140,6 +154,7 @@ public final class ProfilingBackend implements Backend {
     private static final class Counter {
         final LongAdder calls = new LongAdder();
         final LongAdder nanos = new LongAdder();
+        final LongAdder flops = new LongAdder();
     }
 
     /** Starts timing an op: returns the start time, or -1 when an enclosing primitive is already being timed. */
@@ -152,6 +167,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     private void end(String op, long start) {
+        end(op, start, 0);
+    }
+
+    /** {@link #end(String, long)} of an op that did {@code flops} floating-point operations. */
+    private void end(String op, long start, long flops) {
         depth.get()[0]--;
         if (start < 0) {
             return;
@@ -162,6 +182,7 @@ public final class ProfilingBackend implements Backend {
         Counter c = counters.computeIfAbsent(prefix == null ? op : prefix + ": " + op, _ -> new Counter());
         c.calls.increment();
         c.nanos.add(elapsed);
+        c.flops.add(flops);
     }
 
     /** {@code t} handed back on this device, so ops on it dispatch here again. */
@@ -188,11 +209,15 @@ public final class ProfilingBackend implements Backend {
     }
 
     private Tensor timed(String op, Supplier<Tensor> body) {
+        return timed(op, 0, body);
+    }
+
+    private Tensor timed(String op, long flops, Supplier<Tensor> body) {
         long start = begin();
         try {
             return own(body.get());
         } finally {
-            end(op, start);
+            end(op, start, flops);
         }
     }
 
@@ -222,6 +247,16 @@ public final class ProfilingBackend implements Backend {
         String kind = convKind(w, spec);
         return byShape ? kind + " " + x + " k" + w.dim(0) + "x" + w.dim(1) + " s" + spec.strideH() + " -> " + w.dim(3)
                 : kind;
+    }
+
+    /**
+     * A convolution's floating-point operations: two per multiply-add, N · OH · OW · KH · KW · Cin/groups · Cout of
+     * them for input x, HWIO weight w ({@code [KH, KW, Cin/groups, Cout]}) and spec — the same count for its input
+     * and weight gradients.
+     */
+    static long convFlops(Shape x, Shape w, ConvSpec spec) {
+        long outPixels = (long) x.dim(0) * spec.outHeight(x.dim(1), w.dim(0)) * spec.outWidth(x.dim(2), w.dim(1));
+        return 2 * outPixels * w.dim(0) * w.dim(1) * w.dim(2) * w.dim(3);
     }
 
     private static String lower(Enum<?> e) {
@@ -341,12 +376,21 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor matmul(Tensor a, Tensor b) {
-        return timed("matmul", () -> inner.matmul(a, b));
+        long start = begin();
+        Tensor product = null;
+        try {
+            product = inner.matmul(a, b);
+            return own(product);
+        } finally {
+            // Each output element a dot product of length K = a's last dimension.
+            end("matmul", start, product == null ? 0 : 2L * product.numel() * a.dim(-1));
+        }
     }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
-        return timed(convName("fwd", x.shape(), w.shape(), spec, byShape), () -> inner.conv2d(x, w, spec));
+        return timed(convName("fwd", x.shape(), w.shape(), spec, byShape), convFlops(x.shape(), w.shape(), spec),
+                () -> inner.conv2d(x, w, spec));
     }
 
     @Override
@@ -354,13 +398,14 @@ public final class ProfilingBackend implements Backend {
                                Activation activation) {
         String name = convName("fwd", x.shape(), w.shape(), spec, byShape) + (inputScale == null ? "" : " gated")
                 + " + affine" + (activation == Activation.NONE ? "" : " + " + lower(activation));
-        return timed(name, () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
+        return timed(name, convFlops(x.shape(), w.shape(), spec),
+                () -> inner.conv2dAffine(x, inputScale, w, spec, scale, shift, activation));
     }
 
     @Override
     public Tensor conv2dGated(Tensor x, Tensor gate, Tensor w, ConvSpec spec) {
         return timed(convName("fwd", x.shape(), w.shape(), spec, byShape) + " gated",
-                () -> inner.conv2dGated(x, gate, w, spec));
+                convFlops(x.shape(), w.shape(), spec), () -> inner.conv2dGated(x, gate, w, spec));
     }
 
     @Override
@@ -370,7 +415,8 @@ public final class ProfilingBackend implements Backend {
             GatedConvGrads r = inner.conv2dGatedBackward(dy, x, gate, w, spec);
             return new GatedConvGrads(own(r.input()), own(r.gate()), own(r.weight()));
         } finally {
-            end(convName("bwd", x.shape(), w.shape(), spec, byShape) + " gated", start);
+            end(convName("bwd", x.shape(), w.shape(), spec, byShape) + " gated", start,
+                    2 * convFlops(x.shape(), w.shape(), spec));
         }
     }
 
@@ -383,13 +429,14 @@ public final class ProfilingBackend implements Backend {
             PooledOutput r = inner.conv2dAffinePooled(x, layer);
             return new PooledOutput(own(r.output()), own(r.channelSums()));
         } finally {
-            end(name, start);
+            end(name, start, convFlops(x.shape(), layer.weight().shape(), layer.spec()));
         }
     }
 
     @Override
     public Tensor conv2dAffineChain(Tensor x, ConvAffine first, ConvAffine second) {
-        return timed(chainName(x, first, second), () -> inner.conv2dAffineChain(x, first, second));
+        return timed(chainName(x, first, second), chainFlops(x, first, second),
+                () -> inner.conv2dAffineChain(x, first, second));
     }
 
     @Override
@@ -399,13 +446,23 @@ public final class ProfilingBackend implements Backend {
             PooledOutput r = inner.conv2dAffineChainPooled(x, first, second);
             return new PooledOutput(own(r.output()), own(r.channelSums()));
         } finally {
-            end(chainName(x, first, second) + " + sum over H, W", start);
+            end(chainName(x, first, second) + " + sum over H, W", start, chainFlops(x, first, second));
         }
     }
 
-    private String chainName(Tensor x, ConvAffine first, ConvAffine second) {
-        Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
+    /** The first convolution's output: the second's input. */
+    private static Shape chainMiddle(Tensor x, ConvAffine first) {
+        return Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
                 first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
+    }
+
+    private static long chainFlops(Tensor x, ConvAffine first, ConvAffine second) {
+        return convFlops(x.shape(), first.weight().shape(), first.spec())
+                + convFlops(chainMiddle(x, first), second.weight().shape(), second.spec());
+    }
+
+    private String chainName(Tensor x, ConvAffine first, ConvAffine second) {
+        Shape middle = chainMiddle(x, first);
         return "conv2d fwd " + convLayer(x.shape(), first.weight().shape(), first.spec(), byShape) + " then "
                 + convLayer(middle, second.weight().shape(), second.spec(), byShape) + " + affine"
                 + (second.activation() == Activation.NONE ? "" : " + " + lower(second.activation()));
@@ -413,13 +470,13 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        return timed(convName("bwd-input", xShape, w.shape(), spec, byShape),
+        return timed(convName("bwd-input", xShape, w.shape(), spec, byShape), convFlops(xShape, w.shape(), spec),
                 () -> inner.conv2dBackwardInput(dy, w, xShape, spec));
     }
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        return timed(convName("bwd-weight", x.shape(), wShape, spec, byShape),
+        return timed(convName("bwd-weight", x.shape(), wShape, spec, byShape), convFlops(x.shape(), wShape, spec),
                 () -> inner.conv2dBackwardWeight(x, dy, wShape, spec));
     }
 
@@ -524,7 +581,8 @@ public final class ProfilingBackend implements Backend {
         try {
             return own(inner.depthwiseBatchNormSiluBackward(dy, w, spec, x, weight, bias, mean, invStd));
         } finally {
-            end(convName("bwd-input", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start);
+            end(convName("bwd-input", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start,
+                    convFlops(x.shape(), w.shape(), spec));
         }
     }
 
@@ -535,7 +593,8 @@ public final class ProfilingBackend implements Backend {
         try {
             return own(inner.batchNormSiluDepthwise(x, weight, bias, eps, w, spec));
         } finally {
-            end("batch norm+silu + " + convName("fwd", x.shape(), w.shape(), spec, byShape), start);
+            end("batch norm+silu + " + convName("fwd", x.shape(), w.shape(), spec, byShape), start,
+                    convFlops(x.shape(), w.shape(), spec));
         }
     }
 
@@ -549,7 +608,8 @@ public final class ProfilingBackend implements Backend {
                     invStd);
             return new DepthwiseBatchNormSiluGrads(own(g.batchNorm()), own(g.depthwiseWeight()));
         } finally {
-            end(convName("bwd-input+weight", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start);
+            end(convName("bwd-input+weight", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu bwd", start,
+                    2 * convFlops(x.shape(), w.shape(), spec));
         }
     }
 
@@ -565,7 +625,9 @@ public final class ProfilingBackend implements Backend {
                     own(g.batchNormWeight()), own(g.batchNormBias()), own(g.depthwiseWeight()));
         } finally {
             end(convName("bwd-input+weight", x.shape(), w.shape(), spec, byShape) + " + batch norm+silu + "
-                    + convName("bwd", input.shape(), pointwise.shape(), pointwiseSpec, byShape), start);
+                    + convName("bwd", input.shape(), pointwise.shape(), pointwiseSpec, byShape), start,
+                    2 * convFlops(x.shape(), w.shape(), spec)
+                            + 2 * convFlops(input.shape(), pointwise.shape(), pointwiseSpec));
         }
     }
 

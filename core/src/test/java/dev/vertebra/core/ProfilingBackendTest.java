@@ -65,6 +65,50 @@ class ProfilingBackendTest {
     }
 
     @Test
+    void convolutionsAndProductsCountTheirFlops() {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        profiler.reset();
+        Generator gen = new Generator(4);
+        Device alias = profiler.device();
+        // 2 images of 6 × 7, 4 → 5 channels, 3×3 stride 2 pad 1: 3 × 4 output pixels each, 36 · 5 multiply-adds
+        // a pixel.
+        Tensor x = Init.normal(gen, Shape.of(2, 6, 7, 4), 0, 1, Device.CPU).to(alias);
+        Tensor w = Init.normal(gen, Shape.of(3, 3, 4, 5), 0, 1, Device.CPU).to(alias);
+        Functional.conv2d(x, w, null, ConvSpec.of(2, 1, 1, 1));
+        // [3, 4] · [4, 6]: 18 outputs of 4 multiply-adds.
+        Init.normal(gen, Shape.of(3, 4), 0, 1, Device.CPU).to(alias)
+                .matmul(Init.normal(gen, Shape.of(4, 6), 0, 1, Device.CPU).to(alias));
+        // A fused backward counts its convolutions' gradients: an 8 × 8 image, a 1×1 expansion 4 → 6 (24
+        // multiply-adds a pixel, twice: input and weight gradients) and a 3×3 depthwise layer (9 a pixel and
+        // channel, twice).
+        Tensor input = Init.normal(gen, Shape.of(1, 8, 8, 4), 0, 1, Device.CPU).to(alias);
+        Tensor pointwise = Init.normal(gen, Shape.of(1, 1, 4, 6), 0, 1, Device.CPU).to(alias);
+        ConvSpec one = ConvSpec.of(1, 0, 1, 1);
+        Tensor expanded = profiler.conv2d(input, pointwise, one);
+        Tensor gamma = Tensor.full(Shape.of(6), DType.FLOAT32, alias, 1);
+        Tensor beta = Tensor.zeros(Shape.of(6), DType.FLOAT32, alias);
+        Backend.BatchNormResult stats = profiler.batchNormSilu(expanded, gamma, beta, 1e-3);
+        profiler.pointwiseBatchNormSiluDepthwiseGrads(Init.normal(gen, Shape.of(1, 8, 8, 6), 0, 1, Device.CPU)
+                        .to(alias), Init.normal(gen, Shape.of(3, 3, 1, 6), 0, 1, Device.CPU).to(alias),
+                ConvSpec.of(1, 1, 1, 6), expanded, gamma, beta, stats.mean(), stats.invStd(), input, pointwise, one);
+        Map<String, Long> flops = profiler.times().stream()
+                .collect(Collectors.toMap(ProfilingBackend.OpTime::op, ProfilingBackend.OpTime::flops));
+        assertEquals(2L * 2 * 3 * 4 * 36 * 5, flops.get("conv2d fwd dense"), flops.toString());
+        assertEquals(2L * 18 * 4, flops.get("matmul"), flops.toString());
+        assertEquals(2L * 64 * 24, flops.get("conv2d fwd 1x1"), flops.toString());
+        assertEquals(2 * (2L * 64 * 24) + 2 * (2L * 64 * 9 * 6), flops.get(
+                "conv2d bwd-input+weight depthwise + batch norm+silu + conv2d bwd 1x1"), flops.toString());
+        assertTrue(flops.entrySet().stream()
+                .filter(e -> !e.getKey().startsWith("conv2d") && !e.getKey().equals("matmul"))
+                .allMatch(e -> e.getValue() == 0), "other ops count no FLOPs: " + flops);
+        String table = profiler.table(1_000_000_000L);
+        assertTrue(table.lines().findFirst().orElseThrow().trim().endsWith("GFLOP/s"), table);
+        assertEquals(1, table.lines().filter(l -> l.startsWith("conv2d fwd dense") && l.matches(".*\\d+\\.\\d$"))
+                .count(), "the convolution's row ends in its rate:\n" + table);
+        profiler.reset();
+    }
+
+    @Test
     void convolutionsSplitByShapeOnRequest() {
         ConvSpec stride2 = ConvSpec.of(2, 2, 1, 96);
         Shape x = Shape.of(8, 112, 112, 96);
