@@ -926,11 +926,14 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor db = empty(cs, x.dtype());
         Tensor dFilter = empty(w.shape(), x.dtype());
         Tensor batchNormDy = output(x.shape(), x.dtype());
+        float[] gamma = packed(weight);
+        float[] mu = packed(mean);
+        float[] inverse = packed(invStd);
         double[] sums = FloatBatchNormSilu.gradientSumsThroughDepthwise(s, floats(g), g.layout().offset(), floats(wi),
-                wi.layout().offset(), floats(xi), xi.layout().offset(), packed(weight), packed(bias), packed(mean),
-                packed(invStd), floats(batchNormDy), floats(dFilter));
-        FloatBatchNorm.InputGradient gradient = FloatBatchNorm.inputGradient(x.numel() / c, c, packed(weight),
-                packed(mean), packed(invStd), sums, floats(dw), floats(db));
+                wi.layout().offset(), floats(xi), xi.layout().offset(), gamma, packed(bias), mu, inverse,
+                floats(batchNormDy), floats(dFilter));
+        FloatBatchNorm.InputGradient gradient = FloatBatchNorm.inputGradient(x.numel() / c, c, gamma, mu, inverse,
+                sums, floats(dw), floats(db));
         Tensor dInput = output(input.shape(), input.dtype());
         Tensor dPointwise = output(pointwise.shape(), pointwise.dtype());
         PointwiseBatchNormBackward.backward(p, floats(in), in.layout().offset(), floats(pw), pw.layout().offset(),
