@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * One output row of {@link DepthwiseConv2d#forward}, one channel vector at a time: for each vector of channels
  * (16 with AVX-512) the row's pixels are computed left to right, eight or four interior pixels at once (each weight
  * vector loaded feeds as many FMAs), border pixels one by one; kernels five taps wide at stride 1 take every pixel
- * in blocks of eight that load each input column once, borders included (zeros outside the image).
+ * in blocks of sixteen (eight in rows no wider) that load each input column once, borders included (zeros outside
+ * the image).
  *
  * <p>Why channel vectors outermost: the input rows under the window hold a row's worth of all channels (5 rows of
  * 28 pixels × 240 channels is 134 KB for a 5×5 kernel), more than L1; one channel vector's slice of them is 64
@@ -250,20 +251,25 @@ final class DepthwiseForward {
     }
 
     /**
-     * A row of a kernel five taps wide at stride 1, every pixel in blocks of eight, borders included: where a
-     * block's window leaves the image the missing input columns are zero vectors, so their taps add 0·w, which
-     * leaves a sum unchanged (a −0 may become +0: only a −0 bias or accumulated output with nothing else added
-     * gives one). Each sum takes its taps in the order of {@link #onePixel} and {@link #eightPixels}, so the
-     * results are theirs. Why: at 14² and 7² most pixels are borders (at 7² with padding 2, all of them), which
-     * went one by one at a load per FMA.
+     * A row of a kernel five taps wide at stride 1, every pixel in blocks of sixteen ({@link #fiveWideSixteen}; in
+     * rows of at most eight pixels, blocks of eight), borders included: where a block's window leaves the image
+     * the missing input columns are zero vectors, so their taps add 0·w, which leaves a sum unchanged (a −0 may
+     * become +0: only a −0 bias or accumulated output with nothing else added gives one). Each sum takes its taps
+     * in the order of {@link #onePixel} and {@link #eightPixels}, so the results are theirs. Why: at 14² and 7²
+     * most pixels are borders (at 7² with padding 2, all of them), which went one by one at a load per FMA.
      */
     private static void fiveWideRow(RowPlan p) {
         Conv2dShape s = p.s();
         int c = s.inChannels();
         int bound = SPECIES.loopBound(c);
+        boolean sixteen = s.outWidth() > 8;
         for (int c0 = 0; c0 < bound; c0 += LANES) {
-            for (int ox = 0; ox < s.outWidth(); ox += 8) {
-                fiveWideBlock(p, ox, c0, Math.min(8, s.outWidth() - ox));
+            for (int ox = 0; ox < s.outWidth(); ox += sixteen ? 16 : 8) {
+                if (sixteen) {
+                    fiveWideSixteen(p, ox, c0, Math.min(16, s.outWidth() - ox));
+                } else {
+                    fiveWideBlock(p, ox, c0, Math.min(8, s.outWidth() - ox));
+                }
             }
         }
         for (int ox = 0; bound < c && ox < s.outWidth(); ox++) {
@@ -377,6 +383,201 @@ final class DepthwiseForward {
         }
         if (valid > 7) {
             a7.intoArray(y, out + 7 * c + c0);
+        }
+    }
+
+    /**
+     * As {@link #fiveWideBlock} for the {@code valid} (1 … 16) pixels from column ox, the input columns taken in
+     * order: per kernel row each of the twenty columns under the sixteen windows is loaded once (zeros outside the
+     * image) and feeds the up to five sums whose windows hold it, then is dropped, so sixteen sums, five weights and
+     * one column fit the registers. Each sum still takes its taps in kernel order, so the results are
+     * {@link #fiveWideBlock}'s. Why: eight sums are eight FMA chains, too few to hide the FMA latency; with
+     * sixteen the 28² × 240 and 14² × 672 rows ran 1.3–1.5× faster on one core (bench/NOTES.md, twenty-second
+     * round). The column test is written out at each load: a helper call for it, one of twenty in a method this
+     * size, went past C2's inlining budget, and its boxed vectors cost 8×.
+     */
+    private static void fiveWideSixteen(RowPlan p, int ox, int c0, int valid) {
+        Conv2dShape s = p.s();
+        float[] xs = p.x();
+        float[] w = p.w();
+        int c = s.inChannels();
+        int width = s.width();
+        int out = p.yRow() + ox * c;
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector a0 = initial(p, out, c0);
+        FloatVector a1 = valid > 1 ? initial(p, out + 1 * c, c0) : zero;
+        FloatVector a2 = valid > 2 ? initial(p, out + 2 * c, c0) : zero;
+        FloatVector a3 = valid > 3 ? initial(p, out + 3 * c, c0) : zero;
+        FloatVector a4 = valid > 4 ? initial(p, out + 4 * c, c0) : zero;
+        FloatVector a5 = valid > 5 ? initial(p, out + 5 * c, c0) : zero;
+        FloatVector a6 = valid > 6 ? initial(p, out + 6 * c, c0) : zero;
+        FloatVector a7 = valid > 7 ? initial(p, out + 7 * c, c0) : zero;
+        FloatVector a8 = valid > 8 ? initial(p, out + 8 * c, c0) : zero;
+        FloatVector a9 = valid > 9 ? initial(p, out + 9 * c, c0) : zero;
+        FloatVector a10 = valid > 10 ? initial(p, out + 10 * c, c0) : zero;
+        FloatVector a11 = valid > 11 ? initial(p, out + 11 * c, c0) : zero;
+        FloatVector a12 = valid > 12 ? initial(p, out + 12 * c, c0) : zero;
+        FloatVector a13 = valid > 13 ? initial(p, out + 13 * c, c0) : zero;
+        FloatVector a14 = valid > 14 ? initial(p, out + 14 * c, c0) : zero;
+        FloatVector a15 = valid > 15 ? initial(p, out + 15 * c, c0) : zero;
+        int ix = ox - s.padLeft(); // input column under tap 0 of pixel ox
+        // Column ix + j feeds tap kw of pixel j − kw.
+        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+            int at = p.xTop() + kh * s.dilationH() * width * c + ix * c + c0; // column ix of kernel row kh
+            int wAt = p.wOff() + kh * 5 * c + c0;
+            FloatVector k0 = FloatVector.fromArray(SPECIES, w, wAt);
+            FloatVector k1 = FloatVector.fromArray(SPECIES, w, wAt + c);
+            FloatVector k2 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c);
+            FloatVector k3 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c);
+            FloatVector k4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c);
+            FloatVector x;
+            x = ix + 0 >= 0 && ix + 0 < width ? FloatVector.fromArray(SPECIES, xs, at) : zero;
+            a0 = x.fma(k0, a0);
+            x = ix + 1 >= 0 && ix + 1 < width ? FloatVector.fromArray(SPECIES, xs, at + c) : zero;
+            a1 = x.fma(k0, a1);
+            a0 = x.fma(k1, a0);
+            x = ix + 2 >= 0 && ix + 2 < width ? FloatVector.fromArray(SPECIES, xs, at + 2 * c) : zero;
+            a2 = x.fma(k0, a2);
+            a1 = x.fma(k1, a1);
+            a0 = x.fma(k2, a0);
+            x = ix + 3 >= 0 && ix + 3 < width ? FloatVector.fromArray(SPECIES, xs, at + 3 * c) : zero;
+            a3 = x.fma(k0, a3);
+            a2 = x.fma(k1, a2);
+            a1 = x.fma(k2, a1);
+            a0 = x.fma(k3, a0);
+            x = ix + 4 >= 0 && ix + 4 < width ? FloatVector.fromArray(SPECIES, xs, at + 4 * c) : zero;
+            a4 = x.fma(k0, a4);
+            a3 = x.fma(k1, a3);
+            a2 = x.fma(k2, a2);
+            a1 = x.fma(k3, a1);
+            a0 = x.fma(k4, a0);
+            x = ix + 5 >= 0 && ix + 5 < width ? FloatVector.fromArray(SPECIES, xs, at + 5 * c) : zero;
+            a5 = x.fma(k0, a5);
+            a4 = x.fma(k1, a4);
+            a3 = x.fma(k2, a3);
+            a2 = x.fma(k3, a2);
+            a1 = x.fma(k4, a1);
+            x = ix + 6 >= 0 && ix + 6 < width ? FloatVector.fromArray(SPECIES, xs, at + 6 * c) : zero;
+            a6 = x.fma(k0, a6);
+            a5 = x.fma(k1, a5);
+            a4 = x.fma(k2, a4);
+            a3 = x.fma(k3, a3);
+            a2 = x.fma(k4, a2);
+            x = ix + 7 >= 0 && ix + 7 < width ? FloatVector.fromArray(SPECIES, xs, at + 7 * c) : zero;
+            a7 = x.fma(k0, a7);
+            a6 = x.fma(k1, a6);
+            a5 = x.fma(k2, a5);
+            a4 = x.fma(k3, a4);
+            a3 = x.fma(k4, a3);
+            x = ix + 8 >= 0 && ix + 8 < width ? FloatVector.fromArray(SPECIES, xs, at + 8 * c) : zero;
+            a8 = x.fma(k0, a8);
+            a7 = x.fma(k1, a7);
+            a6 = x.fma(k2, a6);
+            a5 = x.fma(k3, a5);
+            a4 = x.fma(k4, a4);
+            x = ix + 9 >= 0 && ix + 9 < width ? FloatVector.fromArray(SPECIES, xs, at + 9 * c) : zero;
+            a9 = x.fma(k0, a9);
+            a8 = x.fma(k1, a8);
+            a7 = x.fma(k2, a7);
+            a6 = x.fma(k3, a6);
+            a5 = x.fma(k4, a5);
+            x = ix + 10 >= 0 && ix + 10 < width ? FloatVector.fromArray(SPECIES, xs, at + 10 * c) : zero;
+            a10 = x.fma(k0, a10);
+            a9 = x.fma(k1, a9);
+            a8 = x.fma(k2, a8);
+            a7 = x.fma(k3, a7);
+            a6 = x.fma(k4, a6);
+            x = ix + 11 >= 0 && ix + 11 < width ? FloatVector.fromArray(SPECIES, xs, at + 11 * c) : zero;
+            a11 = x.fma(k0, a11);
+            a10 = x.fma(k1, a10);
+            a9 = x.fma(k2, a9);
+            a8 = x.fma(k3, a8);
+            a7 = x.fma(k4, a7);
+            x = ix + 12 >= 0 && ix + 12 < width ? FloatVector.fromArray(SPECIES, xs, at + 12 * c) : zero;
+            a12 = x.fma(k0, a12);
+            a11 = x.fma(k1, a11);
+            a10 = x.fma(k2, a10);
+            a9 = x.fma(k3, a9);
+            a8 = x.fma(k4, a8);
+            x = ix + 13 >= 0 && ix + 13 < width ? FloatVector.fromArray(SPECIES, xs, at + 13 * c) : zero;
+            a13 = x.fma(k0, a13);
+            a12 = x.fma(k1, a12);
+            a11 = x.fma(k2, a11);
+            a10 = x.fma(k3, a10);
+            a9 = x.fma(k4, a9);
+            x = ix + 14 >= 0 && ix + 14 < width ? FloatVector.fromArray(SPECIES, xs, at + 14 * c) : zero;
+            a14 = x.fma(k0, a14);
+            a13 = x.fma(k1, a13);
+            a12 = x.fma(k2, a12);
+            a11 = x.fma(k3, a11);
+            a10 = x.fma(k4, a10);
+            x = ix + 15 >= 0 && ix + 15 < width ? FloatVector.fromArray(SPECIES, xs, at + 15 * c) : zero;
+            a15 = x.fma(k0, a15);
+            a14 = x.fma(k1, a14);
+            a13 = x.fma(k2, a13);
+            a12 = x.fma(k3, a12);
+            a11 = x.fma(k4, a11);
+            x = ix + 16 >= 0 && ix + 16 < width ? FloatVector.fromArray(SPECIES, xs, at + 16 * c) : zero;
+            a15 = x.fma(k1, a15);
+            a14 = x.fma(k2, a14);
+            a13 = x.fma(k3, a13);
+            a12 = x.fma(k4, a12);
+            x = ix + 17 >= 0 && ix + 17 < width ? FloatVector.fromArray(SPECIES, xs, at + 17 * c) : zero;
+            a15 = x.fma(k2, a15);
+            a14 = x.fma(k3, a14);
+            a13 = x.fma(k4, a13);
+            x = ix + 18 >= 0 && ix + 18 < width ? FloatVector.fromArray(SPECIES, xs, at + 18 * c) : zero;
+            a15 = x.fma(k3, a15);
+            a14 = x.fma(k4, a14);
+            x = ix + 19 >= 0 && ix + 19 < width ? FloatVector.fromArray(SPECIES, xs, at + 19 * c) : zero;
+            a15 = x.fma(k4, a15);
+        }
+        float[] y = p.y();
+        a0.intoArray(y, out + c0);
+        if (valid > 1) {
+            a1.intoArray(y, out + 1 * c + c0);
+        }
+        if (valid > 2) {
+            a2.intoArray(y, out + 2 * c + c0);
+        }
+        if (valid > 3) {
+            a3.intoArray(y, out + 3 * c + c0);
+        }
+        if (valid > 4) {
+            a4.intoArray(y, out + 4 * c + c0);
+        }
+        if (valid > 5) {
+            a5.intoArray(y, out + 5 * c + c0);
+        }
+        if (valid > 6) {
+            a6.intoArray(y, out + 6 * c + c0);
+        }
+        if (valid > 7) {
+            a7.intoArray(y, out + 7 * c + c0);
+        }
+        if (valid > 8) {
+            a8.intoArray(y, out + 8 * c + c0);
+        }
+        if (valid > 9) {
+            a9.intoArray(y, out + 9 * c + c0);
+        }
+        if (valid > 10) {
+            a10.intoArray(y, out + 10 * c + c0);
+        }
+        if (valid > 11) {
+            a11.intoArray(y, out + 11 * c + c0);
+        }
+        if (valid > 12) {
+            a12.intoArray(y, out + 12 * c + c0);
+        }
+        if (valid > 13) {
+            a13.intoArray(y, out + 13 * c + c0);
+        }
+        if (valid > 14) {
+            a14.intoArray(y, out + 14 * c + c0);
+        }
+        if (valid > 15) {
+            a15.intoArray(y, out + 15 * c + c0);
         }
     }
 

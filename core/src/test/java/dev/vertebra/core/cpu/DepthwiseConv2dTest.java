@@ -35,10 +35,15 @@ class DepthwiseConv2dTest {
                 Conv2dShape.symmetric(2, 7, 7, 37, 37, 5, 1, 2, 1, 37),
                 new Conv2dShape(1, 9, 11, 16, 16, 3, 5, 2, 1, 1, 2, 2, 2, 2, 1, 16),
                 Conv2dShape.symmetric(1, 3, 3, 16, 16, 5, 1, 2, 1, 16),
-                // five wide at stride 1, every pixel in blocks of eight: rows of 8 and 9 (a block of one), 14 wide
+                // five wide at stride 1, every pixel in blocks: rows of 8 (one block of eight), 9 and 14 wide
                 Conv2dShape.symmetric(1, 6, 8, 32, 32, 5, 1, 2, 1, 32),
                 Conv2dShape.symmetric(2, 5, 9, 48, 48, 5, 1, 2, 1, 48),
                 Conv2dShape.symmetric(1, 14, 14, 16, 16, 5, 1, 2, 1, 16),
+                // wider than eight, in blocks of sixteen: exactly one block, a block and twelve (28² at B0's
+                // 240-channel layer) with a channel tail, two blocks and one more
+                Conv2dShape.symmetric(1, 6, 16, 32, 32, 5, 1, 2, 1, 32),
+                Conv2dShape.symmetric(1, 5, 28, 24, 24, 5, 1, 2, 1, 24),
+                Conv2dShape.symmetric(2, 4, 33, 16, 16, 5, 1, 2, 1, 16),
                 // stride 2 with enough channels for the backward gather's blocks of four vectors, and a tail
                 Conv2dShape.symmetric(1, 9, 10, 80, 80, 5, 2, 2, 1, 80),
                 Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71),
