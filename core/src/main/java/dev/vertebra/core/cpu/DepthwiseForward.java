@@ -263,14 +263,18 @@ final class DepthwiseForward {
         int c = s.inChannels();
         int bound = SPECIES.loopBound(c);
         boolean sixteen = s.outWidth() > 8;
-        for (int c0 = 0; c0 < bound; c0 += LANES) {
+        for (int c0 = 0; c0 < bound; ) {
+            boolean pair = !sixteen && c0 + 2 * LANES <= bound;
             for (int ox = 0; ox < s.outWidth(); ox += sixteen ? 16 : 8) {
                 if (sixteen) {
                     fiveWideSixteen(p, ox, c0, Math.min(16, s.outWidth() - ox));
+                } else if (pair) {
+                    fiveWidePair(p, ox, c0, Math.min(8, s.outWidth() - ox));
                 } else {
                     fiveWideBlock(p, ox, c0, Math.min(8, s.outWidth() - ox));
                 }
             }
+            c0 += pair ? 2 * LANES : LANES;
         }
         for (int ox = 0; bound < c && ox < s.outWidth(); ox++) {
             scalarTail(p, ox, bound);
@@ -578,6 +582,203 @@ final class DepthwiseForward {
         }
         if (valid > 15) {
             a15.intoArray(y, out + 15 * c + c0);
+        }
+    }
+
+    /**
+     * As {@link #fiveWideBlock} for two channel vectors at once, [c0, c0 + 2·LANES), the input columns taken in
+     * order as in {@link #fiveWideSixteen}: sixteen sums (eight FMA chains were too few to hide the FMA's latency),
+     * ten weights and one column of each vector in registers. Each sum takes its taps in kernel order, so the results
+     * are {@link #fiveWideBlock}'s. For rows of at most eight pixels (B0's 7² layers at 224², 8² and 4² at 128²).
+     */
+    private static void fiveWidePair(RowPlan p, int ox, int c0, int valid) {
+        Conv2dShape s = p.s();
+        float[] xs = p.x();
+        float[] w = p.w();
+        int c = s.inChannels();
+        int width = s.width();
+        int out = p.yRow() + ox * c;
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector a0 = initial(p, out, c0);
+        FloatVector b0 = initial(p, out, c0 + LANES);
+        FloatVector a1 = valid > 1 ? initial(p, out + 1 * c, c0) : zero;
+        FloatVector b1 = valid > 1 ? initial(p, out + 1 * c, c0 + LANES) : zero;
+        FloatVector a2 = valid > 2 ? initial(p, out + 2 * c, c0) : zero;
+        FloatVector b2 = valid > 2 ? initial(p, out + 2 * c, c0 + LANES) : zero;
+        FloatVector a3 = valid > 3 ? initial(p, out + 3 * c, c0) : zero;
+        FloatVector b3 = valid > 3 ? initial(p, out + 3 * c, c0 + LANES) : zero;
+        FloatVector a4 = valid > 4 ? initial(p, out + 4 * c, c0) : zero;
+        FloatVector b4 = valid > 4 ? initial(p, out + 4 * c, c0 + LANES) : zero;
+        FloatVector a5 = valid > 5 ? initial(p, out + 5 * c, c0) : zero;
+        FloatVector b5 = valid > 5 ? initial(p, out + 5 * c, c0 + LANES) : zero;
+        FloatVector a6 = valid > 6 ? initial(p, out + 6 * c, c0) : zero;
+        FloatVector b6 = valid > 6 ? initial(p, out + 6 * c, c0 + LANES) : zero;
+        FloatVector a7 = valid > 7 ? initial(p, out + 7 * c, c0) : zero;
+        FloatVector b7 = valid > 7 ? initial(p, out + 7 * c, c0 + LANES) : zero;
+        int ix = ox - s.padLeft(); // input column under tap 0 of pixel ox
+        // Column ix + j feeds tap kw of pixel j − kw.
+        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
+            int at = p.xTop() + kh * s.dilationH() * width * c + ix * c + c0; // column ix of kernel row kh
+            int wAt = p.wOff() + kh * 5 * c + c0;
+            FloatVector k0 = FloatVector.fromArray(SPECIES, w, wAt);
+            FloatVector k1 = FloatVector.fromArray(SPECIES, w, wAt + c);
+            FloatVector k2 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c);
+            FloatVector k3 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c);
+            FloatVector k4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c);
+            FloatVector m0 = FloatVector.fromArray(SPECIES, w, wAt + LANES);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, w, wAt + c + LANES);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c + LANES);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c + LANES);
+            FloatVector m4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c + LANES);
+            FloatVector x;
+            FloatVector z;
+            boolean inside0 = ix + 0 >= 0 && ix + 0 < width;
+            x = inside0 ? FloatVector.fromArray(SPECIES, xs, at) : zero;
+            z = inside0 ? FloatVector.fromArray(SPECIES, xs, at + LANES) : zero;
+            a0 = x.fma(k0, a0);
+            b0 = z.fma(m0, b0);
+            boolean inside1 = ix + 1 >= 0 && ix + 1 < width;
+            x = inside1 ? FloatVector.fromArray(SPECIES, xs, at + c) : zero;
+            z = inside1 ? FloatVector.fromArray(SPECIES, xs, at + c + LANES) : zero;
+            a1 = x.fma(k0, a1);
+            b1 = z.fma(m0, b1);
+            a0 = x.fma(k1, a0);
+            b0 = z.fma(m1, b0);
+            boolean inside2 = ix + 2 >= 0 && ix + 2 < width;
+            x = inside2 ? FloatVector.fromArray(SPECIES, xs, at + 2 * c) : zero;
+            z = inside2 ? FloatVector.fromArray(SPECIES, xs, at + 2 * c + LANES) : zero;
+            a2 = x.fma(k0, a2);
+            b2 = z.fma(m0, b2);
+            a1 = x.fma(k1, a1);
+            b1 = z.fma(m1, b1);
+            a0 = x.fma(k2, a0);
+            b0 = z.fma(m2, b0);
+            boolean inside3 = ix + 3 >= 0 && ix + 3 < width;
+            x = inside3 ? FloatVector.fromArray(SPECIES, xs, at + 3 * c) : zero;
+            z = inside3 ? FloatVector.fromArray(SPECIES, xs, at + 3 * c + LANES) : zero;
+            a3 = x.fma(k0, a3);
+            b3 = z.fma(m0, b3);
+            a2 = x.fma(k1, a2);
+            b2 = z.fma(m1, b2);
+            a1 = x.fma(k2, a1);
+            b1 = z.fma(m2, b1);
+            a0 = x.fma(k3, a0);
+            b0 = z.fma(m3, b0);
+            boolean inside4 = ix + 4 >= 0 && ix + 4 < width;
+            x = inside4 ? FloatVector.fromArray(SPECIES, xs, at + 4 * c) : zero;
+            z = inside4 ? FloatVector.fromArray(SPECIES, xs, at + 4 * c + LANES) : zero;
+            a4 = x.fma(k0, a4);
+            b4 = z.fma(m0, b4);
+            a3 = x.fma(k1, a3);
+            b3 = z.fma(m1, b3);
+            a2 = x.fma(k2, a2);
+            b2 = z.fma(m2, b2);
+            a1 = x.fma(k3, a1);
+            b1 = z.fma(m3, b1);
+            a0 = x.fma(k4, a0);
+            b0 = z.fma(m4, b0);
+            boolean inside5 = ix + 5 >= 0 && ix + 5 < width;
+            x = inside5 ? FloatVector.fromArray(SPECIES, xs, at + 5 * c) : zero;
+            z = inside5 ? FloatVector.fromArray(SPECIES, xs, at + 5 * c + LANES) : zero;
+            a5 = x.fma(k0, a5);
+            b5 = z.fma(m0, b5);
+            a4 = x.fma(k1, a4);
+            b4 = z.fma(m1, b4);
+            a3 = x.fma(k2, a3);
+            b3 = z.fma(m2, b3);
+            a2 = x.fma(k3, a2);
+            b2 = z.fma(m3, b2);
+            a1 = x.fma(k4, a1);
+            b1 = z.fma(m4, b1);
+            boolean inside6 = ix + 6 >= 0 && ix + 6 < width;
+            x = inside6 ? FloatVector.fromArray(SPECIES, xs, at + 6 * c) : zero;
+            z = inside6 ? FloatVector.fromArray(SPECIES, xs, at + 6 * c + LANES) : zero;
+            a6 = x.fma(k0, a6);
+            b6 = z.fma(m0, b6);
+            a5 = x.fma(k1, a5);
+            b5 = z.fma(m1, b5);
+            a4 = x.fma(k2, a4);
+            b4 = z.fma(m2, b4);
+            a3 = x.fma(k3, a3);
+            b3 = z.fma(m3, b3);
+            a2 = x.fma(k4, a2);
+            b2 = z.fma(m4, b2);
+            boolean inside7 = ix + 7 >= 0 && ix + 7 < width;
+            x = inside7 ? FloatVector.fromArray(SPECIES, xs, at + 7 * c) : zero;
+            z = inside7 ? FloatVector.fromArray(SPECIES, xs, at + 7 * c + LANES) : zero;
+            a7 = x.fma(k0, a7);
+            b7 = z.fma(m0, b7);
+            a6 = x.fma(k1, a6);
+            b6 = z.fma(m1, b6);
+            a5 = x.fma(k2, a5);
+            b5 = z.fma(m2, b5);
+            a4 = x.fma(k3, a4);
+            b4 = z.fma(m3, b4);
+            a3 = x.fma(k4, a3);
+            b3 = z.fma(m4, b3);
+            boolean inside8 = ix + 8 >= 0 && ix + 8 < width;
+            x = inside8 ? FloatVector.fromArray(SPECIES, xs, at + 8 * c) : zero;
+            z = inside8 ? FloatVector.fromArray(SPECIES, xs, at + 8 * c + LANES) : zero;
+            a7 = x.fma(k1, a7);
+            b7 = z.fma(m1, b7);
+            a6 = x.fma(k2, a6);
+            b6 = z.fma(m2, b6);
+            a5 = x.fma(k3, a5);
+            b5 = z.fma(m3, b5);
+            a4 = x.fma(k4, a4);
+            b4 = z.fma(m4, b4);
+            boolean inside9 = ix + 9 >= 0 && ix + 9 < width;
+            x = inside9 ? FloatVector.fromArray(SPECIES, xs, at + 9 * c) : zero;
+            z = inside9 ? FloatVector.fromArray(SPECIES, xs, at + 9 * c + LANES) : zero;
+            a7 = x.fma(k2, a7);
+            b7 = z.fma(m2, b7);
+            a6 = x.fma(k3, a6);
+            b6 = z.fma(m3, b6);
+            a5 = x.fma(k4, a5);
+            b5 = z.fma(m4, b5);
+            boolean inside10 = ix + 10 >= 0 && ix + 10 < width;
+            x = inside10 ? FloatVector.fromArray(SPECIES, xs, at + 10 * c) : zero;
+            z = inside10 ? FloatVector.fromArray(SPECIES, xs, at + 10 * c + LANES) : zero;
+            a7 = x.fma(k3, a7);
+            b7 = z.fma(m3, b7);
+            a6 = x.fma(k4, a6);
+            b6 = z.fma(m4, b6);
+            boolean inside11 = ix + 11 >= 0 && ix + 11 < width;
+            x = inside11 ? FloatVector.fromArray(SPECIES, xs, at + 11 * c) : zero;
+            z = inside11 ? FloatVector.fromArray(SPECIES, xs, at + 11 * c + LANES) : zero;
+            a7 = x.fma(k4, a7);
+            b7 = z.fma(m4, b7);
+        }
+        float[] y = p.y();
+        a0.intoArray(y, out + c0);
+        b0.intoArray(y, out + c0 + LANES);
+        if (valid > 1) {
+            a1.intoArray(y, out + 1 * c + c0);
+            b1.intoArray(y, out + 1 * c + c0 + LANES);
+        }
+        if (valid > 2) {
+            a2.intoArray(y, out + 2 * c + c0);
+            b2.intoArray(y, out + 2 * c + c0 + LANES);
+        }
+        if (valid > 3) {
+            a3.intoArray(y, out + 3 * c + c0);
+            b3.intoArray(y, out + 3 * c + c0 + LANES);
+        }
+        if (valid > 4) {
+            a4.intoArray(y, out + 4 * c + c0);
+            b4.intoArray(y, out + 4 * c + c0 + LANES);
+        }
+        if (valid > 5) {
+            a5.intoArray(y, out + 5 * c + c0);
+            b5.intoArray(y, out + 5 * c + c0 + LANES);
+        }
+        if (valid > 6) {
+            a6.intoArray(y, out + 6 * c + c0);
+            b6.intoArray(y, out + 6 * c + c0 + LANES);
+        }
+        if (valid > 7) {
+            a7.intoArray(y, out + 7 * c + c0);
+            b7.intoArray(y, out + 7 * c + c0 + LANES);
         }
     }
 

@@ -44,6 +44,9 @@ class DepthwiseConv2dTest {
                 Conv2dShape.symmetric(1, 6, 16, 32, 32, 5, 1, 2, 1, 32),
                 Conv2dShape.symmetric(1, 5, 28, 24, 24, 5, 1, 2, 1, 24),
                 Conv2dShape.symmetric(2, 4, 33, 16, 16, 5, 1, 2, 1, 16),
+                // at most eight wide, two channel vectors a block: three vectors (a pair, then one alone) in rows of
+                // four (B0's 4² layers at 128²)
+                Conv2dShape.symmetric(2, 4, 4, 48, 48, 5, 1, 2, 1, 48),
                 // stride 2 with enough channels for the backward gather's blocks of four vectors, and a tail
                 Conv2dShape.symmetric(1, 9, 10, 80, 80, 5, 2, 2, 1, 80),
                 Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71),
