@@ -21,8 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Depthwise convolutions of EfficientNet-B0 (NHWC), forward and both backward kernels: {@code layer} is "side x
  * channels k kernel s stride", at batch 8 with a 224² input (the side-by-side's b=8 workloads) or, with "/32", at
  * batch 32 with a 128² input (its b=32 training) — 3×3 stride 1 (stage 1), 3×3 stride 2 (stage 2's first block),
- * 5×5 stride 2 (stage 3's first block), 5×5 stride 1 (stage 3's repeats) — plus the widest map's 96 channels 3×3
- * stride 1, the shape of this file's earlier figures in bench/NOTES.md. Memory bound (about two flops per byte):
+ * 5×5 stride 2 (stage 3's first block), 5×5 stride 1 (stage 3's repeats, and stages 5 and 6 on the small maps,
+ * rows of sixteen pixels or fewer) — plus the widest map's 96 channels 3×3 stride 1, the shape of this file's
+ * earlier figures in bench/NOTES.md. Memory bound at the large maps (about two flops per byte):
  * {@link Rate#ofLimit} is against copy bandwidth. {@code cache=cold} evicts the caches before each call and cycles
  * through copies of the activations, as inside a model; {@code warm} repeats one call on the same arrays.
  */
@@ -34,8 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class DepthwiseConvBenchmark {
 
-    @Param({"112x32k3s1", "112x96k3s2", "56x144k5s2", "28x240k5s1", "112x96k3s1",
-            "64x32k3s1/32", "64x96k3s2/32", "32x144k5s2/32", "16x240k5s1/32", "64x96k3s1/32"})
+    @Param({"112x32k3s1", "112x96k3s2", "56x144k5s2", "28x240k5s1", "14x672k5s1", "7x1152k5s1", "112x96k3s1",
+            "64x32k3s1/32", "64x96k3s2/32", "32x144k5s2/32", "16x240k5s1/32", "8x672k5s1/32", "4x1152k5s1/32",
+            "64x96k3s1/32"})
     String layer;
 
     @Param({"warm", "cold"})
