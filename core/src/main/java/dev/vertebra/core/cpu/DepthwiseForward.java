@@ -252,11 +252,12 @@ final class DepthwiseForward {
 
     /**
      * A row of a kernel five taps wide at stride 1, every pixel in blocks of sixteen ({@link #fiveWideSixteen}; in
-     * rows of at most eight pixels, blocks of eight), borders included: where a block's window leaves the image
-     * the missing input columns are zero vectors, so their taps add 0·w, which leaves a sum unchanged (a −0 may
-     * become +0: only a −0 bias or accumulated output with nothing else added gives one). Each sum takes its taps
-     * in the order of {@link #onePixel} and {@link #eightPixels}, so the results are theirs. Why: at 14² and 7²
-     * most pixels are borders (at 7² with padding 2, all of them), which went one by one at a load per FMA.
+     * rows of at most eight pixels, blocks of eight over two channel vectors, {@link #fiveWidePair}, or over one),
+     * borders included: where a block's window leaves the image the missing input columns are zero vectors, so their
+     * taps add 0·w, which leaves a sum unchanged (a −0 may become +0: only a −0 bias or accumulated output with
+     * nothing else added gives one). Each sum takes its taps in the order of {@link #onePixel} and
+     * {@link #eightPixels}, so the results are theirs. Why: at 14² and 7² most pixels are borders (at 7² with
+     * padding 2, all of them), which went one by one at a load per FMA.
      */
     private static void fiveWideRow(RowPlan p) {
         Conv2dShape s = p.s();
@@ -396,9 +397,9 @@ final class DepthwiseForward {
      * image) and feeds the up to five sums whose windows hold it, then is dropped, so sixteen sums, five weights and
      * one column fit the registers. Each sum still takes its taps in kernel order, so the results are
      * {@link #fiveWideBlock}'s. Why: eight sums are eight FMA chains, too few to hide the FMA latency; with
-     * sixteen the 28² × 240 and 14² × 672 rows ran 1.3–1.5× faster on one core (bench/NOTES.md, twenty-second
-     * round). The column test is written out at each load: a helper call for it, one of twenty in a method this
-     * size, went past C2's inlining budget, and its boxed vectors cost 8×.
+     * sixteen the 28² × 240 and 14² rows ran 1.1–1.3× faster on one core, arrays in cache (bench/NOTES.md,
+     * twenty-second round). The column test is written out at each load: a helper call for it, one of twenty in a
+     * method this size, went past C2's inlining budget, and its boxed vectors cost 8×.
      */
     private static void fiveWideSixteen(RowPlan p, int ox, int c0, int valid) {
         Conv2dShape s = p.s();
@@ -409,7 +410,7 @@ final class DepthwiseForward {
         int out = p.yRow() + ox * c;
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector a0 = initial(p, out, c0);
-        FloatVector a1 = valid > 1 ? initial(p, out + 1 * c, c0) : zero;
+        FloatVector a1 = valid > 1 ? initial(p, out + c, c0) : zero;
         FloatVector a2 = valid > 2 ? initial(p, out + 2 * c, c0) : zero;
         FloatVector a3 = valid > 3 ? initial(p, out + 3 * c, c0) : zero;
         FloatVector a4 = valid > 4 ? initial(p, out + 4 * c, c0) : zero;
@@ -435,7 +436,7 @@ final class DepthwiseForward {
             FloatVector k3 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c);
             FloatVector k4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c);
             FloatVector x;
-            x = ix + 0 >= 0 && ix + 0 < width ? FloatVector.fromArray(SPECIES, xs, at) : zero;
+            x = ix >= 0 && ix < width ? FloatVector.fromArray(SPECIES, xs, at) : zero;
             a0 = x.fma(k0, a0);
             x = ix + 1 >= 0 && ix + 1 < width ? FloatVector.fromArray(SPECIES, xs, at + c) : zero;
             a1 = x.fma(k0, a1);
@@ -539,7 +540,7 @@ final class DepthwiseForward {
         float[] y = p.y();
         a0.intoArray(y, out + c0);
         if (valid > 1) {
-            a1.intoArray(y, out + 1 * c + c0);
+            a1.intoArray(y, out + c + c0);
         }
         if (valid > 2) {
             a2.intoArray(y, out + 2 * c + c0);
@@ -601,8 +602,8 @@ final class DepthwiseForward {
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector a0 = initial(p, out, c0);
         FloatVector b0 = initial(p, out, c0 + LANES);
-        FloatVector a1 = valid > 1 ? initial(p, out + 1 * c, c0) : zero;
-        FloatVector b1 = valid > 1 ? initial(p, out + 1 * c, c0 + LANES) : zero;
+        FloatVector a1 = valid > 1 ? initial(p, out + c, c0) : zero;
+        FloatVector b1 = valid > 1 ? initial(p, out + c, c0 + LANES) : zero;
         FloatVector a2 = valid > 2 ? initial(p, out + 2 * c, c0) : zero;
         FloatVector b2 = valid > 2 ? initial(p, out + 2 * c, c0 + LANES) : zero;
         FloatVector a3 = valid > 3 ? initial(p, out + 3 * c, c0) : zero;
@@ -632,7 +633,7 @@ final class DepthwiseForward {
             FloatVector m4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c + LANES);
             FloatVector x;
             FloatVector z;
-            boolean inside0 = ix + 0 >= 0 && ix + 0 < width;
+            boolean inside0 = ix >= 0 && ix < width;
             x = inside0 ? FloatVector.fromArray(SPECIES, xs, at) : zero;
             z = inside0 ? FloatVector.fromArray(SPECIES, xs, at + LANES) : zero;
             a0 = x.fma(k0, a0);
@@ -753,8 +754,8 @@ final class DepthwiseForward {
         a0.intoArray(y, out + c0);
         b0.intoArray(y, out + c0 + LANES);
         if (valid > 1) {
-            a1.intoArray(y, out + 1 * c + c0);
-            b1.intoArray(y, out + 1 * c + c0 + LANES);
+            a1.intoArray(y, out + c + c0);
+            b1.intoArray(y, out + c + c0 + LANES);
         }
         if (valid > 2) {
             a2.intoArray(y, out + 2 * c + c0);
