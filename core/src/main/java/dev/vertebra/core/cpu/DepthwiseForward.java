@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * One output row of {@link DepthwiseConv2d#forward}, one channel vector at a time: for each vector of channels
  * (16 with AVX-512) the row's pixels are computed left to right, eight or four interior pixels at once (each weight
  * vector loaded feeds as many FMAs), border pixels one by one; kernels five taps wide at stride 1 take every pixel
- * in blocks of sixteen (eight in rows no wider) that load each input column once, borders included (zeros outside
- * the image).
+ * in blocks of sixteen (in rows no wider than eight, eight pixels of two channel vectors) that load each input
+ * column once, borders included (zeros outside the image).
  *
  * <p>Why channel vectors outermost: the input rows under the window hold a row's worth of all channels (5 rows of
  * 28 pixels × 240 channels is 134 KB for a 5×5 kernel), more than L1; one channel vector's slice of them is 64
@@ -252,10 +252,10 @@ final class DepthwiseForward {
 
     /**
      * A row of a kernel five taps wide at stride 1, every pixel in blocks of sixteen ({@link #fiveWideSixteen}; in
-     * rows of at most eight pixels, blocks of eight over two channel vectors, {@link #fiveWidePair}, or over one),
-     * borders included: where a block's window leaves the image the missing input columns are zero vectors, so their
-     * taps add 0·w, which leaves a sum unchanged (a −0 may become +0: only a −0 bias or accumulated output with
-     * nothing else added gives one). Each sum takes its taps in the order of {@link #onePixel} and
+     * rows of at most eight pixels, blocks of eight over two channel vectors, {@link #fiveWidePair}, where two are
+     * left), borders included: where a block's window leaves the image the missing input columns are zero vectors,
+     * so their taps add 0·w, which leaves a sum unchanged (a −0 may become +0: only a −0 bias or accumulated output
+     * with nothing else added gives one). Each sum takes its taps in the order of {@link #onePixel} and
      * {@link #eightPixels}, so the results are theirs. Why: at 14² and 7² most pixels are borders (at 7² with
      * padding 2, all of them), which went one by one at a load per FMA.
      */
@@ -263,16 +263,13 @@ final class DepthwiseForward {
         Conv2dShape s = p.s();
         int c = s.inChannels();
         int bound = SPECIES.loopBound(c);
-        boolean sixteen = s.outWidth() > 8;
         for (int c0 = 0; c0 < bound; ) {
-            boolean pair = !sixteen && c0 + 2 * LANES <= bound;
-            for (int ox = 0; ox < s.outWidth(); ox += sixteen ? 16 : 8) {
-                if (sixteen) {
-                    fiveWideSixteen(p, ox, c0, Math.min(16, s.outWidth() - ox));
-                } else if (pair) {
+            boolean pair = s.outWidth() <= 8 && c0 + 2 * LANES <= bound;
+            for (int ox = 0; ox < s.outWidth(); ox += pair ? 8 : 16) {
+                if (pair) {
                     fiveWidePair(p, ox, c0, Math.min(8, s.outWidth() - ox));
                 } else {
-                    fiveWideBlock(p, ox, c0, Math.min(8, s.outWidth() - ox));
+                    fiveWideSixteen(p, ox, c0, Math.min(16, s.outWidth() - ox));
                 }
             }
             c0 += pair ? 2 * LANES : LANES;
@@ -283,123 +280,14 @@ final class DepthwiseForward {
     }
 
     /**
-     * Channels [c0, c0 + LANES) of the {@code valid} (1 … 8) pixels from column ox: per kernel row the twelve
-     * input columns under the eight windows are loaded once (zeros outside the image) and each feeds up to five
-     * FMAs; sums past {@code valid} are computed and dropped.
-     */
-    private static void fiveWideBlock(RowPlan p, int ox, int c0, int valid) {
-        Conv2dShape s = p.s();
-        float[] x = p.x();
-        float[] w = p.w();
-        int c = s.inChannels();
-        int width = s.width();
-        int out = p.yRow() + ox * c;
-        FloatVector zero = FloatVector.zero(SPECIES);
-        FloatVector a0 = initial(p, out, c0);
-        FloatVector a1 = valid > 1 ? initial(p, out + c, c0) : zero;
-        FloatVector a2 = valid > 2 ? initial(p, out + 2 * c, c0) : zero;
-        FloatVector a3 = valid > 3 ? initial(p, out + 3 * c, c0) : zero;
-        FloatVector a4 = valid > 4 ? initial(p, out + 4 * c, c0) : zero;
-        FloatVector a5 = valid > 5 ? initial(p, out + 5 * c, c0) : zero;
-        FloatVector a6 = valid > 6 ? initial(p, out + 6 * c, c0) : zero;
-        FloatVector a7 = valid > 7 ? initial(p, out + 7 * c, c0) : zero;
-        int ix = ox - s.padLeft(); // input column under tap 0 of pixel ox
-        for (int kh = p.khLo(); kh < p.khHi(); kh++) {
-            int rowStart = p.xTop() + kh * s.dilationH() * width * c + c0;
-            int wAt = p.wOff() + kh * 5 * c + c0;
-            FloatVector k0 = FloatVector.fromArray(SPECIES, w, wAt);
-            FloatVector k1 = FloatVector.fromArray(SPECIES, w, wAt + c);
-            FloatVector k2 = FloatVector.fromArray(SPECIES, w, wAt + 2 * c);
-            FloatVector k3 = FloatVector.fromArray(SPECIES, w, wAt + 3 * c);
-            FloatVector k4 = FloatVector.fromArray(SPECIES, w, wAt + 4 * c);
-            FloatVector x0 = column(x, rowStart, ix, width, c);
-            FloatVector x1 = column(x, rowStart, ix + 1, width, c);
-            FloatVector x2 = column(x, rowStart, ix + 2, width, c);
-            FloatVector x3 = column(x, rowStart, ix + 3, width, c);
-            FloatVector x4 = column(x, rowStart, ix + 4, width, c);
-            FloatVector x5 = column(x, rowStart, ix + 5, width, c);
-            FloatVector x6 = column(x, rowStart, ix + 6, width, c);
-            FloatVector x7 = column(x, rowStart, ix + 7, width, c);
-            FloatVector x8 = column(x, rowStart, ix + 8, width, c);
-            FloatVector x9 = column(x, rowStart, ix + 9, width, c);
-            FloatVector x10 = column(x, rowStart, ix + 10, width, c);
-            FloatVector x11 = column(x, rowStart, ix + 11, width, c);
-            // Tap kw of pixel j reads column j + kw.
-            a0 = x0.fma(k0, a0);
-            a1 = x1.fma(k0, a1);
-            a2 = x2.fma(k0, a2);
-            a3 = x3.fma(k0, a3);
-            a4 = x4.fma(k0, a4);
-            a5 = x5.fma(k0, a5);
-            a6 = x6.fma(k0, a6);
-            a7 = x7.fma(k0, a7);
-            a0 = x1.fma(k1, a0);
-            a1 = x2.fma(k1, a1);
-            a2 = x3.fma(k1, a2);
-            a3 = x4.fma(k1, a3);
-            a4 = x5.fma(k1, a4);
-            a5 = x6.fma(k1, a5);
-            a6 = x7.fma(k1, a6);
-            a7 = x8.fma(k1, a7);
-            a0 = x2.fma(k2, a0);
-            a1 = x3.fma(k2, a1);
-            a2 = x4.fma(k2, a2);
-            a3 = x5.fma(k2, a3);
-            a4 = x6.fma(k2, a4);
-            a5 = x7.fma(k2, a5);
-            a6 = x8.fma(k2, a6);
-            a7 = x9.fma(k2, a7);
-            a0 = x3.fma(k3, a0);
-            a1 = x4.fma(k3, a1);
-            a2 = x5.fma(k3, a2);
-            a3 = x6.fma(k3, a3);
-            a4 = x7.fma(k3, a4);
-            a5 = x8.fma(k3, a5);
-            a6 = x9.fma(k3, a6);
-            a7 = x10.fma(k3, a7);
-            a0 = x4.fma(k4, a0);
-            a1 = x5.fma(k4, a1);
-            a2 = x6.fma(k4, a2);
-            a3 = x7.fma(k4, a3);
-            a4 = x8.fma(k4, a4);
-            a5 = x9.fma(k4, a5);
-            a6 = x10.fma(k4, a6);
-            a7 = x11.fma(k4, a7);
-        }
-        float[] y = p.y();
-        a0.intoArray(y, out + c0);
-        if (valid > 1) {
-            a1.intoArray(y, out + c + c0);
-        }
-        if (valid > 2) {
-            a2.intoArray(y, out + 2 * c + c0);
-        }
-        if (valid > 3) {
-            a3.intoArray(y, out + 3 * c + c0);
-        }
-        if (valid > 4) {
-            a4.intoArray(y, out + 4 * c + c0);
-        }
-        if (valid > 5) {
-            a5.intoArray(y, out + 5 * c + c0);
-        }
-        if (valid > 6) {
-            a6.intoArray(y, out + 6 * c + c0);
-        }
-        if (valid > 7) {
-            a7.intoArray(y, out + 7 * c + c0);
-        }
-    }
-
-    /**
-     * As {@link #fiveWideBlock} for the {@code valid} (1 … 16) pixels from column ox, the input columns taken in
+     * Channels [c0, c0 + LANES) of the {@code valid} (1 … 16) pixels from column ox, the input columns taken in
      * order: per kernel row each of the twenty columns under the sixteen windows is loaded once (zeros outside the
      * image) and feeds the up to five sums whose windows hold it, then is dropped, so sixteen sums, five weights and
-     * one column fit the registers. Each sum still takes its taps in kernel order, so the results are
-     * {@link #fiveWideBlock}'s. Why: eight sums are eight FMA chains, too few to hide the FMA latency; with
-     * sixteen the 28² × 240 and 14² rows ran 1.1–1.3× faster on one core, arrays in cache (bench/NOTES.md,
-     * twenty-second round). The column test is written out at each load: a helper call for it, one of twenty in a
-     * method this size, went past C2's inlining budget, and its boxed vectors cost 8×.
+     * one column fit the registers; sums past {@code valid} are computed and dropped. Each sum takes its taps in
+     * kernel order. Why: the eight-pixel blocks this replaced kept eight sums, eight FMA chains, too few to hide
+     * the FMA latency; with sixteen the 28² × 240 and 14² rows ran 1.1–1.3× faster on one core, arrays in cache
+     * (bench/NOTES.md, twenty-second round). The column test is written out at each load: a helper call for it, one
+     * of twenty in a method this size, went past C2's inlining budget, and its boxed vectors cost 8×.
      */
     private static void fiveWideSixteen(RowPlan p, int ox, int c0, int valid) {
         Conv2dShape s = p.s();
@@ -587,10 +475,9 @@ final class DepthwiseForward {
     }
 
     /**
-     * As {@link #fiveWideBlock} for two channel vectors at once, [c0, c0 + 2·LANES), the input columns taken in
-     * order as in {@link #fiveWideSixteen}: sixteen sums (eight FMA chains were too few to hide the FMA's latency),
-     * ten weights and one column of each vector in registers. Each sum takes its taps in kernel order, so the results
-     * are {@link #fiveWideBlock}'s. For rows of at most eight pixels (B0's 7² layers at 224², 8² and 4² at 128²).
+     * As {@link #fiveWideSixteen} for eight pixels of two channel vectors, [c0, c0 + 2·LANES): sixteen sums again,
+     * ten weights and one column of each vector in registers, for rows of at most eight pixels (B0's 7² layers at
+     * 224², 8² and 4² at 128²), where sixteen pixels of one vector would compute more dropped sums than kept ones.
      */
     private static void fiveWidePair(RowPlan p, int ox, int c0, int valid) {
         Conv2dShape s = p.s();
@@ -781,12 +668,6 @@ final class DepthwiseForward {
             a7.intoArray(y, out + 7 * c + c0);
             b7.intoArray(y, out + 7 * c + c0 + LANES);
         }
-    }
-
-    /** The input vector at column ix of a kernel row starting at rowStart (channel offset included), or zeros. */
-    private static FloatVector column(float[] x, int rowStart, int ix, int width, int c) {
-        return ix >= 0 && ix < width ? FloatVector.fromArray(SPECIES, x, rowStart + ix * c)
-                : FloatVector.zero(SPECIES);
     }
 
     /** Channels past the last whole vector of one pixel, any part of its window inside the image. */
