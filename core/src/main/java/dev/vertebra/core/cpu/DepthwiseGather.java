@@ -72,6 +72,18 @@ final class DepthwiseGather {
         }
         int[] dyCols = columns.dyCols();
         int[] wCols = columns.wCols();
+        if (s.kernelW() == 3 && s.strideW() == 2 && s.dilationW() == 1 && s.padLeft() == 1 && s.padRight() == 1
+                && rowTaps >= 1 && rowTaps <= 2) {
+            int rowStart = dxOff + row * s.width() * c;
+            for (int c0 = 0; c0 < bound; c0 += LANES) {
+                threeWideStrideTwo(s, dy, w, dx, rowStart, accumulate, dyRows, wRows, rowTaps == 2, c0);
+            }
+            for (int ix = 0; bound < c && ix < s.width(); ix++) {
+                scalarTail(dy, w, dx, rowStart + ix * c, bound, c, accumulate, dyRows, wRows, rowTaps, dyCols,
+                        wCols, ix * kernelW, columns.count()[ix]);
+            }
+            return;
+        }
         for (int ix = 0; ix < s.width(); ix++) {
             int colTaps = columns.count()[ix];
             int t0 = ix * kernelW;
@@ -90,15 +102,84 @@ final class DepthwiseGather {
                 }
                 acc.intoArray(dx, out + c0);
             }
-            for (int ch = bound; ch < c; ch++) {
-                float acc = accumulate ? dx[out + ch] : 0f;
-                for (int r = 0; r < rowTaps; r++) {
-                    for (int t = t0; t < t0 + colTaps; t++) {
-                        acc += dy[dyRows[r] + dyCols[t] + ch] * w[wRows[r] + wCols[t] + ch];
-                    }
+            scalarTail(dy, w, dx, out, bound, c, accumulate, dyRows, wRows, rowTaps, dyCols, wCols, t0, colTaps);
+        }
+    }
+
+    /** Channels [from, c) of one input pixel, one at a time. */
+    private static void scalarTail(float[] dy, float[] w, float[] dx, int out, int from, int c, boolean accumulate,
+                                   int[] dyRows, int[] wRows, int rowTaps, int[] dyCols, int[] wCols, int t0,
+                                   int colTaps) {
+        for (int ch = from; ch < c; ch++) {
+            float acc = accumulate ? dx[out + ch] : 0f;
+            for (int r = 0; r < rowTaps; r++) {
+                for (int t = t0; t < t0 + colTaps; t++) {
+                    acc += dy[dyRows[r] + dyCols[t] + ch] * w[wRows[r] + wCols[t] + ch];
                 }
-                dx[out + ch] = acc;
             }
+            dx[out + ch] = acc;
+        }
+    }
+
+    /**
+     * Channels [c0, c0 + LANES) of a whole input row for a kernel three taps wide at stride 2 with padding 1 along
+     * the row (B0's 3×3 stride-2 layers), reached by one or two kernel rows ({@code twoRows}): even column 2j takes
+     * tap 1 of output column j, odd column 2j + 1 tap 0 of output column j + 1 (where there is one) and tap 2 of
+     * column j. So the kernel rows' weights stay in registers and each dy vector is loaded once for the columns it
+     * reaches, where the general loop loaded a dy and a weight vector per tap. Each sum takes its taps in the
+     * general loop's order (kernel row, then kernel column), so the results are its bits.
+     *
+     * @param rowStart dx's row: [W, C] from rowStart
+     */
+    private static void threeWideStrideTwo(Conv2dShape s, float[] dy, float[] w, float[] dx, int rowStart,
+                                           boolean accumulate, int[] dyRows, int[] wRows, boolean twoRows,
+                                           int c0) {
+        int c = s.inChannels();
+        int width = s.width();
+        int outWidth = s.outWidth();
+        int w0 = wRows[0] + c0;
+        FloatVector k00 = FloatVector.fromArray(SPECIES, w, w0);
+        FloatVector k01 = FloatVector.fromArray(SPECIES, w, w0 + c);
+        FloatVector k02 = FloatVector.fromArray(SPECIES, w, w0 + 2 * c);
+        int w1 = (twoRows ? wRows[1] : wRows[0]) + c0;
+        FloatVector k10 = FloatVector.fromArray(SPECIES, w, w1);
+        FloatVector k11 = FloatVector.fromArray(SPECIES, w, w1 + c);
+        FloatVector k12 = FloatVector.fromArray(SPECIES, w, w1 + 2 * c);
+        int g0 = dyRows[0] + c0;
+        int g1 = (twoRows ? dyRows[1] : dyRows[0]) + c0;
+        FloatVector zero = FloatVector.zero(SPECIES);
+        // d0, d1: dy of output column j in the first and second kernel row.
+        FloatVector d0 = FloatVector.fromArray(SPECIES, dy, g0);
+        FloatVector d1 = twoRows ? FloatVector.fromArray(SPECIES, dy, g1) : zero;
+        for (int j = 0; 2 * j < width; j++) {
+            int even = rowStart + 2 * j * c + c0;
+            FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dx, even) : zero;
+            acc = d0.fma(k01, acc);
+            if (twoRows) {
+                acc = d1.fma(k11, acc);
+            }
+            acc.intoArray(dx, even);
+            if (2 * j + 1 == width) {
+                break;
+            }
+            int odd = even + c;
+            boolean next = j + 1 < outWidth;
+            FloatVector n0 = next ? FloatVector.fromArray(SPECIES, dy, g0 + (j + 1) * c) : zero;
+            FloatVector n1 = next && twoRows ? FloatVector.fromArray(SPECIES, dy, g1 + (j + 1) * c) : zero;
+            acc = accumulate ? FloatVector.fromArray(SPECIES, dx, odd) : zero;
+            if (next) {
+                acc = n0.fma(k00, acc);
+            }
+            acc = d0.fma(k02, acc);
+            if (twoRows) {
+                if (next) {
+                    acc = n1.fma(k10, acc);
+                }
+                acc = d1.fma(k12, acc);
+            }
+            acc.intoArray(dx, odd);
+            d0 = n0;
+            d1 = n1;
         }
     }
 
