@@ -6,7 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * One input row of the depthwise backward-data pass for any stride: each input pixel gathers dy · w over the
  * taps whose output position is whole and inside the output. The valid taps are worked out once per row and, for
- * the columns, once per call, outside the channel loop, so the vector loop does only loads and FMAs.
+ * the columns, once per call, outside the channel loop, so the vector loop does only loads and FMAs. Rows of a
+ * kernel three wide at stride 2 with padding 1 (B0's 3×3 stride-2 layers) take {@link #threeWideStrideTwo}, where
+ * the column's parity fixes its taps.
  */
 final class DepthwiseGather {
 
