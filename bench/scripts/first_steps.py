@@ -9,7 +9,7 @@ window of steps (2-3, 4-10: what the side-by-side script's 3 warm-up + 7 measure
 the number of pairs in which B's window was the faster. The figures of bench/NOTES.md's twenty-third round came
 from runs like these.
 
-    bench/scripts/first_steps.py --a /tmp/old-dist --b /tmp/new-dist --mode infer --steps 20 --pairs 8
+    bench/scripts/first_steps.py --a OLD_DIST --b NEW_DIST --mode infer --steps 20 --pairs 8
     bench/scripts/first_steps.py --b-opts="-XX:-TieredCompilation" --mode train --steps 12 --pairs 4
 
 A variant's build is a `./vertebra dist` folder (VERTEBRA_LIB), or the repository's own build when not given. The
