@@ -286,6 +286,20 @@ public interface Backend {
     }
 
     /**
+     * Training {@code x = conv2d(input, pointwise, pointwiseSpec)}, then {@link #batchNormSiluDepthwise} of x: an
+     * inverted bottleneck's expansion, its batch norm + SiLU and its depthwise layer. x comes back with the result,
+     * for the backward. Default: the two calls. A backend can gather x's batch statistics from each block of x as its
+     * product writes the block, instead of reading x once more for them.
+     */
+    default PointwiseBatchNormResult pointwiseBatchNormSiluDepthwise(Tensor input, Tensor pointwise,
+                                                                     ConvSpec pointwiseSpec, Tensor weight,
+                                                                     Tensor bias, double eps, Tensor w,
+                                                                     ConvSpec spec) {
+        Tensor x = conv2d(input, pointwise, pointwiseSpec);
+        return new PointwiseBatchNormResult(x, batchNormSiluDepthwise(x, weight, bias, eps, w, spec));
+    }
+
+    /**
      * {@link #depthwiseBatchNormSiluBackward} and the depthwise weight's gradient {@code conv2dBackwardWeight(z, dy,
      * w.shape(), spec)}, with the convolution's input {@code z = silu(batchNorm(x))} recomputed from x and the saved
      * statistics instead of kept from the forward (its bits may differ from the forward's by rounding). Default: z
@@ -476,6 +490,13 @@ public interface Backend {
 
     /** Batch-norm forward outputs: normalised output, per-channel batch mean, biased variance and 1/sqrt(var+eps). */
     record BatchNormResult(Tensor output, Tensor mean, Tensor variance, Tensor invStd) {
+    }
+
+    /**
+     * {@link #pointwiseBatchNormSiluDepthwise}'s result: the 1×1 convolution's output x, and the batch norm +
+     * depthwise result over it.
+     */
+    record PointwiseBatchNormResult(Tensor expansion, BatchNormResult result) {
     }
 
     /** {@link #batchNormSiluPooled}'s result: the batch norm's, and the output's sums over H and W. */

@@ -375,24 +375,31 @@ public final class Functional {
      * {@code [C]} on x's device, of x's dtype or float32 for 16-bit x, all of one dtype.
      */
     private static DType checkedParameterType(Tensor x, Tensor... parameters) {
-        MathOps.requireFloating("batchNorm", x);
-        int c = x.dim(-1);
+        return checkedParameterType(x, x.dim(-1), x::describe, parameters);
+    }
+
+    /**
+     * {@link #checkedParameterType(Tensor, Tensor...)} for a batch norm's x of {@code c} channels (described as
+     * {@code described} gives) not made yet, of the dtype and on the device of {@code like}.
+     */
+    private static DType checkedParameterType(Tensor like, int c, Supplier<String> described, Tensor... parameters) {
+        MathOps.requireFloating("batchNorm", like);
         DType paramType = null;
         for (Tensor t : parameters) {
             if (t == null) {
                 continue;
             }
             // Backends read every parameter as x's dtype on x's device; anything else must not reach them.
-            x.requireSameDevice("batchNorm", t);
-            boolean mixed = t.dtype() == DType.FLOAT32 && AutocastOp.isLow(x.dtype());
-            if ((t.dtype() != x.dtype() && !mixed) || (paramType != null && t.dtype() != paramType)) {
-                throw new IllegalArgumentException("batchNorm: dtypes differ: " + x.describe() + " and parameter "
+            like.requireSameDevice("batchNorm", t);
+            boolean mixed = t.dtype() == DType.FLOAT32 && AutocastOp.isLow(like.dtype());
+            if ((t.dtype() != like.dtype() && !mixed) || (paramType != null && t.dtype() != paramType)) {
+                throw new IllegalArgumentException("batchNorm: dtypes differ: " + described.get() + " and parameter "
                         + t.describe());
             }
             paramType = t.dtype();
             if (t.rank() != 1 || t.dim(0) != c) {
                 throw new IllegalArgumentException("batchNorm: parameter " + t.describe() + " does not match "
-                        + c + " channels of " + x.describe());
+                        + c + " channels of " + described.get());
             }
         }
         return paramType;
@@ -400,10 +407,14 @@ public final class Functional {
 
     /** Values per channel of a batch norm's x in training: at least two, or the variance is undefined. */
     private static int valuesPerChannel(Tensor x) {
+        return valuesPerChannel(x.shape(), x::describe);
+    }
+
+    private static int valuesPerChannel(Shape x, Supplier<String> described) {
         int count = x.numel() / x.dim(-1);
         if (count < 2) {
             throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got "
-                    + x.describe());
+                    + described.get());
         }
         return count;
     }
@@ -444,7 +455,8 @@ public final class Functional {
      * {@code batchNormSiluDepthwise(conv2d(input, pointwise, null, pointwiseSpec), ...)}: an inverted bottleneck's
      * expansion (a 1×1 convolution, no bias), its batch norm + SiLU and its depthwise layer, in training. Where the
      * backend {@linkplain Backend#recomputesDepthwiseInput() recomputes the depthwise input} and both convolution
-     * weights take gradients, one op whose backward takes every gradient from
+     * weights take gradients, one op: its forward is {@link Backend#pointwiseBatchNormSiluDepthwise} (a backend can
+     * take the batch statistics from the product as it writes x) and its backward takes every gradient from
      * {@link Backend#pointwiseBatchNormSiluDepthwiseGrads}, so that a backend need not write the batch norm's input
      * gradient whole: the same values as the two calls. Otherwise, or for what {@link #batchNormSiluDepthwise} does
      * not fuse: the two calls.
@@ -467,12 +479,26 @@ public final class Functional {
             return batchNormSiluDepthwise(conv2d(input, pointwise, null, pointwiseSpec), runningMean, runningVar,
                     weight, bias, momentum, eps, dwWeight, spec);
         }
-        return batchNormSiluDepthwise(b.conv2d(input, pointwise, pointwiseSpec), runningMean, runningVar, weight,
-                bias, momentum, eps, dwWeight, spec, new Expansion(input, pointwise, pointwiseSpec));
+        // x is made by the backend's one call below; check against its shape what the call would check against x.
+        Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
+                pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
+        Supplier<String> described = () -> "the 1×1 convolution's output " + x;
+        checkConvShape(x, described, dwWeight, spec);
+        checkedParameterType(input, x.dim(3), described, runningMean, runningVar, weight, bias);
+        valuesPerChannel(x, described);
+        Tensor w = weight != null ? weight : b.full(Shape.of(x.dim(3)), input.dtype(), 1);
+        Tensor bb = bias != null ? bias : b.full(Shape.of(x.dim(3)), input.dtype(), 0);
+        Backend.PointwiseBatchNormResult r = b.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec, w,
+                bb, eps, dwWeight, spec);
+        return batchNormSiluDepthwise(r.expansion(), runningMean, runningVar, w, bb, momentum, eps, dwWeight, spec,
+                new Expansion(input, pointwise, pointwiseSpec, r.result()));
     }
 
-    /** The 1×1 convolution whose output a {@link #pointwiseBatchNormSiluDepthwise} normalises. */
-    private record Expansion(Tensor input, Tensor weight, ConvSpec spec) {
+    /**
+     * The 1×1 convolution whose output a {@link #pointwiseBatchNormSiluDepthwise} normalises, and the batch norm +
+     * depthwise result the backend made with it.
+     */
+    private record Expansion(Tensor input, Tensor weight, ConvSpec spec, Backend.BatchNormResult result) {
     }
 
     /** Whether {@link #batchNormSiluDepthwise} runs as one op for an x of this shape and dtype. */
@@ -483,9 +509,10 @@ public final class Functional {
     }
 
     /**
-     * {@link #batchNormSiluDepthwise}, whose x is {@code expansion}'s output (not recorded) when that is not null:
-     * the backward then carries the gradients on through it. Only {@link #pointwiseBatchNormSiluDepthwise} passes an
-     * expansion, and only where the backend recomputes the depthwise input and x fuses (the branch that records it).
+     * {@link #batchNormSiluDepthwise}, whose x is {@code expansion}'s output (not recorded) when that is not null,
+     * its forward already done by the backend: the backward then carries the gradients on through it. Only
+     * {@link #pointwiseBatchNormSiluDepthwise} passes an expansion, and only where the backend recomputes the
+     * depthwise input and x fuses (the branch that records it).
      */
     private static Tensor batchNormSiluDepthwise(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                                  Tensor bias, double momentum, double eps, Tensor dwWeight,
@@ -503,7 +530,8 @@ public final class Functional {
         Tensor bb = bias != null ? bias : b.full(channels, x.dtype(), 0);
         if (b.recomputesDepthwiseInput()) {
             // z is never kept (nor, on the CPU, written): the backward recomputes it from x and the statistics.
-            Backend.BatchNormResult r = b.batchNormSiluDepthwise(x, w, bb, eps, dwWeight, spec);
+            Backend.BatchNormResult r = expansion != null ? expansion.result()
+                    : b.batchNormSiluDepthwise(x, w, bb, eps, dwWeight, spec);
             updateRunningStatistics(runningMean, runningVar, r, momentum, count);
             Tensor mean = r.mean();
             Tensor invStd = r.invStd();

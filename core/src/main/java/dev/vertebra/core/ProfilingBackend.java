@@ -599,6 +599,25 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public PointwiseBatchNormResult pointwiseBatchNormSiluDepthwise(Tensor input, Tensor pointwise,
+                                                                    ConvSpec pointwiseSpec, Tensor weight,
+                                                                    Tensor bias, double eps, Tensor w,
+                                                                    ConvSpec spec) {
+        long start = begin();
+        Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
+                pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
+        try {
+            PointwiseBatchNormResult r = inner.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec,
+                    weight, bias, eps, w, spec);
+            return new PointwiseBatchNormResult(own(r.expansion()), own(r.result()));
+        } finally {
+            end(convName("fwd", input.shape(), pointwise.shape(), pointwiseSpec, byShape) + " + batch norm+silu + "
+                    + convName("fwd", x, w.shape(), spec, byShape), start,
+                    convFlops(input.shape(), pointwise.shape(), pointwiseSpec) + convFlops(x, w.shape(), spec));
+        }
+    }
+
+    @Override
     public DepthwiseBatchNormSiluGrads depthwiseBatchNormSiluGrads(Tensor dy, Tensor w, ConvSpec spec, Tensor x,
                                                                    Tensor weight, Tensor bias, Tensor mean,
                                                                    Tensor invStd) {

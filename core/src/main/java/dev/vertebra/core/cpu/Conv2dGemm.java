@@ -74,6 +74,40 @@ public final class Conv2dGemm {
     }
 
     /**
+     * y = conv(x, w) for an ungrouped 1×1 convolution (stride 1, unpadded), every finished tile of y handed to
+     * {@code moments} while it is in cache: the values of {@link #forward}, and y's batch statistics without a
+     * second read of y from memory. The product's tiles start at chunk boundaries, each chunk's rows in one task.
+     *
+     * @param x input: [N, H, W, Cin] from xOff; w: [1, 1, Cin, Cout] from wOff; y: [N, H, W, Cout] from 0
+     * @param moments for y as [N·H·W, Cout]; complete on return
+     */
+    static void forwardPointwiseMoments(Conv2dShape s, float[] x, int xOff, float[] w, int wOff, float[] y,
+                                        ChunkMoments moments) {
+        int pixels = s.batch() * s.outHeight() * s.outWidth();
+        int cin = s.inChannels();
+        int cout = s.outChannels();
+        if (!s.isPointwise() || s.groups() != 1 || moments.rows() != pixels || moments.channels() != cout) {
+            throw new IllegalArgumentException("moments of [" + moments.rows() + ", " + moments.channels()
+                    + "] for a convolution that is not an ungrouped 1×1 one of that output: " + s);
+        }
+        Conv2dShape.checkArray("x", x, xOff, s.inputSize());
+        Conv2dShape.checkArray("w", w, wOff, s.weightSize());
+        Conv2dShape.checkArray("y", y, 0, s.outputSize());
+        Sgemm.sgemm(false, false, pixels, cout, cin, 1f, x, xOff, cin, w, wOff, cout, 0f, y, 0, cout,
+                new Sgemm.TileEpilogue() {
+                    @Override
+                    public void finish(int item, int i0, int i1, int j0, int j1) {
+                        moments.add(y, 0, i0, i1, j0, j1);
+                    }
+
+                    @Override
+                    public int rowAlignment() {
+                        return FloatBatchNorm.CHUNK_ROWS;
+                    }
+                });
+    }
+
+    /**
      * {@link #forward} that finishes every block of y with {@code epilogue} (after the bias) while the block is
      * in cache: per task tile of the GEMM for a 1×1 convolution, per unfolded block of pixels otherwise.
      */

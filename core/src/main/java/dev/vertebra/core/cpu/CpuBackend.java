@@ -31,6 +31,8 @@ public final class CpuBackend extends ReferenceBackend {
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
     /** The upstream gradient size (floats, 8 MB) from which {@link #broadcastMulGradients} fuses its two passes. */
     private static final long FUSED_MUL_GRADIENTS_MIN_ELEMENTS = 1 << 21;
+    /** Pixels from which {@link #pointwiseBatchNormSiluDepthwise} gathers the statistics in the product. */
+    private static final int MOMENTS_IN_PRODUCT_MIN_ROWS = 4096;
 
     public CpuBackend(Device device) {
         super(device);
@@ -789,6 +791,46 @@ public final class CpuBackend extends ReferenceBackend {
         FloatBatchNormSilu.forwardThroughDepthwise(s, floats(in), in.layout().offset(), packed(weight), packed(bias),
                 eps, floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var), floats(invStd));
         return new BatchNormResult(y, mean, var, invStd);
+    }
+
+    /**
+     * The 1×1 product hands each finished tile of x to the batch statistics while it is in cache (tiles aligned to
+     * their chunks), so the batch norm reads x once, not twice: the bits of the two calls. Only for maps of at least
+     * {@value #MOMENTS_IN_PRODUCT_MIN_ROWS} pixels: the alignment makes the product's tiles coarser, which costs
+     * small maps more balance than they gain, and their x is still in cache for the second read anyway.
+     */
+    @Override
+    public PointwiseBatchNormResult pointwiseBatchNormSiluDepthwise(Tensor input, Tensor pointwise,
+                                                                    ConvSpec pointwiseSpec, Tensor weight,
+                                                                    Tensor bias, double eps, Tensor w,
+                                                                    ConvSpec spec) {
+        if (!isFloat(input) || !isFloat(pointwise) || !isFloat(weight) || !isFloat(bias) || !isFloat(w)
+                || input.rank() != 4 || pointwise.rank() != 4) {
+            return super.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec, weight, bias, eps, w, spec);
+        }
+        Conv2dShape p = convShape(input.shape(), pointwise.shape(), pointwiseSpec);
+        Shape xShape = Shape.of(p.batch(), p.outHeight(), p.outWidth(), p.outChannels());
+        int rows = p.batch() * p.outHeight() * p.outWidth();
+        if (!p.isPointwise() || p.groups() != 1 || rows < MOMENTS_IN_PRODUCT_MIN_ROWS
+                || !convShape(xShape, w.shape(), spec).isDepthwise()) {
+            return super.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec, weight, bias, eps, w, spec);
+        }
+        Conv2dShape s = convShape(xShape, w.shape(), spec);
+        Tensor in = dense(input);
+        Tensor pw = dense(pointwise);
+        Tensor wi = dense(w);
+        Tensor x = output(xShape, input.dtype());
+        ChunkMoments moments = new ChunkMoments(rows, p.outChannels());
+        Conv2dGemm.forwardPointwiseMoments(p, floats(in), in.layout().offset(), floats(pw), pw.layout().offset(),
+                floats(x), moments);
+        Shape cs = Shape.of(p.outChannels());
+        Tensor mean = empty(cs, input.dtype());
+        Tensor var = empty(cs, input.dtype());
+        Tensor invStd = empty(cs, input.dtype());
+        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), input.dtype());
+        FloatBatchNormSilu.forwardThroughDepthwise(s, floats(x), 0, moments, packed(weight), packed(bias), eps,
+                floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var), floats(invStd));
+        return new PointwiseBatchNormResult(x, new BatchNormResult(y, mean, var, invStd));
     }
 
     @Override

@@ -59,7 +59,7 @@ final class FloatBatchNorm {
 
     /**
      * run[at + i] = Σ dy, run[at + C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for i &lt; C: column vectors
-     * summed down the rows in registers (see {@link #columnSums(float[], int, int, int, float[], int)}).
+     * summed down the rows in registers (as {@link ChunkMoments} sums them).
      */
     private static void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, int c,
                                      float[] mean, float[] invStd, float[] run, int at) {
@@ -164,132 +164,25 @@ final class FloatBatchNorm {
      */
     static void statistics(float[] x, int xOff, int rows, int c, float[] weight, float[] bias, double eps,
                            float[] mean, float[] var, float[] invStd, float[] scale, float[] shift) {
+        statistics(ChunkMoments.of(x, xOff, rows, c), weight, bias, eps, mean, var, invStd, scale, shift);
+    }
+
+    /**
+     * {@link #statistics(float[], int, int, int, float[], float[], double, float[], float[], float[], float[],
+     * float[])} from moments already gathered, every chunk of them complete.
+     */
+    static void statistics(ChunkMoments moments, float[] weight, float[] bias, double eps, float[] mean,
+                           float[] var, float[] invStd, float[] scale, float[] shift) {
+        int rows = moments.rows();
+        int c = moments.channels();
         double[] m2 = new double[c];
-        moments(x, xOff, rows, c, mean, m2);
+        moments.merge(mean, m2);
         for (int ch = 0; ch < c; ch++) {
             var[ch] = (float) (m2[ch] / rows);
             double is = 1 / Math.sqrt(m2[ch] / rows + eps);
             invStd[ch] = (float) is;
             scale[ch] = (float) (is * weight[ch]);
             shift[ch] = (float) (bias[ch] - mean[ch] * is * weight[ch]);
-        }
-    }
-
-    /**
-     * Per-channel mean and sum of squared deviations of x ([rows, C] from xOff) with one read of x from memory:
-     * each chunk of rows gets its own mean and squared deviations from it (two passes over a chunk that is still
-     * in cache), and the chunks merge in double in a fixed order (Chan et al.: M2 = Σ M2ₜ + nₜ·(meanₜ − mean)²).
-     *
-     * @param mean [C], out; m2 [C], out: Σ (x − mean)²
-     */
-    private static void moments(float[] x, int xOff, int rows, int c, float[] mean, double[] m2) {
-        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        float[] chunkMean = CpuStorage.allocateUninitialized(chunks * c).floats(); // [chunks, C]
-        float[] chunkM2 = CpuStorage.allocateUninitialized(chunks * c).floats();   // [chunks, C]
-        CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
-            for (int t = c0; t < c1; t++) {
-                int r0 = t * CHUNK_ROWS;
-                int r1 = Math.min(rows, r0 + CHUNK_ROWS);
-                columnSums(x, xOff + r0 * c, r1 - r0, c, chunkMean, t * c);
-                float inv = 1f / (r1 - r0);
-                for (int ch = t * c; ch < (t + 1) * c; ch++) {
-                    chunkMean[ch] *= inv;
-                }
-                columnSquaredDeviations(x, xOff + r0 * c, r1 - r0, c, chunkMean, t * c, chunkM2, t * c);
-            }
-        });
-        double[] total = new double[c];
-        for (int t = 0; t < chunks; t++) {
-            int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
-            for (int ch = 0; ch < c; ch++) {
-                total[ch] += (double) n * chunkMean[t * c + ch];
-            }
-        }
-        for (int ch = 0; ch < c; ch++) {
-            total[ch] /= rows;
-            mean[ch] = (float) total[ch];
-        }
-        for (int t = 0; t < chunks; t++) {
-            int n = Math.min(rows, (t + 1) * CHUNK_ROWS) - t * CHUNK_ROWS;
-            for (int ch = 0; ch < c; ch++) {
-                double d = chunkMean[t * c + ch] - total[ch];
-                m2[ch] += chunkM2[t * c + ch] + n * d * d;
-            }
-        }
-    }
-
-    // The two column loops below keep their sums in registers, a few column vectors at a time down all the rows
-    // (through memory, each row waited on the previous row's store); every column still adds its rows in order.
-
-    /** run[at + i] = Σ_r x[base + r·c + i] over {@code rows} rows, in row order, for i &lt; c. */
-    private static void columnSums(float[] x, int base, int rows, int c, float[] run, int at) {
-        int l = S.length();
-        int bound = S.loopBound(c);
-        int i = 0;
-        for (; i + 2 * l <= bound; i += 2 * l) {
-            FloatVector v0 = FloatVector.zero(S);
-            FloatVector v1 = v0;
-            for (int r = 0, xi = base + i; r < rows; r++, xi += c) {
-                v0 = FloatVector.fromArray(S, x, xi).add(v0);
-                v1 = FloatVector.fromArray(S, x, xi + l).add(v1);
-            }
-            v0.intoArray(run, at + i);
-            v1.intoArray(run, at + i + l);
-        }
-        for (; i < bound; i += l) {
-            FloatVector v = FloatVector.zero(S);
-            for (int r = 0, xi = base + i; r < rows; r++, xi += c) {
-                v = FloatVector.fromArray(S, x, xi).add(v);
-            }
-            v.intoArray(run, at + i);
-        }
-        for (; i < c; i++) {
-            float acc = 0f;
-            for (int r = 0; r < rows; r++) {
-                acc += x[base + r * c + i];
-            }
-            run[at + i] = acc;
-        }
-    }
-
-    /**
-     * q[qAt + i] = Σ_r (x[base + r·c + i] − m[mAt + i])², fused multiply-adds in row order, for i &lt; c.
-     */
-    private static void columnSquaredDeviations(float[] x, int base, int rows, int c, float[] m, int mAt, float[] q,
-                                                int qAt) {
-        int l = S.length();
-        int bound = S.loopBound(c);
-        int i = 0;
-        for (; i + 2 * l <= bound; i += 2 * l) {
-            FloatVector m0 = FloatVector.fromArray(S, m, mAt + i);
-            FloatVector m1 = FloatVector.fromArray(S, m, mAt + i + l);
-            FloatVector v0 = FloatVector.zero(S);
-            FloatVector v1 = v0;
-            for (int r = 0, at = base + i; r < rows; r++, at += c) {
-                FloatVector d0 = FloatVector.fromArray(S, x, at).sub(m0);
-                FloatVector d1 = FloatVector.fromArray(S, x, at + l).sub(m1);
-                v0 = d0.fma(d0, v0);
-                v1 = d1.fma(d1, v1);
-            }
-            v0.intoArray(q, qAt + i);
-            v1.intoArray(q, qAt + i + l);
-        }
-        for (; i < bound; i += l) {
-            FloatVector mi = FloatVector.fromArray(S, m, mAt + i);
-            FloatVector v = FloatVector.zero(S);
-            for (int r = 0, at = base + i; r < rows; r++, at += c) {
-                FloatVector d = FloatVector.fromArray(S, x, at).sub(mi);
-                v = d.fma(d, v);
-            }
-            v.intoArray(q, qAt + i);
-        }
-        for (; i < c; i++) {
-            float acc = 0f;
-            for (int r = 0; r < rows; r++) {
-                float d = x[base + r * c + i] - m[mAt + i];
-                acc += d * d;
-            }
-            q[qAt + i] = acc;
         }
     }
 

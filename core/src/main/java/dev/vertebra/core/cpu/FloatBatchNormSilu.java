@@ -92,14 +92,30 @@ final class FloatBatchNormSilu {
     static void forwardThroughDepthwise(Conv2dShape depthwise, float[] x, int xOff, float[] weight, float[] bias,
                                         double eps, float[] w, int wOff, float[] y, float[] mean, float[] var,
                                         float[] invStd) {
+        forwardThroughDepthwise(depthwise, x, xOff, null, weight, bias, eps, w, wOff, y, mean, var, invStd);
+    }
+
+    /**
+     * {@link #forwardThroughDepthwise(Conv2dShape, float[], int, float[], float[], double, float[], int, float[],
+     * float[], float[], float[])} with x's moments already gathered (by the product that wrote x), or gathered here
+     * when {@code moments} is null: the same bits either way, one read of x fewer with them.
+     */
+    static void forwardThroughDepthwise(Conv2dShape depthwise, float[] x, int xOff, ChunkMoments moments,
+                                        float[] weight, float[] bias, double eps, float[] w, int wOff, float[] y,
+                                        float[] mean, float[] var, float[] invStd) {
         int c = depthwise.inChannels();
         int width = depthwise.width();
         int height = depthwise.height();
         Conv2dShape.checkArray("x", x, xOff, depthwise.inputSize());
+        int rows = depthwise.batch() * height * width;
+        ChunkMoments m = moments != null ? moments : ChunkMoments.of(x, xOff, rows, c);
+        if (m.rows() != rows || m.channels() != c) {
+            throw new IllegalArgumentException("moments of [" + m.rows() + ", " + m.channels() + "] for x of "
+                    + depthwise);
+        }
         float[] scale = new float[c];
         float[] shift = new float[c];
-        FloatBatchNorm.statistics(x, xOff, depthwise.batch() * height * width, c, weight, bias, eps, mean, var,
-                invStd, scale, shift);
+        FloatBatchNorm.statistics(m, weight, bias, eps, mean, var, invStd, scale, shift);
         BufferedDepthwise.forward(depthwise, (n, r0, r1, buffer, at) -> {
             int from = xOff + (n * height + r0) * width * c;
             for (int p = 0; p < (r1 - r0) * width; p++) {

@@ -99,7 +99,19 @@ public final class Sgemm {
      */
     @FunctionalInterface
     interface TileEpilogue {
+        /**
+         * C_item[i0:i1, j0:j1] is final. Within a task tile the calls come from one thread, in row order (the whole
+         * tile at once, or strips of rows).
+         */
         void finish(int item, int i0, int i1, int j0, int j1);
+
+        /**
+         * Task tiles then start at multiples of this many rows (1: anywhere), for an epilogue that gathers blocks of
+         * rows as they come and needs each block within one task. Tile sizes change no sum.
+         */
+        default int rowAlignment() {
+            return 1;
+        }
     }
 
     /** {@link #sgemm} that hands every finished tile of C to {@code epilogue} before the tile's task ends. */
@@ -308,7 +320,7 @@ public final class Sgemm {
                     break;
                 }
             }
-            int tileM = roundUp(ceilDiv(m, tilesM), MR);
+            int tileM = alignedRows(roundUp(ceilDiv(m, tilesM), MR));
             int tileN = roundUp(ceilDiv(n, tilesN), NR);
             int perBatch = ceilDiv(m, tileM) * ceilDiv(n, tileN);
             int tasks = batch * perBatch;
@@ -430,7 +442,7 @@ public final class Sgemm {
             }
             int tilesN = ceilDiv(n, TASK_N);
             int tileN = roundUp(ceilDiv(n, tilesN), NR);
-            int tileM = balancedTileRows(m, tilesN);
+            int tileM = alignedRows(balancedTileRows(m, tilesN));
             int tilesM = ceilDiv(m, tileM);
             int panelGrain = Math.max(1, panels / (4 * CpuThreads.parallelism()));
             for (int p0 = 0; p0 < k; p0 += KC) {
@@ -453,6 +465,11 @@ public final class Sgemm {
                     }
                 });
             }
+        }
+
+        /** Tile rows rounded up to the epilogue's {@link TileEpilogue#rowAlignment}. */
+        private int alignedRows(int tileM) {
+            return epilogue == null ? tileM : roundUp(tileM, epilogue.rowAlignment());
         }
 
         /**

@@ -194,7 +194,7 @@ class PointwiseBatchNormSiluDepthwiseTest {
     }
 
     /** Within 10⁻⁴ of the largest magnitude of {@code expected}, element by element. */
-    private static void assertClose(Tensor expected, Tensor actual, String what) {
+    static void assertClose(Tensor expected, Tensor actual, String what) {
         float[] e = expected.toFloatArray();
         float[] a = actual.toFloatArray();
         assertEquals(e.length, a.length, what);
