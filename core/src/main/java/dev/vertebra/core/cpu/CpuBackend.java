@@ -811,11 +811,10 @@ public final class CpuBackend extends ReferenceBackend {
         Conv2dShape p = convShape(input.shape(), pointwise.shape(), pointwiseSpec);
         Shape xShape = Shape.of(p.batch(), p.outHeight(), p.outWidth(), p.outChannels());
         int rows = p.batch() * p.outHeight() * p.outWidth();
-        if (!p.isPointwise() || p.groups() != 1 || rows < MOMENTS_IN_PRODUCT_MIN_ROWS
-                || !convShape(xShape, w.shape(), spec).isDepthwise()) {
+        Conv2dShape s = convShape(xShape, w.shape(), spec);
+        if (!p.isPointwise() || p.groups() != 1 || rows < MOMENTS_IN_PRODUCT_MIN_ROWS || !s.isDepthwise()) {
             return super.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec, weight, bias, eps, w, spec);
         }
-        Conv2dShape s = convShape(xShape, w.shape(), spec);
         Tensor in = dense(input);
         Tensor pw = dense(pointwise);
         Tensor wi = dense(w);
