@@ -39,12 +39,20 @@ final class ChunkMoments {
         this.chunkM2 = CpuStorage.allocateUninitialized(chunks * c).floats();
     }
 
-    /** The moments of all of x ([rows, C] from xOff), each chunk a task of the CPU pool. */
+    /**
+     * The moments of all of x ([rows, C] from xOff), each chunk a task of the CPU pool, or a few tasks by channels
+     * where the chunks are few ({@link FloatBatchNorm#channelBlock}).
+     */
     static ChunkMoments of(float[] x, int xOff, int rows, int c) {
         ChunkMoments m = new ChunkMoments(rows, c);
-        CpuThreads.parallelFor(0, m.chunks, 1, (c0, c1) -> {
-            for (int t = c0; t < c1; t++) {
-                m.add(x, xOff, t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), 0, c);
+        int blockChannels = FloatBatchNorm.channelBlock(m.chunks, c);
+        int blocks = (c + blockChannels - 1) / blockChannels;
+        CpuThreads.parallelFor(0, m.chunks * blocks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int chunk = t / blocks;
+                int j0 = t % blocks * blockChannels;
+                m.add(x, xOff, chunk * CHUNK_ROWS, Math.min(rows, (chunk + 1) * CHUNK_ROWS), j0,
+                        Math.min(c, j0 + blockChannels));
             }
         });
         return m;

@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatBatchNorm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int CHUNK_ROWS = 256;
+    /** Fewest channels a task of {@link #chunkedSums} takes when chunks are split by channels: four vectors. */
+    private static final int MIN_TASK_CHANNELS = 4 * S.length();
     // The chunks' results go straight into arrays taken on the calling thread (pooled by a MemoryScope open
     // there), [chunks, width], each chunk writing its own row of them.
 
@@ -29,7 +31,7 @@ final class FloatBatchNorm {
         float[] scale = new float[c];
         float[] shift = new float[c];
         statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
-        CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> {
+        CpuThreads.parallelFor(0, rows, rowGrain(rows), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int in = xOff + r * c;
                 int out = r * c;
@@ -52,20 +54,20 @@ final class FloatBatchNorm {
     static void backward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                          float[] mean, float[] invStd, float[] dx, float[] dWeight, float[] dBias) {
         // One pass for both sums: [Σdy | Σdy·x̂] side by side in one run of 2C, chunk by chunk.
-        double[] sums = chunkedSums(rows, 2 * c, (r0, r1, run, at) -> gradientSums(dy, dyOff, x, xOff, r0, r1, c,
-                mean, invStd, run, at));
+        double[] sums = chunkedSums(rows, c, (r0, r1, j0, j1, run, at) -> gradientSums(dy, dyOff, x, xOff, r0, r1,
+                j0, j1, c, mean, invStd, run, at));
         finishBackward(dy, dyOff, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
     /**
-     * run[at + i] = Σ dy, run[at + C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for i &lt; C: column vectors
-     * summed down the rows in registers (as {@link ChunkMoments} sums them).
+     * run[at + i] = Σ dy, run[at + C + i] = Σ dy·x̂ over rows [r0, r1) in row order, for j0 ≤ i &lt; j1: column
+     * vectors summed down the rows in registers (as {@link ChunkMoments} sums them).
      */
-    private static void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, int c,
-                                     float[] mean, float[] invStd, float[] run, int at) {
+    private static void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int r0, int r1, int j0, int j1,
+                                     int c, float[] mean, float[] invStd, float[] run, int at) {
         int l = S.length();
-        int bound = S.loopBound(c);
-        int i = 0;
+        int bound = j1 == c ? S.loopBound(c) : j1;
+        int i = j0;
         for (; i < bound; i += l) {
             FloatVector m = FloatVector.fromArray(S, mean, i);
             FloatVector is = FloatVector.fromArray(S, invStd, i);
@@ -80,7 +82,7 @@ final class FloatBatchNorm {
             sumDy.intoArray(run, at + i);
             sumDyXhat.intoArray(run, at + c + i);
         }
-        for (; i < c; i++) {
+        for (; i < j1; i++) {
             float sumDy = 0f;
             float sumDyXhat = 0f;
             for (int r = r0; r < r1; r++) {
@@ -102,8 +104,20 @@ final class FloatBatchNorm {
     static void finishBackward(float[] dy, int dyOff, float[] x, int xOff, int rows, int c, float[] weight,
                                float[] mean, float[] invStd, double[] sums, float[] dx, float[] dWeight, float[] dBias) {
         InputGradient gradient = inputGradient(rows, c, weight, mean, invStd, sums, dWeight, dBias);
-        CpuThreads.parallelFor(0, rows, CHUNK_ROWS, (r0, r1) -> gradient.rows(dy, dyOff, x, xOff, r0, r1, dx,
+        CpuThreads.parallelFor(0, rows, rowGrain(rows), (r0, r1) -> gradient.rows(dy, dyOff, x, xOff, r0, r1, dx,
                 r0 * c));
+    }
+
+    /**
+     * Rows per task of a loop whose rows are independent: about {@value #CHUNK_ROWS}, in a number of tasks that the
+     * threads share evenly. B0's 7² and 14² layers at batch 8 have 392 and 1 568 rows: 256-row tasks left one thread
+     * a 136-row task and the other a 256-row one, or four tasks against three.
+     */
+    static int rowGrain(int rows) {
+        int threads = CpuThreads.parallelism();
+        int tasks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        tasks = (tasks + threads - 1) / threads * threads;
+        return Math.max(1, (rows + tasks - 1) / tasks);
     }
 
     /**
@@ -188,24 +202,51 @@ final class FloatBatchNorm {
 
     @FunctionalInterface
     interface ChunkAccumulator {
-        /** Writes the sums of rows [r0, r1) into {@code run[at, at + width)}, every element. */
-        void sum(int r0, int r1, float[] run, int at);
+        /**
+         * Writes two sums per channel of rows [r0, r1), for channels [j0, j1): {@code run[at + j]} and
+         * {@code run[at + C + j]}. j0 is 0 or a multiple of the vector length, j1 one too or C, so each channel
+         * meets the same vector or scalar arithmetic as in a whole-width pass.
+         */
+        void sum(int r0, int r1, int j0, int j1, float[] run, int at);
     }
 
     /**
-     * Sums of a per-row quantity of {@code width} values over chunks of {@value #CHUNK_ROWS} rows: each chunk's
-     * float sums (rows in order) by {@code chunkBody}, each into its own row of one [chunks, width] array, then the
-     * chunks added in double in order, so the result does not depend on the threads.
+     * Two sums per channel of C over chunks of {@value #CHUNK_ROWS} rows: each chunk's float sums (rows in order) by
+     * {@code chunkBody}, each into its own row of one [chunks, 2C] array, then the chunks added in double in order,
+     * so the result does not depend on the threads. Where there are few chunks (B0's 7² layers at batch 8: two,
+     * of 256 and 136 rows) each chunk's channels are split among several tasks as well, which changes no sum.
      */
-    static double[] chunkedSums(int rows, int width, ChunkAccumulator chunkBody) {
+    static double[] chunkedSums(int rows, int c, ChunkAccumulator chunkBody) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, width]
-        CpuThreads.parallelFor(0, chunks, 1, (c0, c1) -> {
-            for (int t = c0; t < c1; t++) {
-                chunkBody.sum(t * CHUNK_ROWS, Math.min(rows, (t + 1) * CHUNK_ROWS), partial, t * width);
+        int width = 2 * c;
+        float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, 2C]
+        int blockChannels = channelBlock(chunks, c);
+        int blocks = (c + blockChannels - 1) / blockChannels;
+        CpuThreads.parallelFor(0, chunks * blocks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int chunk = t / blocks;
+                int j0 = t % blocks * blockChannels;
+                chunkBody.sum(chunk * CHUNK_ROWS, Math.min(rows, (chunk + 1) * CHUNK_ROWS), j0,
+                        Math.min(c, j0 + blockChannels), partial, chunk * width);
             }
         });
         return sumInOrder(partial, chunks, width);
+    }
+
+    /**
+     * Channels per task when {@code chunks} chunks of C channels are split by channels too: all C when the chunks
+     * alone give each thread four tasks, else enough blocks for that, each a multiple of the vector length and at
+     * least {@link #MIN_TASK_CHANNELS} wide.
+     */
+    static int channelBlock(int chunks, int c) {
+        int wanted = 4 * CpuThreads.parallelism();
+        if (chunks >= wanted || c <= MIN_TASK_CHANNELS) {
+            return c;
+        }
+        int blocks = (wanted + chunks - 1) / chunks;
+        int l = S.length();
+        int width = ((c + blocks - 1) / blocks + l - 1) / l * l;
+        return Math.min(c, Math.max(MIN_TASK_CHANNELS, width));
     }
 
     /** total[i] = Σ_t partial[t·width + i] in double, t in order: the same sums whatever thread wrote which part. */

@@ -39,7 +39,7 @@ final class FloatBatchNormSilu {
         float[] scale = new float[c];
         float[] shift = new float[c];
         FloatBatchNorm.statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
-        CpuThreads.parallelFor(0, rows, FloatBatchNorm.CHUNK_ROWS, (r0, r1) -> {
+        CpuThreads.parallelFor(0, rows, FloatBatchNorm.rowGrain(rows), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 forwardRow(x, xOff + r * c, z, r * c, c, scale, shift);
             }
@@ -157,9 +157,9 @@ final class FloatBatchNormSilu {
         // float, so dz's bits are unchanged.
         float[] add = addend == null ? negativeZeros(c) : addend.perImage();
         int image = addend == null ? rows : addend.rowsPerImage();
-        double[] sums = FloatBatchNorm.chunkedSums(rows, 2 * c,
-                (r0, r1, run, at) -> backwardRows(dz, dzOff, add, image, x, xOff, dx, r0, r1, c, weight, bias, mean,
-                        invStd, run, at, null));
+        double[] sums = FloatBatchNorm.chunkedSums(rows, c,
+                (r0, r1, j0, j1, run, at) -> backwardRows(dz, dzOff, add, image, x, xOff, dx, r0, r1, j0, j1, c,
+                        weight, bias, mean, invStd, run, at, null));
         FloatBatchNorm.finishBackward(dx, 0, x, xOff, rows, c, weight, mean, invStd, sums, dx, dWeight, dBias);
     }
 
@@ -220,8 +220,8 @@ final class FloatBatchNormSilu {
                     // which the prefetchers follow poorly (12-15 % of the call at 112² × 96 without).
                     DepthwiseConv2d.preloadRow(x, xOff + row * width * c, width, c);
                     float[] activation = dwOut == null ? null : ACTIVATION_ROW.floats(width * c);
-                    backwardRows(dy, 0, add, rows, x, xOff, dy, row * width, (row + 1) * width, c, weight, bias,
-                            mean, invStd, rowSums, row * 2 * c, activation);
+                    backwardRows(dy, 0, add, rows, x, xOff, dy, row * width, (row + 1) * width, 0, c, c, weight,
+                            bias, mean, invStd, rowSums, row * 2 * c, activation);
                     if (activation != null) {
                         DepthwiseWeightRows.accumulateInputRow(depthwise, activation, 0, dOut, dOutOff, row,
                                 weightPartials, row / grain * taps);
@@ -242,16 +242,17 @@ final class FloatBatchNormSilu {
     /**
      * Rows [r0, r1): y = x̂·w + b with x̂ = (x − mean)·invStd; dy = (dz + add[r / image])·σ(y)·(1 + y·σ(−y)), add
      * [images, C] (one exp, as {@link FloatExpKernels#siluGrad}) into dy (same layout as x, from 0);
-     * run[at, at + C) = Σdy and run[at + C, at + 2C) = Σdy·x̂ in row order; when {@code activation} is not null,
-     * silu(y) = y·σ(y) of the rows into it, [r1 − r0, C] from 0. A column vector at a time down the rows, its sums
-     * and per-channel constants in registers.
+     * run[at + j] = Σdy and run[at + C + j] = Σdy·x̂ in row order, all for the channels j0 ≤ j &lt; j1 (j0 a
+     * multiple of the vector length, j1 one too or C, as {@link FloatBatchNorm#chunkedSums} splits them); when
+     * {@code activation} is not null, silu(y) = y·σ(y) of the rows into it, [r1 − r0, C] from 0. A column vector at
+     * a time down the rows, its sums and per-channel constants in registers.
      */
     private static void backwardRows(float[] dz, int dzOff, float[] add, int image, float[] x, int xOff, float[] dy,
-                                     int r0, int r1, int c, float[] weight, float[] bias, float[] mean,
-                                     float[] invStd, float[] run, int at, float[] activation) {
+                                     int r0, int r1, int j0, int j1, int c, float[] weight, float[] bias,
+                                     float[] mean, float[] invStd, float[] run, int at, float[] activation) {
         int firstImage = r0 / image;
-        int i = 0;
-        for (int end = S.loopBound(c); i < end; i += S.length()) {
+        int i = j0;
+        for (int end = j1 == c ? S.loopBound(c) : j1; i < end; i += S.length()) {
             FloatVector m = FloatVector.fromArray(S, mean, i);
             FloatVector is = FloatVector.fromArray(S, invStd, i);
             FloatVector w = FloatVector.fromArray(S, weight, i);
@@ -287,7 +288,7 @@ final class FloatBatchNormSilu {
             sumDy.intoArray(run, at + i);
             sumDyXhat.intoArray(run, at + c + i);
         }
-        for (; i < c; i++) {
+        for (; i < j1; i++) {
             float sumDy = 0f;
             float sumDyXhat = 0f;
             for (int r = r0; r < r1; r++) {
