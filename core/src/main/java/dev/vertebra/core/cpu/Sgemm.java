@@ -307,8 +307,10 @@ public final class Sgemm {
                 runSharedB();
                 return;
             }
-            // Aim for two tasks per thread so a core slowed by another process does not hold the call back.
-            int wanted = parallel ? 2 * CpuThreads.parallelism() : 1;
+            // Aim for three tasks per thread so a core slowed by another process does not hold the call back, and
+            // tasks of unequal cost even out: with two a thread, the four-task products of B0's training step at
+            // batch 8 left a thread idle a fifth of their time, and the step ran 2 % slower (bench/NOTES.md).
+            int wanted = parallel ? 3 * CpuThreads.parallelism() : 1;
             while ((long) batch * tilesM * tilesN < wanted) {
                 boolean canSplitM = m / (tilesM + 1) >= MIN_TASK_M;
                 boolean canSplitN = n / (tilesN + 1) >= MIN_TASK_N;
