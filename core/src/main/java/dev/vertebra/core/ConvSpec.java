@@ -51,4 +51,9 @@ public record ConvSpec(int strideH, int strideW, int padTop, int padBottom, int 
     public int outWidth(int w, int kw) {
         return (w + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1;
     }
+
+    /** The output shape {@code [N, OH, OW, Cout]} for an input {@code x: [N, H, W, Cin]} and weight {@code w}. */
+    public Shape outputShape(Shape x, Shape w) {
+        return Shape.of(x.dim(0), outHeight(x.dim(1), w.dim(0)), outWidth(x.dim(2), w.dim(1)), w.dim(3));
+    }
 }

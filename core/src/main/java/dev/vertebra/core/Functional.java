@@ -179,8 +179,7 @@ public final class Functional {
             return false;
         }
         checkConv(x, first.weight(), first.spec());
-        Shape middle = Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
-                first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
+        Shape middle = first.spec().outputShape(x.shape(), first.weight().shape());
         x.requireSameDevice("conv2d", second.weight());
         checkConvShape(middle, () -> "the first convolution's output " + middle, second.weight(), second.spec());
         return true;
@@ -471,17 +470,13 @@ public final class Functional {
                 && pointwise.rank() == 4 && !Autocast.isEnabled();
         if (fused) {
             checkConv(input, pointwise, pointwiseSpec);
-            Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
-                    pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
-            fused = fusesWithDepthwise(x, input.dtype(), dwWeight, spec);
         }
-        if (!fused) {
+        Shape x = fused ? pointwiseSpec.outputShape(input.shape(), pointwise.shape()) : null;
+        if (!fused || !fusesWithDepthwise(x, input.dtype(), dwWeight, spec)) {
             return batchNormSiluDepthwise(conv2d(input, pointwise, null, pointwiseSpec), runningMean, runningVar,
                     weight, bias, momentum, eps, dwWeight, spec);
         }
         // x is made by the backend's one call below; check against its shape what the call would check against x.
-        Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
-                pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
         Supplier<String> described = () -> "the 1×1 convolution's output " + x;
         checkConvShape(x, described, dwWeight, spec);
         checkedParameterType(input, x.dim(3), described, runningMean, runningVar, weight, bias);

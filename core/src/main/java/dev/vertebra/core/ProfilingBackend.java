@@ -452,8 +452,7 @@ public final class ProfilingBackend implements Backend {
 
     /** The first convolution's output: the second's input. */
     private static Shape chainMiddle(Tensor x, ConvAffine first) {
-        return Shape.of(x.dim(0), first.spec().outHeight(x.dim(1), first.weight().dim(0)),
-                first.spec().outWidth(x.dim(2), first.weight().dim(1)), first.weight().dim(3));
+        return first.spec().outputShape(x.shape(), first.weight().shape());
     }
 
     private static long chainFlops(Tensor x, ConvAffine first, ConvAffine second) {
@@ -604,8 +603,7 @@ public final class ProfilingBackend implements Backend {
                                                                     Tensor bias, double eps, Tensor w,
                                                                     ConvSpec spec) {
         long start = begin();
-        Shape x = Shape.of(input.dim(0), pointwiseSpec.outHeight(input.dim(1), pointwise.dim(0)),
-                pointwiseSpec.outWidth(input.dim(2), pointwise.dim(1)), pointwise.dim(3));
+        Shape x = pointwiseSpec.outputShape(input.shape(), pointwise.shape());
         try {
             PointwiseBatchNormResult r = inner.pointwiseBatchNormSiluDepthwise(input, pointwise, pointwiseSpec,
                     weight, bias, eps, w, spec);

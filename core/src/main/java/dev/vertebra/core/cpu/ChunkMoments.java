@@ -41,20 +41,11 @@ final class ChunkMoments {
 
     /**
      * The moments of all of x ([rows, C] from xOff), each chunk a task of the CPU pool, or a few tasks by channels
-     * where the chunks are few ({@link FloatBatchNorm#channelBlock}).
+     * where the chunks are few ({@link FloatBatchNorm#forEachChunkBlock}).
      */
     static ChunkMoments of(float[] x, int xOff, int rows, int c) {
         ChunkMoments m = new ChunkMoments(rows, c);
-        int blockChannels = FloatBatchNorm.channelBlock(m.chunks, c);
-        int blocks = (c + blockChannels - 1) / blockChannels;
-        CpuThreads.parallelFor(0, m.chunks * blocks, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int chunk = t / blocks;
-                int j0 = t % blocks * blockChannels;
-                m.add(x, xOff, chunk * CHUNK_ROWS, Math.min(rows, (chunk + 1) * CHUNK_ROWS), j0,
-                        Math.min(c, j0 + blockChannels));
-            }
-        });
+        FloatBatchNorm.forEachChunkBlock(rows, c, (r0, r1, j0, j1) -> m.add(x, xOff, r0, r1, j0, j1));
         return m;
     }
 

@@ -781,15 +781,24 @@ public final class CpuBackend extends ReferenceBackend {
         if (!s.isDepthwise()) {
             return super.batchNormSiluDepthwise(x, weight, bias, eps, w, spec);
         }
-        Tensor in = dense(x);
+        return depthwiseOfBatchNormSilu(s, dense(x), null, weight, bias, eps, w);
+    }
+
+    /**
+     * {@link FloatBatchNormSilu#forwardThroughDepthwise} of a dense float x, with its moments already gathered or
+     * (null) gathered there.
+     */
+    private BatchNormResult depthwiseOfBatchNormSilu(Conv2dShape s, Tensor x, ChunkMoments moments, Tensor weight,
+                                                     Tensor bias, double eps, Tensor w) {
         Tensor wi = dense(w);
         Shape cs = Shape.of(x.dim(3));
         Tensor mean = empty(cs, x.dtype());
         Tensor var = empty(cs, x.dtype());
         Tensor invStd = empty(cs, x.dtype());
         Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
-        FloatBatchNormSilu.forwardThroughDepthwise(s, floats(in), in.layout().offset(), packed(weight), packed(bias),
-                eps, floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var), floats(invStd));
+        FloatBatchNormSilu.forwardThroughDepthwise(s, floats(x), x.layout().offset(), moments, packed(weight),
+                packed(bias), eps, floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var),
+                floats(invStd));
         return new BatchNormResult(y, mean, var, invStd);
     }
 
@@ -817,19 +826,11 @@ public final class CpuBackend extends ReferenceBackend {
         }
         Tensor in = dense(input);
         Tensor pw = dense(pointwise);
-        Tensor wi = dense(w);
         Tensor x = output(xShape, input.dtype());
         ChunkMoments moments = new ChunkMoments(rows, p.outChannels());
         Conv2dGemm.forwardPointwiseMoments(p, floats(in), in.layout().offset(), floats(pw), pw.layout().offset(),
                 floats(x), moments);
-        Shape cs = Shape.of(p.outChannels());
-        Tensor mean = empty(cs, input.dtype());
-        Tensor var = empty(cs, input.dtype());
-        Tensor invStd = empty(cs, input.dtype());
-        Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), input.dtype());
-        FloatBatchNormSilu.forwardThroughDepthwise(s, floats(x), 0, moments, packed(weight), packed(bias), eps,
-                floats(wi), wi.layout().offset(), floats(y), floats(mean), floats(var), floats(invStd));
-        return new PointwiseBatchNormResult(x, new BatchNormResult(y, mean, var, invStd));
+        return new PointwiseBatchNormResult(x, depthwiseOfBatchNormSilu(s, x, moments, weight, bias, eps, w));
     }
 
     @Override

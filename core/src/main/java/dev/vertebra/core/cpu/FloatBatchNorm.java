@@ -220,17 +220,33 @@ final class FloatBatchNorm {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         int width = 2 * c;
         float[] partial = CpuStorage.allocateUninitialized(chunks * width).floats(); // [chunks, 2C]
+        forEachChunkBlock(rows, c, (r0, r1, j0, j1) -> chunkBody.sum(r0, r1, j0, j1, partial,
+                r0 / CHUNK_ROWS * width));
+        return sumInOrder(partial, chunks, width);
+    }
+
+    /** A chunk's rows [r0, r1) and a block of its channels [j0, j1). */
+    @FunctionalInterface
+    interface ChunkBlock {
+        void run(int r0, int r1, int j0, int j1);
+    }
+
+    /**
+     * {@code body} once for every chunk of {@value #CHUNK_ROWS} rows of a [rows, C] matrix and block of
+     * {@link #channelBlock} channels, each pair a task of the CPU pool.
+     */
+    static void forEachChunkBlock(int rows, int c, ChunkBlock body) {
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         int blockChannels = channelBlock(chunks, c);
         int blocks = (c + blockChannels - 1) / blockChannels;
         CpuThreads.parallelFor(0, chunks * blocks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int chunk = t / blocks;
                 int j0 = t % blocks * blockChannels;
-                chunkBody.sum(chunk * CHUNK_ROWS, Math.min(rows, (chunk + 1) * CHUNK_ROWS), j0,
-                        Math.min(c, j0 + blockChannels), partial, chunk * width);
+                body.run(chunk * CHUNK_ROWS, Math.min(rows, (chunk + 1) * CHUNK_ROWS), j0,
+                        Math.min(c, j0 + blockChannels));
             }
         });
-        return sumInOrder(partial, chunks, width);
     }
 
     /**

@@ -84,21 +84,11 @@ final class FloatBatchNormSilu {
      * time into a buffer in L2 ({@link BufferedDepthwise}). y is the bits of {@link #forward} then the depthwise
      * convolution: each z row is {@link #forward}'s, and the row kernel is the convolution's. What z cost, a tensor of
      * x's size written and read back, is gone; a backward that needs z recomputes it
-     * ({@link #backwardThroughDepthwise}).
+     * ({@link #backwardThroughDepthwise}). x's moments come already gathered (by the product that wrote x), or are
+     * gathered here when {@code moments} is null: the same bits either way, one read of x fewer with them.
      *
      * @param depthwise the convolution: x [N, H, W, C] from xOff; w [KH, KW, 1, C] from wOff
      * @param y         its output, [N, OH, OW, C] from 0, overwritten; mean, var (biased), invStd: [C]
-     */
-    static void forwardThroughDepthwise(Conv2dShape depthwise, float[] x, int xOff, float[] weight, float[] bias,
-                                        double eps, float[] w, int wOff, float[] y, float[] mean, float[] var,
-                                        float[] invStd) {
-        forwardThroughDepthwise(depthwise, x, xOff, null, weight, bias, eps, w, wOff, y, mean, var, invStd);
-    }
-
-    /**
-     * {@link #forwardThroughDepthwise(Conv2dShape, float[], int, float[], float[], double, float[], int, float[],
-     * float[], float[], float[])} with x's moments already gathered (by the product that wrote x), or gathered here
-     * when {@code moments} is null: the same bits either way, one read of x fewer with them.
      */
     static void forwardThroughDepthwise(Conv2dShape depthwise, float[] x, int xOff, ChunkMoments moments,
                                         float[] weight, float[] bias, double eps, float[] w, int wOff, float[] y,
