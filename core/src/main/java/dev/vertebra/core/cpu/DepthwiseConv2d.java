@@ -1,10 +1,11 @@
 package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.CpuStorage;
-import dev.vertebra.core.DType;
 import dev.vertebra.core.ReduceOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
 
 /**
  * Depthwise convolution (groups = Cin = Cout, one filter per channel) on channels-last activations: forward,
@@ -29,6 +30,9 @@ public final class DepthwiseConv2d {
 
     // Partial sums of the weight gradient: a fixed count keeps the summation order, hence the result, reproducible.
     private static final int WEIGHT_PARTIALS = 16;
+    // Fewest floats of partials (count × size) whose sum the threads share: below, a parallel loop costs more than
+    // it saves.
+    static final int PARALLEL_PARTIAL_FLOATS = 1 << 16;
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ThreadScratch ROW = new ThreadScratch();
 
@@ -247,10 +251,13 @@ public final class DepthwiseConv2d {
         int partials = Math.min(WEIGHT_PARTIALS, rows);
         int rowsPerPartial = (rows + partials - 1) / partials;
         int size = taps * c;
-        // [partials, KH, KW, C], zeroed; taken on the calling thread, so that a MemoryScope open there recycles it.
-        float[] partial = CpuStorage.allocate(DType.FLOAT32, partials * size).floats();
+        // [partials, KH, KW, C]; taken on the calling thread, so that a MemoryScope open there recycles it, and
+        // zeroed a partial at a time by the task that sums into it (from the calling thread alone, the zeroing and
+        // the sum below were a tenth of a 7² × 1152 5×5 weight gradient at batch 8).
+        float[] partial = CpuStorage.allocateUninitialized(partials * size).floats();
         CpuThreads.parallelFor(0, partials, 1, (from, to) -> {
             for (int p = from; p < to; p++) {
+                Arrays.fill(partial, p * size, (p + 1) * size, 0f);
                 for (int row = p * rowsPerPartial; row < Math.min(rows, (p + 1) * rowsPerPartial); row++) {
                     preloadWindowRows(s, x, xOff, row, row == p * rowsPerPartial);
                     preloadOutputRow(s, dy, dyOff, row);
@@ -263,11 +270,27 @@ public final class DepthwiseConv2d {
 
     /**
      * dw[i] (+)= Σ_p partial[p·size + i], p in order for every i (the scalar loop's sums, a vector of i at a time:
-     * the scalar loop took a fifth of a 7² × 1152 5×5 weight gradient at batch 8: 1.15 → 0.91 ms).
+     * the scalar loop took a fifth of a 7² × 1152 5×5 weight gradient at batch 8: 1.15 → 0.91 ms). Where there are
+     * many partials, the threads take slices of i: each i's sum is the same whichever thread takes it.
      */
     static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff, boolean accumulate) {
-        int i = 0;
-        for (int bound = SPECIES.loopBound(size); i < bound; i += SPECIES.length()) {
+        if ((long) partials * size < PARALLEL_PARTIAL_FLOATS) {
+            sumPartials(partial, partials, size, dw, dwOff, accumulate, 0, size);
+            return;
+        }
+        // Slices of whole vectors, about two a thread.
+        int lanes = SPECIES.length();
+        int slice = Math.max(lanes, (size + 2 * CpuThreads.parallelism() * lanes - 1)
+                / (2 * CpuThreads.parallelism() * lanes) * lanes);
+        CpuThreads.parallelFor(0, size, slice, (from, to) ->
+                sumPartials(partial, partials, size, dw, dwOff, accumulate, from, to));
+    }
+
+    /** {@link #sumPartials} for i in [from, to). */
+    private static void sumPartials(float[] partial, int partials, int size, float[] dw, int dwOff,
+                                    boolean accumulate, int from, int to) {
+        int i = from;
+        for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
             FloatVector total = accumulate ? FloatVector.fromArray(SPECIES, dw, dwOff + i)
                     : FloatVector.zero(SPECIES);
             for (int p = 0; p < partials; p++) {
@@ -275,7 +298,7 @@ public final class DepthwiseConv2d {
             }
             total.intoArray(dw, dwOff + i);
         }
-        for (; i < size; i++) {
+        for (; i < to; i++) {
             float total = accumulate ? dw[dwOff + i] : 0f;
             for (int p = 0; p < partials; p++) {
                 total += partial[p * size + i];
