@@ -232,14 +232,19 @@ public final class ProfilingBackend implements Backend {
     }
 
     /**
-     * Whether convolutions are also split by shape (PyTorch's {@code group_by_input_shape}): system property
-     * {@value #SHAPES_PROPERTY}. Off by default, since a model has dozens of shapes.
+     * Whether convolutions and batch norms are also split by shape (PyTorch's {@code group_by_input_shape}): system
+     * property {@value #SHAPES_PROPERTY}. Off by default, since a model has dozens of shapes.
      */
     static final String SHAPES_PROPERTY = "vertebra.profile.shapes";
 
     /** The convolution's kind, and with {@value #SHAPES_PROPERTY} its input shape, kernel, stride and outputs. */
     static String convName(String direction, Shape x, Shape w, ConvSpec spec, boolean byShape) {
         return "conv2d " + direction + " " + convLayer(x, w, spec, byShape);
+    }
+
+    /** {@code op}, and with {@value #SHAPES_PROPERTY} its input's shape: batch norm's ops split like convolutions. */
+    static String shaped(String op, Shape x, boolean byShape) {
+        return byShape ? op + " " + x : op;
     }
 
     /** A convolution's kind, and with byShape its input shape, kernel, stride and output channels. */
@@ -496,7 +501,7 @@ public final class ProfilingBackend implements Backend {
             BatchNormResult r = inner.batchNorm(x, weight, bias, eps);
             return own(r);
         } finally {
-            end("batch norm fwd", start);
+            end(shaped("batch norm fwd", x.shape(), byShape), start);
         }
     }
 
@@ -507,7 +512,7 @@ public final class ProfilingBackend implements Backend {
             BatchNormGrads g = inner.batchNormBackward(dy, x, weight, mean, invStd);
             return own(g);
         } finally {
-            end("batch norm bwd", start);
+            end(shaped("batch norm bwd", x.shape(), byShape), start);
         }
     }
 
@@ -518,7 +523,7 @@ public final class ProfilingBackend implements Backend {
             BatchNormResult r = inner.batchNormSilu(x, weight, bias, eps);
             return own(r);
         } finally {
-            end("batch norm+silu fwd", start);
+            end(shaped("batch norm+silu fwd", x.shape(), byShape), start);
         }
     }
 
@@ -529,7 +534,7 @@ public final class ProfilingBackend implements Backend {
             PooledBatchNorm p = inner.batchNormSiluPooled(x, weight, bias, eps);
             return new PooledBatchNorm(own(p.result()), own(p.channelSums()));
         } finally {
-            end("batch norm+silu fwd + sum over H, W", start);
+            end(shaped("batch norm+silu fwd + sum over H, W", x.shape(), byShape), start);
         }
     }
 
@@ -569,7 +574,7 @@ public final class ProfilingBackend implements Backend {
             BatchNormGrads g = inner.batchNormSiluBackward(dz, dzPerImage, x, weight, bias, mean, invStd);
             return own(g);
         } finally {
-            end("batch norm+silu bwd", start);
+            end(shaped("batch norm+silu bwd", x.shape(), byShape), start);
         }
     }
 

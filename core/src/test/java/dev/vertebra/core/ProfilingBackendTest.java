@@ -121,6 +121,13 @@ class ProfilingBackendTest {
     }
 
     @Test
+    void batchNormsSplitByShapeOnRequest() {
+        Shape x = Shape.of(8, 112, 112, 32);
+        assertEquals("batch norm+silu bwd", ProfilingBackend.shaped("batch norm+silu bwd", x, false));
+        assertEquals("batch norm+silu bwd [8, 112, 112, 32]", ProfilingBackend.shaped("batch norm+silu bwd", x, true));
+    }
+
+    @Test
     void gradientsFlowThroughTheAliasAndAreTimed() {
         ProfilingBackend profiler = Backends.profiled(Device.CPU);
         profiler.reset();

@@ -54,8 +54,8 @@ final class BenchModelCommand implements Callable<Integer> {
     private Precision precision;
 
     @Option(names = "--profile", description = "print a per-op profile of three more steps "
-            + "(VERTEBRA_JAVA_OPTS=-Dvertebra.profile.shapes=true splits convolutions by shape) and, on the CPU, "
-            + "how busy the threads were in the measured steps")
+            + "(VERTEBRA_JAVA_OPTS=-Dvertebra.profile.shapes=true splits convolutions and batch norms by shape) and, "
+            + "on the CPU, how busy the threads were in the measured steps")
     private boolean profile;
 
     @Override
