@@ -44,6 +44,10 @@ class DepthwiseConv2dTest {
                 Conv2dShape.symmetric(1, 6, 16, 32, 32, 5, 1, 2, 1, 32),
                 Conv2dShape.symmetric(1, 5, 28, 24, 24, 5, 1, 2, 1, 24),
                 Conv2dShape.symmetric(2, 4, 33, 16, 16, 5, 1, 2, 1, 16),
+                // a block whose twenty input columns are all inside the row (its column tests all pass), also
+                // with kernel rows two apart
+                Conv2dShape.symmetric(1, 6, 40, 16, 16, 5, 1, 2, 1, 16),
+                new Conv2dShape(1, 10, 40, 16, 16, 5, 5, 1, 1, 4, 4, 2, 2, 2, 1, 16),
                 // at most eight wide, two channel vectors a block: three vectors (a pair, then one alone) in rows of
                 // four (B0's 4² layers at 128²)
                 Conv2dShape.symmetric(2, 4, 4, 48, 48, 5, 1, 2, 1, 48),
