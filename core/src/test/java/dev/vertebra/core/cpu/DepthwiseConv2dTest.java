@@ -48,6 +48,9 @@ class DepthwiseConv2dTest {
                 // with kernel rows two apart
                 Conv2dShape.symmetric(1, 6, 40, 16, 16, 5, 1, 2, 1, 16),
                 new Conv2dShape(1, 10, 40, 16, 16, 5, 5, 1, 1, 4, 4, 2, 2, 2, 1, 16),
+                // five wide with more padding on the left than the window spans: the first columns read only
+                // padding, so no column of the weight gradient's sweep is known to be inside the row
+                new Conv2dShape(1, 6, 7, 16, 16, 5, 5, 1, 1, 2, 2, 5, 6, 1, 1, 16),
                 // at most eight wide, two channel vectors a block: three vectors (a pair, then one alone) in rows of
                 // four (B0's 4² layers at 128²)
                 Conv2dShape.symmetric(2, 4, 4, 48, 48, 5, 1, 2, 1, 48),
