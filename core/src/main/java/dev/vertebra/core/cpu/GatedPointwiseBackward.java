@@ -3,7 +3,6 @@ package dev.vertebra.core.cpu;
 import dev.vertebra.core.CpuStorage;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -112,11 +111,13 @@ final class GatedPointwiseBackward {
 
     /**
      * Channels [c0, c1) from P [N, Cin, Cout]: dw[c, j] = Σₙ gate[n, c]·P[n, c, j] (images in order) and
-     * dgate[n, c] = Σⱼ w[c, j]·P[n, c, j].
+     * dgate[n, c] = Σⱼ w[c, j]·P[n, c, j]: an FMA chain per lane over the whole vectors of j, the lanes added in
+     * lane order, then the FMA chain continued over the j past them. Package-private for its test.
      */
-    private static void reduceDirect(int n, int cin, int cout, float[] p, float[] gate, int gateOff, float[] w,
-                                     int wOff, int c0, int c1, float[] dgate, float[] dw) {
+    static void reduceDirect(int n, int cin, int cout, float[] p, float[] gate, int gateOff, float[] w, int wOff,
+                             int c0, int c1, float[] dgate, float[] dw) {
         int bound = S.loopBound(cout);
+        float[] lanes = new float[S.length()];
         for (int c = c0; c < c1; c++) {
             int j = 0;
             for (; j < bound; j += S.length()) {
@@ -142,7 +143,14 @@ final class GatedPointwiseBackward {
                     acc = FloatVector.fromArray(S, p, row + k).fma(FloatVector.fromArray(S, w, wOff + c * cout + k),
                             acc);
                 }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
+                // The lanes added in lane order: reduceLanes(ADD) leaves the order open, and C2's tree differs
+                // from the interpreter's and C1's loop, so the sums (and a training run's bits) depended on how far
+                // this method had been compiled when it ran.
+                acc.intoArray(lanes, 0);
+                float sum = lanes[0];
+                for (int lane = 1; lane < lanes.length; lane++) {
+                    sum += lanes[lane];
+                }
                 for (; k < cout; k++) {
                     sum = Math.fma(p[row + k], w[wOff + c * cout + k], sum);
                 }
