@@ -26,8 +26,10 @@ import java.util.stream.Stream;
  *
  * Arguments: baseline dist, candidate dist, {@code train|infer}, batch, image side, warm-up pairs, measured pairs.
  * Prints both builds' median step and quartiles, the median of the per-pair ratios (baseline / candidate: above 1
- * when the candidate is faster) with its quartiles, and in how many pairs the candidate was faster. Both models
- * live in one heap: give it room for two (3 GB for B0 training at b=8 224², 3.5 GB at b=32 128²).
+ * when the candidate is faster) with its quartiles, and in how many pairs the candidate was faster; then whether
+ * the two builds, having run the same steps from the same weights and batch, hold the same bits (a change meant to
+ * be bit-identical must print "bits: the same"). Both models live in one heap: give it room for two (3 GB for B0
+ * training at b=8 224², 3.5 GB at b=32 128²).
  */
 public class StepComparison {
 
@@ -63,6 +65,25 @@ public class StepComparison {
                 quartiles(seconds[1], 1e3, "%.1f"));
         System.out.printf(Locale.ROOT, "baseline / candidate per pair: %s; candidate faster in %d of %d pairs%n",
                 quartiles(ratios, 1, "%.3f"), candidateFaster, pairs);
+        System.out.println(bits(builds[0], builds[1]));
+    }
+
+    /**
+     * Whether the two builds computed the same bits over the same steps: their {@code fingerprint()}s (every
+     * parameter, gradient and buffer; for inference also the logits), where both builds have one.
+     */
+    private static String bits(DoubleSupplier baseline, DoubleSupplier candidate) throws Exception {
+        long[] prints = new long[2];
+        DoubleSupplier[] builds = {baseline, candidate};
+        for (int i = 0; i < 2; i++) {
+            try {
+                prints[i] = (long) builds[i].getClass().getMethod("fingerprint").invoke(builds[i]);
+            } catch (NoSuchMethodException e) {
+                return "bits: not compared (the " + (i == 0 ? "baseline" : "candidate") + " build has no fingerprint)";
+            }
+        }
+        return prints[0] == prints[1] ? String.format(Locale.ROOT, "bits: the same (fingerprint %016x)", prints[0])
+                : String.format(Locale.ROOT, "bits: differ (fingerprints %016x and %016x)", prints[0], prints[1]);
     }
 
     /** A timed step of the build in {@code dist} (every jar there but the test launcher), in its own class loader. */

@@ -17,7 +17,9 @@ import dev.vertebra.core.cpu.CpuThreads;
 import dev.vertebra.core.cpu.LoopStatistics;
 import dev.vertebra.efficientnet.EfficientNet;
 import dev.vertebra.efficientnet.EfficientNetConfig;
+import dev.vertebra.nn.Buffer;
 import dev.vertebra.nn.Losses;
+import dev.vertebra.nn.Parameter;
 import dev.vertebra.nn.optim.LossScaler;
 import dev.vertebra.nn.optim.Optimizer;
 import dev.vertebra.nn.optim.ParamGroup;
@@ -108,9 +110,36 @@ public final class ModelBenchmark {
      * repeatedly: each call runs one step and returns its wall time in seconds. For harnesses that do their own
      * timing (JMH); {@link #run} is the measured benchmark.
      */
-    public static DoubleSupplier prepare(Options o) {
-        Workload workload = new Workload(o, o.device());
-        return workload::timedStep;
+    public static PreparedStep prepare(Options o) {
+        return new PreparedStep(new Workload(o, o.device()));
+    }
+
+    /**
+     * {@link #prepare}'s step: each {@link #getAsDouble} call runs one step and returns its seconds, and
+     * {@link #fingerprint} tells whether two builds computed the same bits. Two workloads of the same options start
+     * from the same weights and batch, so after the same number of steps two builds whose kernels round alike hold
+     * the same gradients and weights to the bit, and give the same fingerprints; a build whose kernels round
+     * differently gives another (bench/scripts/StepComparison.java prints both).
+     */
+    public static final class PreparedStep implements DoubleSupplier {
+        private final Workload workload;
+
+        private PreparedStep(Workload workload) {
+            this.workload = workload;
+        }
+
+        @Override
+        public double getAsDouble() {
+            return workload.timedStep();
+        }
+
+        /**
+         * A hash of the bits of every parameter, its gradient (from the last training step) and every buffer, in
+         * the model's order; for inference, of the logits of one more forward pass (run here) as well.
+         */
+        public long fingerprint() {
+            return workload.fingerprint();
+        }
     }
 
     /** Runs the benchmark, printing progress and (last line) {@code img/s: X} to {@code out}. */
@@ -268,6 +297,35 @@ public final class ModelBenchmark {
                 backend.synchronize();
             }
             return (System.nanoTime() - start) / 1e9;
+        }
+
+        /** See {@link PreparedStep#fingerprint}. */
+        long fingerprint() {
+            long hash = 1;
+            for (Parameter p : model.namedParameters().values()) {
+                hash = hash(hash(hash, p.data()), p.grad());
+            }
+            for (Buffer buffer : model.namedBuffers().values()) {
+                hash = hash(hash, buffer.data());
+            }
+            if (o.mode() == Mode.INFER) {
+                try (MemoryScope _ = MemoryScope.open(); NoGrad _ = NoGrad.enter();
+                     Autocast _ = o.precision().autocast()) {
+                    hash = hash(hash, model.forward(images));
+                }
+            }
+            return hash;
+        }
+
+        /** {@code hash} followed by t's elements' float32 bits (a null t adds a marker). */
+        private static long hash(long hash, Tensor t) {
+            if (t == null) {
+                return hash * 31 + 7;
+            }
+            for (float f : t.toFloatArray()) {
+                hash = hash * 1_000_003 + Float.floatToRawIntBits(f);
+            }
+            return hash;
         }
 
         /** The host's part of the last {@link #timedStep}: its seconds up to the final synchronisation. */

@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +34,28 @@ class ModelBenchmarkTest {
                 "batch norm bwd", "optimiser: ", "(outside primitives)", "threads ("}) {
             assertTrue(out.toString().contains(op), op + " missing from\n" + out);
         }
+    }
+
+    @Test
+    void preparedStepsOfTheSameOptionsKeepTheSameBits() {
+        for (ModelBenchmark.Mode mode : ModelBenchmark.Mode.values()) {
+            var options = new ModelBenchmark.Options("custom:0.25:0.25", 2, 32, mode, 1, 0, Device.CPU, 8, false);
+            ModelBenchmark.PreparedStep a = ModelBenchmark.prepare(options);
+            ModelBenchmark.PreparedStep b = ModelBenchmark.prepare(options);
+            a.getAsDouble();
+            b.getAsDouble();
+            assertEquals(a.fingerprint(), b.fingerprint(), mode + ": the same steps, the same bits");
+            if (mode == ModelBenchmark.Mode.TRAIN) {
+                b.getAsDouble();
+                assertNotEquals(a.fingerprint(), b.fingerprint(), "one step more changes the weights");
+            }
+        }
+        // The same model and weights on larger images: only the logits tell the two apart.
+        var small = new ModelBenchmark.Options("custom:0.25:0.25", 2, 32, ModelBenchmark.Mode.INFER, 1, 0,
+                Device.CPU, 8, false);
+        var large = new ModelBenchmark.Options("custom:0.25:0.25", 2, 40, ModelBenchmark.Mode.INFER, 1, 0,
+                Device.CPU, 8, false);
+        assertNotEquals(ModelBenchmark.prepare(small).fingerprint(), ModelBenchmark.prepare(large).fingerprint());
     }
 
     @Test
