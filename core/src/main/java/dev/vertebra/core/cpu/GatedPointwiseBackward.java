@@ -143,7 +143,7 @@ final class GatedPointwiseBackward {
                     acc = FloatVector.fromArray(S, p, row + k).fma(FloatVector.fromArray(S, w, wOff + c * cout + k),
                             acc);
                 }
-                // The lanes added in lane order: reduceLanes(ADD) leaves the order open, and C2's tree differs
+                // The lanes added in lane order: reduceLanes(ADD) leaves the order open, and C2's order differs
                 // from the interpreter's and C1's loop, so the sums (and a training run's bits) depended on how far
                 // this method had been compiled when it ran.
                 acc.intoArray(lanes, 0);

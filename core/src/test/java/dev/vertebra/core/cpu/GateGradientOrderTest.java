@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 /**
  * The gate's gradient of {@link GatedPointwiseBackward} sums each channel's products in one fixed order, whether the
  * method runs in the interpreter, C1 or C2. {@code FloatVector.reduceLanes(ADD)} left the lanes' order to the JIT:
- * C2's tree and the interpreter's loop differ in the last bits, so a B0 training step's gradients depended on how far
+ * C2's order and the interpreter's loop differ in the last bits, so a B0 training step's gradients depended on how far
  * that method had been compiled, and two runs of the same build parted. The test calls the method until C2 has
  * long taken it, then checks its bits against the order written out in scalar code.
  */
