@@ -491,7 +491,8 @@ public final class Trainer {
         pooled.forEach((uid, q) -> predictions.put(uid, calibration.apply(q)));
         double constant = Double.POSITIVE_INFINITY;
         for (double b = -8; b <= 4; b += 0.025) {
-            constant = Math.min(constant, Calibration.loss(new Calibration(0, b), labels, pooled));
+            Calibration c = new Calibration(0, b).withFloorsFor(labels.size());
+            constant = Math.min(constant, Calibration.loss(c, labels, pooled));
         }
         LOG.info(String.format(Locale.ROOT, "validation competition loss %.4f uncalibrated, %.4f best constant; "
                 + "calibration scale %.3f, bias %.3f, patient_overall scale %.3f, bias %.3f",

@@ -3,6 +3,7 @@ package dev.vertebra.examples.trainer;
 import dev.vertebra.core.Generator;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SequencedMap;
@@ -43,6 +44,46 @@ class CalibrationTest {
         assertThrows(IllegalArgumentException.class, () -> new Calibration(-1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Calibration(1, 0, -1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Calibration(1, Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> new Calibration(1, 0, 1, 0, 0.5, 0.1));
+        assertThrows(IllegalArgumentException.class, () -> new Calibration(1, 0, 1, 0, 0.1, 0));
+    }
+
+    @Test
+    void aMapFittedOnSeparatedStudiesClaimsNoMoreThanTheRuleOfSuccession() {
+        // Ten validation studies whose pooled scores separate them perfectly: the map runs to its largest scale,
+        // and without floors a test study it gets wrong would cost a log loss of about 10.
+        SequencedMap<String, int[]> labels = new LinkedHashMap<>();
+        Map<String, double[]> pooled = new LinkedHashMap<>();
+        for (int i = 0; i < 10; i++) {
+            int[] y = new int[8];
+            double[] q = new double[8];
+            Arrays.fill(q, 0.01);
+            if (i % 2 == 0) {
+                y[i % 7] = 1;
+                y[7] = 1;
+                q[i % 7] = 0.99;
+            }
+            labels.put("s" + i, y);
+            pooled.put("s" + i, q);
+        }
+        Calibration fitted = Calibration.fit(labels, pooled);
+        assertEquals(1.0 / 72, fitted.floor(), 0.0, "one row per study and vertebra: 1/(7n + 2)");
+        assertEquals(1.0 / 12, fitted.overallFloor(), 0.0, "1/(n + 2)");
+        double[] sure = {1 - 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 0};
+        double[] p = fitted.apply(sure);
+        assertEquals(1 - 1.0 / 72, p[0], 1e-15, "the map is as sure as it may be: " + fitted);
+        assertEquals(1.0 / 72, p[1], 1e-15);
+        assertEquals(1 - 1.0 / 12, p[7], 1e-15);
+        double unbounded = new Calibration(fitted.scale(), fitted.bias(), fitted.overallScale(), fitted.overallBias())
+                .apply(sure)[7];
+        assertTrue(unbounded > 1 - 1e-4, "without floors the same map claims " + unbounded);
+        for (var e : labels.entrySet()) {
+            double[] v = fitted.apply(pooled.get(e.getKey()));
+            for (int t = 0; t < 8; t++) {
+                double f = t == 7 ? fitted.overallFloor() : fitted.floor();
+                assertTrue(v[t] >= f && v[t] <= 1 - f, e.getKey() + " target " + t + ": " + v[t]);
+            }
+        }
     }
 
     @Test
@@ -102,9 +143,13 @@ class CalibrationTest {
 
     @Test
     void travelsInTheCheckpointJson() {
-        Calibration c = new Calibration(0.8125, -3.25, 1.5, -0.75);
+        Calibration c = new Calibration(0.8125, -3.25, 1.5, -0.75, 0.0625, 0.125);
         String json = "{\"model\": \"b0\", " + c.jsonMembers() + "}";
         assertEquals(c, Calibration.fromJson(json));
         assertEquals(Calibration.IDENTITY, Calibration.fromJson("{\"model\": \"b0\"}"), "older checkpoints");
+        String withoutFloors = "{\"calibrationScale\": 0.5, \"calibrationBias\": -1, \"calibrationOverallScale\": 2, "
+                + "\"calibrationOverallBias\": 0.25}";
+        assertEquals(new Calibration(0.5, -1, 2, 0.25), Calibration.fromJson(withoutFloors),
+                "checkpoints from before the floors keep the least ones");
     }
 }
