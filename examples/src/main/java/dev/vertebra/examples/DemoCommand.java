@@ -29,10 +29,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "RUN", description = "(default: ${DEFAULT-VALUE})")
     private Path out;
 
-    @Option(names = "--train-studies", defaultValue = "128", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--train-studies", defaultValue = "256", paramLabel = "N",
+            description = "(default: ${DEFAULT-VALUE})")
     private int trainStudies;
 
-    @Option(names = "--test-studies", defaultValue = "32", paramLabel = "M", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--test-studies", defaultValue = "64", paramLabel = "M",
+            description = "(default: ${DEFAULT-VALUE})")
     private int testStudies;
 
     @Option(names = "--epochs", paramLabel = "E", description = "override the recipe's epoch count")

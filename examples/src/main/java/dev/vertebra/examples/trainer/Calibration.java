@@ -11,14 +11,15 @@ import java.util.regex.Pattern;
 
 /**
  * Platt scaling of the pooled study probabilities: {@code p' = σ(scale · logit(p) + bias)} for C1..C7 (one map for
- * all seven), then patient_overall = {@code σ(overallScale · logit(1 − Π(1 − p')) + overallBias)}. Why it is needed: the slice classifier is trained on draws
- * that over-represent fracture slices, and pooling the top slices of a vertebra picks the largest of many noisy
- * scores, so the raw pooled numbers rank studies usefully but are far too confident for a log loss. The trainer
- * fits the map on the validation studies after each epoch (by the competition metric itself) and stores it in the
- * checkpoint; {@code scale = 0} degenerates to a constant, so a fitted map is never worse on the fitting studies
- * than the best single constant within the same floors (below). patient_overall gets a map of its own because 1 − Π(1 − p') compounds whatever
- * error the seven maps leave. The competition loss splits into a C1..C7 part and a patient_overall part (each
- * study's weight sum depends on its labels only), so the two maps are fitted one after the other, exactly.
+ * all seven), then patient_overall = {@code σ(overallScale · logit(1 − Π(1 − p')) + overallBias)}. Why it is
+ * needed: the slice classifier is trained on draws that over-represent fracture slices, and pooling the top slices
+ * of a vertebra picks the largest of many noisy scores, so the raw pooled numbers rank studies usefully but are far
+ * too confident for a log loss. The trainer fits the map on the validation studies after each epoch (by the
+ * competition metric itself) and stores it in the checkpoint; {@code scale = 0} degenerates to a constant, so a
+ * fitted map is never worse on the fitting studies than the best single constant within the same floors (below).
+ * patient_overall gets a map of its own because 1 − Π(1 − p') compounds whatever error the seven maps leave. The
+ * competition loss splits into a C1..C7 part and a patient_overall part (each study's weight sum depends on its
+ * labels only), so the two maps are fitted one after the other, exactly.
  *
  * <p>The map's outputs stay within [floor, 1 − floor], where a map fitted on n validation studies gets a floor of
  * 1/(n + 2) for patient_overall and 1/(7n + 2) for C1..C7 (one row per study and vertebra). That is Laplace's rule

@@ -44,7 +44,9 @@ public record Demo(Path data, Path run, int trainStudies, int testStudies, long 
      * ended at 0.65× the better baseline and seed 7 at 0.84× (0.62× and 0.77× with the kernels of the build before),
      * both still improving; at 32, 0.56× and 0.55×, and 0.66× and 0.71× once the depthwise weight gradient rounded
      * differently (runs that differ only in such last bits end between about 0.35× and 0.69×: bench/NOTES.md);
-     * 0.50× and 0.41× once the best epoch was judged with its neighbours (see {@link Trainer}).
+     * 0.50× and 0.41× once the best epoch was judged with its neighbours (see {@link Trainer}). Those figures are on
+     * 128 training studies; on the 256 that {@code vertebra demo} now writes, eight seeds end at 0.03–0.22×
+     * (examples/README.md).
      * Dropout and stochastic depth are off: in a schedule this short they cost more than they save (with the
      * model's 0.2 and 0.2 a 16-epoch run ended at 0.83× instead of 0.61×).
      */
