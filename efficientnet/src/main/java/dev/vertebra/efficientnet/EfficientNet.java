@@ -61,9 +61,9 @@ public final class EfficientNet extends Module {
     }
 
     /**
-     * {@code features.forward(x)}; in evaluation the stem and the first block's depthwise layer run as one op
-     * ({@link MBConv#forwardAfterStem}), so the stem's output (the first stage's input: 8 × 112² × 32 floats at
-     * 224²) is never written.
+     * {@code features.forward(x)}; the stem and the first block's depthwise layer run fused
+     * ({@link MBConv#forwardAfterStem}: one op in evaluation, the stem's batch norm + SiLU and the depthwise layer one
+     * op in training), so the stem's output (the first stage's input: 8 × 112² × 32 floats at 224²) is never written.
      */
     private Tensor featureOutput(Tensor x) {
         if (!(features.get(1) instanceof Sequential stage) || !(stage.get(0) instanceof MBConv first)

@@ -74,8 +74,6 @@ public final class MBConv extends Module {
     private Tensor gatedTrainingForward(Tensor x) {
         int se = block.size() - 2;
         SqueezeExcitation squeeze = (SqueezeExcitation) block.get(se);
-        Tensor h;
-        Tensor gate;
         if (block.get(se - 1) instanceof Sequential last && endsInBatchNormSilu(last)
                 && last.get(0) instanceof Conv2d depthwise && last.get(1) instanceof BatchNorm2d bn) {
             Tensor depthwiseOutput;
@@ -94,18 +92,26 @@ public final class MBConv extends Module {
                 }
                 depthwiseOutput = depthwise.forward(in);
             }
-            Functional.OutputAndMean pooled = bn.forwardSiluWithMean(depthwiseOutput);
-            h = pooled.output();
-            gate = squeeze.gateOfMean(pooled.mean());
-        } else {
-            h = x;
-            for (int i = 0; i < se; i++) {
-                h = block.get(i).forward(h);
-            }
-            gate = squeeze.gate(h);
+            return gatedTrainingTail(depthwiseOutput, bn);
+        }
+        Tensor h = x;
+        for (int i = 0; i < se; i++) {
+            h = block.get(i).forward(h);
         }
         Sequential projection = (Sequential) block.get(se + 1);
-        return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(h, gate));
+        return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(h, squeeze.gate(h)));
+    }
+
+    /**
+     * {@link #gatedTrainingForward} from the depthwise convolution's output on: its batch norm + SiLU ({@code bn})
+     * summing the output for the squeeze-excitation's pooling, the gate, the gated projection and its batch norm.
+     */
+    private Tensor gatedTrainingTail(Tensor depthwiseOutput, BatchNorm2d bn) {
+        int se = block.size() - 2;
+        Functional.OutputAndMean pooled = bn.forwardSiluWithMean(depthwiseOutput);
+        Tensor gate = ((SqueezeExcitation) block.get(se)).gateOfMean(pooled.mean());
+        Sequential projection = (Sequential) block.get(se + 1);
+        return projection.get(1).forward(((Conv2d) projection.get(0)).forwardGated(pooled.output(), gate));
     }
 
     /** Conv → batch norm → SiLU, as {@link #convBn} builds it with an activation. */
@@ -154,29 +160,41 @@ public final class MBConv extends Module {
     }
 
     /**
-     * {@code forward(stem.forward(x))} in evaluation, with the stem (conv → BN → SiLU) and this block's depthwise
-     * layer as one op ({@link Functional#conv2dBatchNormEvalChainWithMean}, which need not write the stem's output
-     * and pools the depthwise output for the squeeze-excitation as it writes it): for a first block without
-     * expansion or residual (EfficientNet's). The values of the two calls. Null, with nothing computed, when the
-     * stem or this block does not have that form or a batch norm does not fold (training).
+     * {@code forward(stem.forward(x))} for a first block without expansion or residual (EfficientNet's), with the
+     * stem (conv → BN → SiLU) and this block's depthwise layer fused, so that the stem's output (8 × 112² × 32 floats
+     * for B0 at 224²) is never written whole. In evaluation the stem, its batch norm + SiLU and the depthwise layer
+     * are one op ({@link Functional#conv2dBatchNormEvalChainWithMean}, pooling the depthwise output for the
+     * squeeze-excitation as it writes it): the values of the two calls. In training the stem's batch norm + SiLU and
+     * the depthwise convolution are one op ({@link BatchNorm2d#forwardSiluThenDepthwise(Tensor, Conv2d)}), whose
+     * backward carries the depthwise input gradient through the stem's batch norm while it is in cache, then the
+     * rest of the block as {@link #forward} runs it: the values of the two calls, the gradients within the fused
+     * backward's rounding (its batch norm sums add per image row). Null, with nothing computed, when the stem or this
+     * block does not have that form or its batch norms are some folding and some not.
      */
     Tensor forwardAfterStem(Tensor x, Sequential stem) {
-        if (spec.hasExpansion() || spec.hasResidual() || block.size() != 3 || !folds(0)
-                || !projectionBatchNorm().foldsIntoConvolution() || !endsInBatchNormSilu(stem)
+        if (spec.hasExpansion() || spec.hasResidual() || block.size() != 3 || !endsInBatchNormSilu(stem)
                 || !(stem.get(0) instanceof Conv2d stemConv) || !(stem.get(1) instanceof BatchNorm2d stemBn)
-                || !stemBn.foldsIntoConvolution()) {
+                || !(block.get(0) instanceof Sequential layer) || !endsInBatchNormSilu(layer)) {
             return null;
         }
-        ConvSpec stemSpec = stemConv.spec(x);
-        int height = stemSpec.outHeight(x.dim(1), stemConv.kernel());
-        int width = stemSpec.outWidth(x.dim(2), stemConv.kernel());
-        Functional.OutputAndMean pooled = Functional.conv2dBatchNormEvalChainWithMean(x,
-                stemConv.withBatchNorm(x.dim(1), x.dim(2), stemBn, Activation.SILU),
-                withBatchNorm(0, height, width));
-        Tensor gate = ((SqueezeExcitation) block.get(1)).gateOfMean(pooled.mean());
-        Sequential projection = (Sequential) block.get(2);
-        return ((Conv2d) projection.get(0)).forwardBatchNorm(pooled.output(), gate, projectionBatchNorm(),
-                Activation.NONE);
+        boolean projectionFolds = projectionBatchNorm().foldsIntoConvolution();
+        if (folds(0) && projectionFolds && stemBn.foldsIntoConvolution()) {
+            ConvSpec stemSpec = stemConv.spec(x);
+            int height = stemSpec.outHeight(x.dim(1), stemConv.kernel());
+            int width = stemSpec.outWidth(x.dim(2), stemConv.kernel());
+            Functional.OutputAndMean pooled = Functional.conv2dBatchNormEvalChainWithMean(x,
+                    stemConv.withBatchNorm(x.dim(1), x.dim(2), stemBn, Activation.SILU),
+                    withBatchNorm(0, height, width));
+            Tensor gate = ((SqueezeExcitation) block.get(1)).gateOfMean(pooled.mean());
+            Sequential projection = (Sequential) block.get(2);
+            return ((Conv2d) projection.get(0)).forwardBatchNorm(pooled.output(), gate, projectionBatchNorm(),
+                    Activation.NONE);
+        }
+        if (folds(0) || projectionFolds || stemBn.foldsIntoConvolution() || !(layer.get(0) instanceof Conv2d depthwise)
+                || !(layer.get(1) instanceof BatchNorm2d bn)) {
+            return null;
+        }
+        return gatedTrainingTail(stemBn.forwardSiluThenDepthwise(stemConv.forward(x), depthwise), bn);
     }
 
     /** Whether layer i (conv → BN → SiLU) has a batch norm that folds into its convolution. */
