@@ -91,6 +91,9 @@ public record Calibration(double scale, double bias, double overallScale, double
      * the best point. The floors are those for {@code labels.size()} studies, and the fit sees them.
      */
     public static Calibration fit(SequencedMap<String, int[]> labels, Map<String, double[]> pooled) {
+        if (labels.isEmpty()) {
+            throw new IllegalArgumentException("a calibration is fitted on at least one study, got none");
+        }
         Calibration vertebrae = fit(labels, pooled, false, IDENTITY.withFloorsFor(labels.size()));
         return fit(labels, pooled, true, vertebrae);
     }

@@ -69,6 +69,7 @@ class CalibrationTest {
         Calibration fitted = Calibration.fit(labels, pooled);
         assertEquals(1.0 / 72, fitted.floor(), 0.0, "one row per study and vertebra: 1/(7n + 2)");
         assertEquals(1.0 / 12, fitted.overallFloor(), 0.0, "1/(n + 2)");
+        assertThrows(IllegalArgumentException.class, () -> Calibration.fit(new LinkedHashMap<>(), pooled));
         double[] sure = {1 - 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 0};
         double[] p = fitted.apply(sure);
         assertEquals(1 - 1.0 / 72, p[0], 1e-15, "the map is as sure as it may be: " + fitted);
