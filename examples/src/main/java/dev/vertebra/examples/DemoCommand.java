@@ -23,18 +23,18 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR", description = "synthetic dataset folder, written when absent "
             + "(default: data-cache/demo, or data-cache/demo-seed<S> with another --seed: a dataset already there "
-            + "is used as it is, whatever seed wrote it)")
+            + "is used as it is, whatever seed and study counts wrote it)")
     private Path data;
 
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "RUN", description = "(default: ${DEFAULT-VALUE})")
     private Path out;
 
     @Option(names = "--train-studies", defaultValue = "256", paramLabel = "N",
-            description = "(default: ${DEFAULT-VALUE})")
+            description = "synthetic training studies, a fifth of them for validation (default: ${DEFAULT-VALUE})")
     private int trainStudies;
 
     @Option(names = "--test-studies", defaultValue = "64", paramLabel = "M",
-            description = "(default: ${DEFAULT-VALUE})")
+            description = "synthetic test studies (default: ${DEFAULT-VALUE})")
     private int testStudies;
 
     @Option(names = "--epochs", paramLabel = "E", description = "override the recipe's epoch count")
