@@ -30,7 +30,7 @@ class ModelBenchmarkTest {
         assertTrue(lines[lines.length - 1].matches("img/s: \\d+\\.\\d\\d"), out.toString());
         assertEquals(2, r.stepSeconds().length);
         assertEquals(2 / r.medianSeconds(), r.imagesPerSecond(), 1e-9);
-        for (String op : new String[]{"conv2d fwd 1x1", "conv2d bwd-input depthwise", "conv2d bwd-weight dense",
+        for (String op : new String[]{"conv2d fwd 1x1", "conv2d bwd-input+weight depthwise", "conv2d bwd-weight dense",
                 "batch norm bwd", "optimiser: ", "(outside primitives)", "threads ("}) {
             assertTrue(out.toString().contains(op), op + " missing from\n" + out);
         }
