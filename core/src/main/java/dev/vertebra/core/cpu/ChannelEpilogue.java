@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * SiLU thus cost no pass over memory of their own. The block should be small and just computed: a tile re-read
  * after it was written stalls on lines still being written back.
  *
- * <p>Each activation has its own loop: SiLU's calls only {@link VectorExp#expOfNumbers} and the Vector API, which C2
- * inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes through the
+ * <p>Each activation has its own loop: SiLU's calls only {@link VectorExp#expOfNegatedForSilu} and the Vector API,
+ * which C2 inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes through the
  * same instructions under a mask, so an element's value does not depend on where its row is cut.
  *
  * @param scale      [Cout] from scaleOff
@@ -97,7 +97,7 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
         for (int j = 0; j < end; j += L) {
             FloatVector z = FloatVector.fromArray(S, x, from + j)
                     .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j));
-            z.div(VectorExp.expOfNumbers(z.neg()).add(1f)).intoArray(y, to + j);
+            z.div(VectorExp.expOfNegatedForSilu(z).add(1f)).intoArray(y, to + j);
         }
         if (end < n) {
             affineSiluTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
@@ -106,14 +106,14 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
 
     /**
      * {@link #affineSilu} of the last {@code n < L} elements, under a mask. A method of its own so each method
-     * inlines {@link VectorExp#expOfNumbers} once: with both calls in one method C2 inlined only the first, and the
-     * second ran the Vector API's boxing fallback (15 % of a 144 → 24 convolution's samples, JFR).
+     * inlines {@link VectorExp#expOfNegatedForSilu} once: with both calls in one method C2 inlined only the first,
+     * and the second ran the Vector API's boxing fallback (15 % of a 144 → 24 convolution's samples, JFR).
      */
     private static void affineSiluTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
                                        int bo) {
         VectorMask<Float> m = S.indexInRange(0, n);
         FloatVector z = FloatVector.fromArray(S, x, from, m)
                 .fma(FloatVector.fromArray(S, a, ao, m), FloatVector.fromArray(S, b, bo, m));
-        z.div(VectorExp.expOfNumbers(z.neg()).add(1f)).intoArray(y, to, m);
+        z.div(VectorExp.expOfNegatedForSilu(z).add(1f)).intoArray(y, to, m);
     }
 }

@@ -119,7 +119,7 @@ final class FloatBatchNormSilu {
         for (int end = S.loopBound(c); i < end; i += S.length()) {
             FloatVector y = FloatVector.fromArray(S, x, in + i).fma(FloatVector.fromArray(S, scale, i),
                     FloatVector.fromArray(S, shift, i));
-            y.div(VectorExp.expOfNumbers(y.neg()).add(1f)).intoArray(z, out + i);
+            y.div(VectorExp.expOfNegatedForSilu(y).add(1f)).intoArray(z, out + i);
         }
         for (; i < c; i++) {
             z[out + i] = (float) UnaryOp.SILU.apply(x[in + i] * scale[i] + shift[i]);
@@ -266,14 +266,15 @@ final class FloatBatchNormSilu {
                 int el = r * c + i;
                 FloatVector xhat = FloatVector.fromArray(S, x, xOff + el).sub(m).mul(is);
                 FloatVector y = xhat.fma(w, b);
-                // A NaN y makes g NaN through y·t whatever e is: the exponential's NaN blend is not needed.
-                FloatVector e = VectorExp.expOfNumbers(y.neg());
+                // SiLU's gradient as FloatExpKernels.siluGrad forms it; nan is 0, or NaN where y is ±∞ or NaN.
+                FloatVector e = VectorExp.expOfNegatedClamped(y);
                 FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-                FloatVector t = e.mul(s).blend(s.neg().add(1f), y.compare(VectorOperators.LT, 0f));
-                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).mul(s.mul(y.mul(t).add(1f)));
+                FloatVector nan = y.mul(0f);
+                FloatVector q = s.mul(y.lanewise(VectorOperators.FMA, e.mul(s), 1f));
+                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).lanewise(VectorOperators.FMA, q, nan);
                 g.intoArray(dy, el);
                 if (activation != null) {
-                    y.mul(s).intoArray(activation, (r - r0) * c + i);
+                    y.lanewise(VectorOperators.FMA, s, nan).intoArray(activation, (r - r0) * c + i);
                 }
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);

@@ -70,7 +70,7 @@ final class FloatExpKernels {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.div(VectorExp.expOfNumbers(v.neg()).add(1f)).intoArray(y, yo + i);
+            v.div(VectorExp.expOfNegatedForSilu(v).add(1f)).intoArray(y, yo + i);
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);
@@ -83,17 +83,21 @@ final class FloatExpKernels {
 
     /**
      * SiLU's backward: y[yo + i] = g·σ(x)·(1 + x·σ(−x)) for x = x[xo + i], g = g[go + i], i &lt; n; x, g, y: [n].
-     * One exp: e = e^−x, σ(x) = 1/(1 + e), σ(−x) = e·σ(x) for x ≥ 0 (e ≤ 1) and 1 − σ(x) for x &lt; 0 (σ(x) is
-     * small there, so no cancellation; and e·σ(x) would be ∞·0 where e overflows).
+     * One exp: e = e^−x with x clamped ({@link VectorExp#expOfNegatedClamped}: finite and not 0), σ(x) = 1/(1 + e)
+     * and σ(−x) = e·σ(x) for every x, with no branch on x's sign. g·σ(x)·(1 + x·σ(−x)) is formed as
+     * fma(g, σ(x)·fma(x, σ(−x), 1), x·0): the last term is 0 but NaN at x = ±∞, where the reference is NaN (∞·0)
+     * and the clamped exponential would otherwise give ±∞. Beyond the clamp (|x| above about 87) the result is
+     * g·σ(x)·(1 + x·σ(−x)) with σ(x) no smaller than about 3·10⁻³⁹, not 0: a value below 10⁻³⁶ where the reference's
+     * is smaller still.
      */
     static int siluGrad(float[] x, int xo, float[] g, int go, float[] y, int yo, int n) {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector e = VectorExp.expOfNumbers(v.neg()); // a NaN x gives NaN through x·t: no NaN blend needed
+            FloatVector e = VectorExp.expOfNegatedClamped(v);
             FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-            FloatVector t = e.mul(s).blend(s.neg().add(1f), v.compare(VectorOperators.LT, 0f));
-            FloatVector.fromArray(S, g, go + i).mul(s.mul(v.mul(t).add(1f))).intoArray(y, yo + i);
+            FloatVector q = s.mul(v.lanewise(VectorOperators.FMA, e.mul(s), 1f));
+            FloatVector.fromArray(S, g, go + i).lanewise(VectorOperators.FMA, q, v.mul(0f)).intoArray(y, yo + i);
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);

@@ -60,6 +60,74 @@ class VectorExpTest {
     @Test
     void scalingByExponentBitsMatchesScalingByMultiplicationBitForBit() {
         int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] x = edgeInputs();
+        int count = x.length;
+        float[] y = new float[count];
+        float[] numbers = new float[count];
+        for (int i = 0; i < count; i += lanes) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
+            VectorExp.exp(v).intoArray(y, i);
+            VectorExp.expOfNumbers(v).intoArray(numbers, i);
+        }
+        for (int i = 0; i < count; i++) {
+            float want = scalarExp(x[i]);
+            if (Float.isNaN(want)) {
+                assertTrue(Float.isNaN(y[i]), "e^NaN: " + y[i]);
+                continue;
+            }
+            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(y[i]), "e^" + x[i] + ": " + y[i]
+                    + " vs " + want);
+            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(numbers[i]), "expOfNumbers(" + x[i] + "): "
+                    + numbers[i] + " vs " + want);
+        }
+    }
+
+    /**
+     * SiLU's two exponentials against expOfNumbers of the negated input, on the inputs above. expOfNegatedForSilu:
+     * the same bits wherever −v ≥ MIN_ARG, and v / (1 + e^−v) the same bits for every input (NaN for NaN).
+     * expOfNegatedClamped: the same bits inside [−MAX_ARG, −MIN_ARG], the bits at the nearer end outside it, so a
+     * positive finite float for every input but NaN (whose result is unspecified).
+     */
+    @Test
+    void siluExponentialsGiveTheBitsOfTheNegatedExponential() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] x = edgeInputs();
+        int count = x.length;
+        float[] plain = new float[count];
+        float[] forSilu = new float[count];
+        float[] clamped = new float[count];
+        for (int i = 0; i < count; i += lanes) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
+            VectorExp.expOfNumbers(v.neg()).intoArray(plain, i);
+            VectorExp.expOfNegatedForSilu(v).intoArray(forSilu, i);
+            VectorExp.expOfNegatedClamped(v).intoArray(clamped, i);
+        }
+        float low = -88.72283f;  // −MAX_ARG
+        float high = 87.33654f;  // −MIN_ARG
+        for (int i = 0; i < count; i++) {
+            float v = x[i];
+            String at = "v = " + v + " (" + Integer.toHexString(Float.floatToRawIntBits(v)) + ")";
+            if (Float.isNaN(v)) {
+                assertTrue(Float.isNaN(v / (1 + forSilu[i])), "SiLU of NaN: " + at);
+                continue;
+            }
+            assertEquals(Float.floatToIntBits(v / (1 + plain[i])), Float.floatToIntBits(v / (1 + forSilu[i])),
+                    "SiLU at " + at);
+            if (v <= high) {
+                assertEquals(Float.floatToIntBits(plain[i]), Float.floatToIntBits(forSilu[i]), "for SiLU at " + at);
+            }
+            float inside = Math.clamp(v, low, high);
+            assertEquals(Float.floatToIntBits(scalarExp(-inside)), Float.floatToIntBits(clamped[i]),
+                    "clamped at " + at);
+            assertTrue(clamped[i] > 0 && clamped[i] < Float.POSITIVE_INFINITY, "clamped at " + at);
+        }
+    }
+
+    /**
+     * Every float near the ends of exp's range (where n is 128 or −126 and the integer add could leave the normal
+     * floats), every 2^13-th float of (−2, 2), NaN and the infinities, then random inputs of (−100, 100).
+     */
+    private static float[] edgeInputs() {
         int count = 3 * (1 << 18) + 4096;
         float[] x = new float[count];
         int at = 0;
@@ -79,24 +147,7 @@ class VectorExpTest {
         while (at < count) {
             x[at++] = (float) (-100 + 200 * gen.nextDouble());
         }
-        float[] y = new float[count];
-        float[] numbers = new float[count];
-        for (int i = 0; i < count; i += lanes) {
-            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
-            VectorExp.exp(v).intoArray(y, i);
-            VectorExp.expOfNumbers(v).intoArray(numbers, i);
-        }
-        for (int i = 0; i < count; i++) {
-            float want = scalarExp(x[i]);
-            if (Float.isNaN(want)) {
-                assertTrue(Float.isNaN(y[i]), "e^NaN: " + y[i]);
-                continue;
-            }
-            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(y[i]), "e^" + x[i] + ": " + y[i]
-                    + " vs " + want);
-            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(numbers[i]), "expOfNumbers(" + x[i] + "): "
-                    + numbers[i] + " vs " + want);
-        }
+        return x;
     }
 
     /** VectorExp's steps on one float, with 2^n applied as 2^(n >> 1) · 2^(n − (n >> 1)). */
