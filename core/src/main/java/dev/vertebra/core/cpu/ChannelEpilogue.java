@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * after it was written stalls on lines still being written back.
  *
  * <p>Each activation has its own loop: SiLU's calls only {@link VectorExp#expOfNegatedForSilu} and the Vector API,
- * which C2 inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes through the
- * same instructions under a mask, so an element's value does not depend on where its row is cut.
+ * which C2 inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes
+ * through the same instructions under a mask, so an element's value does not depend on where its row is cut.
  *
  * @param scale      [Cout] from scaleOff
  * @param shift      [Cout] from shiftOff

@@ -166,11 +166,10 @@ class VectorExpTest {
         float n = t - shifter;
         float r = Math.fma(n, -0.693145751953125f, x);
         r = Math.fma(n, -1.42860682030941723212e-6f, r);
-        float p = Math.fma(r, 1f / 5040, 1f / 720);
-        p = Math.fma(p, r, 1f / 120);
-        p = Math.fma(p, r, 1f / 24);
-        p = Math.fma(p, r, 1f / 6);
-        p = Math.fma(p, r, 0.5f);
+        float p = Math.fma(r, 0x1.6a244cp-10f, 0x1.1239d4p-7f);
+        p = Math.fma(p, r, 0x1.5558f2p-5f);
+        p = Math.fma(p, r, 0x1.555492p-3f);
+        p = Math.fma(p, r, 0x1.fffffcp-2f);
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
         int k = (int) n;
