@@ -1,7 +1,6 @@
 package dev.vertebra.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -45,8 +44,6 @@ final class VectorExp {
     private static final float C6 = 0x1.6a244cp-10f;
     private static final float MAX_ARG = 88.72283f;   // e^x overflows above
     private static final float MIN_ARG = -87.33654f;  // e^x is subnormal below
-    private static final int NEGATED_MIN_ARG_BITS = Float.floatToRawIntBits(-MIN_ARG);
-    private static final int NEGATED_MAX_ARG_BITS = Float.floatToRawIntBits(-MAX_ARG);
 
     private VectorExp() {
     }
@@ -90,18 +87,13 @@ final class VectorExp {
 
     /**
      * e^−v for SiLU's forward form {@code v / (1 + e^−v)}: the bits of {@code expOfNumbers(v.neg())} wherever −v is
-     * at least MIN_ARG (+∞ where it is above MAX_ARG, as there), and about e^MIN_ARG, the smallest normal float,
-     * where −v is below MIN_ARG instead of 0: 1 + e^−v rounds to 1 either way, so the SiLU is the same bits for every
-     * input. Two operations fewer than negating and calling expOfNumbers (17 instead of 19 a SiLU): the negation goes
-     * into the constants, and the low end is clamped on the way in, on the bits, instead of compared and blended on
-     * the way out.
+     * at least MIN_ARG (+∞ where it is above MAX_ARG, as there), and e^MIN_ARG, the smallest normal float, where −v
+     * is below MIN_ARG, instead of 0: 1 + e^−v rounds to 1 either way, so the SiLU is the same bits for every input.
+     * One operation fewer than negating and calling expOfNumbers: the negation goes into the constants.
      */
     static FloatVector expOfNegatedForSilu(FloatVector v) {
         VectorMask<Float> over = v.lt(-MAX_ARG);
-        // min(v, −MIN_ARG) as integers: the order of the bits is the order of the floats for v ≥ 0 (+∞ and NaN
-        // included), and negative v, negative integers, pass. One instruction, where a float min with Java's rules
-        // for NaN and signed zeros takes several.
-        FloatVector inRange = v.reinterpretAsInts().min(NEGATED_MIN_ARG_BITS).reinterpretAsFloats();
+        FloatVector inRange = v.blend(-MIN_ARG, v.compare(VectorOperators.GT, -MIN_ARG));
         return expOfNegatedInRange(inRange).blend(Float.POSITIVE_INFINITY, over);
     }
 
@@ -110,14 +102,15 @@ final class VectorExp {
      * or ∞. For SiLU's gradient {@code g·σ(v)·(1 + v·σ(−v))}, whose σ(−v) = e^−v·σ(v) then needs no branch for
      * large |v| (where e^−v would be ∞ and σ(v) 0). A NaN lane's result is unspecified: callers make NaN give NaN
      * by a term of their own.
+     *
+     * <p>The clamp is two compares and two blends. Not Java's float min and max (several instructions each in C2,
+     * for their rules on NaN and signed zeros), nor integer min on the bits (one instruction each in C2, but the
+     * reinterpretations cost so much as C1 code that B0's inference steps ran 10–20 % slower before C2 had
+     * compiled the kernels: the first steps were slower).
      */
     static FloatVector expOfNegatedClamped(FloatVector v) {
-        // As integers: an unsigned min puts every negative v below −MAX_ARG (larger magnitudes, larger unsigned
-        // bits) at −MAX_ARG and passes the others (non-negative v are smaller unsigned); then the signed min as in
-        // expOfNegatedForSilu. Two instructions, against about ten for Java's float min and max.
-        IntVector bits = v.reinterpretAsInts().lanewise(VectorOperators.UMIN, NEGATED_MAX_ARG_BITS)
-                .min(NEGATED_MIN_ARG_BITS);
-        return expOfNegatedInRange(bits.reinterpretAsFloats());
+        FloatVector above = v.blend(-MAX_ARG, v.lt(-MAX_ARG));
+        return expOfNegatedInRange(above.blend(-MIN_ARG, above.compare(VectorOperators.GT, -MIN_ARG)));
     }
 
     /**
