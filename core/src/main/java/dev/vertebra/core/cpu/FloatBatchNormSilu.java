@@ -266,15 +266,16 @@ final class FloatBatchNormSilu {
                 int el = r * c + i;
                 FloatVector xhat = FloatVector.fromArray(S, x, xOff + el).sub(m).mul(is);
                 FloatVector y = xhat.fma(w, b);
-                // SiLU's gradient as FloatExpKernels.siluGrad forms it; nan is 0, or NaN where y is ±∞ or NaN.
-                FloatVector e = VectorExp.expOfNegatedClamped(y);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-                FloatVector nan = y.mul(0f);
-                FloatVector q = s.mul(y.lanewise(VectorOperators.FMA, e.mul(s), 1f));
-                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a).lanewise(VectorOperators.FMA, q, nan);
+                // SiLU's gradient as FloatExpKernels.siluGrad forms it (y·0 is NaN where y is ±∞).
+                FloatVector u = VectorExp.clampForSilu(y);
+                FloatVector e = VectorExp.expOfNegatedInRange(u);
+                FloatVector s = VectorExp.sigmoidOfClamped(y, e);
+                FloatVector q = s.mul(u.lanewise(VectorOperators.FMA, e.mul(s), 1f));
+                FloatVector g = FloatVector.fromArray(S, dz, dzOff + el).add(a)
+                        .lanewise(VectorOperators.FMA, q, y.mul(0f));
                 g.intoArray(dy, el);
                 if (activation != null) {
-                    y.lanewise(VectorOperators.FMA, s, nan).intoArray(activation, (r - r0) * c + i);
+                    y.mul(s).intoArray(activation, (r - r0) * c + i);
                 }
                 sumDy = g.add(sumDy);
                 sumDyXhat = xhat.fma(g, sumDyXhat);

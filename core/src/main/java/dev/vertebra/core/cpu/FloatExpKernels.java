@@ -83,20 +83,20 @@ final class FloatExpKernels {
 
     /**
      * SiLU's backward: y[yo + i] = g·σ(x)·(1 + x·σ(−x)) for x = x[xo + i], g = g[go + i], i &lt; n; x, g, y: [n].
-     * One exp: e = e^−x with x clamped ({@link VectorExp#expOfNegatedClamped}: finite and not 0), σ(x) = 1/(1 + e)
-     * and σ(−x) = e·σ(x) for every x, with no branch on x's sign. g·σ(x)·(1 + x·σ(−x)) is formed as
-     * fma(g, σ(x)·fma(x, σ(−x), 1), x·0): the last term is 0 but NaN at x = ±∞, where the reference is NaN (∞·0)
-     * and the clamped exponential would otherwise give ±∞. Beyond the clamp (|x| above about 87) the result is
-     * g·σ(x)·(1 + x·σ(−x)) with σ(x) no smaller than about 3·10⁻³⁹, not 0: a value below 10⁻³⁶ where the reference's
-     * is smaller still.
+     * One exp, of the clamped u ({@link VectorExp#clampForSilu}: x within ±88, where e = e^−u is finite and not 0),
+     * σ(x) = 1/(1 + e) (exactly 0 below the clamp, {@link VectorExp#sigmoidOfClamped}) and σ(−x) = e·σ(x) for every
+     * x, with no branch on x's sign. g·σ(x)·(1 + x·σ(−x)) is formed as fma(g, σ(x)·fma(u, σ(−x), 1), x·0): the last
+     * term is 0 but NaN at x = ±∞, where the reference is NaN (∞·0). Beyond the clamp the result is g (above) or ±0
+     * (below), as the reference's.
      */
     static int siluGrad(float[] x, int xo, float[] g, int go, float[] y, int yo, int n) {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector e = VectorExp.expOfNegatedClamped(v);
-            FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-            FloatVector q = s.mul(v.lanewise(VectorOperators.FMA, e.mul(s), 1f));
+            FloatVector u = VectorExp.clampForSilu(v);
+            FloatVector e = VectorExp.expOfNegatedInRange(u);
+            FloatVector s = VectorExp.sigmoidOfClamped(v, e);
+            FloatVector q = s.mul(u.lanewise(VectorOperators.FMA, e.mul(s), 1f));
             FloatVector.fromArray(S, g, go + i).lanewise(VectorOperators.FMA, q, v.mul(0f)).intoArray(y, yo + i);
         }
         if (end < n) {

@@ -98,19 +98,28 @@ final class VectorExp {
     }
 
     /**
-     * e^−v with v clamped to [−MAX_ARG, −MIN_ARG] on the way in: a normal float for every input but NaN, never 0
-     * or ∞. For SiLU's gradient {@code g·σ(v)·(1 + v·σ(−v))}, whose σ(−v) = e^−v·σ(v) then needs no branch for
-     * large |v| (where e^−v would be ∞ and σ(v) 0). A NaN lane's result is unspecified: callers make NaN give NaN
-     * by a term of their own.
+     * v clamped to [−MAX_ARG, −MIN_ARG], where {@link #expOfNegatedInRange} is exact: for SiLU's gradient
+     * {@code g·σ(v)·(1 + v·σ(−v))}, whose σ(−v) = e^−v·σ(v) then needs no branch on v's sign (e^−v is finite, so no
+     * ∞·0), and whose v·σ(−v) takes the clamped v (beyond the clamp, v·e^−v of the clamped v is as close to 0 as
+     * the true one). NaN stays NaN.
      *
-     * <p>The clamp is two compares and two blends. Not Java's float min and max (several instructions each in C2,
-     * for their rules on NaN and signed zeros), nor integer min on the bits (one instruction each in C2, but the
-     * reinterpretations cost so much as C1 code that B0's inference steps ran 10–20 % slower before C2 had
-     * compiled the kernels: the first steps were slower).
+     * <p>Two compares and two blends. Not Java's float min and max (several instructions each in C2, for their
+     * rules on NaN and signed zeros), nor an integer min on the bits (one instruction in C2, but as C1 code the
+     * reinterpretations made B0's inference 10–20 % slower, and the first steps run partly as C1 code:
+     * bench/NOTES.md, twenty-eighth round).
      */
-    static FloatVector expOfNegatedClamped(FloatVector v) {
+    static FloatVector clampForSilu(FloatVector v) {
         FloatVector above = v.blend(-MAX_ARG, v.lt(-MAX_ARG));
-        return expOfNegatedInRange(above.blend(-MIN_ARG, above.compare(VectorOperators.GT, -MIN_ARG)));
+        return above.blend(-MIN_ARG, above.compare(VectorOperators.GT, -MIN_ARG));
+    }
+
+    /**
+     * σ(v) = 1 / (1 + e^−v) from e = {@code expOfNegatedInRange(clampForSilu(v))}, exactly 0 where v is below
+     * −MAX_ARG (e^−v taken as ∞ there, as {@link #expOfNegatedForSilu} gives it): so σ(v)·(anything finite) is 0
+     * there, as the reference's is, rather than the clamped e's 3·10⁻³⁹ times it.
+     */
+    static FloatVector sigmoidOfClamped(FloatVector v, FloatVector e) {
+        return FloatVector.broadcast(e.species(), 1f).div(e.blend(Float.POSITIVE_INFINITY, v.lt(-MAX_ARG)).add(1f));
     }
 
     /**
@@ -119,7 +128,7 @@ final class VectorExp {
      * polynomial in −r takes the odd coefficients negated. Rounding is symmetric in sign, so every step gives
      * expOfNumbers' value or its exact negation: the same result, bit for bit.
      */
-    private static FloatVector expOfNegatedInRange(FloatVector v) {
+    static FloatVector expOfNegatedInRange(FloatVector v) {
         FloatVector t = v.lanewise(FMA, -LOG2E, SHIFTER);
         FloatVector n = t.sub(SHIFTER);
         FloatVector r = n.lanewise(FMA, LN2_HI, v);                     // −r of expOfNumbers(−v)

@@ -3,6 +3,7 @@ package dev.vertebra.core.cpu;
 import dev.vertebra.core.Backend;
 import dev.vertebra.core.Backends;
 import dev.vertebra.core.ConvSpec;
+import dev.vertebra.core.DType;
 import dev.vertebra.core.Device;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
@@ -10,6 +11,7 @@ import dev.vertebra.core.Init;
 import dev.vertebra.core.MemoryScope;
 import dev.vertebra.core.Shape;
 import dev.vertebra.core.Tensor;
+import dev.vertebra.core.io.HostArray;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -81,6 +83,20 @@ class DepthwiseBatchNormSiluBackwardTest {
         assertFusedWeightGradientMatches(Layer.random(17, Shape.of(2, 9, 9, 24), 3,
                 ConvSpec.of(1, 2, 2, 24), Device.CPU));
         assertFusedWeightGradientMatches(Layer.random(18, Shape.of(4, 1, 12, 32), 3, 1));
+    }
+
+    /**
+     * A channel whose batch norm output lies far below SiLU's range (bias −3·10³⁸): its recomputed z must be 0, as
+     * the forward's and the reference's are, though the gradient's exponential is clamped there (a z of y·σ(y) with
+     * the clamped σ would be about −0.9).
+     */
+    @Test
+    void aChannelFarBelowTheExponentialsRangeRecomputesZAsZero() {
+        Layer in = Layer.random(19, Shape.of(2, 9, 9, 16), 3, 1);
+        float[] bias = in.bias().toFloatArray();
+        bias[5] = -3e38f;
+        Tensor far = Tensor.fromHost(new HostArray(DType.FLOAT32, new int[]{bias.length}, bias), Device.CPU);
+        assertFusedWeightGradientMatches(new Layer(in.x(), in.weight(), far, in.dwWeight(), in.spec(), in.dy()));
     }
 
     @Test

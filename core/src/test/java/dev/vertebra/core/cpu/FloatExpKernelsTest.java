@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FloatExpKernelsTest {
     private static final int[] LENGTHS = {0, 1, 3, 15, 16, 17, 31, 33, 64, 100, 4099};
     private static final float[] EDGES = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
-            100f, -100f, 88.7f, -87.3f, 90f, -90f, 1e-8f, -1e-8f, 20f, -20f, 0.5f};
+            100f, -100f, 88.7f, -87.3f, 90f, -90f, 1e-8f, -1e-8f, 20f, -20f, 0.5f, 1e30f, -1e30f, Float.MAX_VALUE,
+            -Float.MAX_VALUE};
 
     /** One of the four kernels as (x, g, y) → y, g ignored for the unary ones. */
     private interface Kernel {

@@ -85,8 +85,8 @@ class VectorExpTest {
     /**
      * SiLU's two exponentials against expOfNumbers of the negated input, on the inputs above. expOfNegatedForSilu:
      * the same bits wherever −v ≥ MIN_ARG, and v / (1 + e^−v) the same bits for every input (NaN for NaN).
-     * expOfNegatedClamped: the same bits inside [−MAX_ARG, −MIN_ARG], the bits at the nearer end outside it, so a
-     * positive finite float for every input but NaN (whose result is unspecified).
+     * clampForSilu then expOfNegatedInRange: v clamped to [−MAX_ARG, −MIN_ARG] (NaN kept), and e^−v the same bits
+     * inside, the bits at the nearer end outside: a positive finite float for every input but NaN.
      */
     @Test
     void siluExponentialsGiveTheBitsOfTheNegatedExponential() {
@@ -96,11 +96,14 @@ class VectorExpTest {
         float[] plain = new float[count];
         float[] forSilu = new float[count];
         float[] clamped = new float[count];
+        float[] clampedInput = new float[count];
         for (int i = 0; i < count; i += lanes) {
             FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
             VectorExp.expOfNumbers(v.neg()).intoArray(plain, i);
             VectorExp.expOfNegatedForSilu(v).intoArray(forSilu, i);
-            VectorExp.expOfNegatedClamped(v).intoArray(clamped, i);
+            FloatVector u = VectorExp.clampForSilu(v);
+            u.intoArray(clampedInput, i);
+            VectorExp.expOfNegatedInRange(u).intoArray(clamped, i);
         }
         float low = -88.72283f;  // −MAX_ARG
         float high = 87.33654f;  // −MIN_ARG
@@ -109,6 +112,7 @@ class VectorExpTest {
             String at = "v = " + v + " (" + Integer.toHexString(Float.floatToRawIntBits(v)) + ")";
             if (Float.isNaN(v)) {
                 assertTrue(Float.isNaN(v / (1 + forSilu[i])), "SiLU of NaN: " + at);
+                assertTrue(Float.isNaN(clampedInput[i]), "clamped NaN: " + clampedInput[i]);
                 continue;
             }
             assertEquals(Float.floatToIntBits(v / (1 + plain[i])), Float.floatToIntBits(v / (1 + forSilu[i])),
@@ -117,6 +121,7 @@ class VectorExpTest {
                 assertEquals(Float.floatToIntBits(plain[i]), Float.floatToIntBits(forSilu[i]), "for SiLU at " + at);
             }
             float inside = Math.clamp(v, low, high);
+            assertEquals(Float.floatToIntBits(inside), Float.floatToIntBits(clampedInput[i]), "clamp at " + at);
             assertEquals(Float.floatToIntBits(scalarExp(-inside)), Float.floatToIntBits(clamped[i]),
                     "clamped at " + at);
             assertTrue(clamped[i] > 0 && clamped[i] < Float.POSITIVE_INFINITY, "clamped at " + at);
