@@ -451,8 +451,31 @@ public final class CpuBackend extends ReferenceBackend {
             Arrays.fill(floats(out), (float) op.identity());
             return out;
         }
+        if (op == ReduceOp.SUM && f.inner() >= 2 && f.outer() >= CpuThreads.parallelism()) {
+            columnSumsPerItem(floats(in), in.layout().offset(), f.outer(), f.reduced(), f.inner(), floats(out));
+            return out;
+        }
         FloatReduce.reduce(op, floats(in), in.layout().offset(), f.outer(), f.reduced(), f.inner(), floats(out));
         return out;
+    }
+
+    /**
+     * out[o, :] = the column sums of x[o] ([outer, rows, columns] contiguous from xOff), one item per task, by
+     * {@link StreamingColumnSums}: the bits of {@link FloatReduce#reduce}, from the code the fused kernels sum their
+     * rows with. Why not FloatReduce: in inference the only such sum is the head's pooling, once a step, and
+     * FloatReduce's column loop then ran as C1 code and reached C2 among the measured steps of a fresh process (B0
+     * inference, steps 4–10 of a fresh JVM 12 % faster this way: bench/NOTES.md, twenty-ninth round), while the
+     * fused kernels' column sums are compiled in the first step. With fewer items than threads, FloatReduce, which
+     * also splits an item's rows between tasks.
+     */
+    private static void columnSumsPerItem(float[] x, int xOff, int outer, int rows, int columns, float[] out) {
+        CpuThreads.parallelFor(0, outer, 1, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                StreamingColumnSums sums = new StreamingColumnSums(rows, columns);
+                sums.add(x, xOff + o * rows * columns, rows);
+                sums.finish(out, o * columns);
+            }
+        });
     }
 
     private static int[] dropped(Shape s, int[] dims) {

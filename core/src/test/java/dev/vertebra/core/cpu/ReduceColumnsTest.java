@@ -11,6 +11,7 @@ import dev.vertebra.core.Tensor;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -37,6 +38,33 @@ class ReduceColumnsTest {
                             op + " " + Arrays.toString(shapes[c]) + " element " + i);
                 }
             }
+        }
+    }
+
+    /**
+     * A sum over the middle dimension with at least one item per thread goes through {@link StreamingColumnSums}
+     * (the code the fused kernels pool with): the same floats, bit for bit, as {@link FloatReduce#reduce}, which
+     * sums the other cases. Shapes: B0's head pooling (rows split into several chunks), a column tail, more rows
+     * than one float run, a view with an offset.
+     */
+    @Test
+    void sumsPerItemMatchFloatReduceBitForBit() {
+        int[][] shapes = {{8, 7, 7, 1280}, {3, 9, 11, 37}, {2, 300, 1, 2}, {4, 5, 70}};
+        int[][] dims = {{1, 2}, {1, 2}, {1, 2}, {1}};
+        Backend cpu = Backends.get(Device.CPU);
+        for (int c = 0; c < shapes.length; c++) {
+            Shape shape = Shape.of(shapes[c]);
+            int outer = shape.dim(0);
+            int inner = shape.dim(-1);
+            int reduced = shape.numel() / outer / inner;
+            // The second item of a doubled batch: a view whose data starts past its buffer's start.
+            Tensor doubled = Init.normal(new Generator(10 + c), shape.with(0, 2 * outer), 0.5, 1e3, Device.CPU);
+            Tensor x = doubled.narrow(0, outer, outer);
+            float[] want = new float[outer * inner];
+            FloatReduce.reduce(ReduceOp.SUM, doubled.contiguous().toFloatArray(), shape.numel(), outer, reduced, inner,
+                    want);
+            assertArrayEquals(want, cpu.reduce(ReduceOp.SUM, x, dims[c], false).toFloatArray(),
+                    Arrays.toString(shapes[c]));
         }
     }
 }
