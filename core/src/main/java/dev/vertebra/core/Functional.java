@@ -40,6 +40,38 @@ public final class Functional {
     }
 
     /**
+     * {@code activation(conv2d(x, w, bias))} ({@code bias: [Cout]} or null). Where no gradient is recorded (float32,
+     * outside {@link Autocast}): one backend op with the bias and the activation in the convolution's epilogue
+     * ({@link Backend#conv2dAffine} with a scale of ones), the same values as the separate ops (x·1 + b is x + b);
+     * otherwise the separate ops and their backward. A squeeze-and-excitation's two small convolutions in inference:
+     * the epilogue is code every evaluation-mode convolution runs, where a broadcast add and an activation of their
+     * own are methods the JIT reaches late.
+     */
+    public static Tensor conv2dActivation(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Activation activation) {
+        boolean records = NoGrad.isGradEnabled() && (x.requiresGrad() || w.requiresGrad()
+                || (bias != null && bias.requiresGrad()));
+        boolean float32 = x.dtype() == DType.FLOAT32 && w.dtype() == DType.FLOAT32
+                && (bias == null || bias.dtype() == DType.FLOAT32);
+        if (records || !float32 || Autocast.isEnabled()) {
+            Tensor y = conv2d(x, w, bias, spec);
+            return activation == Activation.NONE ? y : MathOps.unary(activation.unaryOp(), y);
+        }
+        checkConv(x, w, spec);
+        int c = w.dim(3);
+        if (bias != null) {
+            x.requireSameDevice("conv2d", bias);
+            if (bias.rank() != 1 || bias.dim(0) != c) {
+                throw new IllegalArgumentException("conv2d: bias " + bias.describe() + " does not match " + c
+                        + " output channels");
+            }
+        }
+        Backend b = x.backend();
+        Tensor shift = bias != null ? bias : b.full(Shape.of(c), DType.FLOAT32, 0);
+        return b.conv2dAffine(x, null, w, spec, b.full(Shape.of(c), DType.FLOAT32, 1), shift,
+                Objects.requireNonNull(activation, "activation"));
+    }
+
+    /**
      * {@code conv2d(x · gate, w)}: a squeeze-and-excitation gate ({@code [N, 1, 1, Cin]}, per image and input
      * channel) applied to x, then a 1×1 convolution (ungrouped, stride 1, unpadded, no bias) — an inverted
      * bottleneck's projection. One op with its own backward ({@link Backend#conv2dGated},

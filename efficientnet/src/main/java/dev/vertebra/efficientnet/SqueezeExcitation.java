@@ -1,5 +1,6 @@
 package dev.vertebra.efficientnet;
 
+import dev.vertebra.core.Activation;
 import dev.vertebra.core.Functional;
 import dev.vertebra.core.Generator;
 import dev.vertebra.core.Tensor;
@@ -36,9 +37,13 @@ public final class SqueezeExcitation extends Module {
         return gateOfMean(Functional.globalAvgPool(x));
     }
 
-    /** {@link #gate} from the input's mean over H and W ({@code [N, 1, 1, C]}), where the caller already has it. */
+    /**
+     * {@link #gate} from the input's mean over H and W ({@code [N, 1, 1, C]}), where the caller already has it. Each
+     * convolution's bias (and fc1's SiLU) goes into its epilogue where no gradient is recorded
+     * ({@link Conv2d#forwardActivation}).
+     */
     public Tensor gateOfMean(Tensor mean) {
-        return fc2.forward(fc1.forward(mean).silu()).sigmoid();
+        return fc2.forwardActivation(fc1.forwardActivation(mean, Activation.SILU), Activation.NONE).sigmoid();
     }
 
     public Conv2d fc1() {

@@ -71,6 +71,14 @@ public final class Conv2d extends Module {
     }
 
     /**
+     * {@code activation(forward(x))}, as one op where no gradient is recorded ({@link Functional#conv2dActivation}:
+     * the bias and the activation in the convolution's epilogue).
+     */
+    public Tensor forwardActivation(Tensor x, Activation activation) {
+        return Functional.conv2dActivation(x, weight.data(), bias == null ? null : bias.data(), spec(x), activation);
+    }
+
+    /**
      * {@code forward(x · gate)}, {@code gate: [N, 1, 1, inChannels]} (a squeeze-and-excitation gate), as one op with
      * its own backward for an unbiased 1×1 convolution ({@link Functional#conv2dGated}): the backend need not store
      * {@code x · gate}. Other convolutions: the product, then {@link #forward}.
