@@ -451,7 +451,8 @@ public final class CpuBackend extends ReferenceBackend {
             Arrays.fill(floats(out), (float) op.identity());
             return out;
         }
-        if (op == ReduceOp.SUM && f.inner() >= 2 && f.outer() >= CpuThreads.parallelism()) {
+        boolean oneChunkEach = FloatReduce.rowsPerChunk(f.reduced(), f.inner()) >= f.reduced();
+        if (op == ReduceOp.SUM && f.inner() >= 2 && (f.outer() >= CpuThreads.parallelism() || oneChunkEach)) {
             columnSumsPerItem(floats(in), in.layout().offset(), f.outer(), f.reduced(), f.inner(), floats(out));
             return out;
         }
@@ -465,8 +466,9 @@ public final class CpuBackend extends ReferenceBackend {
      * rows with. Why not FloatReduce: in inference the only such sum is the head's pooling, once a step, and
      * FloatReduce's column loop then ran as C1 code and reached C2 among the measured steps of a fresh process (B0
      * inference, steps 4–10 of a fresh JVM 12 % faster this way: bench/NOTES.md, twenty-ninth round), while the
-     * fused kernels' column sums are compiled in the first step. With fewer items than threads, FloatReduce, which
-     * also splits an item's rows between tasks.
+     * fused kernels' column sums are compiled in the first step (in training too: the bias gradients of the
+     * squeeze-excitations' convolutions, [N, Cr] summed over N). With fewer items than threads, FloatReduce, which
+     * also splits an item's rows between tasks, unless each item's rows make one chunk (one task each there too).
      */
     private static void columnSumsPerItem(float[] x, int xOff, int outer, int rows, int columns, float[] out) {
         CpuThreads.parallelFor(0, outer, 1, (o0, o1) -> {

@@ -45,12 +45,12 @@ class ReduceColumnsTest {
      * A sum over the middle dimension with at least one item per thread goes through {@link StreamingColumnSums}
      * (the code the fused kernels pool with): the same floats, bit for bit, as {@link FloatReduce#reduce}, which
      * sums the other cases. Shapes: B0's head pooling (rows split into several chunks), a column tail, more rows
-     * than one float run, a view with an offset.
+     * than one float run, one item of one chunk (a bias gradient), each a view with an offset.
      */
     @Test
     void sumsPerItemMatchFloatReduceBitForBit() {
-        int[][] shapes = {{8, 7, 7, 1280}, {3, 9, 11, 37}, {2, 300, 1, 2}, {4, 5, 70}};
-        int[][] dims = {{1, 2}, {1, 2}, {1, 2}, {1}};
+        int[][] shapes = {{8, 7, 7, 1280}, {3, 9, 11, 37}, {2, 300, 1, 2}, {4, 5, 70}, {1, 8, 48}};
+        int[][] dims = {{1, 2}, {1, 2}, {1, 2}, {1}, {1}};
         Backend cpu = Backends.get(Device.CPU);
         for (int c = 0; c < shapes.length; c++) {
             Shape shape = Shape.of(shapes[c]);
