@@ -880,26 +880,38 @@ public final class CpuBackend extends ReferenceBackend {
      * One pass over the channels instead of up to seven elementwise ops on [C] tensors (each a dispatch, a new tensor
      * and, early in a process, a kernel not yet compiled): per layer and call in inference. The same float32
      * operations in the same order as the default, so the same bits.
+     *
+     * <p>No loop here, only in {@link #evalAffine}: this method runs once a layer, and with the channel loop in it C2
+     * compiled it (with the tensor code it inlines) twice during B0's measured first steps, 40–50 ms of the one C2
+     * thread; the loop alone compiles in a fraction of that (bench/NOTES.md, twenty-ninth round).
      */
     @Override
     public ChannelAffine batchNormEvalAffine(Tensor runningMean, Tensor runningVar, Tensor bnWeight, Tensor bnBias,
                                              Tensor convBias, double eps) {
         int c = runningVar.numel();
-        for (Tensor t : new Tensor[]{runningMean, runningVar, bnWeight, bnBias, convBias}) {
-            if (t != null && (!isFloat(t) || t.rank() != 1 || t.numel() != c)) {
-                return super.batchNormEvalAffine(runningMean, runningVar, bnWeight, bnBias, convBias, eps);
-            }
+        if (!isChannelVector(runningMean, c) || !isChannelVector(runningVar, c) || !isChannelVector(bnWeight, c)
+                || !isChannelVector(bnBias, c) || !isChannelVector(convBias, c)) {
+            return super.batchNormEvalAffine(runningMean, runningVar, bnWeight, bnBias, convBias, eps);
         }
-        float[] mean = packed(runningMean);
-        float[] var = packed(runningVar);
-        float[] weight = bnWeight == null ? null : packed(bnWeight);
-        float[] bias = bnBias == null ? null : packed(bnBias);
-        float[] convShift = convBias == null ? null : packed(convBias);
         Tensor scale = empty(Shape.of(c), DType.FLOAT32);
         Tensor shift = empty(Shape.of(c), DType.FLOAT32);
-        float[] a = floats(scale);
-        float[] b = floats(shift);
-        float epsilon = (float) eps;
+        evalAffine(packed(runningMean), packed(runningVar), bnWeight == null ? null : packed(bnWeight),
+                bnBias == null ? null : packed(bnBias), convBias == null ? null : packed(convBias), (float) eps, c,
+                floats(scale), floats(shift));
+        return new ChannelAffine(scale, shift);
+    }
+
+    /** Null, or a float32 vector of c elements. */
+    private static boolean isChannelVector(Tensor t, int c) {
+        return t == null || (isFloat(t) && t.rank() == 1 && t.numel() == c);
+    }
+
+    /**
+     * {@link #batchNormEvalAffine}'s channels: a = weight·(var + eps)^−½, b = bias − (mean − convShift)·a, with weight,
+     * bias and convShift optional (null).
+     */
+    private static void evalAffine(float[] mean, float[] var, float[] weight, float[] bias, float[] convShift,
+                                   float epsilon, int c, float[] a, float[] b) {
         for (int i = 0; i < c; i++) {
             float s = (float) Math.pow(var[i] + epsilon, -0.5);
             if (weight != null) {
@@ -910,7 +922,6 @@ public final class CpuBackend extends ReferenceBackend {
             a[i] = s;
             b[i] = bias == null ? t : bias[i] + t;
         }
-        return new ChannelAffine(scale, shift);
     }
 
     @Override
