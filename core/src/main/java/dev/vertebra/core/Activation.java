@@ -7,7 +7,8 @@ package dev.vertebra.core;
 public enum Activation {
     NONE(null),
     RELU(UnaryOp.RELU),
-    SILU(UnaryOp.SILU);
+    SILU(UnaryOp.SILU),
+    SIGMOID(UnaryOp.SIGMOID);
 
     private final UnaryOp op;
 

@@ -142,7 +142,8 @@ public final class Functional {
             Tensor y = batchNorm(conv2d(input, layer.weight(), layer.convBias(), layer.spec()), layer.runningMean(),
                     layer.runningVar(), layer.bnWeight(), layer.bnBias(), false, 0, layer.eps(),
                     layer.activation() == Activation.SILU, false).output();
-            return layer.activation() == Activation.RELU ? y.relu() : y;
+            return layer.activation() == Activation.RELU || layer.activation() == Activation.SIGMOID
+                    ? MathOps.unary(layer.activation().unaryOp(), y) : y;
         }
         if (gate != null) {
             x.requireSameDevice("conv2dBatchNormEval", gate);

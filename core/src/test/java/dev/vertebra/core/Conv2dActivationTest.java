@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class Conv2dActivationTest {
 
     @ParameterizedTest(name = "{0}: [{1}, {2}, {2}, {3}] k{4} -> {5}")
-    @CsvSource({"SILU, 8, 1, 96, 1, 4", "NONE, 8, 1, 4, 1, 96", "SILU, 8, 1, 1152, 1, 48", "NONE, 3, 1, 20, 1, 37",
-            "RELU, 2, 9, 5, 3, 7", "SILU, 2, 9, 5, 3, 7"})
+    @CsvSource({"SILU, 8, 1, 96, 1, 4", "SIGMOID, 8, 1, 4, 1, 96", "NONE, 8, 1, 4, 1, 96", "SILU, 8, 1, 1152, 1, 48",
+            "SIGMOID, 3, 1, 20, 1, 37", "NONE, 3, 1, 20, 1, 37", "RELU, 2, 9, 5, 3, 7", "SILU, 2, 9, 5, 3, 7",
+            "SIGMOID, 2, 9, 5, 3, 7"})
     void withoutAGradientTheFusedOpGivesTheSeparateOpsBits(Activation activation, int n, int size, int cin,
                                                          int k, int cout) {
         for (Device device : new Device[]{Device.CPU, Device.REFERENCE}) {
@@ -87,6 +88,7 @@ class Conv2dActivationTest {
             case NONE -> y;
             case RELU -> y.relu();
             case SILU -> y.silu();
+            case SIGMOID -> y.sigmoid();
         };
     }
 

@@ -39,11 +39,11 @@ public final class SqueezeExcitation extends Module {
 
     /**
      * {@link #gate} from the input's mean over H and W ({@code [N, 1, 1, C]}), where the caller already has it. Each
-     * convolution's bias (and fc1's SiLU) goes into its epilogue where no gradient is recorded
-     * ({@link Conv2d#forwardActivation}).
+     * convolution's bias and activation (fc1's SiLU, the sigmoid after fc2) go into its epilogue where no gradient
+     * is recorded ({@link Conv2d#forwardActivation}).
      */
     public Tensor gateOfMean(Tensor mean) {
-        return fc2.forwardActivation(fc1.forwardActivation(mean, Activation.SILU), Activation.NONE).sigmoid();
+        return fc2.forwardActivation(fc1.forwardActivation(mean, Activation.SILU), Activation.SIGMOID);
     }
 
     public Conv2d fc1() {

@@ -48,6 +48,7 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
                 case NONE -> affine(src, from, dst, to, cols, scale, s, shift, t);
                 case RELU -> affineRelu(src, from, dst, to, cols, scale, s, shift, t);
                 case SILU -> affineSilu(src, from, dst, to, cols, scale, s, shift, t);
+                case SIGMOID -> affineSigmoid(src, from, dst, to, cols, scale, s, shift, t);
             }
         }
     }
@@ -102,6 +103,32 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
         if (end < n) {
             affineSiluTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
         }
+    }
+
+    /**
+     * y[to + j] = σ(x[from + j]·a[ao + j] + b[bo + j]) = 1 / (1 + e^−z), j &lt; n: the formula of
+     * FloatExpKernels.sigmoid. A squeeze-and-excitation's gate in inference, from its second convolution.
+     */
+    private static void affineSigmoid(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
+                                      int bo) {
+        int end = S.loopBound(n);
+        for (int j = 0; j < end; j += L) {
+            FloatVector z = FloatVector.fromArray(S, x, from + j)
+                    .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j));
+            VectorExp.sigmoid(z).intoArray(y, to + j);
+        }
+        if (end < n) {
+            affineSigmoidTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
+        }
+    }
+
+    /** {@link #affineSigmoid} of the last {@code n < L} elements, under a mask (a method of its own, as below). */
+    private static void affineSigmoidTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao,
+                                          float[] b, int bo) {
+        VectorMask<Float> m = S.indexInRange(0, n);
+        FloatVector z = FloatVector.fromArray(S, x, from, m)
+                .fma(FloatVector.fromArray(S, a, ao, m), FloatVector.fromArray(S, b, bo, m));
+        VectorExp.sigmoid(z).intoArray(y, to, m);
     }
 
     /**

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * only along calls it inlines, and a switch that reaches {@link VectorExp} for some cases grows past its inlining
  * limits; the declined calls then box every 16-lane vector on the heap. That happened in the model: SiLU's
  * backward ran four times slower there than alone and fed the GC with boxes. Each loop here calls only
- * {@link VectorExp#exp} and the Vector API.
+ * {@link VectorExp}'s small helpers and the Vector API.
  *
  * <p>Every element goes through the same vector instructions: a run's last partial vector is computed on a
  * zero-padded copy, not by a scalar formula, so a value never depends on where it sits in the tensor or in a
@@ -43,15 +43,11 @@ final class FloatExpKernels {
         return n;
     }
 
-    /**
-     * y[yo + i] = σ(x[xo + i]) = 1 / (1 + e^−x) for i &lt; n. x: [n], y: [n]. e^−x overflows to +∞ for very
-     * negative x, which still gives the right 0.
-     */
+    /** y[yo + i] = σ(x[xo + i]) for i &lt; n ({@link VectorExp#sigmoid}). x: [n], y: [n]. */
     static int sigmoid(float[] x, int xo, float[] y, int yo, int n) {
         int end = S.loopBound(n);
         for (int i = 0; i < end; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector.broadcast(S, 1f).div(VectorExp.exp(v.neg()).add(1f)).intoArray(y, yo + i);
+            VectorExp.sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);

@@ -87,6 +87,11 @@ final class VectorExp {
         return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
 
+    /** σ(v) = 1 / (1 + e^−v) lane by lane; e^−v overflows to +∞ for very negative v, which still gives 0. */
+    static FloatVector sigmoid(FloatVector v) {
+        return FloatVector.broadcast(v.species(), 1f).div(exp(v.neg()).add(1f));
+    }
+
     /**
      * e^−v for SiLU's forward form {@code v / (1 + e^−v)}: the bits of {@code expOfNumbers(v.neg())} wherever −v is
      * at least MIN_ARG (+∞ where it is above MAX_ARG, as there), and e^MIN_ARG, the smallest normal float, where −v
