@@ -309,13 +309,44 @@ public final class Functional {
         }
     }
 
-    /** Fully connected layer with PyTorch's weight layout: {@code x [..., in] · weightᵀ [in, out] + bias}. */
+    /**
+     * Fully connected layer with PyTorch's weight layout: {@code x [..., in] · weightᵀ [in, out] + bias}.
+     *
+     * <p>For x [N, in] one op with its own backward: the products and their bits are those of {@code matmul} with
+     * {@code weight.transpose(0, 1)}, but the weight's gradient is computed as {@code gᵀ · x}, already [out, in],
+     * where through the transposed view it came out [in, out] and was copied transposed into the weight's gradient
+     * (a strided loop that a step runs once, compiled by C2 among the first steps: bench/NOTES.md, twenty-ninth
+     * round). Each sum has the same terms in the same order either way.
+     */
     public static Tensor linear(Tensor input, Tensor weightInput, Tensor biasInput) {
         Tensor x = AutocastOp.LINEAR.input(input);
         Tensor weight = AutocastOp.LINEAR.input(weightInput);
         Tensor bias = AutocastOp.LINEAR.input(biasInput);
-        Tensor y = x.matmul(weight.transpose(0, 1));
+        boolean plain = x.rank() == 2 && weight.rank() == 2 && x.dim(1) == weight.dim(1)
+                && x.dtype() == weight.dtype() && x.dtype().isFloating() && x.device().equals(weight.device())
+                && !Autocast.isEnabled();
+        Tensor y = plain ? linear2d(x, weight) : x.matmul(weight.transpose(0, 1));
         return bias == null ? y : y.add(bias);
+    }
+
+    /** {@code x [N, in] · weightᵀ}, recorded as one op (see {@link #linear}). */
+    private static Tensor linear2d(Tensor x, Tensor weight) {
+        Backend b = x.backend();
+        Tensor x3;
+        Tensor w3;
+        Tensor y;
+        try (NoGrad _ = NoGrad.enter()) {
+            // As matmul runs it: [1, N, in] × [1, in, out], weightᵀ a view.
+            x3 = x.unsqueeze(0);
+            w3 = weight.unsqueeze(0);
+            y = b.matmul(x3, w3.transpose(1, 2)).squeeze(0);
+        }
+        return Autograd.record("linear", y, g -> {
+            Tensor g3 = g.unsqueeze(0);
+            return new Tensor[]{
+                    x.requiresGrad() ? b.matmul(g3, w3).squeeze(0) : null,
+                    weight.requiresGrad() ? b.matmul(g3.transpose(1, 2), x3).squeeze(0) : null};
+        }, x, weight);
     }
 
     /**
