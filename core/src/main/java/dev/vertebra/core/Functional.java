@@ -48,6 +48,7 @@ public final class Functional {
      * own are methods the JIT reaches late.
      */
     public static Tensor conv2dActivation(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Activation activation) {
+        Objects.requireNonNull(activation, "activation");
         boolean records = NoGrad.isGradEnabled() && (x.requiresGrad() || w.requiresGrad()
                 || (bias != null && bias.requiresGrad()));
         boolean float32 = x.dtype() == DType.FLOAT32 && w.dtype() == DType.FLOAT32
@@ -67,8 +68,7 @@ public final class Functional {
         }
         Backend b = x.backend();
         Tensor shift = bias != null ? bias : b.full(Shape.of(c), DType.FLOAT32, 0);
-        return b.conv2dAffine(x, null, w, spec, b.full(Shape.of(c), DType.FLOAT32, 1), shift,
-                Objects.requireNonNull(activation, "activation"));
+        return b.conv2dAffine(x, null, w, spec, b.full(Shape.of(c), DType.FLOAT32, 1), shift, activation);
     }
 
     /**
@@ -332,21 +332,15 @@ public final class Functional {
     /** {@code x [N, in] · weightᵀ}, recorded as one op (see {@link #linear}). */
     private static Tensor linear2d(Tensor x, Tensor weight) {
         Backend b = x.backend();
-        Tensor x3;
-        Tensor w3;
         Tensor y;
         try (NoGrad _ = NoGrad.enter()) {
             // As matmul runs it: [1, N, in] × [1, in, out], weightᵀ a view.
-            x3 = x.unsqueeze(0);
-            w3 = weight.unsqueeze(0);
-            y = b.matmul(x3, w3.transpose(1, 2)).squeeze(0);
+            y = b.matmul(x.unsqueeze(0), weight.unsqueeze(0).transpose(1, 2)).squeeze(0);
         }
-        return Autograd.record("linear", y, g -> {
-            Tensor g3 = g.unsqueeze(0);
-            return new Tensor[]{
-                    x.requiresGrad() ? b.matmul(g3, w3).squeeze(0) : null,
-                    weight.requiresGrad() ? b.matmul(g3.transpose(1, 2), x3).squeeze(0) : null};
-        }, x, weight);
+        // dx = g·W as matmul's backward makes it; dW = gᵀ·x, the transpose of its (xᵀ·g), sum for sum.
+        return Autograd.record("linear", y, g -> new Tensor[]{
+                x.requiresGrad() ? g.matmul(weight) : null,
+                weight.requiresGrad() ? g.transpose(0, 1).matmul(x) : null}, x, weight);
     }
 
     /**

@@ -466,7 +466,7 @@ public final class CpuBackend extends ReferenceBackend {
      * rows with. Why not FloatReduce: in inference the only such sum is the head's pooling, once a step, and
      * FloatReduce's column loop then ran as C1 code and reached C2 among the measured steps of a fresh process (B0
      * inference, steps 4–10 of a fresh JVM 12–19 % faster this way: bench/NOTES.md, twenty-ninth round), while the
-     * fused kernels' column sums are compiled in the first step (in training too: the bias gradients of the
+     * fused kernels' column sums are compiled in the first steps (in training too: the bias gradients of the
      * squeeze-excitations' convolutions, [N, Cr] summed over N). With fewer items than threads, FloatReduce, which
      * also splits an item's rows between tasks, unless each item's rows make one chunk (one task each there too).
      */
