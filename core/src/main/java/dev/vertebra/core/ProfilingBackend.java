@@ -24,7 +24,10 @@ import java.util.function.Supplier;
  * shape with the system property {@code vertebra.profile.shapes=true}), elementwise ops by operator, broadcasting
  * binary ops apart from same-shape ones — and prefixed by the current {@link #section} (e.g. the optimiser's
  * update), if any. Convolutions and matrix products also count their multiply-adds (two FLOPs each; a fused op the
- * sum of its convolutions', its elementwise epilogues not counted), so the table gives their GFLOP/s.
+ * sum of its convolutions', its elementwise epilogues not counted), so the table gives their GFLOP/s. Given a
+ * {@link ParallelClock} ({@link #countParallelTime}), the table also says how much of the machine each op used: its
+ * serial time (no parallel loop open, one thread working) and its idle time (the wall time it would have saved with
+ * every thread busy throughout: serial stretches, loop tails, late joins).
  *
  * <pre>{@code
  * ProfilingBackend profiler = Backends.profiled(Device.CPU);
@@ -41,9 +44,12 @@ public final class ProfilingBackend implements Backend {
     private final Backend inner;
     private final Device device;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<Nesting> nesting = ThreadLocal.withInitial(Nesting::new);
     private final ThreadLocal<String> section = new ThreadLocal<>();
     private final boolean byShape = Boolean.getBoolean(SHAPES_PROPERTY);
+    private volatile ParallelClock parallelClock;
+    /** The threads of the last clock given: the table's idle time outside primitives is spread over them. */
+    private volatile int clockThreads = 1;
 
     ProfilingBackend(Backend inner, Device device) {
         this.inner = inner;
@@ -73,30 +79,69 @@ public final class ProfilingBackend implements Backend {
         void close();
     }
 
+    /**
+     * Running totals of a backend's parallel work, read before and after each op: the summed wall time of the
+     * parallel loops ended so far, the summed time threads spent running their chunks, and the number of threads.
+     * The CPU backend's is {@code CpuThreads.statisticsClock()}, with its loop statistics on.
+     */
+    public interface ParallelClock {
+        long loopNanos();
+
+        long busyNanos();
+
+        int threads();
+    }
+
+    /**
+     * Splits each op's time from now on by {@code clock} (null: stop): its serial nanoseconds are its time minus what
+     * {@link ParallelClock#loopNanos()} advanced during it; its idle nanoseconds, its time minus its thread time
+     * (chunks, and the serial stretches on the calling thread) spread over all threads. Meant for one thread issuing
+     * ops: the clock sums every thread's loops.
+     */
+    public void countParallelTime(ParallelClock clock) {
+        if (clock != null) {
+            clockThreads = Math.max(1, clock.threads());
+        }
+        parallelClock = clock;
+    }
+
     /** Forgets everything recorded so far. */
     public void reset() {
         counters.clear();
     }
 
     /**
-     * The time spent in one kind of op: calls, total nanoseconds, and the floating-point operations of its
-     * convolutions or matrix products (0 for other ops).
+     * The time spent in one kind of op: calls, total nanoseconds, the floating-point operations of its convolutions
+     * or matrix products (0 for other ops), the nanoseconds no parallel loop was open (one thread working) and the
+     * wall time lost to idle threads, serial time included; the last two -1 unless every call was timed with a
+     * {@link #countParallelTime ParallelClock}.
      */
-    public record OpTime(String op, long calls, long nanos, long flops) {
+    public record OpTime(String op, long calls, long nanos, long flops, long serialNanos, long idleNanos) {
+        /** These figures divided by {@code steps}: per step of work recorded over that many. */
+        OpTime perStep(int steps) {
+            return new OpTime(op, calls / steps, nanos / steps, flops / steps,
+                    serialNanos < 0 ? -1 : serialNanos / steps, idleNanos < 0 ? -1 : idleNanos / steps);
+        }
     }
 
     /** Everything recorded since the last {@link #reset()}, most expensive first. */
     public List<OpTime> times() {
         List<OpTime> list = new ArrayList<>();
-        counters.forEach((op, c) -> list.add(new OpTime(op, c.calls.sum(), c.nanos.sum(), c.flops.sum())));
+        counters.forEach((op, c) -> {
+            long calls = c.calls.sum();
+            boolean split = c.splitCalls.sum() == calls;
+            list.add(new OpTime(op, calls, c.nanos.sum(), c.flops.sum(), split ? c.serialNanos.sum() : -1,
+                    split ? c.idleNanos.sum() : -1));
+        });
         list.sort(Comparator.comparingLong(OpTime::nanos).reversed().thenComparing(OpTime::op));
         return list;
     }
 
     /**
      * The recorded times as a text table: op, calls, milliseconds, share of {@code wallNanos} (the wall time of the
-     * profiled work) and, for convolutions and matrix products, GFLOP/s; then a row for the time spent outside
-     * primitives (autograd, Java-side bookkeeping) and the total (with the number of primitive calls).
+     * profiled work), with a {@link #countParallelTime ParallelClock} the serial and idle milliseconds, and for
+     * convolutions and matrix products GFLOP/s; then a row for the time spent outside primitives (autograd,
+     * Java-side bookkeeping: serial and idle throughout) and the total (with the number of primitive calls).
      */
     public String table(long wallNanos) {
         return table(wallNanos, 1);
@@ -110,24 +155,33 @@ public final class ProfilingBackend implements Backend {
         if (steps < 1) {
             throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         }
-        List<OpTime> list = times().stream()
-                .map(t -> new OpTime(t.op(), t.calls() / steps, t.nanos() / steps, t.flops() / steps))
-                .toList();
+        List<OpTime> list = times().stream().map(t -> t.perStep(steps)).toList();
+        boolean split = !list.isEmpty() && list.stream().allMatch(t -> t.serialNanos() >= 0);
         int width = Math.max(24, list.stream().mapToInt(t -> t.op().length()).max().orElse(0));
         StringBuilder sb = new StringBuilder();
-        String row = "%-" + width + "s %7s %10s %7s %9s";
-        row(sb, row, "op", "calls", "ms", "share", "GFLOP/s");
+        String row = "%-" + width + "s %7s %10s %7s" + (split ? " %9s %7s" : "%s%s") + " %9s";
+        row(sb, row, "op", "calls", "ms", "share", split ? "serial ms" : "", split ? "idle ms" : "", "GFLOP/s");
         long inPrimitives = 0;
+        long serial = 0;
+        long idle = 0;
         long calls = 0;
         for (OpTime t : list) {
             inPrimitives += t.nanos();
+            serial += Math.max(0, t.serialNanos());
+            idle += Math.max(0, t.idleNanos());
             calls += t.calls();
-            row(sb, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos), rate(t.flops(), t.nanos()));
+            row(sb, row, t.op(), t.calls(), millis(t.nanos()), share(t.nanos(), wallNanos),
+                    split ? millis(t.serialNanos()) : "", split ? millis(t.idleNanos()) : "",
+                    rate(t.flops(), t.nanos()));
         }
         long outside = wallNanos - inPrimitives;
-        row(sb, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos), "");
+        // Outside primitives one thread works: all of that time is serial, and idle time is all but its share.
+        long outsideIdle = split ? outside - outside / clockThreads : 0;
+        row(sb, row, "(outside primitives)", "", millis(outside), share(outside, wallNanos),
+                split ? millis(outside) : "", split ? millis(outsideIdle) : "", "");
         // The calls' total: on an accelerator each primitive is a launch or more, so their number is host work.
-        row(sb, row, "total", calls, millis(wallNanos), share(wallNanos, wallNanos), "");
+        row(sb, row, "total", calls, millis(wallNanos), share(wallNanos, wallNanos),
+                split ? millis(serial + outside) : "", split ? millis(idle + outsideIdle) : "", "");
         return sb.toString();
     }
 
@@ -155,14 +209,33 @@ public final class ProfilingBackend implements Backend {
         final LongAdder calls = new LongAdder();
         final LongAdder nanos = new LongAdder();
         final LongAdder flops = new LongAdder();
+        final LongAdder serialNanos = new LongAdder();
+        final LongAdder idleNanos = new LongAdder();
+        /** Calls whose time was split by a clock of parallel work. */
+        final LongAdder splitCalls = new LongAdder();
+    }
+
+    /** A thread's depth of nested primitives, and the parallel clock as its outermost one began (null: none). */
+    private static final class Nesting {
+        int depth;
+        ParallelClock clock;
+        long loopNanosAtStart;
+        long busyNanosAtStart;
     }
 
     /** Starts timing an op: returns the start time, or -1 when an enclosing primitive is already being timed. */
     private long begin() {
-        if (depth.get()[0]++ > 0) {
+        Nesting n = nesting.get();
+        if (n.depth++ > 0) {
             return -1;
         }
         inner.synchronize();
+        ParallelClock clock = parallelClock;
+        n.clock = clock;
+        if (clock != null) {
+            n.loopNanosAtStart = clock.loopNanos();
+            n.busyNanosAtStart = clock.busyNanos();
+        }
         return System.nanoTime();
     }
 
@@ -172,7 +245,8 @@ public final class ProfilingBackend implements Backend {
 
     /** {@link #end(String, long)} of an op that did {@code flops} floating-point operations. */
     private void end(String op, long start, long flops) {
-        depth.get()[0]--;
+        Nesting n = nesting.get();
+        n.depth--;
         if (start < 0) {
             return;
         }
@@ -183,6 +257,16 @@ public final class ProfilingBackend implements Backend {
         c.calls.increment();
         c.nanos.add(elapsed);
         c.flops.add(flops);
+        ParallelClock clock = n.clock;
+        if (clock != null) {
+            // Loop and chunk times are taken a little inside the op's: clamp what that rounding leaves.
+            long serial = Math.clamp(elapsed - (clock.loopNanos() - n.loopNanosAtStart), 0, elapsed);
+            long threadNanos = clock.busyNanos() - n.busyNanosAtStart + serial;
+            c.serialNanos.add(serial);
+            c.idleNanos.add(Math.clamp(elapsed - threadNanos / Math.max(1, clock.threads()), 0, elapsed));
+            c.splitCalls.increment();
+            n.clock = null;
+        }
     }
 
     /** {@code t} handed back on this device, so ops on it dispatch here again. */

@@ -1,8 +1,10 @@
 package dev.vertebra.core;
 
+import dev.vertebra.core.cpu.CpuThreads;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -11,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ProfilingBackendTest {
 
@@ -155,5 +158,110 @@ class ProfilingBackendTest {
         assertEquals(1L, calls.get("accumulate (in place)"), calls.toString());
         assertFalse(calls.containsKey("binary add"), calls.toString());
         assertFalse(calls.containsKey("copy contiguous"), calls.toString());
+    }
+
+    /** A clock of parallel work that adds fixed amounts to its totals at each read. */
+    private record SteppingClock(long loopStep, long busyStep, int threads, long[] totals)
+            implements ProfilingBackend.ParallelClock {
+        SteppingClock(long loopStep, long busyStep, int threads) {
+            this(loopStep, busyStep, threads, new long[2]);
+        }
+
+        @Override
+        public long loopNanos() {
+            return totals[0] += loopStep;
+        }
+
+        @Override
+        public long busyNanos() {
+            return totals[1] += busyStep;
+        }
+    }
+
+    private static ProfilingBackend.OpTime timeOf(ProfilingBackend profiler, String op) {
+        return profiler.times().stream().filter(t -> t.op().equals(op)).findFirst().orElseThrow();
+    }
+
+    /** Adds on the profiling alias, timed with {@code clock}: their {@link ProfilingBackend.OpTime}. */
+    private static ProfilingBackend.OpTime addsTimedWith(ProfilingBackend.ParallelClock clock) {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        profiler.reset();
+        profiler.countParallelTime(clock);
+        try {
+            Tensor x = Init.normal(new Generator(8), Shape.of(64, 64), 0, 1, profiler.device());
+            for (int i = 0; i < 5; i++) {
+                x = x.add(x);
+            }
+            return timeOf(profiler, "binary add");
+        } finally {
+            profiler.countParallelTime(null);
+        }
+    }
+
+    /** With no parallel loop open during an op, all of it is serial, and all threads but one idled through it. */
+    @Test
+    void anOpWithoutParallelLoopsIsSerialAndIdlesTheOtherThreads() {
+        ProfilingBackend.OpTime adds = addsTimedWith(new SteppingClock(0, 0, 4));
+        assertEquals(5, adds.calls());
+        assertEquals(adds.nanos(), adds.serialNanos());
+        // Each call: elapsed − elapsed / 4, rounded down per call.
+        long expected = adds.nanos() - adds.nanos() / 4;
+        assertTrue(Math.abs(adds.idleNanos() - expected) <= adds.calls(), adds + ", expected idle " + expected);
+    }
+
+    /** Loops open and threads busy for longer than the op itself (clock rounding): no serial or idle time. */
+    @Test
+    void serialAndIdleTimesNeverExceedTheOpOrGoNegative() {
+        ProfilingBackend.OpTime adds = addsTimedWith(new SteppingClock(1_000_000_000_000L, 1_000_000_000_000L, 2));
+        assertEquals(0, adds.serialNanos(), adds.toString());
+        assertEquals(0, adds.idleNanos(), adds.toString());
+    }
+
+    @Test
+    void theTableShowsSerialAndIdleTimeOnlyWithAClock() {
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        addsTimedWith(null);
+        ProfilingBackend.OpTime untimed = timeOf(profiler, "binary add");
+        assertEquals(-1, untimed.serialNanos());
+        assertEquals(-1, untimed.idleNanos());
+        String plain = profiler.table(1_000_000_000L);
+        assertFalse(plain.contains("serial ms") || plain.contains("idle ms"), plain);
+
+        addsTimedWith(new SteppingClock(0, 0, 2));
+        String split = profiler.table(1_000_000_000L);
+        String header = split.lines().findFirst().orElseThrow();
+        assertTrue(header.contains("serial ms") && header.contains("idle ms") && header.endsWith("GFLOP/s"), split);
+        // Outside primitives one of the two threads works: all of that time serial, half of it idle.
+        long outside = 1_000_000_000L - profiler.times().stream().mapToLong(ProfilingBackend.OpTime::nanos).sum();
+        String row = split.lines().filter(l -> l.startsWith("(outside primitives)")).findFirst().orElseThrow();
+        assertTrue(row.matches(".*\\s" + String.format(Locale.ROOT, "%.2f\\s+%.2f", outside / 1e6,
+                (outside - outside / 2) / 1e6)), split);
+        profiler.reset();
+    }
+
+    /**
+     * The CPU pool's own clock: a large elementwise op runs in parallel loops, so its serial time is below its
+     * time (were the loops not counted, all of it would be serial).
+     */
+    @Test
+    void theCpuPoolsClockSeesAnOpsParallelLoops() {
+        assumeTrue(CpuThreads.parallelism() > 1, "one thread: no parallel loops to see");
+        ProfilingBackend profiler = Backends.profiled(Device.CPU);
+        profiler.reset();
+        Tensor x = Init.normal(new Generator(9), Shape.of(1024, 1024), 0, 1, profiler.device());
+        CpuThreads.startLoopStatistics();
+        profiler.countParallelTime(CpuThreads.statisticsClock());
+        try {
+            for (int i = 0; i < 3; i++) {
+                x = x.add(x);
+            }
+        } finally {
+            profiler.countParallelTime(null);
+            CpuThreads.stopLoopStatistics();
+        }
+        ProfilingBackend.OpTime adds = timeOf(profiler, "binary add");
+        assertTrue(adds.serialNanos() >= 0 && adds.serialNanos() < adds.nanos(), adds.toString());
+        assertTrue(adds.idleNanos() >= 0 && adds.idleNanos() < adds.nanos(), adds.toString());
+        profiler.reset();
     }
 }

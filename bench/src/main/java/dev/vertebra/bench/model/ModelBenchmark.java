@@ -219,11 +219,24 @@ public final class ModelBenchmark {
             w.timedStep();
         }
         profiler.reset();
+        // On the CPU, each op's serial and idle time too: how much of the threads it used.
+        boolean serialTimes = o.device().equals(Device.CPU);
+        if (serialTimes) {
+            CpuThreads.startLoopStatistics();
+            profiler.countParallelTime(CpuThreads.statisticsClock());
+        }
         double[] phases = new double[3];
-        for (int i = 0; i < PROFILED_STEPS; i++) {
-            double[] step = w.phasedStep(profiler);
-            for (int p = 0; p < phases.length; p++) {
-                phases[p] += step[p] / PROFILED_STEPS;
+        try {
+            for (int i = 0; i < PROFILED_STEPS; i++) {
+                double[] step = w.phasedStep(profiler);
+                for (int p = 0; p < phases.length; p++) {
+                    phases[p] += step[p] / PROFILED_STEPS;
+                }
+            }
+        } finally {
+            if (serialTimes) {
+                profiler.countParallelTime(null);
+                CpuThreads.stopLoopStatistics();
             }
         }
         long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);

@@ -31,7 +31,7 @@ class ModelBenchmarkTest {
         assertEquals(2, r.stepSeconds().length);
         assertEquals(2 / r.medianSeconds(), r.imagesPerSecond(), 1e-9);
         for (String op : new String[]{"conv2d fwd 1x1", "conv2d bwd-input+weight depthwise", "conv2d bwd-weight dense",
-                "batch norm bwd", "optimiser: ", "(outside primitives)", "threads ("}) {
+                "batch norm bwd", "optimiser: ", "(outside primitives)", "threads (", "serial ms", "idle ms"}) {
             assertTrue(out.toString().contains(op), op + " missing from\n" + out);
         }
     }

@@ -1,5 +1,7 @@
 package dev.vertebra.core.cpu;
 
+import dev.vertebra.core.ProfilingBackend;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -223,6 +225,30 @@ public final class CpuThreads {
     /** Starts counting what parallel loops do, from zero ({@link LoopStatistics}); for profiles, not production. */
     public static void startLoopStatistics() {
         LoopStatistics.Counters.start();
+    }
+
+    /**
+     * The counted loops' running totals for a per-op profile ({@link ProfilingBackend#countParallelTime}): their wall
+     * time and their threads' chunk time so far, summed from {@link #startLoopStatistics()} on as each loop or chunk
+     * ends, from whatever thread ran it. They do not move while statistics are off.
+     */
+    public static ProfilingBackend.ParallelClock statisticsClock() {
+        return new ProfilingBackend.ParallelClock() {
+            @Override
+            public long loopNanos() {
+                return LoopStatistics.Counters.loopNanosSoFar();
+            }
+
+            @Override
+            public long busyNanos() {
+                return LoopStatistics.Counters.busyNanosSoFar();
+            }
+
+            @Override
+            public int threads() {
+                return parallelism();
+            }
+        };
     }
 
     /** Stops counting and returns what the loops started since {@link #startLoopStatistics()} did. */

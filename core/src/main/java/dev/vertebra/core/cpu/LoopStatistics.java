@@ -65,6 +65,14 @@ public record LoopStatistics(long loops, long chunks, long loopNanos, long calle
                     WORKER_CHUNK_NANOS.sum(), CALLER_WAIT_NANOS.sum(), LOOPS_JOINED.sum(), JOIN_DELAY_NANOS.sum());
         }
 
+        static long loopNanosSoFar() {
+            return LOOP_NANOS.sum();
+        }
+
+        static long busyNanosSoFar() {
+            return CALLER_CHUNK_NANOS.sum() + WORKER_CHUNK_NANOS.sum();
+        }
+
         static void chunk(boolean caller, long nanos) {
             (caller ? CALLER_CHUNK_NANOS : WORKER_CHUNK_NANOS).add(nanos);
             CHUNKS.increment();
