@@ -136,6 +136,18 @@ public interface Backend {
     }
 
     /**
+     * {@link #conv2dAffine} of {@code layer} plus {@code residual}, which has the output's shape:
+     * {@code activation(conv2d(x · inputScale, w)·scale + shift) + residual}, for inference (an inverted
+     * bottleneck's projection and its skip connection). A backend can add the residual to each block of the output
+     * while it is still in cache, instead of another pass over three tensors. Default: conv2dAffine, then the
+     * addition (the bits a backend's fused op gives too).
+     */
+    default Tensor conv2dAffineResidual(Tensor x, Tensor inputScale, ConvAffine layer, Tensor residual) {
+        return binary(BinaryOp.ADD, conv2dAffine(x, inputScale, layer.weight(), layer.spec(), layer.scale(),
+                layer.shift(), layer.activation()), residual);
+    }
+
+    /**
      * Two {@link #conv2dAffine} convolutions in a row, for inference: {@code second} applied to the output of
      * {@code first} applied to {@code x} (an inverted bottleneck's 1×1 expansion, then its depthwise convolution,
      * each with its batch norm and activation folded in). A backend can compute the rows of the intermediate a band

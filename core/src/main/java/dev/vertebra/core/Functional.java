@@ -132,11 +132,7 @@ public final class Functional {
     /** {@link #conv2dBatchNormEval(Tensor, Tensor, Tensor, Tensor, ConvSpec, Tensor, Tensor, Tensor, Tensor, double,
      * Activation)} with the layer's tensors in one record. */
     public static Tensor conv2dBatchNormEval(Tensor x, Tensor gate, ConvBatchNorm layer) {
-        if (gate != null && (gate.rank() != 4 || x.rank() != 4 || gate.dim(0) != x.dim(0) || gate.dim(1) != 1
-                || gate.dim(2) != 1 || gate.dim(3) != x.dim(3))) {
-            throw new IllegalArgumentException("conv2dBatchNormEval: gate " + gate.describe() + " is not [N, 1, 1, C]"
-                    + " for input " + x.describe());
-        }
+        checkGate(x, gate);
         if (!layer.fusible(x, gate)) {
             Tensor input = gate == null ? x : x.mul(gate);
             Tensor y = batchNorm(conv2d(input, layer.weight(), layer.convBias(), layer.spec()), layer.runningMean(),
@@ -152,6 +148,38 @@ public final class Functional {
         Backend.ConvAffine folded = layer.folded(x);
         return x.backend().conv2dAffine(x, gate, folded.weight(), folded.spec(), folded.scale(), folded.shift(),
                 folded.activation());
+    }
+
+    private static void checkGate(Tensor x, Tensor gate) {
+        if (gate != null && (gate.rank() != 4 || x.rank() != 4 || gate.dim(0) != x.dim(0) || gate.dim(1) != 1
+                || gate.dim(2) != 1 || gate.dim(3) != x.dim(3))) {
+            throw new IllegalArgumentException("conv2dBatchNormEval: gate " + gate.describe() + " is not [N, 1, 1, C]"
+                    + " for input " + x.describe());
+        }
+    }
+
+    /**
+     * {@code conv2dBatchNormEval(x, gate, layer).add(residual)}: an inverted bottleneck's projection and its skip
+     * connection in evaluation, which the backend may add as each block of the output is finished
+     * ({@link Backend#conv2dAffineResidual}), the same bits. Where a gradient is recorded, or the residual is not
+     * float32 of the output's shape, the separate ops run.
+     */
+    public static Tensor conv2dBatchNormEvalResidual(Tensor x, Tensor gate, ConvBatchNorm layer, Tensor residual) {
+        checkGate(x, gate);
+        if (!layer.fusible(x, gate) || ConvBatchNorm.records(residual) || residual.dtype() != DType.FLOAT32
+                || residual.rank() != 4 || x.rank() != 4) {
+            return conv2dBatchNormEval(x, gate, layer).add(residual);
+        }
+        checkConv(x, layer.weight(), layer.spec());
+        if (!residual.shape().equals(layer.spec().outputShape(x.shape(), layer.weight().shape()))) {
+            return conv2dBatchNormEval(x, gate, layer).add(residual);
+        }
+        if (gate != null) {
+            x.requireSameDevice("conv2dBatchNormEval", gate);
+        }
+        x.requireSameDevice("conv2dBatchNormEval", residual);
+        Backend.ConvAffine folded = layer.folded(x);
+        return x.backend().conv2dAffineResidual(x, gate, folded, residual);
     }
 
     /**

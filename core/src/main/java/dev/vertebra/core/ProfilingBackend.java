@@ -510,6 +510,15 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dAffineResidual(Tensor x, Tensor inputScale, ConvAffine layer, Tensor residual) {
+        String name = convName("fwd", x.shape(), layer.weight().shape(), layer.spec(), byShape)
+                + (inputScale == null ? "" : " gated") + " + affine"
+                + (layer.activation() == Activation.NONE ? "" : " + " + lower(layer.activation())) + " + residual";
+        return timed(name, convFlops(x.shape(), layer.weight().shape(), layer.spec()),
+                () -> inner.conv2dAffineResidual(x, inputScale, layer, residual));
+    }
+
+    @Override
     public PooledOutput conv2dAffinePooled(Tensor x, ConvAffine layer) {
         String name = convName("fwd", x.shape(), layer.weight().shape(), layer.spec(), byShape) + " + affine"
                 + (layer.activation() == Activation.NONE ? "" : " + " + lower(layer.activation())) + " + sum over H, W";

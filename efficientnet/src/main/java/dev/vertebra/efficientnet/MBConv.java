@@ -58,7 +58,13 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = projectionBatchNorm().foldsIntoConvolution() ? gatedForward(x) : gatedTrainingForward(x);
+        if (projectionBatchNorm().foldsIntoConvolution()) {
+            // Where the drop path is the identity, the skip connection's addition goes into the projection.
+            boolean residualInProjection = spec.hasResidual() && (!dropPath.isTraining() || dropPath.p() == 0);
+            Tensor y = gatedForward(x, residualInProjection ? x : null);
+            return spec.hasResidual() && !residualInProjection ? dropPath.forward(y).add(x) : y;
+        }
+        Tensor y = gatedTrainingForward(x);
         return spec.hasResidual() ? dropPath.forward(y).add(x) : y;
     }
 
@@ -125,9 +131,10 @@ public final class MBConv extends Module {
      * the depthwise output for the squeeze-excitation as it writes it), then the squeeze-excitation's gate and the
      * projection conv → BN as one fused op
      * ({@link Conv2d#forwardBatchNorm(Tensor, Tensor, BatchNorm2d, Activation)}), which folds the gate into the 1×1
-     * weights instead of scaling the widest activation of the block.
+     * weights instead of scaling the widest activation of the block, and adds {@code residual} (null: none) as it
+     * finishes each block of its output.
      */
-    private Tensor gatedForward(Tensor x) {
+    private Tensor gatedForward(Tensor x, Tensor residual) {
         int se = block.size() - 2;
         SqueezeExcitation squeeze = (SqueezeExcitation) block.get(se);
         Tensor h = x;
@@ -155,8 +162,9 @@ public final class MBConv extends Module {
         if (gate == null) {
             gate = squeeze.gate(h);
         }
-        Sequential projection = (Sequential) block.get(se + 1);
-        return ((Conv2d) projection.get(0)).forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE);
+        Conv2d projection = (Conv2d) ((Sequential) block.get(se + 1)).get(0);
+        return residual == null ? projection.forwardBatchNorm(h, gate, projectionBatchNorm(), Activation.NONE)
+                : projection.forwardBatchNormResidual(h, gate, projectionBatchNorm(), residual);
     }
 
     /**

@@ -109,6 +109,15 @@ public final class Conv2d extends Module {
     }
 
     /**
+     * {@code forwardBatchNorm(x, gate, bn, Activation.NONE).add(residual)}: a projection and its skip connection in
+     * evaluation, the residual added as each block of the output is finished where the backend can
+     * ({@link Functional#conv2dBatchNormEvalResidual}).
+     */
+    public Tensor forwardBatchNormResidual(Tensor x, Tensor gate, BatchNorm2d bn, Tensor residual) {
+        return Functional.conv2dBatchNormEvalResidual(x, gate, withBatchNorm(spec(x), bn, Activation.NONE), residual);
+    }
+
+    /**
      * This convolution followed by {@code bn} (evaluation mode, running statistics) and {@code activation}, for
      * inputs of {@code height × width} (TensorFlow "SAME" padding depends on the size): a layer of
      * {@link Functional#conv2dBatchNormEvalChain}.

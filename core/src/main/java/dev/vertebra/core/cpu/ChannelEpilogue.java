@@ -16,14 +16,34 @@ import jdk.incubator.vector.VectorSpecies;
  * which C2 inlines whole, so no vector is boxed (see {@link FloatExpKernels}). A row's last partial vector goes
  * through the same instructions under a mask, so an element's value does not depend on where its row is cut.
  *
- * @param scale      [Cout] from scaleOff
- * @param shift      [Cout] from shiftOff
- * @param activation applied after the affine map
+ * <p>With an addend (a residual connection's input, laid out as the output), each finished element gets its addend
+ * element added after the affine map: {@code y[k] = y[k]·scale[c] + shift[c] + addend[k + addendShift]}, the bits of
+ * the affine map's output plus the addend as a separate addition gives them. Only without an activation (a
+ * projection's batch norm, before the skip connection).
+ *
+ * @param scale       [Cout] from scaleOff
+ * @param shift       [Cout] from shiftOff
+ * @param activation  applied after the affine map
+ * @param addend      null, or added to each element: the one at {@code dst[k]} gets {@code addend[k + addendShift]}
+ * @param addendShift where the addend's element of {@code dst[0]} is
  */
-record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff, Activation activation) {
+record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff, Activation activation, float[] addend,
+                       int addendShift) {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+
+    ChannelEpilogue {
+        if (addend != null && activation != Activation.NONE) {
+            throw new IllegalArgumentException("an epilogue adds an addend only without an activation, not after "
+                    + activation);
+        }
+    }
+
+    /** The affine map and activation alone, no addend. */
+    ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff, Activation activation) {
+        this(scale, scaleOff, shift, shiftOff, activation, null, 0);
+    }
 
     /**
      * Finishes {@code rows} rows of {@code cols} elements of y, row r starting at {@code y[off + r·ld]}; column j
@@ -41,6 +61,13 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
     void apply(float[] src, int srcOff, float[] dst, int dstOff, int rows, int cols, int ld, int channel0) {
         int s = scaleOff + channel0;
         int t = shiftOff + channel0;
+        if (addend != null) {
+            for (int r = 0; r < rows; r++) {
+                int to = dstOff + r * ld;
+                affineAdd(src, srcOff + r * ld, dst, to, cols, scale, s, shift, t, addend, to + addendShift);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int from = srcOff + r * ld;
             int to = dstOff + r * ld;
@@ -68,6 +95,23 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
             FloatVector.fromArray(S, x, from + end, m)
                     .fma(FloatVector.fromArray(S, a, ao + end, m), FloatVector.fromArray(S, b, bo + end, m))
                     .intoArray(y, to + end, m);
+        }
+    }
+
+    /** y[to + j] = (x[from + j]·a[ao + j] + b[bo + j]) + z[zo + j], j &lt; n: the affine map, then the addend. */
+    private static void affineAdd(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b, int bo,
+                                  float[] z, int zo) {
+        int end = S.loopBound(n);
+        for (int j = 0; j < end; j += L) {
+            FloatVector.fromArray(S, x, from + j)
+                    .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j))
+                    .add(FloatVector.fromArray(S, z, zo + j)).intoArray(y, to + j);
+        }
+        if (end < n) {
+            VectorMask<Float> m = S.indexInRange(end, n);
+            FloatVector.fromArray(S, x, from + end, m)
+                    .fma(FloatVector.fromArray(S, a, ao + end, m), FloatVector.fromArray(S, b, bo + end, m))
+                    .add(FloatVector.fromArray(S, z, zo + end, m)).intoArray(y, to + end, m);
         }
     }
 

@@ -613,19 +613,54 @@ public final class CpuBackend extends ReferenceBackend {
         ChannelEpilogue epilogue = epilogue(s, scale, shift, activation);
         Tensor wi = dense(w);
         Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
-        boolean perImageGate = inputScale != null && inputScale.shape().equals(Shape.of(s.batch(), 1, 1,
-                s.inChannels()));
-        // Scaling the weights costs Cin·Cout per image, scaling x costs H·W·Cin: fold only where it is cheaper.
-        if (perImageGate && s.isPointwise() && s.groups() == 1 && s.outChannels() < s.height() * s.width()) {
+        if (foldsGate(s, inputScale)) {
             // The gate folds into per-image weights: no pass over x to scale it.
-            Tensor xi = dense(x);
-            Tensor gate = dense(inputScale);
-            Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(gate), gate.layout().offset(),
-                    floats(wi), wi.layout().offset(), floats(y), epilogue);
+            forwardGated(s, x, inputScale, wi, y, epilogue);
             return y;
         }
         Tensor xi = dense(inputScale == null ? x : binary(BinaryOp.MUL, x, inputScale));
         ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y), epilogue);
+        return y;
+    }
+
+    /**
+     * Whether {@link #conv2dAffine} folds {@code inputScale} into per-image weights: a per-image gate
+     * [N, 1, 1, Cin] before an ungrouped 1×1 convolution, where scaling the weights (Cin·Cout per image) is cheaper
+     * than scaling x (H·W·Cin).
+     */
+    private static boolean foldsGate(Conv2dShape s, Tensor inputScale) {
+        return inputScale != null && inputScale.shape().equals(Shape.of(s.batch(), 1, 1, s.inChannels()))
+                && s.isPointwise() && s.groups() == 1 && s.outChannels() < s.height() * s.width();
+    }
+
+    /** The gated 1×1 convolution of x into y (fresh, dense), each finished tile through {@code epilogue}. */
+    private void forwardGated(Conv2dShape s, Tensor x, Tensor gate, Tensor w, Tensor y, ChannelEpilogue epilogue) {
+        Tensor xi = dense(x);
+        Tensor g = dense(gate);
+        Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(w),
+                w.layout().offset(), floats(y), epilogue);
+    }
+
+    /**
+     * Where the projection's gate folds into its weights ({@link #foldsGate}), the residual is added by the epilogue
+     * of each finished tile, after the affine map: the bits of the default's separate addition.
+     */
+    @Override
+    public Tensor conv2dAffineResidual(Tensor x, Tensor inputScale, ConvAffine layer, Tensor residual) {
+        Conv2dShape s = convShape(x.shape(), layer.weight().shape(), layer.spec());
+        Shape out = Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels());
+        if (!foldsGate(s, inputScale) || !isFloat(x) || !isFloat(inputScale) || !isFloat(layer.weight())
+                || !isFloat(layer.scale()) || !isFloat(layer.shift()) || !isFloat(residual)
+                || layer.activation() != Activation.NONE || !residual.shape().equals(out)) {
+            return super.conv2dAffineResidual(x, inputScale, layer, residual);
+        }
+        ChannelEpilogue affine = epilogue(s, layer.scale(), layer.shift(), Activation.NONE);
+        Tensor r = dense(residual);
+        // y is fresh, so its element k is the addend's element k: the shift is the addend's offset.
+        ChannelEpilogue epilogue = new ChannelEpilogue(affine.scale(), affine.scaleOff(), affine.shift(),
+                affine.shiftOff(), Activation.NONE, floats(r), r.layout().offset());
+        Tensor y = output(out, x.dtype());
+        forwardGated(s, x, inputScale, dense(layer.weight()), y, epilogue);
         return y;
     }
 
