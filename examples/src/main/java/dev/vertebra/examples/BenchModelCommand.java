@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code vertebra bench-model --model b0 --batch 8 --size 224 --mode train [--steps N] [--warmup W] [--device cpu]
- * [--classes 8] [--precision fp32|tf32|bf16|fp16] [--profile]}: EfficientNet training or inference throughput on random data, the workload of the
- * PyTorch CPU reference; prints each step's time and (last line) {@code img/s: X}. See {@link ModelBenchmark}.
+ * [--classes 8] [--precision fp32|tf32|bf16|fp16] [--profile [--profile-steps 3]]}: EfficientNet training or
+ * inference throughput on random data, the workload of the PyTorch CPU reference; prints each step's time and (last
+ * line) {@code img/s: X}. See {@link ModelBenchmark}.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
         description = "EfficientNet throughput on random data (last line: img/s: X); --profile adds a per-op table.")
@@ -53,10 +54,14 @@ final class BenchModelCommand implements Callable<Integer> {
             description = PrecisionConverter.HELP)
     private Precision precision;
 
-    @Option(names = "--profile", description = "print a per-op profile of three more steps "
+    @Option(names = "--profile", description = "print a per-op profile of more steps (--profile-steps) "
             + "(VERTEBRA_JAVA_OPTS=-Dvertebra.profile.shapes=true splits convolutions and batch norms by shape) and, "
             + "on the CPU, how busy the threads were in the measured steps")
     private boolean profile;
+
+    @Option(names = "--profile-steps", defaultValue = "" + ModelBenchmark.PROFILED_STEPS,
+            description = "steps the profile averages (default: ${DEFAULT-VALUE}; more on a busy machine)")
+    private int profileSteps;
 
     @Override
     public Integer call() {
@@ -68,8 +73,11 @@ final class BenchModelCommand implements Callable<Integer> {
                 case "infer" -> ModelBenchmark.Mode.INFER;
                 default -> throw new IllegalArgumentException("--mode must be train or infer, not '" + mode + "'");
             };
+            if (profileSteps < 1) {
+                throw new IllegalArgumentException("--profile-steps must be at least 1, not " + profileSteps);
+            }
             options = new ModelBenchmark.Options(model, batch, size, m, steps, warmup, Devices.open(device), classes,
-                    profile, precision);
+                    profile ? profileSteps : 0, precision);
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("vertebra bench-model: " + e.getMessage());
             spec.commandLine().getErr().flush();

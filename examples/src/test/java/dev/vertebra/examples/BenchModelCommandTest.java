@@ -59,6 +59,15 @@ class BenchModelCommandTest {
     }
 
     @Test
+    void profilesAsManyStepsAsAskedAndRefusesNone() {
+        assertEquals(0, run("bench-model", "--batch", "1", "--size", "32", "--mode", "infer", "--steps", "1",
+                "--warmup", "0", "--profile", "--profile-steps", "2"), err.toString());
+        assertTrue(out.toString().contains("profile of a infer step on cpu+profile (mean of 2)"), out.toString());
+        assertEquals(2, run("bench-model", "--profile", "--profile-steps", "0"));
+        assertTrue(err.toString().contains("--profile-steps must be at least 1"), err.toString());
+    }
+
+    @Test
     void refusesAnUnknownMode() {
         assertEquals(2, run("bench-model", "--mode", "fly"));
         assertTrue(err.toString().contains("--mode must be train or infer"), err.toString());

@@ -75,18 +75,31 @@ public final class ModelBenchmark {
      * @param warmup  steps run before measuring (JIT, buffers)
      * @param device  where the model and data live
      * @param classes classifier outputs
-     * @param profile   whether to print a per-op profile of three more steps (and on the CPU the thread use)
-     * @param precision fp32, tf32, bf16 or fp16
+     * @param profileSteps steps of a per-op profile to print after the measured ones, averaged (and on the CPU the
+     *                     measured steps' thread use); 0 for none
+     * @param precision    fp32, tf32, bf16 or fp16
      */
     public record Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device,
-                          int classes, boolean profile, Precision precision) {
+                          int classes, int profileSteps, Precision precision) {
         public Options {
-            if (batch < 1 || size < 8 || steps < 1 || warmup < 0 || classes < 1 || precision == null) {
-                throw new IllegalArgumentException("need batch ≥ 1, size ≥ 8, steps ≥ 1, warmup ≥ 0, classes ≥ 1 and a "
-                        + "precision: " + batch + ", " + size + ", " + steps + ", " + warmup + ", " + classes + ", "
-                        + precision);
+            if (batch < 1 || size < 8 || steps < 1 || warmup < 0 || classes < 1 || profileSteps < 0
+                    || precision == null) {
+                throw new IllegalArgumentException("need batch ≥ 1, size ≥ 8, steps ≥ 1, warmup ≥ 0, classes ≥ 1, "
+                        + "profile steps ≥ 0 and a precision: " + batch + ", " + size + ", " + steps + ", " + warmup
+                        + ", " + classes + ", " + profileSteps + ", " + precision);
             }
             EfficientNetConfig.parse(model); // a wrong name fails here, before anything is built
+        }
+
+        /** With a profile of {@value #PROFILED_STEPS} steps or none. */
+        public Options(String model, int batch, int size, Mode mode, int steps, int warmup, Device device, int classes,
+                       boolean profile, Precision precision) {
+            this(model, batch, size, mode, steps, warmup, device, classes, profile ? PROFILED_STEPS : 0, precision);
+        }
+
+        /** Whether a per-op profile follows the measured steps. */
+        public boolean profile() {
+            return profileSteps > 0;
         }
 
         /** In float32. */
@@ -206,12 +219,13 @@ public final class ModelBenchmark {
     }
 
     /**
-     * Steps a profile averages over. One step is too noisy on a shared machine (an op's time moves by tens of
-     * percent from step to step), and the profiled workload is warmed as long as the measured one.
+     * Steps a profile averages over unless told otherwise. One step is too noisy on a shared machine (an op's time
+     * moves by tens of percent from step to step), and the profiled workload is warmed as long as the measured one.
+     * On a busy machine a small op's figure still moves by a third between runs of three: more steps steady it.
      */
-    static final int PROFILED_STEPS = 3;
+    public static final int PROFILED_STEPS = 3;
 
-    /** Prints the per-op table, per step, of {@value #PROFILED_STEPS} steps on the profiling alias of the device. */
+    /** Prints the per-op table, per step, of {@link Options#profileSteps()} steps on the profiling alias. */
     private static void profile(Options o, PrintWriter out) {
         ProfilingBackend profiler = Backends.profiled(o.device());
         Workload w = new Workload(o, profiler.device());
@@ -227,10 +241,10 @@ public final class ModelBenchmark {
         }
         double[] phases = new double[3];
         try {
-            for (int i = 0; i < PROFILED_STEPS; i++) {
+            for (int i = 0; i < o.profileSteps(); i++) {
                 double[] step = w.phasedStep(profiler);
                 for (int p = 0; p < phases.length; p++) {
-                    phases[p] += step[p] / PROFILED_STEPS;
+                    phases[p] += step[p] / o.profileSteps();
                 }
             }
         } finally {
@@ -242,8 +256,8 @@ public final class ModelBenchmark {
         long total = (long) ((phases[0] + phases[1] + phases[2]) * 1e9);
         out.printf(Locale.ROOT, "%nprofile of a %s step on %s (mean of %d): forward %.1f ms, backward %.1f ms, "
                         + "optimiser %.1f ms%n", o.mode().name().toLowerCase(Locale.ROOT), profiler.device(),
-                PROFILED_STEPS, phases[0] * 1e3, phases[1] * 1e3, phases[2] * 1e3);
-        out.print(profiler.table(total, PROFILED_STEPS));
+                o.profileSteps(), phases[0] * 1e3, phases[1] * 1e3, phases[2] * 1e3);
+        out.print(profiler.table(total, o.profileSteps()));
         out.println();
         profiler.reset();
     }
