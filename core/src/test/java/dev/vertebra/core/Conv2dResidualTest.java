@@ -15,12 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * {@link Functional#conv2dBatchNormEvalResidual}: an evaluation-mode projection (gated 1×1 convolution → batch norm)
  * and its skip connection. Without a recorded gradient it is one op whose epilogue adds the residual, with the bits
  * of the convolution's output {@code .add(residual)}, on the CPU and on the reference backend; with one, the
- * separate ops and their gradients. Shapes: widths of whole vectors, of a partial one, and under one vector.
+ * separate ops and their gradients. Shapes: widths of whole vectors, of a partial one, and under one vector; gates
+ * that fold into the weights (more pixels than output channels) and gates that scale x (fewer: B0's 7² layers).
  */
 class Conv2dResidualTest {
 
     @ParameterizedTest(name = "[{0}, {1}, {1}, {2}] -> {3}")
-    @CsvSource({"2, 7, 48, 32", "3, 6, 20, 21", "2, 4, 12, 5", "8, 14, 112, 80"})
+    @CsvSource({"2, 7, 48, 32", "3, 6, 20, 21", "2, 4, 12, 5", "8, 14, 112, 80", "2, 3, 40, 24", "2, 7, 96, 52"})
     void withoutAGradientTheFusedOpGivesTheSeparateOpsBits(int n, int size, int cin, int cout) {
         for (Device device : new Device[]{Device.CPU, Device.REFERENCE}) {
             Layer l = layer(n, size, cin, cout, device);
@@ -76,7 +77,7 @@ class Conv2dResidualTest {
         assertArrayEquals(y.toFloatArray(), fused.toFloatArray(), 0f);
     }
 
-    /** Without a gate, or with a residual that broadcasts, the separate ops run: the same values as those. */
+    /** Without a gate (one op too), or with a residual that broadcasts (the separate ops): the separate ops' bits. */
     @Test
     void otherInputsTakeTheSeparateOps() {
         Layer l = layer(2, 6, 20, 21, Device.CPU);

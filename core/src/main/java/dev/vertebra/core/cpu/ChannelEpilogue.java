@@ -45,6 +45,11 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
         this(scale, scaleOff, shift, shiftOff, activation, null, 0);
     }
 
+    /** This affine map with {@code addend} added after it: {@code dst[k]} gets {@code addend[k + addendShift]}. */
+    ChannelEpilogue withAddend(float[] addend, int addendShift) {
+        return new ChannelEpilogue(scale, scaleOff, shift, shiftOff, activation, addend, addendShift);
+    }
+
     /**
      * Finishes {@code rows} rows of {@code cols} elements of y, row r starting at {@code y[off + r·ld]}; column j
      * is output channel {@code channel0 + j}.

@@ -349,6 +349,9 @@ public final class CpuBackend extends ReferenceBackend {
         float[] ys = floats(out);
         float[] s = {(float) scalar};
         int base = in.layout().offset();
+        if (a.numel() <= ELEMENTWISE_GRAIN && FloatElementwise.arithmeticScalar(op, xs, base, s[0], ys, 0, a.numel())) {
+            return out; // one chunk: no loop to share
+        }
         CpuThreads.parallelFor(0, a.numel(), ELEMENTWISE_GRAIN,
                 (from, to) -> FloatElementwise.binary(op, xs, base + from, 1, s, 0, 0, ys, from, to - from));
         return out;
@@ -610,17 +613,24 @@ public final class CpuBackend extends ReferenceBackend {
             return super.conv2dAffine(x, inputScale, w, spec, scale, shift, activation);
         }
         Conv2dShape s = convShape(x.shape(), w.shape(), spec);
-        ChannelEpilogue epilogue = epilogue(s, scale, shift, activation);
-        Tensor wi = dense(w);
         Tensor y = output(Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels()), x.dtype());
+        forwardAffine(s, x, inputScale, dense(w), y, epilogue(s, scale, shift, activation));
+        return y;
+    }
+
+    /** conv2d(x · inputScale, w) into y (fresh, dense), each finished block of y through {@code epilogue}. */
+    private void forwardAffine(Conv2dShape s, Tensor x, Tensor inputScale, Tensor w, Tensor y,
+                               ChannelEpilogue epilogue) {
         if (foldsGate(s, inputScale)) {
             // The gate folds into per-image weights: no pass over x to scale it.
-            forwardGated(s, x, inputScale, wi, y, epilogue);
-            return y;
+            Tensor xi = dense(x);
+            Tensor g = dense(inputScale);
+            Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(w),
+                    w.layout().offset(), floats(y), epilogue);
+            return;
         }
         Tensor xi = dense(inputScale == null ? x : binary(BinaryOp.MUL, x, inputScale));
-        ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(wi), wi.layout().offset(), floats(y), epilogue);
-        return y;
+        ConvKernels.forward(s, floats(xi), xi.layout().offset(), floats(w), w.layout().offset(), floats(y), epilogue);
     }
 
     /**
@@ -633,34 +643,26 @@ public final class CpuBackend extends ReferenceBackend {
                 && s.isPointwise() && s.groups() == 1 && s.outChannels() < s.height() * s.width();
     }
 
-    /** The gated 1×1 convolution of x into y (fresh, dense), each finished tile through {@code epilogue}. */
-    private void forwardGated(Conv2dShape s, Tensor x, Tensor gate, Tensor w, Tensor y, ChannelEpilogue epilogue) {
-        Tensor xi = dense(x);
-        Tensor g = dense(gate);
-        Conv2dGemm.forwardGated(s, floats(xi), xi.layout().offset(), floats(g), g.layout().offset(), floats(w),
-                w.layout().offset(), floats(y), epilogue);
-    }
-
     /**
-     * Where the projection's gate folds into its weights ({@link #foldsGate}), the residual is added by the epilogue
-     * of each finished tile, after the affine map: the bits of the default's separate addition.
+     * For an ungrouped 1×1 convolution (gate folded into the weights or not) the residual is added by the epilogue
+     * of each finished tile, after the affine map: the bits of the default's separate addition. Both paths apply
+     * the epilogue in place, so y's element k meets the addend's element k.
      */
     @Override
     public Tensor conv2dAffineResidual(Tensor x, Tensor inputScale, ConvAffine layer, Tensor residual) {
         Conv2dShape s = convShape(x.shape(), layer.weight().shape(), layer.spec());
         Shape out = Shape.of(s.batch(), s.outHeight(), s.outWidth(), s.outChannels());
-        if (!foldsGate(s, inputScale) || !isFloat(x) || !isFloat(inputScale) || !isFloat(layer.weight())
-                || !isFloat(layer.scale()) || !isFloat(layer.shift()) || !isFloat(residual)
-                || layer.activation() != Activation.NONE || !residual.shape().equals(out)) {
+        if (!s.isPointwise() || s.groups() != 1 || !isFloat(x) || (inputScale != null && !isFloat(inputScale))
+                || !isFloat(layer.weight()) || !isFloat(layer.scale()) || !isFloat(layer.shift())
+                || !isFloat(residual) || layer.activation() != Activation.NONE || !residual.shape().equals(out)) {
             return super.conv2dAffineResidual(x, inputScale, layer, residual);
         }
-        ChannelEpilogue affine = epilogue(s, layer.scale(), layer.shift(), Activation.NONE);
         Tensor r = dense(residual);
-        // y is fresh, so its element k is the addend's element k: the shift is the addend's offset.
-        ChannelEpilogue epilogue = new ChannelEpilogue(affine.scale(), affine.scaleOff(), affine.shift(),
-                affine.shiftOff(), Activation.NONE, floats(r), r.layout().offset());
+        // y is fresh (offset 0): the addend's element of y[k] is r[k + r's offset].
+        ChannelEpilogue epilogue = epilogue(s, layer.scale(), layer.shift(), Activation.NONE)
+                .withAddend(floats(r), r.layout().offset());
         Tensor y = output(out, x.dtype());
-        forwardGated(s, x, inputScale, dense(layer.weight()), y, epilogue);
+        forwardAffine(s, x, inputScale, dense(layer.weight()), y, epilogue);
         return y;
     }
 

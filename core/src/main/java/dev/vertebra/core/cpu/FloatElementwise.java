@@ -66,6 +66,42 @@ final class FloatElementwise {
         return end;
     }
 
+    /**
+     * y[yo + i] = a[ao + i] op s for i &lt; n, op one of the four arithmetic ops (else false: nothing done), as plain
+     * float arithmetic: the same correctly rounded results as {@link #binary}'s vectors. For small tensors (a
+     * squeeze-excitation's pooled sums scaled to means): these loops are cheap as C1 code and for C2 to compile,
+     * where the Vector API's C1 code boxes every vector, and C2 would compile vectorBinary only once such rare calls
+     * made it hot, during the first measured steps of inference (bench/NOTES.md, thirtieth round).
+     */
+    static boolean arithmeticScalar(BinaryOp op, float[] a, int ao, float s, float[] y, int yo, int n) {
+        switch (op) {
+            case ADD -> {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = a[ao + i] + s;
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = a[ao + i] - s;
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = a[ao + i] * s;
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = a[ao + i] / s;
+                }
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** y[yo + i] = op(a[ao + i·as], b[bo + i·bs]) for i &lt; n, strides ∈ {0, 1}. */
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] y, int yo, int n) {
         if (op == BinaryOp.SILU_GRAD && as == 1 && bs == 1) {
