@@ -166,20 +166,18 @@ public final class Functional {
      */
     public static Tensor conv2dBatchNormEvalResidual(Tensor x, Tensor gate, ConvBatchNorm layer, Tensor residual) {
         checkGate(x, gate);
-        if (!layer.fusible(x, gate) || ConvBatchNorm.records(residual) || residual.dtype() != DType.FLOAT32
-                || residual.rank() != 4 || x.rank() != 4) {
-            return conv2dBatchNormEval(x, gate, layer).add(residual);
+        if (layer.fusible(x, gate) && !ConvBatchNorm.records(residual) && residual.dtype() == DType.FLOAT32
+                && x.rank() == 4) {
+            checkConv(x, layer.weight(), layer.spec());
+            if (residual.shape().equals(layer.spec().outputShape(x.shape(), layer.weight().shape()))) {
+                if (gate != null) {
+                    x.requireSameDevice("conv2dBatchNormEval", gate);
+                }
+                x.requireSameDevice("conv2dBatchNormEval", residual);
+                return x.backend().conv2dAffineResidual(x, gate, layer.folded(x), residual);
+            }
         }
-        checkConv(x, layer.weight(), layer.spec());
-        if (!residual.shape().equals(layer.spec().outputShape(x.shape(), layer.weight().shape()))) {
-            return conv2dBatchNormEval(x, gate, layer).add(residual);
-        }
-        if (gate != null) {
-            x.requireSameDevice("conv2dBatchNormEval", gate);
-        }
-        x.requireSameDevice("conv2dBatchNormEval", residual);
-        Backend.ConvAffine folded = layer.folded(x);
-        return x.backend().conv2dAffineResidual(x, gate, folded, residual);
+        return conv2dBatchNormEval(x, gate, layer).add(residual);
     }
 
     /**
