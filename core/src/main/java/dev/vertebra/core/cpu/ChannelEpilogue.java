@@ -3,7 +3,6 @@ package dev.vertebra.core.cpu;
 import dev.vertebra.core.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * SiLU thus cost no pass over memory of their own. The block should be small and just computed: a tile re-read
  * after it was written stalls on lines still being written back.
  *
- * <p>Each activation has its own loop, but for SiLU and the sigmoid, which share one: it calls only
+ * <p>Each activation has its own loop; SiLU and the sigmoid share {@link AffineSilu}'s, which calls only
  * {@link VectorExp#expOfNegatedForSilu} and the Vector API, which C2 inlines whole, so no vector is boxed (see
  * {@link FloatExpKernels}). A row's last partial vector goes through the same instructions under a mask, so an
  * element's value does not depend on where its row is cut.
@@ -34,7 +33,6 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final FloatVector ONES = FloatVector.broadcast(S, 1f);
 
     ChannelEpilogue {
         if (addend != null && activation != Activation.NONE) {
@@ -82,7 +80,7 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
             switch (activation) {
                 case NONE -> affine(src, from, dst, to, cols, scale, s, shift, t);
                 case RELU -> affineRelu(src, from, dst, to, cols, scale, s, shift, t);
-                case SILU, SIGMOID -> affineSiluOrSigmoid(src, from, dst, to, cols, scale, s, shift, t,
+                case SILU, SIGMOID -> AffineSilu.apply(src, from, dst, to, cols, scale, s, shift, t,
                         activation == Activation.SIGMOID);
             }
         }
@@ -138,63 +136,5 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
                     .fma(FloatVector.fromArray(S, a, ao + end, m), FloatVector.fromArray(S, b, bo + end, m))
                     .max(0f).intoArray(y, to + end, m);
         }
-    }
-
-    /**
-     * y[to + j] = silu(z) = z / (1 + e^−z), or with {@code sigmoid} σ(z) = 1 / (1 + e^−z), for z = x[from + j]·a[ao + j]
-     * + b[bo + j], j &lt; n: the formulas of FloatExpKernels.silu and .sigmoid, bit for bit.
-     *
-     * <p>Why one loop for both: in inference σ is only a squeeze-and-excitation's gate (its second convolution), a
-     * few thousand vectors a step, so a loop of its own ran as C1 code, which boxes every vector, and reached C2 only
-     * in B0's fifth or sixth step, with the exponential and the Vector API's mask methods compiled on their own beside
-     * it (50–60 ms of the one C2 thread in steps 4–10). Here it shares the SiLU's loop, which the expansions make hot
-     * in the first step, and its single call of {@link VectorExp#expOfNegatedForSilu}, which C2 inlines where the
-     * call is frequent (bench/NOTES.md, thirty-first round).
-     *
-     * <p>σ from SiLU's e^−z: that is expOfNumbers(−z)'s bits wherever −z ≥ MIN_ARG, and where −z is below it 1 + e^−z
-     * rounds to 1 either way. A NaN lane takes −z, as {@link VectorExp#exp} gives it: the same NaN.
-     */
-    private static void affineSiluOrSigmoid(float[] x, int from, float[] y, int to, int n, float[] a, int ao,
-                                            float[] b, int bo, boolean sigmoid) {
-        int end = S.loopBound(n);
-        for (int j = 0; j < end; j += L) {
-            FloatVector z = FloatVector.fromArray(S, x, from + j)
-                    .fma(FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j));
-            FloatVector e = VectorExp.expOfNegatedForSilu(z);
-            if (sigmoid) {
-                ONES.div(e.blend(z.neg(), z.test(VectorOperators.IS_NAN)).add(1f)).intoArray(y, to + j);
-            } else {
-                z.div(e.add(1f)).intoArray(y, to + j);
-            }
-        }
-        if (end < n) {
-            if (sigmoid) {
-                affineSigmoidTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
-            } else {
-                affineSiluTail(x, from + end, y, to + end, n - end, a, ao + end, b, bo + end);
-            }
-        }
-    }
-
-    /** The sigmoid of {@link #affineSiluOrSigmoid} on the last {@code n < L} elements, under a mask (as below). */
-    private static void affineSigmoidTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao,
-                                          float[] b, int bo) {
-        VectorMask<Float> m = S.indexInRange(0, n);
-        FloatVector z = FloatVector.fromArray(S, x, from, m)
-                .fma(FloatVector.fromArray(S, a, ao, m), FloatVector.fromArray(S, b, bo, m));
-        VectorExp.sigmoid(z).intoArray(y, to, m);
-    }
-
-    /**
-     * The SiLU of {@link #affineSiluOrSigmoid} on the last {@code n < L} elements, under a mask. A method of its own so each method
-     * inlines {@link VectorExp#expOfNegatedForSilu} once: with both calls in one method C2 inlined only the first,
-     * and the second ran the Vector API's boxing fallback (15 % of a 144 → 24 convolution's samples, JFR).
-     */
-    private static void affineSiluTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
-                                       int bo) {
-        VectorMask<Float> m = S.indexInRange(0, n);
-        FloatVector z = FloatVector.fromArray(S, x, from, m)
-                .fma(FloatVector.fromArray(S, a, ao, m), FloatVector.fromArray(S, b, bo, m));
-        z.div(VectorExp.expOfNegatedForSilu(z).add(1f)).intoArray(y, to, m);
     }
 }

@@ -1,5 +1,6 @@
 package dev.vertebra.core.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,6 +23,15 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatExpKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /*
+     * SiLU and the sigmoid of at most this many elements (a squeeze-and-excitation's [N, C] at batch 8 and 16) run
+     * AffineSilu's loop with x·1 + (−0), which is x for every float (−0 and NaNs included): that loop is C2 code from
+     * the first step, while a loop of their own here ran as C1 code, boxing every vector, for B0's first steps.
+     * Longer runs keep the plain loop, which reads no affine arrays.
+     */
+    private static final int IDENTITY_LENGTH = 16_384;
+    private static final float[] ONES = filled(1f);
+    private static final float[] NEGATIVE_ZEROS = filled(-0f);
 
     private FloatExpKernels() {
     }
@@ -46,8 +56,12 @@ final class FloatExpKernels {
     /** y[yo + i] = σ(x[xo + i]) for i &lt; n ({@link VectorExp#sigmoid}). x: [n], y: [n]. */
     static int sigmoid(float[] x, int xo, float[] y, int yo, int n) {
         int end = S.loopBound(n);
-        for (int i = 0; i < end; i += L) {
-            VectorExp.sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        if (end <= IDENTITY_LENGTH) {
+            AffineSilu.apply(x, xo, y, yo, end, ONES, 0, NEGATIVE_ZEROS, 0, true);
+        } else {
+            for (int i = 0; i < end; i += L) {
+                VectorExp.sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+            }
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);
@@ -64,9 +78,13 @@ final class FloatExpKernels {
      */
     static int silu(float[] x, int xo, float[] y, int yo, int n) {
         int end = S.loopBound(n);
-        for (int i = 0; i < end; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.div(VectorExp.expOfNegatedForSilu(v).add(1f)).intoArray(y, yo + i);
+        if (end <= IDENTITY_LENGTH) {
+            AffineSilu.apply(x, xo, y, yo, end, ONES, 0, NEGATIVE_ZEROS, 0, false);
+        } else {
+            for (int i = 0; i < end; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                v.div(VectorExp.expOfNegatedForSilu(v).add(1f)).intoArray(y, yo + i);
+            }
         }
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);
@@ -103,6 +121,12 @@ final class FloatExpKernels {
             System.arraycopy(ty, 0, y, yo + end, n - end);
         }
         return n;
+    }
+
+    private static float[] filled(float value) {
+        float[] a = new float[IDENTITY_LENGTH];
+        Arrays.fill(a, value);
+        return a;
     }
 
     /** a[from, from + count) in a zero-filled array of one vector's length (count &lt; L). */
