@@ -245,11 +245,16 @@ public final class CpuBackend extends ReferenceBackend {
         float[] av = floats(a);
         float[] bv = floats(b);
         float[] yv = floats(out);
+        boolean small = shape.numel() <= ELEMENTWISE_GRAIN;   // one chunk, plain loops (RowBroadcast.applyPlain)
         CpuThreads.parallelFor(0, rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(c, 1)), (r0, r1) -> {
             for (int r = r0; r < r1; ) {
                 int batch = r / perBatch;
                 int upTo = Math.min(r1, (batch + 1) * perBatch);
-                RowBroadcast.apply(op, av, ao + r * c, bv, bo + batch * bStride, yv, r * c, upTo - r, c);
+                if (small) {
+                    RowBroadcast.applyPlain(op, av, ao + r * c, bv, bo + batch * bStride, yv, r * c, upTo - r, c);
+                } else {
+                    RowBroadcast.apply(op, av, ao + r * c, bv, bo + batch * bStride, yv, r * c, upTo - r, c);
+                }
                 r = upTo;
             }
         });
