@@ -167,44 +167,40 @@ final class GatedPointwiseBackward {
 
     /**
      * Channels [c0, c1) from Pᵀ [N, Cout, Cin]: dwT[j, c] = Σₙ gate[n, c]·Pᵀ[n, j, c] (images in order) and
-     * dgate[n, c] = Σⱼ wT[j, c]·Pᵀ[n, j, c] (output channels in order).
+     * dgate[n, c] = Σⱼ wT[j, c]·Pᵀ[n, j, c] (output channels in order), each an FMA chain kept in its output element
+     * between steps (a float store is exact, so these are the chains' bits).
+     *
+     * <p>Plain loops, the channel innermost (C2 vectorizes them): B0 runs this for its three narrow projections, three
+     * calls a step, and as Vector API code it ran as C1 code, boxing every vector, through the first steps of
+     * training, until C2 compiled it (an on-stack replacement, then the method: 40–50 ms of the one C2 thread) in the
+     * steps the side-by-side measures (bench/NOTES.md, thirty-first round). Package-private for its test.
      */
-    private static void reduceTransposed(int n, int cin, int cout, float[] pT, float[] gate, int gateOff, float[] wT,
+    static void reduceTransposed(int n, int cin, int cout, float[] pT, float[] gate, int gateOff, float[] wT,
                                          int c0, int c1, float[] dgate, float[] dwT) {
-        int c = c0;
-        for (; c + S.length() <= c1; c += S.length()) {
-            for (int j = 0; j < cout; j++) {
-                FloatVector acc = FloatVector.fromArray(S, pT, j * cin + c)
-                        .mul(FloatVector.fromArray(S, gate, gateOff + c));
-                for (int t = 1; t < n; t++) {
-                    acc = FloatVector.fromArray(S, pT, (t * cout + j) * cin + c)
-                            .fma(FloatVector.fromArray(S, gate, gateOff + t * cin + c), acc);
-                }
-                acc.intoArray(dwT, j * cin + c);
+        for (int j = 0; j < cout; j++) {
+            int row = j * cin;
+            for (int c = c0; c < c1; c++) {
+                dwT[row + c] = pT[row + c] * gate[gateOff + c];
             }
-            for (int t = 0; t < n; t++) {
-                FloatVector acc = FloatVector.zero(S);
-                for (int j = 0; j < cout; j++) {
-                    acc = FloatVector.fromArray(S, pT, (t * cout + j) * cin + c)
-                            .fma(FloatVector.fromArray(S, wT, j * cin + c), acc);
+            for (int t = 1; t < n; t++) {
+                int p = (t * cout + j) * cin;
+                int g = gateOff + t * cin;
+                for (int c = c0; c < c1; c++) {
+                    dwT[row + c] = Math.fma(pT[p + c], gate[g + c], dwT[row + c]);
                 }
-                acc.intoArray(dgate, t * cin + c);
             }
         }
-        for (; c < c1; c++) {
-            for (int j = 0; j < cout; j++) {
-                float acc = pT[j * cin + c] * gate[gateOff + c];
-                for (int t = 1; t < n; t++) {
-                    acc = Math.fma(pT[(t * cout + j) * cin + c], gate[gateOff + t * cin + c], acc);
-                }
-                dwT[j * cin + c] = acc;
+        for (int t = 0; t < n; t++) {
+            int out = t * cin;
+            for (int c = c0; c < c1; c++) {
+                dgate[out + c] = 0f;
             }
-            for (int t = 0; t < n; t++) {
-                float acc = 0f;
-                for (int j = 0; j < cout; j++) {
-                    acc = Math.fma(pT[(t * cout + j) * cin + c], wT[j * cin + c], acc);
+            for (int j = 0; j < cout; j++) {
+                int p = (t * cout + j) * cin;
+                int w = j * cin;
+                for (int c = c0; c < c1; c++) {
+                    dgate[out + c] = Math.fma(pT[p + c], wT[w + c], dgate[out + c]);
                 }
-                dgate[t * cin + c] = acc;
             }
         }
     }
