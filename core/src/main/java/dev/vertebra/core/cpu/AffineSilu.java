@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SiLU or the sigmoid of a per-channel affine map, {@code y = act(x·a + b)}, over a run of channels: one loop for
  * every SiLU and sigmoid that B0 computes a step but for the batch norm backward's. The convolution epilogue
- * ({@link ChannelEpilogue}), batch norm + SiLU's forward rows ({@link FloatBatchNormSilu}) and the small elementwise
- * SiLU and sigmoid ({@link FloatExpKernels}, with a = 1 and b = −0, so z = x exactly) all run it.
+ * ({@link ChannelEpilogue}), batch norm + SiLU's forward rows ({@link FloatBatchNormSilu}) and the elementwise SiLU
+ * and sigmoid ({@link FloatExpKernels}, with a = 1 and b = −0, so z = x exactly) all run it.
  *
  * <p>Why one loop: until C2 compiles a vector loop it runs as C1 code, which boxes every vector. The expansions'
  * SiLU makes this loop hot within the first step, in inference (the epilogue) and in training (the batch norm rows).

@@ -29,6 +29,8 @@ import java.util.Objects;
 public final class CpuBackend extends ReferenceBackend {
     /** Elements per parallel task of an elementwise loop. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
+    // Row broadcasts up to this many elements run plain loops: a squeeze-excitation's [N, C] up to batch 32 × 2048.
+    private static final int SMALL_ROW_BROADCAST = 1 << 16;
     /** The upstream gradient size (floats, 8 MB) from which {@link #broadcastMulGradients} fuses its two passes. */
     private static final long FUSED_MUL_GRADIENTS_MIN_ELEMENTS = 1 << 21;
     /** Pixels from which {@link #pointwiseBatchNormSiluDepthwise} gathers the statistics in the product. */
@@ -245,7 +247,7 @@ public final class CpuBackend extends ReferenceBackend {
         float[] av = floats(a);
         float[] bv = floats(b);
         float[] yv = floats(out);
-        boolean small = shape.numel() <= ELEMENTWISE_GRAIN;   // one chunk, plain loops (RowBroadcast.applyPlain)
+        boolean small = shape.numel() <= SMALL_ROW_BROADCAST; // plain loops (RowBroadcast.applyPlain)
         CpuThreads.parallelFor(0, rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(c, 1)), (r0, r1) -> {
             for (int r = r0; r < r1; ) {
                 int batch = r / perBatch;

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The elementwise ops built on e^x — exp, sigmoid, SiLU and SiLU's gradient — over contiguous float runs, one
- * loop per op.
+ * loop per op; sigmoid and SiLU run {@link AffineSilu}'s, which other kernels make hot from the first step.
  *
  * <p>Why separate loops rather than a case of {@link FloatElementwise}'s op switch: C2 keeps a vector in registers
  * only along calls it inlines, and a switch that reaches {@link VectorExp} for some cases grows past its inlining
@@ -24,10 +24,10 @@ final class FloatExpKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /*
-     * SiLU and the sigmoid of at most this many elements (a squeeze-and-excitation's [N, C] at batch 8 and 16) run
-     * AffineSilu's loop with x·1 + (−0), which is x for every float (−0 and NaNs included): that loop is C2 code from
-     * the first step, while a loop of their own here ran as C1 code, boxing every vector, for B0's first steps.
-     * Longer runs keep the plain loop, which reads no affine arrays.
+     * SiLU and the sigmoid run AffineSilu's loop with x·1 + (−0), which is x for every float (−0 and NaNs included),
+     * this many elements a call: that loop is C2 code from the first step, while loops of their own here ran as C1
+     * code, boxing every vector, for B0's first steps (its squeeze-and-excitations' [N, C]; at batch 32 for more than
+     * twenty). Two more loads and an FMA a vector, from arrays that stay in cache.
      */
     private static final int IDENTITY_LENGTH = 16_384;
     private static final float[] ONES = filled(1f);
@@ -56,13 +56,7 @@ final class FloatExpKernels {
     /** y[yo + i] = σ(x[xo + i]) for i &lt; n ({@link VectorExp#sigmoid}). x: [n], y: [n]. */
     static int sigmoid(float[] x, int xo, float[] y, int yo, int n) {
         int end = S.loopBound(n);
-        if (end <= IDENTITY_LENGTH) {
-            AffineSilu.apply(x, xo, y, yo, end, ONES, 0, NEGATIVE_ZEROS, 0, true);
-        } else {
-            for (int i = 0; i < end; i += L) {
-                VectorExp.sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
-            }
-        }
+        onAffineSilu(x, xo, y, yo, end, true);
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);
             float[] ty = new float[L];
@@ -78,14 +72,7 @@ final class FloatExpKernels {
      */
     static int silu(float[] x, int xo, float[] y, int yo, int n) {
         int end = S.loopBound(n);
-        if (end <= IDENTITY_LENGTH) {
-            AffineSilu.apply(x, xo, y, yo, end, ONES, 0, NEGATIVE_ZEROS, 0, false);
-        } else {
-            for (int i = 0; i < end; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                v.div(VectorExp.expOfNegatedForSilu(v).add(1f)).intoArray(y, yo + i);
-            }
-        }
+        onAffineSilu(x, xo, y, yo, end, false);
         if (end < n) {
             float[] tx = padded(x, xo + end, n - end);
             float[] ty = new float[L];
@@ -121,6 +108,14 @@ final class FloatExpKernels {
             System.arraycopy(ty, 0, y, yo + end, n - end);
         }
         return n;
+    }
+
+    /** silu or σ of x[xo, xo + n) into y, n a multiple of the vector length, by AffineSilu. */
+    private static void onAffineSilu(float[] x, int xo, float[] y, int yo, int n, boolean sigmoid) {
+        for (int i = 0; i < n; i += IDENTITY_LENGTH) {
+            AffineSilu.apply(x, xo + i, y, yo + i, Math.min(IDENTITY_LENGTH, n - i), ONES, 0, NEGATIVE_ZEROS, 0,
+                    sigmoid);
+        }
     }
 
     private static float[] filled(float value) {

@@ -36,10 +36,10 @@ final class RowBroadcast {
 
     /**
      * {@link #apply} as plain float arithmetic, element by element: the same correctly rounded results. For small
-     * blocks (the squeeze-excitations' biases in training, [N, C] at most a few thousand elements a call): these
-     * loops are cheap as C1 code and quick for C2 to compile, where the vector loops above ran as C1 code, boxing
-     * every vector, through the first steps, and C2 compiled them (35 ms) during the steps B0's side-by-side measures
-     * (bench/NOTES.md, thirty-first round).
+     * blocks (the squeeze-excitations' biases in training, [N, C] of a few thousand elements a call at batch 8): these
+     * loops are cheap as C1 code and quick for C2 to compile (which vectorizes them), where the vector loops above ran
+     * as C1 code, boxing every vector, through the first steps, and C2 compiled them (35 ms) during the steps B0's
+     * side-by-side measures (bench/NOTES.md, thirty-first round).
      */
     static void applyPlain(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] y, int yo, int rows, int c) {
         for (int r = 0; r < rows; r++) {

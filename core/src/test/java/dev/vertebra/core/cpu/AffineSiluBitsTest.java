@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * every 1021st bit pattern (each sign, exponent and a spread of mantissas), NaNs with payloads, infinities, signed
  * zeros, subnormals and the exponential's clamp edges. The sigmoid takes SiLU's e^−z there; these are the inputs
  * where the two exponentials differ, or where a NaN could turn into a number. Callers: the convolution epilogue
- * (after its affine map), and FloatExpKernels' SiLU and sigmoid on short runs (x·1 + (−0)) as on long ones.
+ * (after its affine map), and FloatExpKernels' SiLU and sigmoid (x·1 + (−0)), on short runs and long ones.
  */
 class AffineSiluBitsTest {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -64,7 +64,7 @@ class AffineSiluBitsTest {
     }
 
     private static void assertElementwiseMatches(boolean sigmoid) {
-        // Runs of 16 385 and more elements take the plain loop, shorter ones the shared one.
+        // Runs within one of the shared loop's calls, and across several.
         for (int run : new int[] {9_216, 40_000}) {
             float[] x = inputs(run);
             float[] expected = new float[x.length];
