@@ -59,7 +59,7 @@ final class AffineSilu {
         }
     }
 
-    /** The sigmoid of {@link #apply} on the last {@code n < L} elements, under a mask (a method of its own, as below). */
+    /** The sigmoid of {@link #apply} on the last {@code n < L} elements, under a mask (a method of its own too). */
     private static void sigmoidTail(float[] x, int from, float[] y, int to, int n, float[] a, int ao, float[] b,
                                     int bo) {
         VectorMask<Float> m = S.indexInRange(0, n);
