@@ -176,7 +176,7 @@ final class GatedPointwiseBackward {
      * steps the side-by-side measures (bench/NOTES.md, thirty-first round). Package-private for its test.
      */
     static void reduceTransposed(int n, int cin, int cout, float[] pT, float[] gate, int gateOff, float[] wT,
-                                         int c0, int c1, float[] dgate, float[] dwT) {
+                                 int c0, int c1, float[] dgate, float[] dwT) {
         for (int j = 0; j < cout; j++) {
             int row = j * cin;
             for (int c = c0; c < c1; c++) {
