@@ -30,6 +30,8 @@ public final class DepthwiseConv2d {
 
     // Partial sums of the weight gradient: a fixed count keeps the summation order, hence the result, reproducible.
     private static final int WEIGHT_PARTIALS = 16;
+    /** Floats all partial weight gradients may take together: 512 KB, half of L2. */
+    private static final long PARTIAL_FLOATS = 128 << 10;
     // Fewest floats of partials (count × size) whose sum the threads share: below, a parallel loop costs more than
     // it saves.
     static final int PARALLEL_PARTIAL_FLOATS = 1 << 16;
@@ -248,7 +250,7 @@ public final class DepthwiseConv2d {
         int c = s.inChannels();
         int taps = s.kernelH() * s.kernelW();
         int rows = s.batch() * s.outHeight();
-        int partials = Math.min(WEIGHT_PARTIALS, rows);
+        int partials = weightPartials(s, rows);
         int rowsPerPartial = (rows + partials - 1) / partials;
         int size = taps * c;
         // [partials, KH, KW, C]; taken on the calling thread, so that a MemoryScope open there recycles it, and
@@ -266,6 +268,20 @@ public final class DepthwiseConv2d {
             }
         });
         sumPartials(partial, partials, size, dw, dwOff, accumulate);
+    }
+
+    /**
+     * How many partial weight gradients {@link #backwardWeight} sums: one per row up to {@value #WEIGHT_PARTIALS}, and
+     * where that many would take more than {@value #PARTIAL_FLOATS} floats together, the largest power of two that
+     * fits (so that two, four or eight threads share them evenly). The count follows the shape only: the sums must not
+     * depend on the thread count. On small maps with many channels sixteen partials cost more than the products: at
+     * 7² × 1152, 5×5, they are 1.8 MB, as much as x and dy together, zeroed, summed into and read back; four took the
+     * cold call from 0.37 to 0.49 of copy bandwidth (bench/NOTES.md, thirty-second round).
+     */
+    static int weightPartials(Conv2dShape s, int rows) {
+        int partials = Math.min(WEIGHT_PARTIALS, rows);
+        long fit = PARTIAL_FLOATS / s.weightSize();
+        return fit >= partials ? partials : Integer.highestOneBit((int) Math.max(1, fit));
     }
 
     /**

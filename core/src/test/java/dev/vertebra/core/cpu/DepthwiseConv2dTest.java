@@ -1,5 +1,6 @@
 package dev.vertebra.core.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
@@ -57,6 +58,10 @@ class DepthwiseConv2dTest {
                 // stride 2 with enough channels for the backward gather's blocks of four vectors, and a tail
                 Conv2dShape.symmetric(1, 9, 10, 80, 80, 5, 2, 2, 1, 80),
                 Conv2dShape.symmetric(2, 8, 7, 71, 71, 3, 2, 1, 1, 71),
+                // weight gradients too wide for sixteen partials: B0's 7² × 1152 5×5 layer (four), and a channel
+                // tail whose twelve-partial bound rounds down to eight
+                Conv2dShape.symmetric(2, 7, 7, 1152, 1152, 5, 1, 2, 1, 1152),
+                Conv2dShape.symmetric(3, 9, 6, 408, 408, 5, 1, 2, 1, 408),
                 // at least 64 channels, where the input rows are read ahead: vertical dilation with asymmetric
                 // padding, TF-"same" at stride 2 with a 5×5 kernel, a map shorter than the kernel
                 new Conv2dShape(2, 10, 9, 64, 64, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 64),
@@ -125,6 +130,23 @@ class DepthwiseConv2dTest {
         float[] dw = new float[(int) s.weightSize()];
         DepthwiseConv2d.backwardWeight(s, x, 0, y, 0, dw, 0, false);
         ConvReference.assertMatches(ConvReference.backwardWeight(s, x, y), dw, false, dw, "backward-weight large");
+    }
+
+    @Test
+    void weightPartialsFollowTheShapeWithinTheirMemory() {
+        // one a row up to sixteen, as before the memory bound
+        assertEquals(16, DepthwiseConv2d.weightPartials(Conv2dShape.symmetric(8, 112, 112, 32, 32, 3, 1, 1, 1, 32),
+                8 * 112));
+        assertEquals(7, DepthwiseConv2d.weightPartials(Conv2dShape.symmetric(1, 7, 7, 64, 64, 5, 1, 2, 1, 64), 7));
+        // 5×5 × 1152 is 28 800 floats: four fit in 128 K floats; 5×5 × 408 fits twelve, rounded down to eight
+        assertEquals(4, DepthwiseConv2d.weightPartials(
+                Conv2dShape.symmetric(8, 7, 7, 1152, 1152, 5, 1, 2, 1, 1152), 8 * 7));
+        assertEquals(8, DepthwiseConv2d.weightPartials(Conv2dShape.symmetric(3, 9, 6, 408, 408, 5, 1, 2, 1, 408),
+                3 * 9));
+        // fewer rows than fit stay one a row, and a gradient larger than the bound still gets one
+        assertEquals(3, DepthwiseConv2d.weightPartials(Conv2dShape.symmetric(1, 3, 5, 408, 408, 5, 1, 2, 1, 408), 3));
+        assertEquals(1, DepthwiseConv2d.weightPartials(
+                Conv2dShape.symmetric(1, 9, 9, 8192, 8192, 5, 1, 2, 1, 8192), 9));
     }
 
     @Test
