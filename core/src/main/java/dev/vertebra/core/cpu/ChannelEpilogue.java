@@ -67,8 +67,9 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
     void apply(float[] src, int srcOff, float[] dst, int dstOff, int rows, int cols, int ld, int channel0) {
         int s = scaleOff + channel0;
         int t = shiftOff + channel0;
-        // One call for all rows where the map is affine (plus ReLU or the addend): a projection's tiles are rows of
-        // one to seven vectors, and a call a row cost as much as the row's arithmetic (112² × 32 → 16 at batch 8).
+        // One call for all rows where the map is affine (plus ReLU or the addend): a projection's tile rows are a
+        // few vectors (one at 112² × 32 → 16), and a call a row cost more than the row's arithmetic there
+        // (bench/NOTES.md, thirty-second round). SiLU's rows stay a call each: its nested loop compiled slower.
         if (addend != null) {
             affineAdd(src, srcOff, dst, dstOff, rows, cols, ld, scale, s, shift, t, addend, dstOff + addendShift);
             return;
