@@ -27,9 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  * @param activation  applied after the affine map
  * @param addend      null, or added to each element: the one at {@code dst[k]} gets {@code addend[k + addendShift]}
  * @param addendShift where the addend's element of {@code dst[0]} is
+ * @param runs        SiLU's or the sigmoid's scale and shift over several pixels, for blocks of whole contiguous
+ *                    pixels ({@link #withRuns}); null for none
  */
 record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff, Activation activation, float[] addend,
-                       int addendShift) {
+                       int addendShift, AffineRuns runs) {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -43,12 +45,25 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
 
     /** The affine map and activation alone, no addend. */
     ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff, Activation activation) {
-        this(scale, scaleOff, shift, shiftOff, activation, null, 0);
+        this(scale, scaleOff, shift, shiftOff, activation, null, 0, null);
     }
 
     /** This affine map with {@code addend} added after it: {@code dst[k]} gets {@code addend[k + addendShift]}. */
     ChannelEpilogue withAddend(float[] addend, int addendShift) {
-        return new ChannelEpilogue(scale, scaleOff, shift, shiftOff, activation, addend, addendShift);
+        return new ChannelEpilogue(scale, scaleOff, shift, shiftOff, activation, addend, addendShift, null);
+    }
+
+    /**
+     * This epilogue for a convolution of {@code channels} output channels, with SiLU's or the sigmoid's runs over
+     * several pixels made ({@link AffineRuns}) where a pixel is short: a kernel that finishes whole pixels then
+     * costs one loop call per run of them instead of one a pixel. Other epilogues come back as they are.
+     */
+    ChannelEpilogue withRuns(int channels) {
+        if (addend != null || (activation != Activation.SILU && activation != Activation.SIGMOID)) {
+            return this;
+        }
+        AffineRuns r = AffineRuns.of(scale, scaleOff, shift, shiftOff, channels);
+        return r == null ? this : new ChannelEpilogue(scale, scaleOff, shift, shiftOff, activation, null, 0, r);
     }
 
     /**
@@ -69,7 +84,8 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
         int t = shiftOff + channel0;
         // One call for all rows where the map is affine (plus ReLU or the addend): a projection's tile rows are a
         // few vectors (one at 112² × 32 → 16), and a call a row cost more than the row's arithmetic there
-        // (bench/NOTES.md, thirty-second round). SiLU's rows stay a call each: its nested loop compiled slower.
+        // (bench/NOTES.md, thirty-second round). SiLU's rows stay a call each (its nested loop compiled slower), but
+        // whole contiguous pixels of few channels go a run of pixels a call (thirty-third round).
         if (addend != null) {
             affineAdd(src, srcOff, dst, dstOff, rows, cols, ld, scale, s, shift, t, addend, dstOff + addendShift);
             return;
@@ -78,9 +94,13 @@ record ChannelEpilogue(float[] scale, int scaleOff, float[] shift, int shiftOff,
             case NONE -> affine(src, srcOff, dst, dstOff, rows, cols, ld, scale, s, shift, t);
             case RELU -> affineRelu(src, srcOff, dst, dstOff, rows, cols, ld, scale, s, shift, t);
             case SILU, SIGMOID -> {
+                boolean sigmoid = activation == Activation.SIGMOID;
+                if (runs != null && ld == cols && cols == runs.channels() && channel0 == 0) {
+                    runs.apply(src, srcOff, dst, dstOff, rows, sigmoid);
+                    return;
+                }
                 for (int r = 0; r < rows; r++) {
-                    AffineSilu.apply(src, srcOff + r * ld, dst, dstOff + r * ld, cols, scale, s, shift, t,
-                            activation == Activation.SIGMOID);
+                    AffineSilu.apply(src, srcOff + r * ld, dst, dstOff + r * ld, cols, scale, s, shift, t, sigmoid);
                 }
             }
         }

@@ -699,7 +699,7 @@ public final class CpuBackend extends ReferenceBackend {
         Tensor scaleI = dense(scale);
         Tensor shiftI = dense(shift);
         return new ChannelEpilogue(floats(scaleI), scaleI.layout().offset(), floats(shiftI), shiftI.layout().offset(),
-                Objects.requireNonNull(activation, "activation"));
+                Objects.requireNonNull(activation, "activation")).withRuns(s.outChannels());
     }
 
     @Override
