@@ -63,6 +63,11 @@ final class DepthwiseForward {
             interiorEnd = oxHi;
         } else {
             interiorEnd = oxLo + Math.max(0, oxHi - oxLo) / 4 * 4;
+            // One to three interior pixels left over: the last four interior pixels again, unless accumulating.
+            // The ones already made get the same bits once more (the same taps in the same order), and the rest
+            // are not left to one-pixel sums, a dependent chain of FMAs per channel vector (at 112² × 96, stride 2,
+            // three of each row's 56 pixels).
+            boolean lastFour = !accumulate && interiorEnd < oxHi && interiorEnd - oxLo >= 4;
             int bound = SPECIES.loopBound(c);
             for (int c0 = 0; c0 < bound; c0 += LANES) {
                 int ox = oxLo;
@@ -72,6 +77,12 @@ final class DepthwiseForward {
                 if (ox < interiorEnd) {
                     fourPixels(p, ox, c0);
                 }
+                if (lastFour) {
+                    fourPixels(p, oxHi - 4, c0);
+                }
+            }
+            if (lastFour) {
+                interiorEnd = oxHi;
             }
             for (int ox = oxLo; bound < c && ox < interiorEnd; ox++) {
                 scalarTail(p, ox, bound);
