@@ -38,9 +38,11 @@ final class FloatBatchNormSilu {
         float[] scale = new float[c];
         float[] shift = new float[c];
         FloatBatchNorm.statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
-        AffineRuns runs = runs(scale, shift, c);
-        CpuThreads.parallelFor(0, rows, FloatBatchNorm.rowGrain(rows),
-                (r0, r1) -> forwardRows(x, xOff + r0 * c, z, r0 * c, r1 - r0, c, scale, shift, runs));
+        CpuThreads.parallelFor(0, rows, FloatBatchNorm.rowGrain(rows), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                forwardRow(x, xOff + r * c, z, r * c, c, scale, shift);
+            }
+        });
     }
 
     /**
@@ -60,13 +62,14 @@ final class FloatBatchNormSilu {
         float[] scale = new float[c];
         float[] shift = new float[c];
         FloatBatchNorm.statistics(x, xOff, rows, c, weight, bias, eps, mean, var, invStd, scale, shift);
-        AffineRuns runs = runs(scale, shift, c);
         CpuThreads.parallelFor(0, images, 1, (from, to) -> {
             for (int n = from; n < to; n++) {
                 StreamingColumnSums sums = new StreamingColumnSums(pixels, c);
                 for (int p0 = n * pixels; p0 < (n + 1) * pixels; p0 += POOLED_BLOCK_ROWS) {
                     int p1 = Math.min((n + 1) * pixels, p0 + POOLED_BLOCK_ROWS);
-                    forwardRows(x, xOff + p0 * c, z, p0 * c, p1 - p0, c, scale, shift, runs);
+                    for (int r = p0; r < p1; r++) {
+                        forwardRow(x, xOff + r * c, z, r * c, c, scale, shift);
+                    }
                     sums.add(z, p0 * c, p1 - p0);
                 }
                 sums.finish(channelSums, n * c);
@@ -102,30 +105,12 @@ final class FloatBatchNormSilu {
         float[] scale = new float[c];
         float[] shift = new float[c];
         FloatBatchNorm.statistics(m, weight, bias, eps, mean, var, invStd, scale, shift);
-        AffineRuns runs = runs(scale, shift, c);
-        BufferedDepthwise.forward(depthwise, (n, r0, r1, buffer, at) -> forwardRows(x,
-                xOff + (n * height + r0) * width * c, buffer, at, (r1 - r0) * width, c, scale, shift, runs),
-                1, w, wOff, null, y, null);
-    }
-
-    /**
-     * Runs of several pixels for {@link #forwardRows} where a pixel is whole vectors and short ({@link AffineRuns}),
-     * else null. A pixel with a partial vector keeps its scalar tail, so it keeps a call of its own.
-     */
-    private static AffineRuns runs(float[] scale, float[] shift, int c) {
-        return c % S.length() == 0 ? AffineRuns.of(scale, 0, shift, 0, c) : null;
-    }
-
-    /** {@link #forwardRow} for {@code pixels} contiguous pixels, a run of them a call with {@code runs}. */
-    private static void forwardRows(float[] x, int in, float[] z, int out, int pixels, int c, float[] scale,
-                                    float[] shift, AffineRuns runs) {
-        if (runs != null) {
-            runs.apply(x, in, z, out, pixels, false);
-            return;
-        }
-        for (int p = 0; p < pixels; p++) {
-            forwardRow(x, in + p * c, z, out + p * c, c, scale, shift);
-        }
+        BufferedDepthwise.forward(depthwise, (n, r0, r1, buffer, at) -> {
+            int from = xOff + (n * height + r0) * width * c;
+            for (int p = 0; p < (r1 - r0) * width; p++) {
+                forwardRow(x, from + p * c, buffer, at + p * c, c, scale, shift);
+            }
+        }, 1, w, wOff, null, y, null);
     }
 
     /**
