@@ -3,8 +3,8 @@ package dev.vertebra.core.cpu;
 /**
  * A per-channel affine map's scale and shift written out over several pixels, for SiLU or the sigmoid over
  * channels-last pixels of few channels: one {@link AffineSilu} call then covers {@code repeats} pixels instead of
- * one. At 32 channels a pixel is two vectors, and B0's stem and first depthwise layer made a call for each of their
- * 200 704 pixels a step at batch 8; the calls and the loop's short entry and exit cost as much as the arithmetic
+ * one. At 32 channels a pixel is two vectors, and B0's stem and first depthwise layer each made a call a pixel,
+ * 100 352 a step at batch 8; the calls and the loop's short entry and exit cost as much as the arithmetic
  * (bench/NOTES.md, thirty-third round). Every element meets the same scale and shift values and the same
  * instructions (a run's partial vector under a mask, as a pixel's), so the bits are those of a call per pixel.
  *

@@ -86,7 +86,7 @@ final class SmallChannelConv2d {
             } else if (sixWide && ox >= oxLo && ox < oxHi && oxHi - 6 >= oxLo) {
                 // Fewer than six interior pixels left: the last six interior pixels again. The ones already made
                 // get the same bits once more (same kernel, same order of taps), and the rest are not left to
-                // one-pixel sums of 27 dependent FMAs (a twentieth of the stem's time at 224²).
+                // one-pixel sums of 27 dependent FMAs (a twentieth of B0's stem chain's time).
                 for (int co = 0; co < s.outChannels(); co += 2 * LANES) {
                     sixPixelsTwoVectors(s, x, xTop, w, wOff, y, yRow, khLo, khHi, oxHi - 6, co);
                 }

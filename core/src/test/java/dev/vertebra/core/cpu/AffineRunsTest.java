@@ -1,8 +1,6 @@
 package dev.vertebra.core.cpu;
 
 import dev.vertebra.core.Activation;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -24,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * call a row and leave the gaps alone).
  */
 class AffineRunsTest {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int PIXELS = 37;
     private static final int OFFSET = 3;
 
@@ -54,7 +51,7 @@ class AffineRunsTest {
             float[] expected = x.clone();
             for (int p = 0; p < PIXELS; p++) {
                 int at = OFFSET + p * ld;
-                plain(affine(x, at, channels, scale, shift), 0, expected, at, channels, false);
+                AffineSiluBitsTest.plain(affine(x, at, channels, scale, shift), 0, expected, at, channels, false);
             }
             float[] y = x.clone();
             epilogue.apply(y, OFFSET, PIXELS, channels, ld, 0);
@@ -104,7 +101,7 @@ class AffineRunsTest {
             System.arraycopy(affine(x, OFFSET + p * channels, channels, scale, shift), 0, z, p * channels, channels);
         }
         float[] expected = new float[OFFSET + n + 5];
-        plain(z, 0, expected, OFFSET, n, sigmoid);
+        AffineSiluBitsTest.plain(z, 0, expected, OFFSET, n, sigmoid);
         float[] y = new float[OFFSET + n + 5];
         runs.apply(x, OFFSET, y, OFFSET, PIXELS, sigmoid);
         assertSameBits(expected, y, channels + " channels, " + (sigmoid ? "sigmoid" : "SiLU"));
@@ -117,22 +114,6 @@ class AffineRunsTest {
             z[c] = Math.fma(x[at + c], scale[OFFSET + c], shift[OFFSET + c]);
         }
         return z;
-    }
-
-    /** The formulas vector by vector, a partial last vector on a zero-padded copy (lanes are independent). */
-    private static void plain(float[] z, int from, float[] y, int to, int n, boolean sigmoid) {
-        int lanes = S.length();
-        float[] in = new float[lanes];
-        float[] out = new float[lanes];
-        for (int j = 0; j < n; j += lanes) {
-            int count = Math.min(lanes, n - j);
-            Arrays.fill(in, 0f);
-            System.arraycopy(z, from + j, in, 0, count);
-            FloatVector v = FloatVector.fromArray(S, in, 0);
-            FloatVector r = sigmoid ? VectorExp.sigmoid(v) : v.div(VectorExp.expOfNegatedForSilu(v).add(1f));
-            r.intoArray(out, 0);
-            System.arraycopy(out, 0, y, to + j, count);
-        }
     }
 
     /** Values over a wide range, so that both tails of the exponential are met. */

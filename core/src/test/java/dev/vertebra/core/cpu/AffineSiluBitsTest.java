@@ -92,8 +92,8 @@ class AffineSiluBitsTest {
         assertSameBits(expected, y, x, (sigmoid ? "sigmoid" : "SiLU") + " on a partial vector");
     }
 
-    /** The formulas vector by vector, a partial last vector on a zero-padded copy. */
-    private static void plain(float[] x, int from, float[] y, int to, int n, boolean sigmoid) {
+    /** The formulas vector by vector, a partial last vector on a zero-padded copy (also {@link AffineRunsTest}'s). */
+    static void plain(float[] x, int from, float[] y, int to, int n, boolean sigmoid) {
         int lanes = S.length();
         float[] in = new float[lanes];
         float[] out = new float[lanes];
